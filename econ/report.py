@@ -1,0 +1,226 @@
+"""Render an evaluation: a JSON-ready dict and a readable text report (units in every header)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from econ.evaluate import Evaluation, TierResult
+from econ.plans import Assignment
+
+__all__ = ["evaluation_json", "format_table", "plan_text", "text_report"]
+
+
+def _plan_json(a: Assignment) -> dict[str, Any]:
+    return {
+        "model": a.default_model,
+        "route_to": a.route_to,
+        "routed_capabilities": sorted(a.routed),
+        "router_usd_per_conversation": a.router_usd_per_conversation,
+        "router_error_rate": a.router_error_rate,
+    }
+
+
+def plan_text(a: Assignment) -> str:
+    if a.route_to is None:
+        return a.default_model
+    routed = ", ".join(sorted(a.routed)) or "nothing"
+    return f"{a.default_model}; {routed} → {a.route_to}"
+
+
+def _tier_json(t: TierResult) -> dict[str, Any]:
+    e = t.economics
+    return {
+        "plan": _plan_json(t.assignment),
+        "price_usd_month": e.price_usd_month,
+        "users": e.users,
+        "conversations_per_user_month": e.conversations_per_user_month,
+        "target_gross_margin": e.target_gross_margin,
+        "cost_per_conversation_usd": e.cost_per_conversation_usd,
+        "cost_per_user_month_usd": e.cost_per_user_month_usd,
+        "price_floor_usd_month": e.price_floor_usd_month,
+        "gross_margin_at_price": e.gross_margin_at_price,
+        "meets_target": e.meets_target,
+        "revenue_usd_month": e.revenue_usd_month,
+        "cost_usd_month": e.cost_usd_month,
+        "fees_usd_month": e.fees_usd_month,
+        "capabilities_at_risk": list(t.at_risk),
+        "loss_usd_month": t.loss_usd_month,
+        "loss_counted_pessimistically": list(t.pessimistic_loss),
+    }
+
+
+def evaluation_json(ev: Evaluation) -> dict[str, Any]:
+    s = ev.scenario
+    cons = {c.capability: c for c in ev.consequences}
+    caps = []
+    for c in s.capabilities:
+        r = ev.retention_of(c.id)
+        q = cons[c.id]
+        caps.append({
+            "id": c.id,
+            "label": c.label,
+            "traffic_share": c.traffic_share,
+            "severity_usd": c.severity_usd,
+            "load_bearing": c.load_bearing,
+            "consented": c.id in ev.consent,
+            "measured": r.verdict != "unmeasured",
+            **r.to_json(),
+            "extra_failed_conversations_month": q.extra_failed_conversations_month,
+            "extra_failed_conversations_month_ci": _pair(q.extra_failed_conversations_month_ci),
+            "extra_failure_cost_usd_month": q.cost_usd_month,
+            "extra_failure_cost_usd_month_ci": _pair(q.cost_usd_month_ci),
+            "extra_failures_pessimistic": q.pessimistic,
+        })
+    cov = ev.coverage
+    out: dict[str, Any] = _clean({
+        "scenario": s.name,
+        "models": {
+            mid: {
+                "role": m.role,
+                "serving": m.serving,
+                "cost_per_conversation_usd": ev.model_cost_per_conversation_usd[mid],
+                "cost_per_conversation_usd_by_capability": dict(ev.costs.per_capability[mid]),
+            }
+            for mid, m in s.models.items()
+        },
+        "teacher": s.teacher_id,
+        "student": s.student_id,
+        "consent": list(ev.consent),
+        "capabilities": caps,
+        "unmeasured_traffic_share": cov.unmeasured_traffic_share,
+        "underpowered_traffic_share": cov.underpowered_traffic_share,
+        "uncategorised_traffic_share": cov.uncategorised_traffic_share,
+        "coverage": {
+            "unmeasured_capabilities": list(cov.unmeasured_capabilities),
+            "underpowered_capabilities": list(cov.underpowered_capabilities),
+            "unmeasured_traffic_share_by_model": dict(cov.unmeasured_traffic_share_by_model),
+            "eval_only_capabilities": list(cov.eval_only_capabilities),
+        },
+        "conversations_month": ev.conversations_month,
+        "tiers": {t.economics.tier: _tier_json(t) for t in ev.tiers},
+        "blend": {
+            "revenue_usd_month": ev.blend.revenue_usd_month,
+            "cost_usd_month": ev.blend.cost_usd_month,
+            "fees_usd_month": ev.blend.fees_usd_month,
+            "blended_gross_margin": ev.blend.blended_gross_margin,
+            "free_users_per_paying_user": ev.blend.free_users_per_paying_user,
+            "free_users_carried_per_paying_user": ev.blend.free_users_carried_per_paying_user,
+        },
+    })
+    return out
+
+
+def _pair(v: tuple[float, float] | None) -> list[float] | None:
+    return None if v is None else [v[0], v[1]]
+
+
+def _clean(x: Any) -> Any:
+    """Plain JSON types; non-finite numbers become null."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, bool) or x is None or isinstance(x, str | int):
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return f if math.isfinite(f) else None
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
+                 right: Sequence[bool] | None = None) -> str:
+    """Aligned plain-text table; ``right`` marks right-aligned (numeric) columns."""
+    right = right or [False] * len(headers)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w)
+                         for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def _usd(x: float | None, digits: int = 4) -> str:
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{100 * x:.{digits}f}"
+
+
+def _ci(v: tuple[float, float] | None) -> str:
+    return "—" if v is None else f"[{100 * v[0]:.1f}, {100 * v[1]:.1f}]"
+
+
+def text_report(ev: Evaluation) -> str:
+    s = ev.scenario
+    out = [f"Scenario: {s.name}", ""]
+    cov = ev.coverage
+    if cov.unmeasured_traffic_share > 0:
+        out.append(f"!! UNMEASURED TRAFFIC: {_pct(cov.unmeasured_traffic_share)}% of conversations "
+                   f"exercise capabilities with no eval results for the teacher or the student: "
+                   f"{', '.join(cov.unmeasured_capabilities)}")
+    if cov.underpowered_traffic_share > 0:
+        out.append(f"!! UNDERPOWERED TRAFFIC: {_pct(cov.underpowered_traffic_share)}% of "
+                   f"conversations are in capabilities whose eval slice cannot detect a drop as "
+                   f"large as its tolerance: {', '.join(cov.underpowered_capabilities)}")
+    out.append(f"Uncategorised traffic: {_pct(cov.uncategorised_traffic_share)}%")
+    if cov.eval_only_capabilities:
+        out.append("Measured by the evals but not in the scenario: "
+                   + ", ".join(cov.eval_only_capabilities))
+    out += ["", "Models"]
+    rows = [[mid, m.role, m.serving, _usd(ev.model_cost_per_conversation_usd[mid], 5),
+             _usd(100 * ev.model_cost_per_conversation_usd[mid], 3)]
+            for mid, m in s.models.items()]
+    out.append(format_table(["model", "role", "serving", "cost/conv (USD)", "cost/conv (¢)"],
+                            rows, [False, False, False, True, True]))
+    out += ["", f"Capabilities (teacher {s.teacher_id} vs student {s.student_id}; pass rates and "
+            "drop in %, 95% intervals)"]
+    rows = []
+    for c in s.capabilities:
+        r = ev.retention_of(c.id)
+        rows.append([
+            c.id, _pct(c.traffic_share), _usd(c.severity_usd, 2), f"{r.n_teacher}/{r.n_student}",
+            f"{_pct(r.teacher_pass_rate)} {_ci(r.teacher_ci)}",
+            f"{_pct(r.student_pass_rate)} {_ci(r.student_ci)}",
+            f"{_pct(r.drop)} {_ci(r.drop_ci)}",
+            _pct(r.min_detectable_drop) if r.min_detectable_drop is not None else "none",
+            r.verdict + (f" (need n≈{r.n_to_settle})" if r.n_to_settle else ""),
+            "yes" if c.id in ev.consent else "",
+        ])
+    out.append(format_table(
+        ["capability", "share (%)", "severity (USD)", "n (T/S)", "teacher (%)", "student (%)",
+         "drop (pts)", "MDD (pts)", "verdict", "consent"],
+        rows, [False, True, True, True, True, True, True, True, False, False]))
+    out += ["", f"Tiers (monthly conversations: {ev.conversations_month:,.0f})"]
+    rows = []
+    for t in ev.tiers:
+        e = t.economics
+        rows.append([
+            e.tier, plan_text(t.assignment), _usd(e.price_usd_month, 2),
+            _usd(100 * e.cost_per_conversation_usd, 3), _usd(e.conversations_per_user_month, 0),
+            _usd(e.cost_per_user_month_usd, 2), _usd(e.price_floor_usd_month, 2),
+            _pct(e.gross_margin_at_price), _pct(e.target_gross_margin, 0),
+            _usd(t.loss_usd_month, 0), ", ".join(t.at_risk) or "",
+        ])
+    out.append(format_table(
+        ["tier", "plan", "price (USD/mo)", "cost/conv (¢)", "conv/user/mo", "cost/user (USD/mo)",
+         "floor (USD/mo)", "margin (%)", "target (%)", "loss (USD/mo)", "at risk (no consent)"],
+        rows, [False, False, True, True, True, True, True, True, True, True, False]))
+    b = ev.blend
+    out += ["", f"Blended gross margin: {_pct(b.blended_gross_margin)}%; revenue "
+            f"{_usd(b.revenue_usd_month, 0)} USD/mo; cost {_usd(b.cost_usd_month, 0)} USD/mo"]
+    if b.free_users_carried_per_paying_user is not None:
+        out.append(f"Each paying user's gross profit carries "
+                   f"{b.free_users_carried_per_paying_user:,.1f} free users "
+                   f"(there are {b.free_users_per_paying_user:,.1f} per paying user)")
+    return "\n".join(out) + "\n"

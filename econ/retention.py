@@ -1,0 +1,165 @@
+"""Capability retention: does the student keep what the teacher does, slice by slice?
+
+For one capability, the teacher's and the student's eval results give pass rates (Wilson), the drop
+teacher − student with an interval (paired when example ids match, unpaired otherwise), a test, the
+minimum detectable drop, and a verdict against the capability's tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from econ import stats
+
+__all__ = [
+    "ALPHA",
+    "POWER",
+    "Retention",
+    "SliceResults",
+    "Verdict",
+    "compare_slices",
+]
+
+ALPHA = 0.05
+POWER = 0.8
+Verdict = Literal["retained", "lost", "degraded", "inconclusive", "unmeasured"]
+
+
+@dataclass(frozen=True)
+class SliceResults:
+    """One model's results on one capability: counts, and per-example outcomes when known."""
+
+    examples: int
+    passed: int
+    outcomes: dict[str, bool] | None = None
+
+    @classmethod
+    def from_outcomes(cls, outcomes: dict[str, bool]) -> SliceResults:
+        return cls(len(outcomes), sum(outcomes.values()), dict(outcomes))
+
+
+@dataclass(frozen=True)
+class Retention:
+    capability: str
+    n_teacher: int
+    n_student: int
+    n_paired: int
+    teacher_pass_rate: float | None
+    student_pass_rate: float | None
+    teacher_ci: tuple[float, float]
+    student_ci: tuple[float, float]
+    drop: float | None
+    drop_ci: tuple[float, float] | None
+    p_value: float | None
+    test: str | None
+    interval_method: str | None
+    min_detectable_drop: float | None
+    tolerance: float
+    verdict: Verdict
+    n_to_settle: int | None
+
+    @property
+    def underpowered(self) -> bool:
+        """Measured, but the slice cannot detect a drop as large as the tolerance."""
+        if self.verdict == "unmeasured":
+            return False
+        return self.min_detectable_drop is None or self.min_detectable_drop > self.tolerance
+
+    def to_json(self) -> dict[str, object]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        for k in ("teacher_ci", "student_ci", "drop_ci"):
+            v = out[k]
+            out[k] = list(v) if isinstance(v, tuple) else v
+        out["underpowered"] = self.underpowered
+        return out
+
+
+def compare_slices(capability: str, teacher: SliceResults | None, student: SliceResults | None,
+                   tolerance: float = 0.02) -> Retention:
+    t = teacher or SliceResults(0, 0)
+    s = student or SliceResults(0, 0)
+    t_rate = t.passed / t.examples if t.examples else None
+    s_rate = s.passed / s.examples if s.examples else None
+    base = Retention(
+        capability=capability, n_teacher=t.examples, n_student=s.examples, n_paired=0,
+        teacher_pass_rate=t_rate, student_pass_rate=s_rate,
+        teacher_ci=stats.wilson_interval(t.passed, t.examples),
+        student_ci=stats.wilson_interval(s.passed, s.examples),
+        drop=None, drop_ci=None, p_value=None, test=None, interval_method=None,
+        min_detectable_drop=None, tolerance=tolerance, verdict="unmeasured", n_to_settle=None)
+    if t.examples == 0 or s.examples == 0:
+        return base
+    common = sorted(set(t.outcomes or {}) & set(s.outcomes or {}))
+    if common:
+        return _paired(base, t, s, common, tolerance)
+    return _unpaired(base, t, s, tolerance)
+
+
+def _paired(base: Retention, t: SliceResults, s: SliceResults, ids: list[str],
+            tolerance: float) -> Retention:
+    assert t.outcomes is not None and s.outcomes is not None
+    a = b = c = d = 0
+    for i in ids:
+        tp, sp = t.outcomes[i], s.outcomes[i]
+        if tp and sp:
+            a += 1
+        elif tp:
+            b += 1
+        elif sp:
+            c += 1
+        else:
+            d += 1
+    n = len(ids)
+    drop = (b - c) / n
+    ci = stats.newcombe_paired(a, b, c, d)
+    p, test = stats.mcnemar_p(b, c)
+    discordance = (b + c) / n
+    mdd = stats.min_detectable_drop_paired(n, discordance, ALPHA, POWER)
+    unit_var = max(discordance - drop * drop, 1.0 / (n + 2))
+    return _finish(base, n, drop, ci, p, test, "newcombe_paired_score", mdd, tolerance, unit_var)
+
+
+def _unpaired(base: Retention, t: SliceResults, s: SliceResults,
+              tolerance: float) -> Retention:
+    pt, ps = t.passed / t.examples, s.passed / s.examples
+    drop = pt - ps
+    ci = stats.newcombe_unpaired(t.passed, t.examples, s.passed, s.examples)
+    p = stats.two_proportion_p(t.passed, t.examples, s.passed, s.examples)
+    mdd = stats.min_detectable_drop_unpaired(pt, t.examples, s.examples, ALPHA, POWER)
+    # per-example variance of the difference with equal samples per model (smoothed away from 0)
+    qt, qs = (t.passed + 1) / (t.examples + 2), (s.passed + 1) / (s.examples + 2)
+    unit_var = qt * (1 - qt) + qs * (1 - qs)
+    return _finish(base, 0, drop, ci, p, "two_proportion_z", "newcombe_hybrid_score", mdd,
+                   tolerance, unit_var)
+
+
+def _finish(base: Retention, n_paired: int, drop: float, ci: tuple[float, float],
+            p: float, test: str, method: str, mdd: float | None, tolerance: float,
+            unit_var: float) -> Retention:
+    lo, hi = ci
+    verdict: Verdict
+    if lo > tolerance:
+        verdict = "lost"
+    elif hi <= tolerance:
+        verdict = "retained"
+    elif lo > 0:
+        verdict = "degraded"
+    else:
+        verdict = "inconclusive"
+    n_to_settle = None
+    if verdict == "inconclusive":
+        n_to_settle = _sample_size_to_settle(drop, tolerance, unit_var)
+    return replace(base, n_paired=n_paired, drop=drop, drop_ci=ci, p_value=p, test=test,
+                   interval_method=method, min_detectable_drop=mdd, verdict=verdict,
+                   n_to_settle=n_to_settle)
+
+
+def _sample_size_to_settle(drop: float, tolerance: float, unit_var: float) -> int | None:
+    """Examples (per model) for the 95% interval to clear the tolerance, if the drop stays."""
+    gap = abs(drop - tolerance)
+    if gap < 1e-12:
+        return None
+    z = stats.z_value(0.95)
+    return math.ceil(z * z * unit_var / (gap * gap))

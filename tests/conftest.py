@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+DEFAULT = SCENARIOS / "frontier-vs-distilled.yaml"
+SELF_HOSTED = SCENARIOS / "self-hosted-llama.yaml"
+SNAPSHOT = ROOT / "data" / "litellm_prices.json"
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+def raw_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def raw_snapshot() -> dict:
+    return json.loads(SNAPSHOT.read_text())["models"]
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    if not FIXTURES.is_dir():
+        pytest.skip(f"shared fixtures not found at {FIXTURES} (clone beside ../shared)")
+    return FIXTURES
+
+
+@pytest.fixture
+def edited(tmp_path: Path):
+    """Write the default scenario with one text replacement applied; return its path."""
+
+    def make(old: str, new: str, source: Path = DEFAULT, name: str = "s.yaml") -> Path:
+        text = source.read_text()
+        assert old in text, old
+        p = tmp_path / name
+        p.write_text(text.replace(old, new, 1))
+        return p
+
+    return make

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from econ.cli import main
+from tests.conftest import DEFAULT
+
+
+def test_evaluate_json_shape(capsys):
+    assert main(["evaluate", str(DEFAULT), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["scenario"] == "frontier-vs-distilled"
+    assert out["models"]["teacher"]["role"] == "teacher"
+    assert set(out["tiers"]) == {"free", "plus", "pro"}
+    for t in out["tiers"].values():
+        assert {"plan", "cost_per_conversation_usd", "cost_per_user_month_usd",
+                "price_floor_usd_month", "gross_margin_at_price"} <= set(t)
+    cap = out["capabilities"][0]
+    for key in ("id", "traffic_share", "measured", "capability", "n_teacher", "n_student",
+                "n_paired", "teacher_pass_rate", "student_pass_rate", "teacher_ci", "student_ci",
+                "drop", "drop_ci", "p_value", "test", "min_detectable_drop", "verdict"):
+        assert key in cap
+    assert out["unmeasured_traffic_share"] > 0
+    assert out["underpowered_traffic_share"] > 0
+
+
+def test_consent_flag_replaces_scenario_consent(capsys):
+    main(["evaluate", str(DEFAULT), "--json", "--consent"])
+    none = json.loads(capsys.readouterr().out)
+    main(["evaluate", str(DEFAULT), "--json", "--consent", "analysis", "code_help"])
+    some = json.loads(capsys.readouterr().out)
+    assert none["consent"] == [] and some["consent"] == ["analysis", "code_help"]
+    assert some["tiers"]["plus"]["price_floor_usd_month"] < \
+        none["tiers"]["plus"]["price_floor_usd_month"]
+
+
+def test_unconsented_student_capabilities_are_flagged(capsys):
+    main(["evaluate", str(DEFAULT), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    # the free tier serves everything on the student; only creative_assist and factual_qa are
+    # consented
+    assert out["tiers"]["free"]["capabilities_at_risk"] == [
+        "analysis", "code_help", "math", "clarifying_questions", "legacy_csv_input"]
+    assert out["tiers"]["pro"]["capabilities_at_risk"] == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "md", "json"])
+def test_export_formats(tmp_path, capsys, fmt):
+    out = tmp_path / f"tiers.{fmt}"
+    assert main(["export", str(DEFAULT), "--format", fmt, "-o", str(out)]) == 0
+    main(["evaluate", str(DEFAULT), "--json"])
+    ev = json.loads(capsys.readouterr().out)
+    if fmt == "csv":
+        df = pd.read_csv(out)
+    elif fmt == "json":
+        df = pd.DataFrame(json.loads(out.read_text()))
+    elif fmt == "xlsx":
+        ws = openpyxl.load_workbook(out).active
+        rows = list(ws.values)
+        df = pd.DataFrame(rows[1:], columns=rows[0])
+    else:
+        lines = out.read_text().splitlines()
+        assert lines[0].startswith("| tier")
+        assert len(lines) == 2 + 3
+        return
+    assert list(df["tier"]) == ["free", "plus", "pro"]
+    for _, row in df.iterrows():
+        t = ev["tiers"][row["tier"]]
+        assert row["price_floor_usd_month"] == pytest.approx(t["price_floor_usd_month"])
+        assert row["cost_per_user_month_usd"] == pytest.approx(t["cost_per_user_month_usd"])
+    assert {"tier", "price_usd_month", "plan", "capabilities_consented_lost",
+            "cost_per_conversation_usd", "conversations_per_user_month",
+            "cost_per_user_month_usd", "price_floor_usd_month",
+            "gross_margin_at_price"} <= set(df.columns)
+
+
+def test_schema_is_json_schema(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Scenario"
+    assert schema["additionalProperties"] is False
+    assert "capabilities" in schema["properties"]
+
+
+def test_prices_show(capsys):
+    assert main(["prices", "show", "o1", "gpt-4o-mini", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["models"]["o1"]["input_usd_per_mtok"] == pytest.approx(15.0)
+    assert out["models"]["gpt-4o-mini"]["output_usd_per_mtok"] == pytest.approx(0.60)
+    assert main(["prices", "show", "gpt-4o-mnii"]) == 1
+    assert "did you mean gpt-4o-mini" in capsys.readouterr().err
+
+
+def test_evaluate_never_imports_litellm():
+    code = ("import sys; from econ.cli import main; "
+            f"main(['evaluate', {str(DEFAULT)!r}, '--json']); "
+            "bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('litellm', 'streamlit', 'altair', 'openpyxl', 'statsmodels')]; "
+            "sys.stderr.write(repr(bad)); sys.exit(1 if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_console_script_exit_code(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    proc = subprocess.run([sys.executable, "-m", "econ.cli", "evaluate", str(bad)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"{bad}:")
+    assert "Traceback" not in proc.stderr

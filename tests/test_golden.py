@@ -1,0 +1,173 @@
+"""Golden numbers of the worked scenarios, computed here by hand from the scenario's own inputs.
+
+Nothing here calls econ's cost or pricing code: the expected values are re-derived from the raw
+YAML and the raw price snapshot with the formulas written out below.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from econ.cli import main
+from tests.conftest import DEFAULT, SELF_HOSTED, raw_snapshot, raw_yaml
+
+
+def run_json(capsys, *args: str) -> dict:
+    assert main(["evaluate", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def tokens(shape: dict) -> tuple[float, float, float]:
+    t, s = shape["turns"], shape["system_prompt_tokens"]
+    u, a = shape["user_tokens_per_turn"], shape["assistant_tokens_per_turn"]
+    inp = t * s + t * u + t * (t - 1) / 2 * (u + a)  # history re-sent every turn
+    cached = shape["cache_hit_rate"] * ((t - 1) * s + t * (t - 1) / 2 * (u + a))
+    return inp, cached, t * a
+
+
+def shape_of(y: dict, cap: dict | None) -> dict:
+    shape = {"cache_hit_rate": 0.0, **y["conversation"]}
+    if cap and cap.get("conversation"):
+        shape.update(cap["conversation"])
+    return shape
+
+
+def api_cost(y: dict, model: str, cap: dict | None) -> float:
+    p = raw_snapshot()[y["models"][model]["price_key"]]
+    inp, cached, out = tokens(shape_of(y, cap))
+    return ((inp - cached) * p["input_cost_per_token"]
+            + cached * p.get("cache_read_input_token_cost", p["input_cost_per_token"])
+            + out * p["output_cost_per_token"])
+
+
+def traffic_weighted(y: dict, cost) -> float:
+    caps = y["capabilities"]
+    rest = 1 - sum(c["traffic_share"] for c in caps)
+    return sum(c["traffic_share"] * cost(c) for c in caps) + rest * cost(None)
+
+
+def test_default_scenario_lands_at_essay_scale(capsys):
+    out = run_json(capsys, str(DEFAULT))
+    teacher = out["models"]["teacher"]["cost_per_conversation_usd"]
+    student = out["models"]["student"]["cost_per_conversation_usd"]
+    assert 0.25 <= teacher <= 0.40
+    assert 0.002 <= student <= 0.005
+
+
+def test_default_base_shape_matches_reference_table(capsys):
+    # econ_reference.md §7: five turns at WildChat lengths, o1 30.3¢ and 4o-mini 0.30¢
+    out = run_json(capsys, str(DEFAULT))
+    by_cap = out["models"]["teacher"]["cost_per_conversation_usd_by_capability"]
+    assert by_cap["analysis"] == pytest.approx(0.303, abs=0.0006)
+    by_cap = out["models"]["student"]["cost_per_conversation_usd_by_capability"]
+    assert by_cap["analysis"] == pytest.approx(0.0030, abs=0.00006)
+
+
+def test_default_scenario_costs_by_hand(capsys):
+    y = raw_yaml(DEFAULT)
+    out = run_json(capsys, str(DEFAULT))
+    for model in ("teacher", "student"):
+        expected = traffic_weighted(y, lambda c, m=model: api_cost(y, m, c))
+        got = out["models"][model]["cost_per_conversation_usd"]
+        assert got == pytest.approx(expected, rel=1e-12)
+        # by hand for the base shape: 11,347.1 input and 2,206.7 output tokens
+        base = out["models"][model]["cost_per_conversation_usd_by_capability"]["math"]
+        price = raw_snapshot()[y["models"][model]["price_key"]]
+        assert base == pytest.approx(11347.1 * price["input_cost_per_token"]
+                                     + 2206.7 * price["output_cost_per_token"], rel=1e-12)
+
+
+def test_default_tier_floors_by_hand(capsys):
+    y = raw_yaml(DEFAULT)
+    out = run_json(capsys, str(DEFAULT))
+    rate, fixed = y["fees"]["payment_rate"], y["fees"]["payment_fixed_usd"]
+    consent = set(y["consent"])
+    teacher = {c["id"]: api_cost(y, "teacher", c) for c in y["capabilities"]}
+    student = {c["id"]: api_cost(y, "student", c) for c in y["capabilities"]}
+    rest = 1 - sum(c["traffic_share"] for c in y["capabilities"])
+    for tier in y["tiers"]:
+        plan = tier["plan"]
+        if "route" not in plan:
+            per_conv = traffic_weighted(y, lambda c, m=plan["model"]: api_cost(y, m, c))
+        else:
+            r = plan["route"]
+            e = r["router_error_rate"]
+            per_conv = r["router_usd_per_conversation"] + rest * api_cost(y, "student", None)
+            for c in y["capabilities"]:
+                cid, share = c["id"], c["traffic_share"]
+                # "unconsented" goes to the teacher unless retention is shown; none is retained
+                if cid in consent:
+                    per_conv += share * ((1 - e) * student[cid] + e * teacher[cid])
+                else:
+                    per_conv += share * ((1 - e) * teacher[cid] + e * student[cid])
+        per_user = tier["conversations_per_user_month"] * per_conv
+        floor = (per_user + fixed) / (1 - tier["target_gross_margin"] - rate)
+        got = out["tiers"][tier["id"]]
+        assert got["cost_per_conversation_usd"] == pytest.approx(per_conv, rel=1e-12)
+        assert got["cost_per_user_month_usd"] == pytest.approx(per_user, rel=1e-12)
+        assert got["price_floor_usd_month"] == pytest.approx(floor, rel=1e-12)
+        price = tier["price_usd_month"]
+        if price > 0:
+            margin = (price * (1 - rate) - fixed - per_user) / price
+            assert got["gross_margin_at_price"] == pytest.approx(margin, rel=1e-12)
+        else:
+            assert got["gross_margin_at_price"] is None
+
+
+def self_hosted_cost(y: dict, model: str, cap: dict | None) -> float:
+    m = y["models"][model]
+    th = m["throughput"]
+    seconds_per_request = th["output_tokens_per_request"] / th["output_tokens_per_s"]
+    # seconds = rho*beta*input + beta*output, fitted to the one measured request shape
+    beta = seconds_per_request / (m["prefill_cost_ratio"] * th["input_tokens_per_request"]
+                                  + th["output_tokens_per_request"])
+    inp, cached, out = tokens(shape_of(y, cap))
+    replica_s = m["prefill_cost_ratio"] * beta * (inp - cached) + beta * out
+    gpu_s = replica_s * m["gpus_per_replica"]
+    utilisation = m["target_utilisation"] / m["peak_to_average"]
+    return gpu_s * m["usd_per_gpu_hour"] / 3600 / utilisation
+
+
+def test_self_hosted_costs_by_hand(capsys):
+    y = raw_yaml(SELF_HOSTED)
+    out = run_json(capsys, str(SELF_HOSTED))
+    for model in ("llama-70b", "llama-8b"):
+        expected = traffic_weighted(y, lambda c, m=model: self_hosted_cost(y, m, c))
+        assert out["models"][model]["cost_per_conversation_usd"] == pytest.approx(expected,
+                                                                                 rel=1e-12)
+    # the 70B teacher needs 4 GPUs at a third of the 8B's per-GPU throughput: about 9x dearer
+    ratio = (out["models"]["llama-70b"]["cost_per_conversation_usd"]
+             / out["models"]["llama-8b"]["cost_per_conversation_usd"])
+    assert ratio == pytest.approx(4 * 8088.35 / 3542.88, rel=1e-9)
+
+
+def test_unmeasured_traffic_reported(capsys):
+    for path in (DEFAULT, SELF_HOSTED):
+        y = raw_yaml(path)
+        out = run_json(capsys, str(path))
+        unmeasured = sum(c["traffic_share"] for c in y["capabilities"]
+                         if len(c.get("evals", {})) < 2)
+        assert unmeasured > 0
+        assert out["unmeasured_traffic_share"] == pytest.approx(unmeasured)
+        flags = {c["id"]: c["measured"] for c in out["capabilities"]}
+        assert flags["legacy_csv_input"] is False
+        assert out["uncategorised_traffic_share"] == pytest.approx(
+            1 - sum(c["traffic_share"] for c in y["capabilities"]))
+
+
+def test_blend_by_hand(capsys):
+    y = raw_yaml(DEFAULT)
+    out = run_json(capsys, str(DEFAULT))
+    rate, fixed = y["fees"]["payment_rate"], y["fees"]["payment_fixed_usd"]
+    revenue = cost = fees = 0.0
+    for tier in y["tiers"]:
+        t = out["tiers"][tier["id"]]
+        revenue += tier["price_usd_month"] * tier["users"]
+        cost += t["cost_per_user_month_usd"] * tier["users"]
+        if tier["price_usd_month"] > 0:
+            fees += (tier["price_usd_month"] * rate + fixed) * tier["users"]
+    assert out["blend"]["blended_gross_margin"] == pytest.approx((revenue - fees - cost) / revenue)
+    assert math.isfinite(out["blend"]["free_users_carried_per_paying_user"])
