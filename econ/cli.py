@@ -114,9 +114,34 @@ def cmd_prices_refresh(args: argparse.Namespace) -> int:
     return refresh(args)
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from econ.compare import compare_json, compare_results, compare_text
+    from econ.results_io import read_results
+
+    rows = []
+    for f in args.results:
+        rows += read_results(f)
+    results = compare_results(rows, args.teacher, args.student, args.tolerance)
+    if args.json:
+        _print_json(compare_json(results, args.teacher, args.student))
+    else:
+        sys.stdout.write(compare_text(results, args.teacher, args.student))
+    return EXIT_LOST if any(r.verdict == "lost" for r in results) else EXIT_OK
+
+
 def _add_scenario(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--prices", help="price snapshot JSON (default: data/litellm_prices.json)")
+
+
+def _share(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {v})")
+    return v
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,6 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--consent", nargs="*", metavar="CAPABILITY",
                    help="consent set to use instead of the scenario's")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "compare", help="teacher vs student per capability from results files (exit 3 if lost)")
+    p.add_argument("results", nargs="+", help="per-example results, CSV or JSONL")
+    p.add_argument("--teacher", required=True, help="model id of the teacher in the files")
+    p.add_argument("--student", required=True, help="model id of the student in the files")
+    p.add_argument("--tolerance", type=_share, default=0.02,
+                   help="largest accepted drop in pass rate (default 0.02 = 2 points)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("validate", help="check a scenario file")
     _add_scenario(p)

@@ -117,8 +117,7 @@ def _paired(base: Retention, t: SliceResults, s: SliceResults, ids: list[str],
     p, test = stats.mcnemar_p(b, c)
     discordance = (b + c) / n
     mdd = stats.min_detectable_drop_paired(n, discordance, ALPHA, POWER)
-    unit_var = max(discordance - drop * drop, 1.0 / (n + 2))
-    return _finish(base, n, drop, ci, p, test, "newcombe_paired_score", mdd, tolerance, unit_var)
+    return _finish(base, n, drop, ci, p, test, "newcombe_paired_score", mdd, tolerance)
 
 
 def _unpaired(base: Retention, t: SliceResults, s: SliceResults,
@@ -128,16 +127,12 @@ def _unpaired(base: Retention, t: SliceResults, s: SliceResults,
     ci = stats.newcombe_unpaired(t.passed, t.examples, s.passed, s.examples)
     p = stats.two_proportion_p(t.passed, t.examples, s.passed, s.examples)
     mdd = stats.min_detectable_drop_unpaired(pt, t.examples, s.examples, ALPHA, POWER)
-    # per-example variance of the difference with equal samples per model (smoothed away from 0)
-    qt, qs = (t.passed + 1) / (t.examples + 2), (s.passed + 1) / (s.examples + 2)
-    unit_var = qt * (1 - qt) + qs * (1 - qs)
     return _finish(base, 0, drop, ci, p, "two_proportion_z", "newcombe_hybrid_score", mdd,
-                   tolerance, unit_var)
+                   tolerance)
 
 
 def _finish(base: Retention, n_paired: int, drop: float, ci: tuple[float, float],
-            p: float, test: str, method: str, mdd: float | None, tolerance: float,
-            unit_var: float) -> Retention:
+            p: float, test: str, method: str, mdd: float | None, tolerance: float) -> Retention:
     lo, hi = ci
     verdict: Verdict
     if lo > tolerance:
@@ -150,16 +145,24 @@ def _finish(base: Retention, n_paired: int, drop: float, ci: tuple[float, float]
         verdict = "inconclusive"
     n_to_settle = None
     if verdict == "inconclusive":
-        n_to_settle = _sample_size_to_settle(drop, tolerance, unit_var)
+        n = n_paired or min(base.n_teacher, base.n_student)
+        n_to_settle = _sample_size_to_settle(n, drop, ci, tolerance)
     return replace(base, n_paired=n_paired, drop=drop, drop_ci=ci, p_value=p, test=test,
                    interval_method=method, min_detectable_drop=mdd, verdict=verdict,
                    n_to_settle=n_to_settle)
 
 
-def _sample_size_to_settle(drop: float, tolerance: float, unit_var: float) -> int | None:
-    """Examples (per model) for the 95% interval to clear the tolerance, if the drop stays."""
-    gap = abs(drop - tolerance)
-    if gap < 1e-12:
+def _sample_size_to_settle(n: int, drop: float, ci: tuple[float, float],
+                           tolerance: float) -> int | None:
+    """Examples (per model) at which the interval would clear the tolerance, if the drop stays.
+
+    The interval's half-width on the side facing the tolerance is scaled by sqrt(n / n').
+    """
+    lo, hi = ci
+    if drop > tolerance:
+        reach, gap = drop - lo, drop - tolerance
+    elif drop < tolerance:
+        reach, gap = hi - drop, tolerance - drop
+    else:
         return None
-    z = stats.z_value(0.95)
-    return math.ceil(z * z * unit_var / (gap * gap))
+    return math.ceil(n * (reach / gap) ** 2)
