@@ -44,10 +44,13 @@ def conversation_tokens(turns: Any, system_prompt_tokens: Any, user_tokens_per_t
     return ConversationTokens(total_input, cached, t * a)
 
 
-def tokens_of_shape(shape: ConversationShape) -> ConversationTokens:
-    return conversation_tokens(shape.turns, shape.system_prompt_tokens, shape.user_tokens_per_turn,
-                               shape.assistant_tokens_per_turn, shape.resend_history,
-                               shape.cache_hit_rate)
+def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
+                    assistant_scale: Any = 1.0) -> ConversationTokens:
+    """Tokens of a shape; the scales multiply the mean tokens per turn (Monte Carlo draws)."""
+    return conversation_tokens(shape.turns, shape.system_prompt_tokens,
+                               shape.user_tokens_per_turn * user_scale,
+                               shape.assistant_tokens_per_turn * assistant_scale,
+                               shape.resend_history, shape.cache_hit_rate)
 
 
 def capability_shape(default: ConversationShape,

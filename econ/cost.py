@@ -57,6 +57,11 @@ class TokenTimeModel:
     prefill_s_per_token: Any
     decode_s_per_token: Any
 
+    def scaled(self, throughput_scale: Any) -> TokenTimeModel:
+        """The model at ``throughput_scale`` times the measured throughput."""
+        return TokenTimeModel(self.prefill_s_per_token / throughput_scale,
+                              self.decode_s_per_token / throughput_scale)
+
     def replica_seconds(self, tokens: ConversationTokens) -> Any:
         return (self.prefill_s_per_token * tokens.uncached_input_tokens
                 + self.decode_s_per_token * tokens.output_tokens)
@@ -116,9 +121,12 @@ class CostTable:
 
 
 def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
-               time_models: Mapping[str, TokenTimeModel]) -> CostTable:
-    default_tokens = tokens_of_shape(scenario.conversation)
-    cap_tokens = {c.id: tokens_of_shape(capability_shape(scenario.conversation, c))
+               time_models: Mapping[str, TokenTimeModel], user_scale: Any = 1.0,
+               assistant_scale: Any = 1.0) -> CostTable:
+    """USD per conversation of every model on every capability (arrays when scales are)."""
+    default_tokens = tokens_of_shape(scenario.conversation, user_scale, assistant_scale)
+    cap_tokens = {c.id: tokens_of_shape(capability_shape(scenario.conversation, c), user_scale,
+                                        assistant_scale)
                   for c in scenario.capabilities}
     per_cap: dict[str, dict[str, Any]] = {}
     uncategorised: dict[str, Any] = {}

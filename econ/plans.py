@@ -9,9 +9,11 @@ conversations both ways: a routed capability is served by the default model with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from econ.cost import CostTable
 from econ.scenario import Plan, Scenario
@@ -59,16 +61,23 @@ def served_share(a: Assignment, capability: str, model: str) -> float:
     return e if model in (a.default_model, a.route_to) else 0.0
 
 
-def plan_cost_per_conversation(a: Assignment, scenario: Scenario, costs: CostTable) -> Any:
-    """Traffic-weighted USD per conversation of the assignment (router cost included)."""
+def plan_cost_per_conversation(a: Assignment, scenario: Scenario, costs: CostTable,
+                               shares: Mapping[str, Any] | None = None) -> Any:
+    """Traffic-weighted USD per conversation of the assignment (router cost included).
+
+    ``shares`` replaces the scenario's traffic shares (arrays of Monte Carlo draws).
+    """
     total: Any = a.router_usd_per_conversation if a.route_to is not None else 0.0
-    shares = 0.0
-    models = {a.default_model} | ({a.route_to} if a.route_to else set())
+    share_of = shares if shares is not None else {
+        c.id: c.traffic_share for c in scenario.capabilities}
+    covered: Any = 0.0
+    models = list(dict.fromkeys([a.default_model, a.route_to or a.default_model]))
     for cap in scenario.capabilities:
-        shares += cap.traffic_share
+        share = share_of[cap.id]
+        covered = covered + share
         for m in models:
             w = served_share(a, cap.id, m)
             if w:
-                total = total + cap.traffic_share * w * costs.per_capability[m][cap.id]
-    rest = max(0.0, 1.0 - shares)
+                total = total + share * w * costs.per_capability[m][cap.id]
+    rest = np.maximum(0.0, 1.0 - covered)
     return total + rest * costs.uncategorised[a.default_model]

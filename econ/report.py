@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from econ.evaluate import Evaluation, TierResult
+from econ.payback import Payback, payback
 from econ.plans import Assignment
 
 __all__ = ["evaluation_json", "format_table", "plan_text", "text_report"]
@@ -108,8 +109,23 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
             "free_users_per_paying_user": ev.blend.free_users_per_paying_user,
             "free_users_carried_per_paying_user": ev.blend.free_users_carried_per_paying_user,
         },
+        "payback": _payback_json(payback(ev)),
     })
     return out
+
+
+def _payback_json(p: Payback | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "one_off_usd": p.one_off_usd,
+        "teacher_only_cost_usd_month": p.teacher_only_cost_usd_month,
+        "plan_cost_usd_month": p.plan_cost_usd_month,
+        "savings_usd_month": p.savings_usd_month,
+        "payback_months": p.payback_months,
+        "distillations_per_year": p.distillations_per_year,
+        "net_12_months_usd": p.net_12_months_usd,
+    }
 
 
 def _pair(v: tuple[float, float] | None) -> list[float] | None:
@@ -223,4 +239,12 @@ def text_report(ev: Evaluation) -> str:
         out.append(f"Each paying user's gross profit carries "
                    f"{b.free_users_carried_per_paying_user:,.1f} free users "
                    f"(there are {b.free_users_per_paying_user:,.1f} per paying user)")
+    pb = payback(ev)
+    if pb is not None:
+        months = "never" if pb.payback_months is None else f"{pb.payback_months:.3g} months"
+        out.append(f"Distillation: one-off {_usd(pb.one_off_usd, 0)} USD; saves "
+                   f"{_usd(pb.savings_usd_month, 0)} USD/mo against serving everything with the "
+                   f"teacher; pays back in {months}; 12-month net "
+                   f"{_usd(pb.net_12_months_usd, 0)} USD ({pb.distillations_per_year} "
+                   "distillation(s) a year)")
     return "\n".join(out) + "\n"

@@ -47,8 +47,10 @@ def test_shares_over_one(capsys, edited):
 
 def test_plan_names_unknown_model(capsys, edited):
     p = edited("      model: teacher\n", "      model: techer\n")
+    line = p.read_text().splitlines().index("      model: techer") + 1
     assert fails(capsys, "evaluate", str(p)) == (
-        f"{p}:120: tiers[2].plan.model: unknown model; did you mean 'teacher'? (got 'techer')")
+        f"{p}:{line}: tiers[2].plan.model: unknown model; did you mean 'teacher'? "
+        "(got 'techer')")
 
 
 def test_yaml_syntax_error(capsys, edited):

@@ -1,0 +1,130 @@
+"""econ benchmarks: named figures from one run, each against a baseline measured in that run.
+
+    python benchmarks/run.py [--json] [--quick]
+
+Figures:
+- frontier_k20_s, frontier_bruteforce_k20_s: the exact Pareto merge against enumerating all 2^20
+  consent sets (vectorised numpy) on the same seeded instance; the frontiers must be equal.
+- frontier_k60_s: the merge at 60 capabilities (enumeration impossible).
+- montecarlo_100k_s: 100,000 Monte Carlo draws of the default scenario (after imports).
+- evaluate_cold_ratio: cold `econ evaluate DEFAULT --json` over the import floor
+  `python -c "import numpy, pandas, scipy.stats, pydantic, yaml"`, medians of alternating runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from econ.evaluate import evaluate  # noqa: E402
+from econ.frontier import Choice, pareto_merge  # noqa: E402
+from econ.loader import load_scenario  # noqa: E402
+from econ.uncertainty import simulate  # noqa: E402
+
+DEFAULT = ROOT / "scenarios" / "frontier-vs-distilled.yaml"
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def instance(k: int, seed: int) -> list[Choice]:
+    """A realistic tier: traffic shares from a Dirichlet, a frontier teacher ~100x the student,
+    drops from 0 to 40 points, severities lognormal around 0.2 USD, 6M conversations a month."""
+    rng = np.random.default_rng(seed)
+    share = rng.dirichlet(np.full(k, 0.7)) * 0.95
+    teacher = 0.30 * rng.lognormal(0.0, 0.3, k)
+    student = teacher / rng.uniform(50, 150, k)
+    drop = rng.beta(1.2, 6.0, k) * 0.4
+    severity = rng.lognormal(np.log(0.2), 1.0, k)
+    e = 0.02
+    loss = 6e6 * share * drop * severity
+    return [Choice(f"c{i}", share[i] * ((1 - e) * student[i] + e * teacher[i]), (1 - e) * loss[i],
+                   share[i] * ((1 - e) * teacher[i] + e * student[i]), e * loss[i])
+            for i in range(k)]
+
+
+def brute_force(choices: list[Choice]) -> tuple[np.ndarray, np.ndarray]:
+    cost, loss = np.zeros(1), np.zeros(1)
+    for c in choices:  # all 2^k sums, no pruning
+        cost = np.concatenate([cost + c.keep_cost, cost + c.consent_cost])
+        loss = np.concatenate([loss + c.keep_loss, loss + c.consent_loss])
+    order = np.lexsort((loss, cost))
+    cost, loss = cost[order], loss[order]
+    best = np.minimum.accumulate(np.concatenate([[np.inf], loss[:-1]]))
+    keep = loss < best
+    return cost[keep], loss[keep]
+
+
+def cold_ratio(runs: int) -> tuple[float, float, float]:
+    floor_cmd = [sys.executable, "-c", "import numpy, pandas, scipy.stats, pydantic, yaml"]
+    econ_cmd = [sys.executable, "-m", "econ.cli", "evaluate", str(DEFAULT), "--json"]
+    floor, econ = [], []
+    for _ in range(runs):
+        for cmd, acc in ((floor_cmd, floor), (econ_cmd, econ)):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+            acc.append(time.perf_counter() - t0)
+    f, e = statistics.median(floor), statistics.median(econ)
+    return e / f, f, e
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    rep = 3 if args.quick else 7
+    figures: dict[str, Any] = {}
+
+    k20 = instance(20, seed=20)
+    figures["frontier_k20_s"], (dp_cost, dp_loss, _) = timed(lambda: pareto_merge(k20), rep)
+    figures["frontier_bruteforce_k20_s"], (bf_cost, bf_loss) = timed(lambda: brute_force(k20),
+                                                                      max(1, rep // 2))
+    figures["frontier_k20_points"] = len(dp_cost)
+    figures["frontier_k20_exact"] = bool(len(dp_cost) == len(bf_cost)
+                                         and np.allclose(dp_cost, bf_cost, rtol=1e-12)
+                                         and np.allclose(dp_loss, bf_loss, rtol=1e-12))
+    figures["frontier_k20_speedup"] = figures["frontier_bruteforce_k20_s"] / \
+        figures["frontier_k20_s"]
+    k60 = instance(60, seed=60)
+    figures["frontier_k60_s"], (c60, _, _) = timed(lambda: pareto_merge(k60), max(1, rep // 2))
+    figures["frontier_k60_points"] = len(c60)
+
+    loaded = load_scenario(DEFAULT)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    figures["montecarlo_100k_s"], _ = timed(
+        lambda: simulate(ev, loaded.measured, draws=100_000, seed=0), rep)
+
+    ratio, floor_s, econ_s = cold_ratio(5 if args.quick else 9)
+    figures["evaluate_cold_ratio"] = ratio
+    figures["import_floor_s"] = floor_s
+    figures["evaluate_cold_s"] = econ_s
+
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for k, v in figures.items():
+            print(f"{k:28s} {v:.4g}" if isinstance(v, float) else f"{k:28s} {v}")
+    return 0 if figures["frontier_k20_exact"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
