@@ -12,15 +12,23 @@ $(VENV)/.installed: pyproject.toml
 .PHONY: run evaluate test lint bench chromium
 
 run: $(VENV)/.installed
-	$(VENV)/bin/econ evaluate $(SCENARIO)
+	$(VENV)/bin/streamlit run app.py
 
-evaluate: run
+evaluate: $(VENV)/.installed
+	$(VENV)/bin/econ evaluate $(SCENARIO)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test: $(VENV)/.installed
+# The browser test drives Debian's Chromium; install it when missing (root, as on CI).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium missing: sudo apt-get install -y chromium (the browser test skips)"; fi; }
+
+test: $(VENV)/.installed chromium
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest

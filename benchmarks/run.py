@@ -9,6 +9,10 @@ Figures:
 - montecarlo_100k_s: 100,000 Monte Carlo draws of the default scenario (after imports).
 - evaluate_cold_ratio: cold `econ evaluate DEFAULT --json` over the import floor
   `python -c "import numpy, pandas, scipy.stats, pydantic, yaml"`, medians of alternating runs.
+- app_rerun_median_ms: server-side rerun of app.py after one consent tick (AppTest, default
+  scenario, median of 20 ticks), against empty_app_rerun_median_ms, an empty Streamlit script
+  rerun the same way in the same run.
+- app_first_render_s: the app's first run with its imports already loaded.
 """
 
 from __future__ import annotations
@@ -86,6 +90,48 @@ def cold_ratio(runs: int) -> tuple[float, float, float]:
     return e / f, f, e
 
 
+def app_figures(ticks: int = 20) -> dict[str, float]:
+    import tempfile
+
+    import altair  # noqa: F401  - the app's imports, loaded before the first render is timed
+    import streamlit  # noqa: F401
+    from streamlit.testing.v1 import AppTest
+
+    import econ.charts
+    import econ.edits
+    import econ.sensitivity  # noqa: F401
+
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty_app.py"
+        empty.write_text("import streamlit as st\n")
+        at = AppTest.from_file(str(empty), default_timeout=60)
+        at.run()
+        times = []
+        for _ in range(ticks):
+            t0 = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t0)
+        out["empty_app_rerun_median_ms"] = 1000 * statistics.median(times)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    t0 = time.perf_counter()
+    at.run()
+    out["app_first_render_s"] = time.perf_counter() - t0
+    assert not at.exception, at.exception
+    times = []
+    boxes = [c.key for c in at.checkbox]
+    for i in range(ticks):
+        box = at.checkbox(key=boxes[i % len(boxes)])
+        box = box.uncheck() if box.value else box.check()
+        t0 = time.perf_counter()
+        box.run()
+        times.append(time.perf_counter() - t0)
+    assert not at.exception, at.exception
+    out["app_rerun_median_ms"] = 1000 * statistics.median(times)
+    out["app_rerun_over_empty"] = out["app_rerun_median_ms"] / out["empty_app_rerun_median_ms"]
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
@@ -112,6 +158,8 @@ def main() -> int:
     ev = evaluate(loaded.scenario, loaded.measured)
     figures["montecarlo_100k_s"], _ = timed(
         lambda: simulate(ev, loaded.measured, draws=100_000, seed=0), rep)
+
+    figures.update(app_figures())
 
     ratio, floor_s, econ_s = cold_ratio(5 if args.quick else 9)
     figures["evaluate_cold_ratio"] = ratio

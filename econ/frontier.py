@@ -27,6 +27,7 @@ __all__ = [
     "Frontier",
     "FrontierPoint",
     "consent_plan",
+    "consent_point",
     "pareto_merge",
     "tier_choices",
     "tier_frontier",
@@ -159,3 +160,21 @@ def tier_frontier(ev: Evaluation, tier_id: str) -> Frontier:
         points.append(FrontierPoint(consent, per_conv, floor, float(base_loss + loss),
                                     tuple(c for c in consent if c in unmeasured)))
     return Frontier(tier_id, tuple(points), retained, base_cost, base_loss)
+
+
+def consent_point(ev: Evaluation, tier_id: str, consent: Sequence[str]) -> FrontierPoint:
+    """Where one consent set lies in a tier's frontier plane (on the frontier or not)."""
+    s = ev.scenario
+    tier = next(t for t in s.tiers if t.id == tier_id)
+    choices, cost, loss, _ = tier_choices(ev, tier)
+    chosen = set(consent)
+    for ch in choices:
+        on = ch.capability in chosen
+        cost += ch.consent_cost if on else ch.keep_cost
+        loss += ch.consent_loss if on else ch.keep_loss
+    unmeasured = {r.capability for r in ev.retention if r.verdict == "unmeasured"}
+    picked = tuple(ch.capability for ch in choices if ch.capability in chosen)
+    floor = float(price_floor_usd_month(tier.conversations_per_user_month * cost,
+                                        tier.target_gross_margin, s.fees))
+    return FrontierPoint(picked, float(cost), floor, float(loss),
+                         tuple(c for c in picked if c in unmeasured))

@@ -4,13 +4,39 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from econ.evaluate import Evaluation, TierResult
 from econ.payback import Payback, payback
 from econ.plans import Assignment
 
-__all__ = ["evaluation_json", "format_table", "plan_text", "text_report"]
+__all__ = ["Headline", "evaluation_json", "format_table", "headline", "plan_text", "text_report"]
+
+
+@dataclass(frozen=True)
+class Headline:
+    teacher: str
+    student: str
+    teacher_cost_per_conversation_usd: float
+    student_cost_per_conversation_usd: float
+    teacher_to_student_cost_ratio: float | None
+    cost_usd_month: float
+    revenue_usd_month: float
+    conversations_month: float
+    unmeasured_traffic_share: float
+    underpowered_traffic_share: float
+    uncategorised_traffic_share: float
+
+
+def headline(ev: Evaluation) -> Headline:
+    """The figures a planning session looks at first."""
+    s, costs = ev.scenario, ev.model_cost_per_conversation_usd
+    t, st = costs[s.teacher_id], costs[s.student_id]
+    return Headline(s.teacher_id, s.student_id, t, st, t / st if st > 0 else None,
+                    ev.blend.cost_usd_month, ev.blend.revenue_usd_month, ev.conversations_month,
+                    ev.coverage.unmeasured_traffic_share, ev.coverage.underpowered_traffic_share,
+                    ev.coverage.uncategorised_traffic_share)
 
 
 def _plan_json(a: Assignment) -> dict[str, Any]:

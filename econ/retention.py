@@ -24,6 +24,7 @@ __all__ = [
 
 ALPHA = 0.05
 POWER = 0.8
+SETTLE_GAP = 1e-3  # a drop within 0.1 point of the tolerance cannot be settled either way
 Verdict = Literal["retained", "lost", "degraded", "inconclusive", "unmeasured"]
 
 
@@ -159,10 +160,8 @@ def _sample_size_to_settle(n: int, drop: float, ci: tuple[float, float],
     The interval's half-width on the side facing the tolerance is scaled by sqrt(n / n').
     """
     lo, hi = ci
-    if drop > tolerance:
-        reach, gap = drop - lo, drop - tolerance
-    elif drop < tolerance:
-        reach, gap = hi - drop, tolerance - drop
-    else:
-        return None
+    gap = abs(drop - tolerance)
+    if gap < SETTLE_GAP:
+        return None  # the drop sits on the tolerance: no sample size settles it
+    reach = drop - lo if drop > tolerance else hi - drop
     return math.ceil(n * (reach / gap) ** 2)

@@ -1,0 +1,145 @@
+"""The Streamlit app, driven headless with AppTest."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from econ.evaluate import evaluate
+from econ.loader import load_scenario
+from tests.conftest import ROOT, SCENARIOS
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch) -> Path:
+    """A scratch copy of scenarios/ the app may write to."""
+    dst = tmp_path / "scenarios"
+    shutil.copytree(SCENARIOS, dst)
+    monkeypatch.setenv("ECON_SCENARIOS", str(dst))
+    return dst
+
+
+def start(folder: Path, name: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if name is not None:
+        at.selectbox(key="pick").select(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def consent_box(at: AppTest, source: str, cap: str):
+    return at.checkbox(key=f"w|{source}|consent|{cap}")
+
+
+def floors(at: AppTest) -> dict[str, float]:
+    table = at.dataframe[0].value
+    return dict(zip(table["tier"], table["price_floor_usd_month"], strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SCENARIOS.glob("*.yaml")))
+def test_app_runs_on_every_scenario(folder, name):
+    at = start(folder, name)
+    assert not at.error
+    labels = [m.label for m in at.metric]
+    assert any("USD/conversation" in label for label in labels)
+    assert at.warning, "unmeasured traffic must be warned about"
+    assert len(at.checkbox) == len(load_scenario(folder / name).scenario.capabilities)
+
+
+def test_ticking_consent_gives_exactly_econs_floors(folder):
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    loaded = load_scenario(folder / name)
+    before = floors(at)
+    base = evaluate(loaded.scenario, loaded.measured)
+    assert before == {t.economics.tier: t.economics.price_floor_usd_month for t in base.tiers}
+    consent_box(at, name, "analysis").check().run()
+    consent_box(at, name, "code_help").check().run()
+    consent_box(at, name, "factual_qa").uncheck().run()
+    assert not at.exception
+    ev = evaluate(loaded.scenario, loaded.measured,
+                  consent=["creative_assist", "analysis", "code_help"])
+    after = floors(at)
+    assert after == {t.economics.tier: t.economics.price_floor_usd_month for t in ev.tiers}
+    assert after["plus"] < before["plus"]
+    shown = " ".join(m.value for m in at.markdown)
+    assert f"price floor **{after['plus']:,.2f} USD/month**" in shown
+
+
+def test_frontier_point_adoption(folder):
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    at.selectbox(key=f"w|{name}|fpick|plus").select(0).run()
+    at.button(key=f"w|{name}|fadopt|plus").click().run()
+    assert not at.exception
+    ticked = {c.key.split("|")[-1] for c in at.checkbox if c.value}
+    assert ticked == {"creative_assist", "analysis", "code_help", "factual_qa", "math",
+                      "clarifying_questions", "legacy_csv_input"}
+
+
+def test_bad_scenario_shows_error_not_exception(folder):
+    good = (folder / "frontier-vs-distilled.yaml").read_text()
+    (folder / "broken.yaml").write_text(good.replace("  turns: 5 ", "  turns: five "))
+    at = start(folder, "broken.yaml")
+    assert not at.exception
+    assert at.error
+    assert "broken.yaml:12: conversation.turns: input should be a valid integer" in \
+        at.error[0].value
+    # the app stays usable: pick a good scenario again
+    at.selectbox(key="pick").select("self-hosted-llama.yaml").run()
+    assert not at.exception and not at.error
+
+
+def test_save_round_trips_comments(folder):
+    name = "frontier-vs-distilled.yaml"
+    path = folder / name
+    original = path.read_text()
+    at = start(folder)
+    consent_box(at, name, "analysis").check().run()
+    at.number_input(key=f"w|{name}|price|plus").set_value(25.0).run()
+    at.button(key=f"w|{name}|save").click().run()
+    assert not at.exception and not at.error
+    saved = path.read_text()
+    assert "consent: [creative_assist, analysis, factual_qa]" in saved
+    assert "    price_usd_month: 25            # ChatGPT Plus and Claude Pro" in saved
+    # every comment survives, and nothing else moved
+    comments = [line.split("#", 1)[1] for line in original.splitlines() if "#" in line]
+    assert comments == [line.split("#", 1)[1] for line in saved.splitlines() if "#" in line]
+    changed = [(a, b) for a, b in zip(original.splitlines(), saved.splitlines(), strict=True)
+               if a != b]
+    assert len(changed) == 2
+    reloaded = load_scenario(path).scenario
+    assert reloaded.consent == ["creative_assist", "analysis", "factual_qa"]
+    assert any("Saved scenarios/" in s.value for s in at.success)
+
+
+def test_save_refuses_when_file_changed_on_disk(folder):
+    name = "frontier-vs-distilled.yaml"
+    path = folder / name
+    at = start(folder)
+    other = path.read_text().replace("name: frontier-vs-distilled",
+                                     "name: frontier-vs-distilled-edited-elsewhere")
+    path.write_text(other)
+    consent_box(at, name, "analysis").check().run()
+    at.button(key=f"w|{name}|save").click().run()
+    assert not at.exception
+    assert "changed on disk since it was loaded" in at.error[0].value
+    assert path.read_text() == other
+    # the edit is kept in the app
+    assert consent_box(at, name, "analysis").value is True
+
+
+def test_preview_shows_diff(folder):
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    consent_box(at, name, "code_help").check().run()
+    at.button(key=f"w|{name}|preview").click().run()
+    diff = at.code[0].value
+    assert "-consent: [creative_assist, factual_qa]" in diff
+    assert "+consent: [creative_assist, code_help, factual_qa]" in diff

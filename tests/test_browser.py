@@ -1,0 +1,118 @@
+"""The app in a real browser: Streamlit on a loopback port, Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from econ.evaluate import evaluate
+from econ.export import export_bytes
+from econ.loader import load_scenario
+from tests.conftest import ROOT, SCENARIOS
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+    folder = tmp_path / "scenarios"
+    shutil.copytree(SCENARIOS, folder)
+    port = _free_port()
+    env = {**os.environ, "ECON_SCENARIOS": str(folder)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            pytest.fail(f"streamlit did not start on {url}:\n{out}")
+        time.sleep(0.3)
+    yield url, folder
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _floor(page, tier: str) -> float:
+    text = page.locator(f".st-key-floor-{tier}").inner_text()
+    match = re.search(r"price floor ([\d,]+\.\d+) USD/month", text)
+    assert match, text
+    return float(match.group(1).replace(",", ""))
+
+
+def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, folder = server
+    shots = Path(os.environ.get("ECON_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1600},
+                                    accept_downloads=True)
+            page.goto(url)
+            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+                timeout=60_000)
+            before = _floor(page, "plus")
+            page.screenshot(path=str(shots / "01-loaded.png"), full_page=True)
+
+            page.get_by_role("checkbox", name="consent to lose analysis").check(force=True)
+            deadline = time.monotonic() + 30
+            while _floor(page, "plus") == before and time.monotonic() < deadline:
+                page.wait_for_timeout(200)
+            after = _floor(page, "plus")
+            assert after < before
+
+            loaded = load_scenario(folder / "frontier-vs-distilled.yaml")
+            ev = evaluate(loaded.scenario, loaded.measured,
+                          consent=["creative_assist", "analysis", "factual_qa"])
+            plus = next(t for t in ev.tiers if t.economics.tier == "plus")
+            assert after == round(plus.economics.price_floor_usd_month, 2)
+            page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
+
+            page.get_by_role("tab", name="Export & save").click()
+            with page.expect_download(timeout=30_000) as info:
+                page.get_by_role("button", name="Download CSV").click()
+            target = tmp_path / "download.csv"
+            info.value.save_as(target)
+            assert target.read_bytes() == export_bytes(ev, "csv")
+            page.screenshot(path=str(shots / "03-export.png"), full_page=True)
+        finally:
+            browser.close()
+    with capsys.disabled():
+        print(f"\nbrowser screenshots: {shots}")
