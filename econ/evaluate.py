@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from econ.cost import CostTable, TokenTimeModel, cost_table
 from econ.loss import Consequence, consequence, loss_drop
@@ -36,6 +37,7 @@ class Measured:
     time_models: Mapping[str, TokenTimeModel]
     evals: EvalData
     eval_only_capabilities: tuple[str, ...] = ()
+    fits: Mapping[str, Any] = field(default_factory=dict)  # model -> econ.fit.Fit
 
 
 def inline_eval_data(scenario: Scenario) -> dict[str, dict[str, SliceResults]]:

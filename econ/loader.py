@@ -17,12 +17,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from econ.cost import measured_time_models
-from econ.errors import Problem, ScenarioError
+from econ.errors import EconError, Problem, ScenarioError
 from econ.evaluate import Measured, inline_eval_data
 from econ.prices import PriceSnapshot, price_problems, resolve_prices
 from econ.results_io import read_results, results_to_eval_data
 from econ.retention import SliceResults
-from econ.scenario import Scenario, reference_problems
+from econ.scenario import Scenario, SelfHostedModel, reference_problems
 from econ.yamlio import Lines, parse_yaml
 
 __all__ = [
@@ -71,7 +71,10 @@ def load_scenario(path: str | Path, snapshot: PriceSnapshot | None = None) -> Lo
 
 def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot | None = None,
                    base_dir: Path | None = None) -> Loaded:
-    """Validate scenario text; ``base_dir`` resolves relative result and benchmark paths."""
+    """Validate scenario text; ``base_dir`` (default: the file's folder) resolves relative
+    result and benchmark paths."""
+    if base_dir is None:
+        base_dir = Path(file).parent if file else Path(".")
     data, lines = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise ScenarioError([Problem((), "a scenario is a mapping of keys to values", line=1,
@@ -82,16 +85,55 @@ def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot |
         raise ScenarioError(_pydantic_problems(exc, data, lines), file) from None
     snap = snapshot or load_snapshot()
     problems = reference_problems(scenario) + price_problems(scenario, snap)
+    if scenario.capability_map is not None:
+        from econ.importers.capmap import CapabilityMap
+
+        try:
+            CapabilityMap.from_data(scenario.capability_map, "capability_map")
+        except EconError as exc:
+            problems.append(Problem(("capability_map",), str(exc).split(": ", 1)[1]))
     evals: dict[str, dict[str, SliceResults]] = inline_eval_data(scenario)
     eval_only: list[str] = []
     if not problems and scenario.eval_results:
-        evals, eval_only, more = _file_evals(scenario, evals, base_dir or Path("."))
+        evals, eval_only, more = _file_evals(scenario, evals, base_dir)
         problems += more
+    time_models = dict(measured_time_models(scenario))
+    fits: dict[str, Any] = {}
+    if not problems:
+        problems += _fit_benchmarks(scenario, base_dir, time_models, fits)
     if problems:
         raise ScenarioError([_locate(pr, lines) for pr in problems], file)
-    measured = Measured(resolve_prices(scenario, snap), measured_time_models(scenario), evals,
-                        tuple(eval_only))
+    measured = Measured(resolve_prices(scenario, snap), time_models, evals, tuple(eval_only),
+                        fits)
     return Loaded(scenario, measured, Path(file) if file else None, text, lines)
+
+
+def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],
+                    fits: dict[str, Any]) -> list[Problem]:
+    """Fit the GPU time model of every self-hosted model that lists benchmark files."""
+    from econ.fit import fit_time_model, shape_of_measurement, shape_of_run
+    from econ.importers.bench import read_bench
+
+    problems = []
+    for mid, m in scenario.models.items():
+        if not isinstance(m, SelfHostedModel) or not m.benchmarks:
+            continue
+        shapes = []
+        if m.throughput is not None:
+            shapes.append(shape_of_measurement(m.throughput, f"models.{mid}.throughput"))
+        for i, f in enumerate(m.benchmarks):
+            try:
+                runs = read_bench(base / f)
+                for j, run in enumerate(runs, start=1):
+                    label = f"{f}" + (f" run {j}" if len(runs) > 1 else "")
+                    shapes.append(shape_of_run(run, label))
+            except EconError as exc:
+                problems.append(Problem(("models", mid, "benchmarks", i), str(exc)))
+        if shapes and not problems:
+            fit = fit_time_model(shapes, m.prefill_cost_ratio)
+            fits[mid] = fit
+            time_models[mid] = fit.model
+    return problems
 
 
 def scenario_problems(exc: ScenarioError) -> list[str]:

@@ -7,7 +7,7 @@ minimum detectable drop, and a verdict against the capability's tolerance.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -25,6 +25,7 @@ __all__ = [
 ALPHA = 0.05
 POWER = 0.8
 SETTLE_GAP = 1e-3  # a drop within 0.1 point of the tolerance cannot be settled either way
+MAX_SETTLE_N = 10_000_000
 Verdict = Literal["retained", "lost", "degraded", "inconclusive", "unmeasured"]
 
 
@@ -118,7 +119,13 @@ def _paired(base: Retention, t: SliceResults, s: SliceResults, ids: list[str],
     p, test = stats.mcnemar_p(b, c)
     discordance = (b + c) / n
     mdd = stats.min_detectable_drop_paired(n, discordance, ALPHA, POWER)
-    return _finish(base, n, drop, ci, p, test, "newcombe_paired_score", mdd, tolerance)
+
+    def interval_at(m: int) -> tuple[float, float]:
+        k = m / n
+        return stats.newcombe_paired(round(a * k), round(b * k), round(c * k), round(d * k))
+
+    return _finish(base, n, drop, ci, p, test, "newcombe_paired_score", mdd, tolerance,
+                   interval_at)
 
 
 def _unpaired(base: Retention, t: SliceResults, s: SliceResults,
@@ -128,12 +135,17 @@ def _unpaired(base: Retention, t: SliceResults, s: SliceResults,
     ci = stats.newcombe_unpaired(t.passed, t.examples, s.passed, s.examples)
     p = stats.two_proportion_p(t.passed, t.examples, s.passed, s.examples)
     mdd = stats.min_detectable_drop_unpaired(pt, t.examples, s.examples, ALPHA, POWER)
+
+    def interval_at(m: int) -> tuple[float, float]:
+        return stats.newcombe_unpaired(round(pt * m), m, round(ps * m), m)
+
     return _finish(base, 0, drop, ci, p, "two_proportion_z", "newcombe_hybrid_score", mdd,
-                   tolerance)
+                   tolerance, interval_at)
 
 
 def _finish(base: Retention, n_paired: int, drop: float, ci: tuple[float, float],
-            p: float, test: str, method: str, mdd: float | None, tolerance: float) -> Retention:
+            p: float, test: str, method: str, mdd: float | None, tolerance: float,
+            interval_at: Callable[[int], tuple[float, float]]) -> Retention:
     lo, hi = ci
     verdict: Verdict
     if lo > tolerance:
@@ -147,21 +159,32 @@ def _finish(base: Retention, n_paired: int, drop: float, ci: tuple[float, float]
     n_to_settle = None
     if verdict == "inconclusive":
         n = n_paired or min(base.n_teacher, base.n_student)
-        n_to_settle = _sample_size_to_settle(n, drop, ci, tolerance)
+        n_to_settle = _sample_size_to_settle(n, drop, tolerance, interval_at)
     return replace(base, n_paired=n_paired, drop=drop, drop_ci=ci, p_value=p, test=test,
                    interval_method=method, min_detectable_drop=mdd, verdict=verdict,
                    n_to_settle=n_to_settle)
 
 
-def _sample_size_to_settle(n: int, drop: float, ci: tuple[float, float],
-                           tolerance: float) -> int | None:
-    """Examples (per model) at which the interval would clear the tolerance, if the drop stays.
+def _sample_size_to_settle(n: int, drop: float, tolerance: float,
+                           interval_at: Callable[[int], tuple[float, float]]) -> int | None:
+    """Smallest sample (per model) whose interval, at the observed rates, clears the tolerance.
 
-    The interval's half-width on the side facing the tolerance is scaled by sqrt(n / n').
+    ``interval_at(m)`` is the 95% interval of the drop with every observed count scaled to m
+    examples. None when the drop sits on the tolerance or no sample up to 10 million would do.
     """
-    lo, hi = ci
-    gap = abs(drop - tolerance)
-    if gap < SETTLE_GAP:
-        return None  # the drop sits on the tolerance: no sample size settles it
-    reach = drop - lo if drop > tolerance else hi - drop
-    return math.ceil(n * (reach / gap) ** 2)
+    if abs(drop - tolerance) < SETTLE_GAP:
+        return None
+
+    def cleared(m: int) -> bool:
+        lo, hi = interval_at(m)
+        return lo > tolerance if drop > tolerance else hi <= tolerance
+
+    lo_n, hi_n = n, max(n + 1, 2 * n)
+    while not cleared(hi_n):
+        lo_n, hi_n = hi_n, 2 * hi_n
+        if hi_n > MAX_SETTLE_N:
+            return None
+    while hi_n - lo_n > 1:
+        mid = (lo_n + hi_n) // 2
+        lo_n, hi_n = (lo_n, mid) if cleared(mid) else (mid, hi_n)
+    return hi_n

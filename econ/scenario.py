@@ -7,7 +7,7 @@ so a loader can report each of them at its own line.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
@@ -112,7 +112,13 @@ class SelfHostedModel(_Strict):
     usd_per_gpu_hour: Annotated[float, Field(gt=0.0)]
     gpus_per_replica: Annotated[int, Field(ge=1)]
     throughput: ThroughputMeasurement | None = None
-    benchmarks: list[str] = Field(default_factory=list)
+    benchmarks: list[str] = Field(
+        default_factory=list,
+        description="Serving benchmark result files (vLLM, SGLang, LLMPerf, GenAI-Perf/AIPerf), "
+        "relative to the scenario file; GPU time per token is fitted to them.")
+    throughput_cv: NonNegative = Field(
+        0.0, description="Run-to-run coefficient of variation of throughput (Monte Carlo spread); "
+        "a measurement's own throughput_cv is used when this is 0.")
     prefill_cost_ratio: Annotated[float, Field(gt=0.0)] = Field(
         0.35,
         description="GPU time of one prefill token over one decode token, used to split a single "
@@ -193,6 +199,9 @@ class Scenario(_Strict):
     models: dict[str, ModelSpec]
     capabilities: list[Capability]
     eval_results: list[str] = Field(default_factory=list)
+    capability_map: dict[str, Any] | None = Field(
+        None, description="Which capability an imported eval example exercises: task, tag and "
+        "metadata rules (see econ import evals --capability-map).")
     consent: list[str] = Field(default_factory=list)
     fees: Fees = Fees()
     tiers: list[Tier]

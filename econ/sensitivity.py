@@ -1,9 +1,10 @@
 """One-at-a-time sensitivity (tornado data): each numeric input moved down and up by a swing,
 everything else held, and every tier's price floor recomputed.
 
-Inputs are the scenario's numeric fields (eval counts and Monte Carlo spreads excluded) and the
-resolved token prices of API models. A traffic share moved up takes traffic from the
-uncategorised remainder and stops where the shares reach 1. A side that the schema refuses (a
+Inputs are the scenario's numeric fields (eval counts and Monte Carlo spreads excluded), the
+resolved token prices of API models and the measured (or fitted) throughput of self-hosted
+ones. A traffic share moved up takes traffic from the uncategorised remainder and stops where
+the shares reach 1. A side that the schema refuses (a
 utilisation above 1, say) is left out and reported as None.
 """
 
@@ -116,8 +117,9 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
             except (ValidationError, ValueError):
                 sides.append((None, {t.id: None for t in s.tiers}))
                 continue
-            m = replace(measured, time_models={**measured.time_models,
-                                               **measured_time_models(scen)})
+            refreshed = {k: v for k, v in measured_time_models(scen).items()
+                         if k not in measured.fits}
+            m = replace(measured, time_models={**measured.time_models, **refreshed})
             sides.append((new, dict(tier_floors(scen, m, ev.consent, retained))))
         rows.append(SensitivityRow(_label(s, path), value, sides[0][0], sides[1][0],
                                    sides[0][1], sides[1][1]))
@@ -132,6 +134,14 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
                 sides.append((value * factor, dict(floors)))
             rows.append(SensitivityRow(f"prices.{mid}.{field}", value, sides[0][0], sides[1][0],
                                        sides[0][1], sides[1][1]))
+    for mid, tm in measured.time_models.items():
+        sides = []
+        for factor in (1 - swing, 1 + swing):
+            models = {**measured.time_models, mid: tm.scaled(factor)}
+            floors = tier_floors(s, replace(measured, time_models=models), ev.consent, retained)
+            sides.append((factor, dict(floors)))
+        rows.append(SensitivityRow(f"measured throughput of {mid} (× base)", 1.0, sides[0][0],
+                                   sides[1][0], sides[0][1], sides[1][1]))
     rows = [r for r in rows if any(r.swing(t.id) > 1e-12 for t in s.tiers)]
     return sorted(rows, key=lambda r: -max(r.swing(t.id) for t in s.tiers))
 

@@ -82,7 +82,7 @@ def draw_inputs(ev: Evaluation, measured: Measured, n: int, seed: int,
     throughput = {}
     for mid, m in s.models.items():
         if isinstance(m, SelfHostedModel):
-            m_cv = m.throughput.throughput_cv if m.throughput is not None else 0.0
+            m_cv = m.throughput_cv or (m.throughput.throughput_cv if m.throughput else 0.0)
             throughput[mid] = _lognormal(rng, m_cv, n)
     shares = {}
     for c in s.capabilities:

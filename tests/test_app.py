@@ -20,6 +20,7 @@ def folder(tmp_path, monkeypatch) -> Path:
     """A scratch copy of scenarios/ the app may write to."""
     dst = tmp_path / "scenarios"
     shutil.copytree(SCENARIOS, dst)
+    shutil.copytree(ROOT / "data" / "benchmarks", tmp_path / "data" / "benchmarks")
     monkeypatch.setenv("ECON_SCENARIOS", str(dst))
     return dst
 

@@ -37,6 +37,7 @@ def server(tmp_path):
         pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
     folder = tmp_path / "scenarios"
     shutil.copytree(SCENARIOS, folder)
+    shutil.copytree(ROOT / "data" / "benchmarks", tmp_path / "data" / "benchmarks")
     port = _free_port()
     env = {**os.environ, "ECON_SCENARIOS": str(folder)}
     proc = subprocess.Popen(

@@ -119,11 +119,13 @@ def test_default_tier_floors_by_hand(capsys):
 
 def self_hosted_cost(y: dict, model: str, cap: dict | None) -> float:
     m = y["models"][model]
-    th = m["throughput"]
-    seconds_per_request = th["output_tokens_per_request"] / th["output_tokens_per_s"]
+    (bench,) = m["benchmarks"]  # one vLLM result file, relative to the scenario
+    run = json.loads((SELF_HOSTED.parent / bench).read_text())
+    seconds_per_request = 1 / run["request_throughput"]
+    mean_in = run["total_input_tokens"] / run["completed"]
+    mean_out = run["total_output_tokens"] / run["completed"]
     # seconds = rho*beta*input + beta*output, fitted to the one measured request shape
-    beta = seconds_per_request / (m["prefill_cost_ratio"] * th["input_tokens_per_request"]
-                                  + th["output_tokens_per_request"])
+    beta = seconds_per_request / (m["prefill_cost_ratio"] * mean_in + mean_out)
     inp, cached, out = tokens(shape_of(y, cap))
     replica_s = m["prefill_cost_ratio"] * beta * (inp - cached) + beta * out
     gpu_s = replica_s * m["gpus_per_replica"]

@@ -1,0 +1,46 @@
+"""Which tool wrote a JSON document: told from its content, not its file name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["identify"]
+
+
+def _is_metric(v: Any) -> bool:
+    return isinstance(v, dict) and "avg" in v
+
+
+def identify(doc: Any) -> str | None:
+    """The format of one document (a JSON file, or one line of a JSON Lines file)."""
+    if isinstance(doc, list):
+        first = next((x for x in doc if isinstance(x, dict)), None)
+        if first is not None and ("end_to_end_latency_s" in first
+                                  or "number_output_tokens" in first):
+            return "llmperf-individual"
+        return None
+    if not isinstance(doc, dict):
+        return None
+    keys = set(doc)
+    if "results_num_completed_requests" in keys or "num_concurrent_requests" in keys:
+        return "llmperf-summary"
+    if _is_metric(doc.get("request_throughput")) or _is_metric(doc.get("benchmark_duration")):
+        return "aiperf"
+    if "total_output_tokens_retokenized" in keys or (
+            "dataset_name" in keys and "completed" in keys and "model_id" not in keys):
+        return "sglang"
+    if "completed" in keys and ("request_throughput" in keys or "output_throughput" in keys):
+        return "vllm"
+    if "eval" in keys and isinstance(doc.get("eval"), dict) and "task" in doc["eval"]:
+        return "inspect"
+    if "doc_id" in keys and ("filter" in keys or "resps" in keys):
+        return "lmeval-samples"
+    if isinstance(doc.get("results"), dict) and ("configs" in keys or "n-samples" in keys):
+        return "lmeval-results"
+    inner = doc.get("results")
+    if isinstance(inner, dict) and isinstance(inner.get("results"), list) and (
+            "evalId" in keys or "prompts" in inner):
+        return "promptfoo"
+    if {"model", "example_id", "capability", "passed"} <= keys:
+        return "plain"
+    return None
