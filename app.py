@@ -22,8 +22,10 @@ from econ.errors import EconError, ScenarioError
 from econ.evaluate import Evaluation, evaluate
 from econ.export import EXPORT_FORMATS, export_bytes, tier_pricing_table
 from econ.frontier import Frontier, consent_point, tier_frontier
+from econ.gitrev import NotARepository, file_at_revision
 from econ.loader import Loaded, parse_scenario
 from econ.report import headline
+from econ.scenario_diff import diff_evaluations
 from econ.scenario_store import (
     list_scenarios,
     safe_scenario_path,
@@ -369,6 +371,42 @@ def _export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
     st.code(diff or "(new file)", language="diff")
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _at_revision(path: str, rev: str, folder: str) -> Loaded | EconError:
+    """The scenario file as it was at a git revision, or what went wrong."""
+    try:
+        text = file_at_revision(path, rev)
+        return parse_scenario(text, f"{Path(path).name}@{rev}", base_dir=Path(folder))
+    except EconError as exc:
+        return exc
+
+
+def _compare_tab(source: str, ev: Evaluation, from_folder: bool) -> None:
+    if not from_folder:
+        st.info("Comparing with a git revision needs a scenario from the scenarios folder.")
+        return
+    rev = st.text_input("Compare the current state (with your unsaved edits) with git revision",
+                        value="HEAD", key=_wkey(source, "rev"))
+    old = _at_revision(str(SCENARIOS / source), rev, str(SCENARIOS))
+    if isinstance(old, NotARepository):
+        st.info(f"{old} — there is no history to compare with.")
+        return
+    if isinstance(old, EconError):
+        st.error(str(old))
+        return
+    d = diff_evaluations(evaluate(old.scenario, old.measured), ev)
+    st.markdown(f"**Inputs changed since `{rev}`: {len(d.inputs)}**")
+    if d.inputs:
+        st.dataframe(pd.DataFrame([{"input": c.path, "old": str(c.old), "new": str(c.new)}
+                                   for c in d.inputs]), hide_index=True, width="stretch")
+    st.markdown(f"**Headline outputs moved: {len(d.outputs)}**")
+    if d.outputs:
+        st.dataframe(pd.DataFrame([{"output": o.name, "unit": o.unit, "old": o.old,
+                                    "new": o.new, "change": o.change,
+                                    "change (%)": o.change_pct} for o in d.outputs]),
+                     hide_index=True, width="stretch")
+
+
 def main() -> None:
     st.title("econ: which capabilities to lose, at which price floor")
     source, text, from_folder = _select_source()
@@ -387,7 +425,7 @@ def main() -> None:
     st.caption(f"`{source}` · {working.description}")
     _headline(ev)
     tabs = st.tabs(["Consent & tiers", "Frontier", "Uncertainty & sensitivity",
-                    "Export & save"])
+                    "Export & save", "Compare with revision"])
     with tabs[0]:
         _consent_table(source, ev)
         _tiers(source, ev)
@@ -397,6 +435,8 @@ def main() -> None:
         _uncertainty_tab(source, ev, loaded)
     with tabs[3]:
         _export_and_save(source, ev, loaded, edits, from_folder)
+    with tabs[4]:
+        _compare_tab(source, ev, from_folder)
 
 
 main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_LOST = 0, 1, 3
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_LOST = 0, 1, 2, 3
 
 
 def _print_json(obj: Any) -> None:
@@ -367,6 +368,156 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from econ.evaluate import evaluate
+    from econ.gitrev import file_at_revision, revision_label
+    from econ.loader import load_scenario, load_snapshot, parse_scenario
+    from econ.scenario_diff import diff_evaluations
+
+    snapshot = load_snapshot(args.prices) if args.prices else None
+    revs = args.rev or []
+    if len(revs) > 2:
+        raise EconError("--rev: give at most two revisions")
+    if revs and len(args.scenarios) != 1:
+        raise EconError("with --rev, give one scenario file")
+    if not revs and len(args.scenarios) != 2:
+        raise EconError("give two scenario files, or one with --rev REV [--rev REV2]")
+    if revs:
+        path = Path(args.scenarios[0])
+        sides = []
+        for rev in revs:
+            text = file_at_revision(path, rev)
+            sides.append(parse_scenario(text, revision_label(path, rev), snapshot,
+                                        base_dir=path.parent))
+        if len(revs) == 1:
+            sides.append(load_scenario(path, snapshot))
+        labels = [revision_label(path, r) for r in revs] + ([] if len(revs) == 2 else [str(path)])
+    else:
+        sides = [load_scenario(p, snapshot) for p in args.scenarios]
+        labels = list(args.scenarios)
+    a, b = (evaluate(x.scenario, x.measured) for x in sides)
+    d = diff_evaluations(a, b)
+    if args.json:
+        _print_json({"old": labels[0], "new": labels[1], **d.to_json()})
+        return EXIT_OK
+    from econ.report import format_table
+
+    print(f"{labels[0]} → {labels[1]}")
+    print(f"\nInputs changed: {len(d.inputs)}")
+    if d.inputs:
+        print(format_table(["input", "old", "new"],
+                           [[c.path, _short(c.old), _short(c.new)] for c in d.inputs]))
+    print(f"\nOutputs moved: {len(d.outputs)}")
+    if d.outputs:
+        print(format_table(
+            ["output", "unit", "old", "new", "change", "change (%)"],
+            [[o.name, o.unit, _fmt(o.old), _fmt(o.new), _fmt(o.change),
+              "—" if o.change_pct is None else f"{o.change_pct:+.1f}"] for o in d.outputs],
+            [False, False, True, True, True, True]))
+    return EXIT_OK
+
+
+def _short(v: Any) -> str:
+    text = json.dumps(v) if not isinstance(v, str) else v
+    return text if len(text) <= 48 else text[:45] + "..."
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:,.6g}"
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    import statistics
+
+    from econ.cost import conversation_cost_usd
+    from econ.scenario import ApiModel
+
+    loaded = _load(args)
+    s = loaded.scenario
+    if args.model not in s.models:
+        raise EconError(f"--model {args.model}: not a model of the scenario; it has "
+                        f"{', '.join(s.models)}")
+    spec = s.models[args.model]
+    endpoint = spec.endpoint
+    litellm_model = endpoint.litellm_model if endpoint else (
+        spec.price_key if isinstance(spec, ApiModel) else None)
+    if litellm_model is None:
+        raise EconError(f"models.{args.model}: give an endpoint (litellm_model, api_base) to "
+                        "probe a self-hosted model")
+    key_env = endpoint.api_key_env if endpoint else None
+    api_key = os.environ.get(key_env) if key_env else None
+    if key_env and not api_key:
+        raise EconError(f"models.{args.model}.endpoint.api_key_env: set the environment "
+                        f"variable {key_env}")
+    probes_file = args.probes or s.probes
+    if probes_file is None:
+        raise EconError(f"{args.scenario}: the scenario names no probes file; add probes: "
+                        "FILE.jsonl or pass --probes")
+    base = Path(args.scenario).parent
+    from econ.probe import ProbeTarget, load_probes, run_probes
+
+    probes = load_probes(Path(probes_file) if args.probes else base / probes_file)
+    out = Path(args.output or f"{Path(args.scenario).stem}.{args.model}.probe.jsonl")
+    if not out.parent.is_dir():
+        raise EconError(f"{out}: the folder {out.parent} does not exist")
+    prices = loaded.measured.prices.get(args.model)
+    time_model = loaded.measured.time_models.get(args.model)
+    target = ProbeTarget(args.model, litellm_model,
+                         args.base_url or (endpoint.api_base if endpoint else None), api_key,
+                         lambda t: float(conversation_cost_usd(spec, t, prices, time_model)))
+
+    def bar(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            filled = int(30 * done / max(total, 1))
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} probes")
+            if done == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    outcome = run_probes(probes, target, out, concurrency=args.concurrency,
+                         timeout_s=args.timeout, retries=args.retries, progress=bar)
+    from econ.report import format_table
+
+    rows = [r for r in _read_jsonl(out) if r.get("model") == args.model]
+    by_cap: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_cap.setdefault(str(r["capability"]), []).append(r)
+    table = []
+    for cap, rs in sorted(by_cap.items()):
+        costs = [r["cost_usd"] for r in rs if r.get("cost_usd") is not None]
+        table.append([cap, str(len(rs)), f"{100 * sum(r['passed'] for r in rs) / len(rs):.1f}",
+                      f"{statistics.mean(r['input_tokens'] for r in rs):,.0f}",
+                      f"{statistics.mean(r['output_tokens'] for r in rs):,.0f}",
+                      f"{statistics.median(r['latency_s'] for r in rs):.3f}",
+                      f"{statistics.mean(costs):.6f}" if costs else "—"])
+    print(f"{args.model} via {litellm_model}: {outcome.done} probes now, {outcome.skipped} from "
+          f"an earlier run; results in {out}")
+    print(format_table(["capability", "n", "passed (%)", "input tok/conv", "output tok/conv",
+                        "latency p50 (s)", "cost (USD/conv)"], table,
+                       [False, True, True, True, True, True, True]))
+    if outcome.failed:
+        for pid, err in sorted(outcome.failed.items()):
+            print(f"probe {pid}: {err}", file=sys.stderr)
+        print(f"{len(outcome.failed)} probe(s) failed after retries; rerun the same command to "
+              "resume with them", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
+
+
 def _add_scenario(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--prices", help="price snapshot JSON (default: data/litellm_prices.json)")
@@ -467,6 +618,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_fit)
 
+    p = sub.add_parser("diff", help="inputs changed and headline outputs moved between two "
+                       "scenarios, or one scenario at git revisions")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--rev", action="append", metavar="REV",
+                   help="git revision (once: REV → working tree; twice: REV → REV2)")
+    p.add_argument("--prices", help="price snapshot JSON")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("probe", help="send the scenario's probe conversations through litellm")
+    _add_scenario(p)
+    p.add_argument("--model", required=True)
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (overrides the scenario's)")
+    p.add_argument("--concurrency", type=_positive_int, default=4)
+    p.add_argument("--probes", help="probes JSONL (default: the scenario's probes)")
+    p.add_argument("-o", "--output", help="results JSONL, appended and resumed "
+                   "(default: SCENARIO.MODEL.probe.jsonl)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    p.add_argument("--retries", type=int, default=4, help="retries on 429/5xx/timeouts")
+    p.set_defaults(func=cmd_probe)
+
     p = sub.add_parser("validate", help="check a scenario file")
     _add_scenario(p)
     p.set_defaults(func=cmd_validate)
@@ -508,6 +680,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a bug: one line, never a traceback (ECON_DEBUG=1 shows it)
+        if os.environ.get("ECON_DEBUG"):
+            raise
+        print(f"econ: internal error ({type(exc).__name__}: {exc}); rerun with ECON_DEBUG=1 "
+              "for the traceback and report it", file=sys.stderr)
+        return EXIT_INTERNAL
     return code
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "ConversationOverride",
     "ConversationShape",
     "Distillation",
+    "Endpoint",
     "EvalCounts",
     "Fees",
     "ModelSpec",
@@ -80,6 +81,16 @@ class TokenPricesOverride(_Strict):
     batch_output_usd_per_mtok: NonNegative | None = None
 
 
+class Endpoint(_Strict):
+    """Where ``econ probe`` reaches the model through litellm."""
+
+    litellm_model: str = Field(description="litellm model name, e.g. openai/llama-8b for an "
+                               "OpenAI-compatible server such as vLLM")
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the API key (never the key)")
+
+
 class ApiModel(_Strict):
     serving: Literal["api"]
     role: Role
@@ -89,6 +100,7 @@ class ApiModel(_Strict):
     )
     prices: TokenPricesOverride | None = None
     use_batch: bool = Field(False, description="Bill at the batch (asynchronous) prices.")
+    endpoint: Endpoint | None = None
 
 
 class ThroughputMeasurement(_Strict):
@@ -126,6 +138,7 @@ class SelfHostedModel(_Strict):
     )
     target_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
     peak_to_average: Annotated[float, Field(ge=1.0)] = 1.0
+    endpoint: Endpoint | None = None
 
 
 ModelSpec = Annotated[ApiModel | SelfHostedModel, Field(discriminator="serving")]
@@ -199,6 +212,8 @@ class Scenario(_Strict):
     models: dict[str, ModelSpec]
     capabilities: list[Capability]
     eval_results: list[str] = Field(default_factory=list)
+    probes: str | None = Field(
+        None, description="JSONL of probe conversations for econ probe, relative to the scenario")
     capability_map: dict[str, Any] | None = Field(
         None, description="Which capability an imported eval example exercises: task, tag and "
         "metadata rules (see econ import evals --capability-map).")

@@ -144,3 +144,26 @@ def test_preview_shows_diff(folder):
     diff = at.code[0].value
     assert "-consent: [creative_assist, factual_qa]" in diff
     assert "+consent: [creative_assist, code_help, factual_qa]" in diff
+
+
+def test_compare_with_revision(folder):
+    import subprocess
+
+    root = folder.parent
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+           "HOME": str(root), "PATH": "/usr/bin:/bin"}
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "x"]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    consent_box(at, name, "code_help").check().run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Inputs changed since `HEAD`: 1" in shown
+    inputs = at.dataframe[-2].value
+    assert list(inputs["input"]) == ["consent"]
+    outputs = at.dataframe[-1].value
+    assert "tiers.plus.price_floor" in set(outputs["output"])
+    at.text_input(key=f"w|{name}|rev").set_value("no-such-rev").run()
+    assert any("no-such-rev: unknown revision" in e.value for e in at.error)

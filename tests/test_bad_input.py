@@ -55,9 +55,12 @@ def test_plan_names_unknown_model(capsys, edited):
 
 def test_yaml_syntax_error(capsys, edited):
     p = edited("consent: [creative_assist, factual_qa]", "consent: [creative_assist, factual_qa")
+    lines = p.read_text().splitlines()
+    opened = lines.index("consent: [creative_assist, factual_qa") + 1
+    noticed = next(i for i in range(opened + 1, len(lines) + 1) if lines[i - 1].strip())
     assert fails(capsys, "evaluate", str(p)) == (
-        f"{p}:90: (top level): YAML syntax error: did not find expected ',' or ']' "
-        "(while parsing a flow sequence started on line 88)")
+        f"{p}:{noticed}: (top level): YAML syntax error: did not find expected ',' or ']' "
+        f"(while parsing a flow sequence started on line {opened})")
 
 
 def test_object_tag_is_never_constructed(capsys, edited, tmp_path):
