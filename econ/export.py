@@ -37,6 +37,8 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
             "price_floor_usd_month": e.price_floor_usd_month,
             "gross_margin_at_price": e.gross_margin_at_price,
             "capability_loss_usd_month": t.loss_usd_month,
+            "unmeasured_traffic_share": ev.coverage.unmeasured_traffic_share,
+            "underpowered_traffic_share": ev.coverage.underpowered_traffic_share,
         })
     return pd.DataFrame(rows)
 

@@ -11,7 +11,15 @@ from econ.evaluate import Evaluation, TierResult
 from econ.payback import Payback, payback
 from econ.plans import Assignment
 
-__all__ = ["Headline", "evaluation_json", "format_table", "headline", "plan_text", "text_report"]
+__all__ = [
+    "Headline",
+    "coverage_banner",
+    "evaluation_json",
+    "format_table",
+    "headline",
+    "plan_text",
+    "text_report",
+]
 
 
 @dataclass(frozen=True)
@@ -203,10 +211,10 @@ def _ci(v: tuple[float, float] | None) -> str:
     return "—" if v is None else f"[{100 * v[0]:.1f}, {100 * v[1]:.1f}]"
 
 
-def text_report(ev: Evaluation) -> str:
-    s = ev.scenario
-    out = [f"Scenario: {s.name}", ""]
+def coverage_banner(ev: Evaluation) -> list[str]:
+    """The unmeasured and underpowered traffic warnings every text output starts with."""
     cov = ev.coverage
+    out = []
     if cov.unmeasured_traffic_share > 0:
         out.append(f"!! UNMEASURED TRAFFIC: {_pct(cov.unmeasured_traffic_share)}% of conversations "
                    f"exercise capabilities with no eval results for the teacher or the student: "
@@ -215,6 +223,13 @@ def text_report(ev: Evaluation) -> str:
         out.append(f"!! UNDERPOWERED TRAFFIC: {_pct(cov.underpowered_traffic_share)}% of "
                    f"conversations are in capabilities whose eval slice cannot detect a drop as "
                    f"large as its tolerance: {', '.join(cov.underpowered_capabilities)}")
+    return out
+
+
+def text_report(ev: Evaluation) -> str:
+    s = ev.scenario
+    out = [f"Scenario: {s.name}", "", *coverage_banner(ev)]
+    cov = ev.coverage
     out.append(f"Uncategorised traffic: {_pct(cov.uncategorised_traffic_share)}%")
     if cov.eval_only_capabilities:
         out.append("Measured by the evals but not in the scenario: "

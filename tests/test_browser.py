@@ -67,6 +67,12 @@ def server(tmp_path):
         proc.kill()
 
 
+def _settle(page) -> None:
+    """Wait until the app's script run has finished (Streamlit marks the app element)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=60_000)
+
+
 def _floor(page, tier: str) -> float:
     text = page.locator(f".st-key-floor-{tier}").inner_text()
     match = re.search(r"price floor ([\d,]+\.\d+) USD/month", text)
@@ -89,6 +95,7 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
             page.goto(url)
             expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
                 timeout=60_000)
+            _settle(page)
             before = _floor(page, "plus")
             page.screenshot(path=str(shots / "01-loaded.png"), full_page=True)
 
@@ -96,6 +103,7 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
             deadline = time.monotonic() + 30
             while _floor(page, "plus") == before and time.monotonic() < deadline:
                 page.wait_for_timeout(200)
+            _settle(page)
             after = _floor(page, "plus")
             assert after < before
 
@@ -107,6 +115,7 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
             page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
 
             page.get_by_role("tab", name="Export & save").click()
+            _settle(page)
             with page.expect_download(timeout=30_000) as info:
                 page.get_by_role("button", name="Download CSV").click()
             target = tmp_path / "download.csv"

@@ -82,3 +82,12 @@ def test_edge_all_pass_all_fail(n):
     r = compare_slices("c", SliceResults(n, n), SliceResults(n, 0))
     assert r.drop == 1.0
     assert r.drop_ci[0] <= 1.0 <= r.drop_ci[1] + 1e-12
+
+
+@given(st.integers(3000, 20000), st.floats(0.05, 0.95))
+def test_identical_results_are_retained_when_n_is_large(n, rate):
+    outcomes_ = {f"e{i}": i < int(rate * n) for i in range(n)}
+    same = SliceResults.from_outcomes(outcomes_)
+    r = compare_slices("c", same, same, tolerance=0.02)
+    assert r.p_value == 1.0 and r.drop == 0.0
+    assert r.verdict == "retained"

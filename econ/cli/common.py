@@ -1,0 +1,116 @@
+"""What every econ command shares: loading, JSON output, argument types, warnings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from econ.errors import EconError
+
+__all__ = [
+    "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_scenario", "banner",
+    "coverage_json", "fmt_number", "load", "money", "positive_int", "print_json", "progress_bar",
+    "read_jsonl", "share_arg", "short", "tier_id",
+]
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_LOST = 0, 1, 2, 3
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, allow_nan=False) + "\n")
+
+
+def load(args: argparse.Namespace) -> Any:
+    from econ.loader import load_scenario, load_snapshot
+
+    snapshot = load_snapshot(args.prices) if getattr(args, "prices", None) else None
+    return load_scenario(args.scenario, snapshot)
+
+
+def add_scenario(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--prices", help="price snapshot JSON (default: data/litellm_prices.json)")
+
+
+def share_arg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {v})")
+    return v
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
+    return v
+
+
+def banner(ev: Any) -> None:
+    from econ.report import coverage_banner
+
+    lines = coverage_banner(ev)
+    if lines:
+        print("\n".join(lines) + "\n")
+
+
+def coverage_json(ev: Any) -> dict[str, Any]:
+    cov = ev.coverage
+    return {"unmeasured_traffic_share": cov.unmeasured_traffic_share,
+            "unmeasured_capabilities": list(cov.unmeasured_capabilities),
+            "underpowered_traffic_share": cov.underpowered_traffic_share}
+
+
+def progress_bar() -> Any:
+    def show(fraction: float) -> None:
+        if sys.stderr.isatty():
+            filled = int(30 * fraction)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * fraction:5.1f}%")
+            if fraction >= 1:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    return show
+
+
+def tier_id(loaded: Any, tier: str) -> str:
+    ids = [t.id for t in loaded.scenario.tiers]
+    if tier not in ids:
+        raise EconError(f"--tier {tier}: no such tier; the scenario has {', '.join(ids)}")
+    return tier
+
+
+def money(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.2f}"
+
+
+def fmt_number(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:,.6g}"
+
+
+def short(v: Any) -> str:
+    text = json.dumps(v) if not isinstance(v, str) else v
+    return text if len(text) <= 48 else text[:45] + "..."
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out

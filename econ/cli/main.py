@@ -1,0 +1,49 @@
+"""The ``econ`` command line. Errors become one clean message on stderr and exit code 1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from econ.cli import history, measures, planning, probe_cmd, scenario_cmds
+from econ.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK
+from econ.errors import EconError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="econ", description="Cost–capability product economics of LLM products.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (scenario_cmds, measures, planning, history, probe_cmd):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except EconError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: one line, never a traceback (ECON_DEBUG=1 shows it)
+        if os.environ.get("ECON_DEBUG"):
+            raise
+        print(f"econ: internal error ({type(exc).__name__}: {exc}); rerun with ECON_DEBUG=1 "
+              "for the traceback and report it", file=sys.stderr)
+        return EXIT_INTERNAL
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

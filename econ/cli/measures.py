@@ -1,0 +1,197 @@
+"""econ compare, import and fit: measured eval results and serving benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from econ.cli.common import (
+    EXIT_LOST,
+    EXIT_OK,
+    add_scenario,
+    load,
+    print_json,
+    share_arg,
+)
+from econ.errors import EconError
+
+__all__ = ["register"]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from econ.compare import compare_json, compare_results, compare_text
+    from econ.results_io import read_results
+
+    rows = []
+    for f in args.results:
+        rows += read_results(f)
+    results = compare_results(rows, args.teacher, args.student, args.tolerance)
+    if args.json:
+        print_json(compare_json(results, args.teacher, args.student))
+    else:
+        sys.stdout.write(compare_text(results, args.teacher, args.student))
+    return EXIT_LOST if any(r.verdict == "lost" for r in results) else EXIT_OK
+
+
+def cmd_import_bench(args: argparse.Namespace) -> int:
+    from econ.importers.bench import read_bench
+
+    runs = []
+    for f in args.files:
+        runs += read_bench(f, args.format)
+    if args.json:
+        print_json([r.to_json() for r in runs])
+        return EXIT_OK
+    from econ.report import format_table
+
+    def num(x: float | None, digits: int = 1) -> str:
+        return "—" if x is None else f"{x:,.{digits}f}"
+
+    rows = [[r.source_format, Path(r.file).name, r.model or "—", num(r.completed, 0),
+             num(r.failed, 0), num(r.duration_s), num(r.mean_input_tokens),
+             num(r.mean_output_tokens), num(r.request_throughput_per_s, 2),
+             num(r.output_tokens_per_s), num(r.max_concurrency, 0)] for r in runs]
+    print(format_table(["format", "file", "model", "completed", "failed", "duration (s)",
+                        "input tok/req", "output tok/req", "requests/s", "output tok/s",
+                        "concurrency"], rows,
+                       [False, False, False] + [True] * 8))
+    return EXIT_OK
+
+
+def cmd_import_evals(args: argparse.Namespace) -> int:
+    from econ.fileio import atomic_write_text
+    from econ.importers.capmap import CapabilityMap, load_capability_map
+    from econ.importers.evals import ImportOptions, read_evals
+    from econ.results_io import results_to_text
+
+    out = Path(args.output)
+    fmt = {".csv": "csv", ".jsonl": "jsonl"}.get(out.suffix.lower())
+    if fmt is None:
+        raise EconError(f"{out}: the output is .csv or .jsonl")
+    if not out.parent.is_dir():
+        raise EconError(f"{out}: the folder {out.parent} does not exist")
+    cmap = load_capability_map(args.capability_map) if args.capability_map else CapabilityMap()
+    options = ImportOptions(model=args.model, capability_map=cmap, task=args.task,
+                            filter=args.filter, metric=args.metric, scorer=args.scorer,
+                            pass_threshold=args.pass_threshold)
+    rows = []
+    seen: dict[tuple[str, str], str] = {}
+    for f in args.files:
+        for r in read_evals(f, options, args.format):
+            key = (r.model, r.example_id)
+            if key in seen:
+                raise EconError(f"{f}: example {r.example_id} of model {r.model} is also in "
+                                f"{seen[key]}; import each example once (or set --model)")
+            seen[key] = f
+            rows.append(r)
+    if not rows:
+        raise EconError("no scored examples in " + ", ".join(args.files))
+    atomic_write_text(out, results_to_text(rows, fmt))
+    counts: dict[tuple[str, str], int] = {}
+    for r in rows:
+        counts[(r.model, r.capability)] = counts.get((r.model, r.capability), 0) + (r.n or 1)
+    print(f"wrote {out}: {len(rows)} rows", file=sys.stderr)
+    for (model, cap), n in sorted(counts.items()):
+        print(f"  {model}  {cap}: {n} examples", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from econ.cost import cost_table
+    from econ.scenario import SelfHostedModel
+
+    loaded = load(args)
+    s = loaded.scenario
+    m = s.models.get(args.model)
+    if not isinstance(m, SelfHostedModel):
+        hosted = [k for k, v in s.models.items() if isinstance(v, SelfHostedModel)]
+        raise EconError(f"--model {args.model}: not a self-hosted model of the scenario; "
+                        f"self-hosted: {', '.join(hosted) or 'none'}")
+    fit = loaded.measured.fits.get(args.model)
+    if fit is None:
+        from econ.fit import fit_time_model, shape_of_measurement
+
+        assert m.throughput is not None
+        fit = fit_time_model([shape_of_measurement(m.throughput, "throughput")],
+                             m.prefill_cost_ratio)
+    costs = cost_table(s, loaded.measured.prices, loaded.measured.time_models)
+    per_cap = dict(costs.per_capability[args.model])
+    if args.json:
+        print_json({
+            "model": args.model, "method": fit.method,
+            "prefill_s_per_token": fit.model.prefill_s_per_token,
+            "decode_s_per_token": fit.model.decode_s_per_token,
+            "runs": [{"run": r.label, "input_tokens_per_request": r.input_tokens_per_request,
+                     "output_tokens_per_request": r.output_tokens_per_request,
+                     "seconds_per_request": r.seconds_per_request,
+                     "predicted_seconds_per_request": p, "relative_residual": e}
+                    for r, p, e in zip(fit.runs, fit.predicted_seconds_per_request,
+                                       fit.relative_residuals, strict=True)],
+            "cost_per_conversation_usd_by_capability": per_cap,
+            "cost_per_conversation_usd": costs.uncategorised[args.model],
+        })
+        return EXIT_OK
+    from econ.report import format_table
+
+    how = ("non-negative least squares on relative errors" if fit.method == "nnls" else
+           f"one input/output ratio: split with prefill_cost_ratio {m.prefill_cost_ratio:g}")
+    print(f"GPU time model of {args.model} ({m.gpus_per_replica}× {m.gpu} per replica), {how}:")
+    print(f"  prefill {fit.model.prefill_s_per_token * 1e3:.5f} ms/token, decode "
+          f"{fit.model.decode_s_per_token * 1e3:.5f} ms/token (replica time)")
+    rows = [[r.label, f"{r.input_tokens_per_request:,.1f}", f"{r.output_tokens_per_request:,.1f}",
+             f"{r.seconds_per_request * 1e3:,.2f}", f"{p * 1e3:,.2f}", f"{100 * e:+.1f}"]
+            for r, p, e in zip(fit.runs, fit.predicted_seconds_per_request,
+                               fit.relative_residuals, strict=True)]
+    print(format_table(["run", "input tok/req", "output tok/req", "measured (ms/req)",
+                        "fitted (ms/req)", "residual (%)"], rows,
+                       [False, True, True, True, True, True]))
+    print(f"\nCost per conversation at {m.usd_per_gpu_hour:g} USD/GPU-hour, utilisation "
+          f"{m.target_utilisation:g} ÷ peak-to-average {m.peak_to_average:g} (USD):")
+    print(format_table(["capability", "USD/conversation"],
+                       [[c, f"{v:.6f}"] for c, v in per_cap.items()]
+                       + [["(uncategorised)", f"{costs.uncategorised[args.model]:.6f}"]],
+                       [False, True]))
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "compare", help="teacher vs student per capability from results files (exit 3 if lost)")
+    p.add_argument("results", nargs="+", help="per-example results, CSV or JSONL")
+    p.add_argument("--teacher", required=True, help="model id of the teacher in the files")
+    p.add_argument("--student", required=True, help="model id of the student in the files")
+    p.add_argument("--tolerance", type=share_arg, default=0.02,
+                   help="largest accepted drop in pass rate (default 0.02 = 2 points)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("import", help="read serving benchmarks and eval logs")
+    isub = p.add_subparsers(dest="import_command", required=True, metavar="KIND")
+    q = isub.add_parser("bench", help="serving benchmark results → one record per run")
+    q.add_argument("files", nargs="+", metavar="FILE")
+    q.add_argument("--format", help="vllm, sglang, llmperf-summary, llmperf-individual, aiperf "
+                   "(default: detected from the content)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_import_bench)
+    q = isub.add_parser("evals", help="eval logs → per-example results (CSV or JSONL)")
+    q.add_argument("files", nargs="+", metavar="FILE")
+    q.add_argument("-o", "--output", required=True, help="OUT.csv or OUT.jsonl")
+    q.add_argument("--model", help="model id to record (default: from the log)")
+    q.add_argument("--capability-map", metavar="MAP", help="YAML/JSON: task/tag/metadata → "
+                   "capability")
+    q.add_argument("--format", help="lmeval-samples, lmeval-results, inspect, promptfoo, plain")
+    q.add_argument("--task", help="lm-eval samples: the task, when the file name does not say")
+    q.add_argument("--filter", help="lm-eval: the filter to keep (default: none, or the first)")
+    q.add_argument("--metric", help="lm-eval: the metric (default: the first listed)")
+    q.add_argument("--scorer", help="Inspect: the scorer (default: the first)")
+    q.add_argument("--pass-threshold", type=share_arg, default=0.5,
+                   help="a numeric score at or above this passes (default 0.5)")
+    q.set_defaults(func=cmd_import_evals)
+
+    p = sub.add_parser("fit", help="GPU time per prefill/decode token fitted to benchmarks")
+    add_scenario(p)
+    p.add_argument("--model", required=True, help="a self-hosted model of the scenario")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_fit)

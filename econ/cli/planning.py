@@ -1,0 +1,146 @@
+"""econ frontier, uncertainty and sensitivity: what to lose, and how sure we are."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from econ.cli.common import (
+    EXIT_OK,
+    add_scenario,
+    banner,
+    coverage_json,
+    load,
+    money,
+    positive_int,
+    print_json,
+    progress_bar,
+    share_arg,
+    tier_id,
+)
+
+__all__ = ["register"]
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    from econ.evaluate import evaluate
+    from econ.frontier import tier_frontier
+
+    loaded = load(args)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    front = tier_frontier(ev, tier_id(loaded, args.tier))
+    choice = None
+    if args.target_floor is not None:
+        choice = front.least_loss_under_floor(args.target_floor)
+    elif args.max_loss is not None:
+        choice = front.cheapest_under_loss(args.max_loss)
+    if args.json:
+        print_json({"tier": front.tier, "points": [p.to_json() for p in front.points],
+                    "retained": list(front.retained),
+                    "choice": choice.to_json() if choice else None,
+                    **coverage_json(ev)})
+        return EXIT_OK
+    from econ.report import format_table
+
+    banner(ev)
+    print(f"Consent frontier of tier {front.tier}: {len(front.points)} Pareto-optimal consent sets"
+          f" (retained, always on the student: {', '.join(front.retained) or 'none'})")
+    rows = [[f"{p.price_floor_usd_month:,.2f}", f"{p.loss_usd_month:,.0f}",
+             ", ".join(p.consent) or "(nothing)",
+             ", ".join(p.unmeasured)] for p in front.points]
+    print(format_table(["floor (USD/mo)", "loss (USD/mo)", "consent to lose",
+                        "unmeasured (loss at prior's worst)"], rows, [True, True, False, False]))
+    if args.target_floor is not None or args.max_loss is not None:
+        if choice is None:
+            print("\nno consent set meets the target")
+        else:
+            print(f"\nchoice: consent to lose {', '.join(choice.consent) or 'nothing'}: floor "
+                  f"{choice.price_floor_usd_month:,.2f} USD/mo, loss "
+                  f"{choice.loss_usd_month:,.0f} USD/mo")
+    return EXIT_OK
+
+
+def cmd_uncertainty(args: argparse.Namespace) -> int:
+    from econ.evaluate import evaluate
+    from econ.uncertainty import simulate
+
+    loaded = load(args)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    bar = progress_bar() if args.draws >= 200_000 else None
+    result = simulate(ev, loaded.measured, args.draws, args.seed, progress=bar)
+    if args.json:
+        print_json({"draws": args.draws, "seed": args.seed,
+                    "tiers": {r.tier: r.to_json() for r in result}, **coverage_json(ev)})
+        return EXIT_OK
+    from econ.report import format_table
+
+    banner(ev)
+    print(f"Monte Carlo: {args.draws:,} draws, seed {args.seed} (P5 / P50 / P95)")
+    rows = [[r.tier, " / ".join(f"{100 * x:.3f}" for x in r.cost_per_conversation_usd),
+             " / ".join(f"{x:,.2f}" for x in r.price_floor_usd_month),
+             " / ".join(f"{x:,.0f}" for x in r.loss_usd_month),
+             "—" if r.p_margin_meets_target is None else f"{100 * r.p_margin_meets_target:.1f}"]
+            for r in result]
+    print(format_table(["tier", "cost/conv (¢)", "floor (USD/mo)", "loss (USD/mo)",
+                        "P(margin ≥ target) (%)"], rows, [False, True, True, True, True]))
+    return EXIT_OK
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from econ.evaluate import evaluate
+    from econ.sensitivity import sensitivity, tornado
+
+    loaded = load(args)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    rows = sensitivity(ev, loaded.measured, args.swing)
+    tiers = [t.id for t in loaded.scenario.tiers]
+    base = {t.economics.tier: t.economics.price_floor_usd_month for t in ev.tiers}
+    if args.json:
+        out: dict[str, Any] = {"swing": args.swing, "tiers": {}, **coverage_json(ev)}
+        for tid in tiers:
+            out["tiers"][tid] = {"base_floor_usd_month": base[tid], "inputs": [
+                {"input": r.input, "base_value": r.base_value, "low_value": r.low_value,
+                 "high_value": r.high_value, "floor_at_low_usd_month": r.floor_at_low[tid],
+                 "floor_at_high_usd_month": r.floor_at_high[tid],
+                 "swing_usd_month": r.swing(tid)} for r in tornado(rows, tid)]}
+        print_json(out)
+        return EXIT_OK
+    from econ.report import format_table
+
+    banner(ev)
+    for tid in tiers:
+        ranked = tornado(rows, tid)
+        print(f"Tier {tid}: floor {base[tid]:,.2f} USD/mo; inputs moved ±{100 * args.swing:g}%")
+        table = [[r.input, f"{r.base_value:g}", money(r.floor_at_low[tid]),
+                  money(r.floor_at_high[tid]), f"{r.swing(tid):,.2f}"] for r in ranked[:args.top]]
+        print(format_table(["input", "base value", "floor at −swing (USD/mo)",
+                            "floor at +swing (USD/mo)", "swing (USD/mo)"], table,
+                           [False, True, True, True, True]))
+        print()
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("frontier", help="Pareto frontier of consent sets: floor against loss")
+    add_scenario(p)
+    p.add_argument("--tier", required=True)
+    p.add_argument("--target-floor", type=float, metavar="USD",
+                   help="least-loss consent set whose floor is at or under this price")
+    p.add_argument("--max-loss", type=float, metavar="USD",
+                   help="cheapest consent set whose monthly loss is at or under this")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_frontier)
+
+    p = sub.add_parser("uncertainty", help="Monte Carlo P5/P50/P95 of floors and margins")
+    add_scenario(p)
+    p.add_argument("--draws", type=positive_int, default=10_000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_uncertainty)
+
+    p = sub.add_parser("sensitivity", help="one-at-a-time swings of every input (tornado)")
+    add_scenario(p)
+    p.add_argument("--swing", type=share_arg, default=0.2, help="relative swing (default 0.2)")
+    p.add_argument("--top", type=positive_int, default=15, help="rows per tier in the text")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sensitivity)

@@ -1,0 +1,91 @@
+"""econ validate, schema, evaluate and export: a scenario in, its figures out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from econ.cli.common import (
+    EXIT_OK,
+    add_scenario,
+    load,
+    print_json,
+)
+from econ.errors import EconError
+
+if TYPE_CHECKING:
+    from econ.export import ExportFormat
+
+__all__ = ["register"]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    loaded = load(args)
+    s = loaded.scenario
+    print(f"{args.scenario}: ok ({len(s.models)} models, {len(s.capabilities)} capabilities, "
+          f"{len(s.tiers)} tiers)")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from econ.scenario import Scenario
+
+    print_json(Scenario.model_json_schema())
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from econ.evaluate import evaluate
+    from econ.report import evaluation_json, text_report
+
+    loaded = load(args)
+    ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
+    if args.json:
+        print_json(evaluation_json(ev))
+    else:
+        sys.stdout.write(text_report(ev))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from econ.evaluate import evaluate
+    from econ.export import EXPORT_FORMATS, export_bytes
+    from econ.fileio import atomic_write_bytes
+
+    out = Path(args.output)
+    fmt = args.format or out.suffix.lstrip(".").lower()
+    if fmt not in EXPORT_FORMATS:
+        raise EconError(f"{out}: cannot tell the export format; use --format csv|xlsx|md|json")
+    if not out.parent.is_dir():
+        raise EconError(f"{out}: the folder {out.parent} does not exist")
+    loaded = load(args)
+    ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
+    data = export_bytes(ev, cast("ExportFormat", fmt))
+    atomic_write_bytes(out, data)
+    print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers)", file=sys.stderr)
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("evaluate", help="cost per conversation, retention, tiers and floors")
+    add_scenario(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--consent", nargs="*", metavar="CAPABILITY",
+                   help="consent set to use instead of the scenario's")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("validate", help="check a scenario file")
+    add_scenario(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the scenario JSON Schema")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("export", help="write the tier-pricing table")
+    add_scenario(p)
+    p.add_argument("--format", choices=["csv", "xlsx", "md", "json"])
+    p.add_argument("-o", "--output", required=True, help="output file")
+    p.add_argument("--consent", nargs="*", metavar="CAPABILITY")
+    p.set_defaults(func=cmd_export)
