@@ -151,13 +151,13 @@ def _ci(v: tuple[float, float] | None) -> str:
 def _headline(ev: Evaluation) -> None:
     h = headline(ev)
     cols = st.columns(6)
-    cols[0].metric("Teacher (USD/conversation)", f"{h.teacher_cost_per_conversation_usd:.4g}",
+    cols[0].metric("Teacher (USD/conv.)", f"{h.teacher_cost_per_conversation_usd:.4g}",
                    help=f"model `{h.teacher}`, traffic-weighted over capabilities")
-    cols[1].metric("Student (USD/conversation)", f"{h.student_cost_per_conversation_usd:.4g}",
+    cols[1].metric("Student (USD/conv.)", f"{h.student_cost_per_conversation_usd:.4g}",
                    help=f"model `{h.student}`, traffic-weighted over capabilities")
     cols[2].metric("Teacher ÷ student cost", "—" if h.teacher_to_student_cost_ratio is None
                    else f"{h.teacher_to_student_cost_ratio:,.0f}×")
-    cols[3].metric("Serving cost (USD/month)", f"{h.cost_usd_month:,.0f}",
+    cols[3].metric("Cost (USD/month)", f"{h.cost_usd_month:,.0f}",
                    help=f"{h.conversations_month:,.0f} conversations a month across tiers")
     cols[4].metric("Unmeasured traffic", _pct(h.unmeasured_traffic_share))
     cols[5].metric("Underpowered traffic", _pct(h.underpowered_traffic_share))

@@ -48,7 +48,7 @@ def test_app_runs_on_every_scenario(folder, name):
     at = start(folder, name)
     assert not at.error
     labels = [m.label for m in at.metric]
-    assert any("USD/conversation" in label for label in labels)
+    assert any("USD/conv." in label for label in labels)
     assert at.warning, "unmeasured traffic must be warned about"
     assert len(at.checkbox) == len(load_scenario(folder / name).scenario.capabilities)
 

@@ -73,6 +73,12 @@ def _settle(page) -> None:
                            timeout=60_000)
 
 
+def _ticked(page) -> int:
+    return int(page.evaluate(
+        "() => document.querySelectorAll('input[type=checkbox][aria-label^=\"consent to lose\"]"
+        ":checked').length"))
+
+
 def _floor(page, tier: str) -> float:
     text = page.locator(f".st-key-floor-{tier}").inner_text()
     match = re.search(r"price floor ([\d,]+\.\d+) USD/month", text)
@@ -114,14 +120,30 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
             assert after == round(plus.economics.price_floor_usd_month, 2)
             page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
 
+            # clicking the frontier's cheapest point adopts its consent set: lose everything
+            page.get_by_role("tab", name="Frontier").click()
+            _settle(page)
+            groups = page.locator('[data-testid="stVegaLiteChart"] svg g.mark-symbol')
+            frontier = max((groups.nth(i) for i in range(groups.count())),
+                           key=lambda g: g.locator("path").count())
+            frontier.locator("path").first.click(force=True)
+            deadline = time.monotonic() + 30
+            while _ticked(page) != len(loaded.scenario.capabilities):
+                assert time.monotonic() < deadline, f"ticked {_ticked(page)} after the click"
+                page.wait_for_timeout(200)
+            _settle(page)
+            page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
+            everything = evaluate(loaded.scenario, loaded.measured,
+                                  consent=[c.id for c in loaded.scenario.capabilities])
+
             page.get_by_role("tab", name="Export & save").click()
             _settle(page)
             with page.expect_download(timeout=30_000) as info:
                 page.get_by_role("button", name="Download CSV").click()
             target = tmp_path / "download.csv"
             info.value.save_as(target)
-            assert target.read_bytes() == export_bytes(ev, "csv")
-            page.screenshot(path=str(shots / "03-export.png"), full_page=True)
+            assert target.read_bytes() == export_bytes(everything, "csv")
+            page.screenshot(path=str(shots / "04-export.png"), full_page=True)
         finally:
             browser.close()
     with capsys.disabled():
