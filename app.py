@@ -21,6 +21,7 @@ from econ.edits import Edits, TierEdit, apply_to_scenario, apply_to_yaml
 from econ.errors import EconError, ScenarioError
 from econ.evaluate import Evaluation, evaluate
 from econ.export import EXPORT_FORMATS, export_bytes, tier_pricing_table
+from econ.formatting import ci_percent, number, percent
 from econ.frontier import Frontier, consent_point, tier_frontier
 from econ.gitrev import NotARepository, file_at_revision
 from econ.loader import Loaded, parse_scenario
@@ -136,18 +137,6 @@ def _adopt_from_chart(source: str, capabilities: list[str], chart_key: str) -> N
 
 # ---- rendering -----------------------------------------------------------------------------
 
-def _usd(x: float | None, digits: int = 2) -> str:
-    return "—" if x is None else f"{x:,.{digits}f} USD"
-
-
-def _pct(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None else f"{x:.{digits}%}"
-
-
-def _ci(v: tuple[float, float] | None) -> str:
-    return "" if v is None else f" [{v[0]:.1%}, {v[1]:.1%}]"
-
-
 def _headline(ev: Evaluation) -> None:
     h = headline(ev)
     cols = st.columns(6)
@@ -159,16 +148,18 @@ def _headline(ev: Evaluation) -> None:
                    else f"{h.teacher_to_student_cost_ratio:,.0f}×")
     cols[3].metric("Cost (USD/month)", f"{h.cost_usd_month:,.0f}",
                    help=f"{h.conversations_month:,.0f} conversations a month across tiers")
-    cols[4].metric("Unmeasured traffic", _pct(h.unmeasured_traffic_share))
-    cols[5].metric("Underpowered traffic", _pct(h.underpowered_traffic_share))
+    cols[4].metric("Unmeasured traffic", percent(h.unmeasured_traffic_share))
+    cols[5].metric("Underpowered traffic", percent(h.underpowered_traffic_share))
     cov = ev.coverage
     if h.unmeasured_traffic_share > 0:
-        st.warning(f"**{_pct(h.unmeasured_traffic_share)} of conversations are unmeasured**: no "
+        st.warning(f"**{percent(h.unmeasured_traffic_share)} of conversations are unmeasured**: "
+                   "no "
                    f"eval results for the teacher or the student on "
                    f"{', '.join(cov.unmeasured_capabilities)}. Their loss is counted at the "
                    "pessimistic end of the prior.")
     if h.underpowered_traffic_share > 0:
-        st.info(f"{_pct(h.underpowered_traffic_share)} of conversations are in capabilities whose "
+        st.info(f"{percent(h.underpowered_traffic_share)} of conversations are in capabilities "
+                "whose "
                 f"eval slice cannot detect a drop as large as its tolerance: "
                 f"{', '.join(cov.underpowered_capabilities)}.")
 
@@ -188,13 +179,16 @@ def _consent_table(source: str, ev: Evaluation) -> None:
         r = ev.retention_of(c.id)
         row = st.columns(_GRID)
         row[0].markdown(f"`{c.id}`" + (" · load-bearing" if c.load_bearing else ""))
-        row[1].markdown(_pct(c.traffic_share))
+        row[1].markdown(percent(c.traffic_share))
         row[2].markdown(f"{c.severity_usd:,.2f}")
-        row[3].markdown(f"{_pct(r.teacher_pass_rate)}{_ci(r.teacher_ci)} · n={r.n_teacher}")
-        row[4].markdown(f"{_pct(r.student_pass_rate)}{_ci(r.student_ci)} · n={r.n_student}")
-        row[5].markdown(_pct(r.drop) + _ci(r.drop_ci) + (" paired" if r.n_paired else ""))
+        row[3].markdown(f"{percent(r.teacher_pass_rate)} {ci_percent(r.teacher_ci)} · "
+                        f"n={r.n_teacher}")
+        row[4].markdown(f"{percent(r.student_pass_rate)} {ci_percent(r.student_ci)} · "
+                        f"n={r.n_student}")
+        row[5].markdown(f"{percent(r.drop)} {ci_percent(r.drop_ci)}"
+                        + (" paired" if r.n_paired else ""))
         row[6].markdown("none" if r.min_detectable_drop is None
-                        else _pct(r.min_detectable_drop))
+                        else percent(r.min_detectable_drop))
         row[7].markdown(f"**{r.verdict}**" + (f" (n≈{r.n_to_settle:,} would settle it)"
                                               if r.n_to_settle else ""))
         row[8].checkbox(f"consent to lose {c.id}", key=_wkey(source, "consent", c.id),
@@ -209,8 +203,8 @@ def _tiers(source: str, ev: Evaluation) -> None:
         cols = st.columns([1.6, 1.2, 1.2, 1.2])
         with cols[0].container(key=f"floor-{t.id}"):
             st.markdown(f"**{t.id}** · price floor **{e.price_floor_usd_month:,.2f} USD/month**  \n"
-                        f"margin at price {_pct(e.gross_margin_at_price)} (target "
-                        f"{_pct(e.target_gross_margin, 0)})")
+                        f"margin at price {percent(e.gross_margin_at_price)} (target "
+                        f"{percent(e.target_gross_margin, 0)})")
         cols[1].number_input("price (USD/month)", min_value=0.0, step=1.0,
                              key=_wkey(source, "price", t.id))
         cols[2].selectbox("model", models, key=_wkey(source, "model", t.id))
@@ -233,7 +227,7 @@ def _tiers(source: str, ev: Evaluation) -> None:
                                                                    format="%.0f"),
     })
     b = ev.blend
-    st.caption(f"Blended gross margin {_pct(b.blended_gross_margin)}; each paying user's gross "
+    st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
 
 
@@ -254,10 +248,11 @@ def _frontier_tab(source: str, ev: Evaluation) -> None:
     st.vega_lite_chart(spec, width="stretch", key=chart_key,
                        on_select=partial(_adopt_from_chart, source, caps, chart_key),
                        selection_mode="pick")
-    st.caption(f"{len(front.points)} Pareto-optimal consent sets for tier {tier}. Orange diamond: "
-               f"the current consent set (floor {_usd(here.price_floor_usd_month)}, loss "
-               f"{_usd(here.loss_usd_month, 0)}/month). Red points consent to lose an unmeasured "
-               "capability. Click a point to adopt its consent set.")
+    st.caption(f"{len(front.points)} Pareto-optimal consent sets for tier {tier}. Orange "
+               f"diamond: the current consent set (floor "
+               f"{number(here.price_floor_usd_month, 2, 'USD')}/month, loss "
+               f"{number(here.loss_usd_month, 0, 'USD')}/month). Red points consent to lose an "
+               "unmeasured capability. Click a point to adopt its consent set.")
     labels = [f"{p.price_floor_usd_month:,.2f} USD/mo floor · {p.loss_usd_month:,.0f} USD/mo "
               f"loss · {', '.join(p.consent) or '(nothing)'}" for p in front.points]
     cols = st.columns([3, 1])
@@ -271,13 +266,14 @@ def _frontier_tab(source: str, ev: Evaluation) -> None:
                              step=1.0, key=_wkey(source, "target", tier))
     best = front.least_loss_under_floor(target)
     if best is None:
-        st.error(f"No consent set brings tier {tier}'s floor to {_usd(target)}/month or below; "
-                 f"the lowest floor is {_usd(front.points[0].price_floor_usd_month)}.")
+        lowest = front.points[0].price_floor_usd_month
+        st.error(f"No consent set brings tier {tier}'s floor to {number(target, 2, 'USD')}/month "
+                 f"or below; the lowest floor is {number(lowest, 2, 'USD')}/month.")
     else:
-        st.success(f"Least loss at a floor ≤ {_usd(target)}/month: consent to lose "
+        st.success(f"Least loss at a floor ≤ {number(target, 2, 'USD')}/month: consent to lose "
                    f"{', '.join(best.consent) or 'nothing'} → floor "
-                   f"{_usd(best.price_floor_usd_month)}/month, loss "
-                   f"{_usd(best.loss_usd_month, 0)}/month.")
+                   f"{number(best.price_floor_usd_month, 2, 'USD')}/month, loss "
+                   f"{number(best.loss_usd_month, 0, 'USD')}/month.")
         st.button("Adopt it", key=_wkey(source, "tadopt", tier), on_click=_set_consent,
                   args=(source, caps, best.consent))
 

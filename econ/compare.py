@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from econ.errors import EconError
+from econ.formatting import ci_points, points
 from econ.report import format_table
 from econ.results_io import ResultRow, results_to_eval_data
 from econ.retention import Retention, compare_slices
@@ -51,22 +52,14 @@ def compare_json(results: Sequence[Retention], teacher: str, student: str) -> di
     }
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}"
-
-
-def _ci(v: tuple[float, float] | None) -> str:
-    return "—" if v is None else f"[{100 * v[0]:.1f}, {100 * v[1]:.1f}]"
-
-
 def compare_text(results: Sequence[Retention], teacher: str, student: str) -> str:
     rows = [[r.capability, str(r.n_teacher), str(r.n_student), str(r.n_paired),
-             f"{_pct(r.teacher_pass_rate)} {_ci(r.teacher_ci)}",
-             f"{_pct(r.student_pass_rate)} {_ci(r.student_ci)}",
-             f"{_pct(r.drop)} {_ci(r.drop_ci)}",
+             f"{points(r.teacher_pass_rate)} {ci_points(r.teacher_ci)}",
+             f"{points(r.student_pass_rate)} {ci_points(r.student_ci)}",
+             f"{points(r.drop)} {ci_points(r.drop_ci)}",
              "—" if r.p_value is None else f"{r.p_value:.3g}", r.test or "—",
-             "none" if r.min_detectable_drop is None else _pct(r.min_detectable_drop),
-             _pct(r.tolerance),
+             "none" if r.min_detectable_drop is None else points(r.min_detectable_drop),
+             points(r.tolerance),
              r.verdict + (f" (need n≈{r.n_to_settle:,})" if r.n_to_settle else "")]
             for r in results]
     head = (f"{teacher} (teacher) vs {student} (student): pass rates, drops and tolerances in %, "

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from econ.evaluate import Evaluation, TierResult
+from econ.formatting import ci_points, number, points
 from econ.payback import Payback, payback
 from econ.plans import Assignment
 
@@ -199,28 +200,17 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
     return "\n".join(out)
 
 
-def _usd(x: float | None, digits: int = 4) -> str:
-    return "—" if x is None else f"{x:,.{digits}f}"
-
-
-def _pct(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None else f"{100 * x:.{digits}f}"
-
-
-def _ci(v: tuple[float, float] | None) -> str:
-    return "—" if v is None else f"[{100 * v[0]:.1f}, {100 * v[1]:.1f}]"
-
-
 def coverage_banner(ev: Evaluation) -> list[str]:
     """The unmeasured and underpowered traffic warnings every text output starts with."""
     cov = ev.coverage
     out = []
     if cov.unmeasured_traffic_share > 0:
-        out.append(f"!! UNMEASURED TRAFFIC: {_pct(cov.unmeasured_traffic_share)}% of conversations "
-                   f"exercise capabilities with no eval results for the teacher or the student: "
+        out.append(f"!! UNMEASURED TRAFFIC: {points(cov.unmeasured_traffic_share)}% of "
+                   "conversations exercise capabilities with no eval results for the teacher "
+                   "or the student: "
                    f"{', '.join(cov.unmeasured_capabilities)}")
     if cov.underpowered_traffic_share > 0:
-        out.append(f"!! UNDERPOWERED TRAFFIC: {_pct(cov.underpowered_traffic_share)}% of "
+        out.append(f"!! UNDERPOWERED TRAFFIC: {points(cov.underpowered_traffic_share)}% of "
                    f"conversations are in capabilities whose eval slice cannot detect a drop as "
                    f"large as its tolerance: {', '.join(cov.underpowered_capabilities)}")
     return out
@@ -230,13 +220,13 @@ def text_report(ev: Evaluation) -> str:
     s = ev.scenario
     out = [f"Scenario: {s.name}", "", *coverage_banner(ev)]
     cov = ev.coverage
-    out.append(f"Uncategorised traffic: {_pct(cov.uncategorised_traffic_share)}%")
+    out.append(f"Uncategorised traffic: {points(cov.uncategorised_traffic_share)}%")
     if cov.eval_only_capabilities:
         out.append("Measured by the evals but not in the scenario: "
                    + ", ".join(cov.eval_only_capabilities))
     out += ["", "Models"]
-    rows = [[mid, m.role, m.serving, _usd(ev.model_cost_per_conversation_usd[mid], 5),
-             _usd(100 * ev.model_cost_per_conversation_usd[mid], 3)]
+    rows = [[mid, m.role, m.serving, number(ev.model_cost_per_conversation_usd[mid], 5),
+             number(100 * ev.model_cost_per_conversation_usd[mid], 3)]
             for mid, m in s.models.items()]
     out.append(format_table(["model", "role", "serving", "cost/conv (USD)", "cost/conv (¢)"],
                             rows, [False, False, False, True, True]))
@@ -246,11 +236,12 @@ def text_report(ev: Evaluation) -> str:
     for c in s.capabilities:
         r = ev.retention_of(c.id)
         rows.append([
-            c.id, _pct(c.traffic_share), _usd(c.severity_usd, 2), f"{r.n_teacher}/{r.n_student}",
-            f"{_pct(r.teacher_pass_rate)} {_ci(r.teacher_ci)}",
-            f"{_pct(r.student_pass_rate)} {_ci(r.student_ci)}",
-            f"{_pct(r.drop)} {_ci(r.drop_ci)}",
-            _pct(r.min_detectable_drop) if r.min_detectable_drop is not None else "none",
+            c.id, points(c.traffic_share), number(c.severity_usd, 2),
+            f"{r.n_teacher}/{r.n_student}",
+            f"{points(r.teacher_pass_rate)} {ci_points(r.teacher_ci)}",
+            f"{points(r.student_pass_rate)} {ci_points(r.student_ci)}",
+            f"{points(r.drop)} {ci_points(r.drop_ci)}",
+            points(r.min_detectable_drop) if r.min_detectable_drop is not None else "none",
             r.verdict + (f" (need n≈{r.n_to_settle})" if r.n_to_settle else ""),
             "yes" if c.id in ev.consent else "",
         ])
@@ -263,19 +254,19 @@ def text_report(ev: Evaluation) -> str:
     for t in ev.tiers:
         e = t.economics
         rows.append([
-            e.tier, plan_text(t.assignment), _usd(e.price_usd_month, 2),
-            _usd(100 * e.cost_per_conversation_usd, 3), _usd(e.conversations_per_user_month, 0),
-            _usd(e.cost_per_user_month_usd, 2), _usd(e.price_floor_usd_month, 2),
-            _pct(e.gross_margin_at_price), _pct(e.target_gross_margin, 0),
-            _usd(t.loss_usd_month, 0), ", ".join(t.at_risk) or "",
+            e.tier, plan_text(t.assignment), number(e.price_usd_month, 2),
+            number(100 * e.cost_per_conversation_usd, 3), number(e.conversations_per_user_month, 0),
+            number(e.cost_per_user_month_usd, 2), number(e.price_floor_usd_month, 2),
+            points(e.gross_margin_at_price), points(e.target_gross_margin, 0),
+            number(t.loss_usd_month, 0), ", ".join(t.at_risk) or "",
         ])
     out.append(format_table(
         ["tier", "plan", "price (USD/mo)", "cost/conv (¢)", "conv/user/mo", "cost/user (USD/mo)",
          "floor (USD/mo)", "margin (%)", "target (%)", "loss (USD/mo)", "at risk (no consent)"],
         rows, [False, False, True, True, True, True, True, True, True, True, False]))
     b = ev.blend
-    out += ["", f"Blended gross margin: {_pct(b.blended_gross_margin)}%; revenue "
-            f"{_usd(b.revenue_usd_month, 0)} USD/mo; cost {_usd(b.cost_usd_month, 0)} USD/mo"]
+    out += ["", f"Blended gross margin: {points(b.blended_gross_margin)}%; revenue "
+            f"{number(b.revenue_usd_month, 0)} USD/mo; cost {number(b.cost_usd_month, 0)} USD/mo"]
     if b.free_users_carried_per_paying_user is not None:
         out.append(f"Each paying user's gross profit carries "
                    f"{b.free_users_carried_per_paying_user:,.1f} free users "
@@ -283,9 +274,9 @@ def text_report(ev: Evaluation) -> str:
     pb = payback(ev)
     if pb is not None:
         months = "never" if pb.payback_months is None else f"{pb.payback_months:.3g} months"
-        out.append(f"Distillation: one-off {_usd(pb.one_off_usd, 0)} USD; saves "
-                   f"{_usd(pb.savings_usd_month, 0)} USD/mo against serving everything with the "
+        out.append(f"Distillation: one-off {number(pb.one_off_usd, 0)} USD; saves "
+                   f"{number(pb.savings_usd_month, 0)} USD/mo against serving everything with the "
                    f"teacher; pays back in {months}; 12-month net "
-                   f"{_usd(pb.net_12_months_usd, 0)} USD ({pb.distillations_per_year} "
+                   f"{number(pb.net_12_months_usd, 0)} USD ({pb.distillations_per_year} "
                    "distillation(s) a year)")
     return "\n".join(out) + "\n"
