@@ -34,7 +34,7 @@ from econ.scenario_store import (
     unified_diff,
 )
 from econ.sensitivity import sensitivity, tornado
-from econ.uncertainty import simulate
+from econ.uncertainty import floor_intervals, simulate
 
 ROOT = Path(__file__).resolve().parent
 SCENARIOS = Path(os.environ.get("ECON_SCENARIOS", ROOT / "scenarios")).resolve()
@@ -283,12 +283,7 @@ def _uncertainty(key: str, _ev: Evaluation, _loaded: Loaded, draws: int, seed: i
                  swing: float) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     del key  # the cache key: the working scenario and the loaded text
     result = simulate(_ev, _loaded.measured, draws, seed)
-    mc = pd.DataFrame([{"tier": r.tier, "floor_p5_usd_month": r.price_floor_usd_month[0],
-                        "floor_p50_usd_month": r.price_floor_usd_month[1],
-                        "floor_p95_usd_month": r.price_floor_usd_month[2],
-                        "floor_usd_month": t.economics.price_floor_usd_month,
-                        "p_margin_meets_target": r.p_margin_meets_target}
-                       for r, t in zip(result, _ev.tiers, strict=True)])
+    mc = pd.DataFrame(floor_intervals(result, _ev))
     rows = sensitivity(_ev, _loaded.measured, swing)
     tornados = {t.id: pd.DataFrame([{"input": r.input, "floor_at_low_usd_month":
                                      r.floor_at_low[t.id], "floor_at_high_usd_month":
@@ -308,10 +303,11 @@ def _uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     key = ev.scenario.model_dump_json() + loaded.text
     with st.spinner(f"Monte Carlo ({draws:,} draws) and sensitivity…"):
         mc, tornados = _uncertainty(key, ev, loaded, draws, seed, swing)
-    spec = with_data(interval_spec(), floors=mc.to_dict("records"))
-    spec["height"] = 40 * len(mc)
-    st.vega_lite_chart(spec, width="stretch")
-    st.dataframe(mc, hide_index=True, width="stretch", column_config={
+    st.vega_lite_chart(with_data(interval_spec(), floors=mc.to_dict("records")),
+                       width="stretch", height=60 + 36 * len(mc))
+    st.dataframe(mc, hide_index=True, width="stretch", column_order=[
+        "tier", "floor_usd_month", "floor_p5_usd_month", "floor_p50_usd_month",
+        "floor_p95_usd_month", "p_margin_meets_target"], column_config={
         "floor_p5_usd_month": st.column_config.NumberColumn("floor P5 (USD/mo)", format="%.2f"),
         "floor_p50_usd_month": st.column_config.NumberColumn("floor P50 (USD/mo)", format="%.2f"),
         "floor_p95_usd_month": st.column_config.NumberColumn("floor P95 (USD/mo)", format="%.2f"),
@@ -324,9 +320,8 @@ def _uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     if data.empty:
         st.info("No input moves this tier's floor.")
         return
-    spec = with_data(tornado_spec(), tornado=data.to_dict("records"))
-    spec["height"] = 24 * len(data)
-    st.vega_lite_chart(spec, width="stretch")
+    st.vega_lite_chart(with_data(tornado_spec(), tornado=data.to_dict("records")),
+                       width="stretch", height=60 + 24 * len(data))
 
 
 def _export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,

@@ -51,20 +51,26 @@ def frontier_spec() -> dict[str, Any]:
 
 @cache
 def interval_spec() -> dict[str, Any]:
-    """P5–P95 floor per tier, the P50 as a dot and the deterministic floor as a tick.
+    """Each tier's P5–P95 floor as a bar, its P50 as a dot, relative to the deterministic floor
+    (the zero line), so tiers of very different prices share one axis.
 
-    Dataset ``floors`` rows: tier, floor_p5_usd_month, floor_p50_usd_month,
-    floor_p95_usd_month, floor_usd_month.
+    Dataset ``floors``: rows of :func:`econ.uncertainty.floor_intervals`.
     """
     import altair as alt
 
-    base = alt.Chart(alt.NamedData("floors")).encode(y=alt.Y("tier:N", title="tier"))
-    x = alt.X("floor_p5_usd_month:Q",
-              title="price floor (USD/month): P5–P95 bar, P50 dot, deterministic tick")
+    base = alt.Chart(alt.NamedData("floors")).encode(y=alt.Y("tier:N", title=None))
+    x = alt.X("p5_vs_floor:Q", axis=alt.Axis(format="+%"),
+              title="price floor relative to the deterministic floor (%): P5–P95 bar, P50 dot")
+    tips = [alt.Tooltip("floor_usd_month:Q", title="floor (USD/month)", format=",.2f"),
+            alt.Tooltip("floor_p5_usd_month:Q", title="P5 (USD/month)", format=",.2f"),
+            alt.Tooltip("floor_p50_usd_month:Q", title="P50 (USD/month)", format=",.2f"),
+            alt.Tooltip("floor_p95_usd_month:Q", title="P95 (USD/month)", format=",.2f")]
+    zero = alt.Chart(alt.NamedData("floors")).mark_rule(color="#ff7f0e").encode(
+        x=alt.datum(0))
     spec: dict[str, Any] = (
-        base.mark_rule(strokeWidth=3).encode(x=x, x2="floor_p95_usd_month:Q")
-        + base.mark_circle(size=80).encode(x="floor_p50_usd_month:Q")
-        + base.mark_tick(color="#ff7f0e", thickness=2, size=20).encode(x="floor_usd_month:Q")
+        base.mark_rule(strokeWidth=4).encode(x=x, x2="p95_vs_floor:Q", tooltip=tips)
+        + base.mark_circle(size=90).encode(x="p50_vs_floor:Q", tooltip=tips)
+        + zero
     ).to_dict()
     return spec
 
@@ -79,9 +85,9 @@ def tornado_spec() -> dict[str, Any]:
     import altair as alt
 
     chart = alt.Chart(alt.NamedData("tornado")).mark_bar().encode(
-        y=alt.Y("input:N", sort=None, title="input (moved by ± the swing)"),
+        y=alt.Y("input:N", sort=None, title=None, axis=alt.Axis(labelLimit=420)),
         x=alt.X("floor_at_low_usd_month:Q", scale=alt.Scale(zero=False),
-                title="price floor (USD/month) at −swing and +swing"),
+                title="price floor (USD/month) with the input at −swing and +swing"),
         x2="floor_at_high_usd_month:Q",
         tooltip=[alt.Tooltip("swing_usd_month:Q", title="swing (USD/month)", format=",.2f")])
     spec: dict[str, Any] = chart.to_dict()

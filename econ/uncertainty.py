@@ -27,7 +27,7 @@ from econ.plans import plan_cost_per_conversation, served_share
 from econ.scenario import SelfHostedModel
 from econ.tiers import gross_margin_at_price, price_floor_usd_month
 
-__all__ = ["Draws", "TierUncertainty", "draw_inputs", "simulate"]
+__all__ = ["Draws", "TierUncertainty", "draw_inputs", "floor_intervals", "simulate"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
 
@@ -157,3 +157,18 @@ def simulate(ev: Evaluation, measured: Measured, draws: int = 10_000, seed: int 
 def _pct(x: np.ndarray) -> tuple[float, float, float]:
     a, b, c = np.percentile(x, PERCENTILES)
     return float(a), float(b), float(c)
+
+
+def floor_intervals(result: tuple[TierUncertainty, ...], ev: Evaluation) -> list[dict[str, Any]]:
+    """Rows for display: each tier's floor percentiles, absolute and relative to its
+    deterministic floor (0.1 = 10% above it), and P(margin at price ≥ target)."""
+    rows = []
+    for r, t in zip(result, ev.tiers, strict=True):
+        base = t.economics.price_floor_usd_month
+        p5, p50, p95 = r.price_floor_usd_month
+        rows.append({"tier": r.tier, "floor_usd_month": base, "floor_p5_usd_month": p5,
+                     "floor_p50_usd_month": p50, "floor_p95_usd_month": p95,
+                     "p5_vs_floor": p5 / base - 1, "p50_vs_floor": p50 / base - 1,
+                     "p95_vs_floor": p95 / base - 1,
+                     "p_margin_meets_target": r.p_margin_meets_target})
+    return rows
