@@ -90,8 +90,9 @@ def test_bad_scenario_shows_error_not_exception(folder):
     at = start(folder, "broken.yaml")
     assert not at.exception
     assert at.error
-    assert "broken.yaml:12: conversation.turns: input should be a valid integer" in \
-        at.error[0].value
+    assert "broken.yaml:13: conversation.turns: input should be a valid integer" in \
+        at.error[0].value  # line 13 of the file: "  turns: five"
+    assert (folder / "broken.yaml").read_text().splitlines()[12].startswith("  turns: five")
     # the app stays usable: pick a good scenario again
     at.selectbox(key="pick").select("self-hosted-llama.yaml").run()
     assert not at.exception and not at.error

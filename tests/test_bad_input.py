@@ -10,6 +10,11 @@ from econ.cli import main
 from tests.conftest import DEFAULT
 
 
+def line_of(path: Path, text: str) -> int:
+    """1-based number of the first line of ``path`` that contains ``text``."""
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
 def fails(capsys, *argv: str) -> str:
     assert main(list(argv)) == 1
     captured = capsys.readouterr()
@@ -21,28 +26,33 @@ def fails(capsys, *argv: str) -> str:
 def test_unknown_key_with_did_you_mean(capsys, edited):
     p = edited("    traffic_share: 0.136 ", "    trafic_share: 0.136 ")
     assert fails(capsys, "evaluate", str(p)) == (
-        f"{p}:46: capabilities[1].traffic_share: required field is missing\n"
-        f"{p}:47: capabilities[1].trafic_share: unknown key; did you mean 'traffic_share'?")
+        f"{p}:{line_of(p, '- id: analysis')}: capabilities[1].traffic_share: required field is "
+        "missing\n"
+        f"{p}:{line_of(p, 'trafic_share')}: "
+        "capabilities[1].trafic_share: unknown key; did you mean 'traffic_share'?")
 
 
 def test_wrong_type(capsys, edited):
     p = edited("  turns: 5 ", "  turns: five ")
     assert fails(capsys, "evaluate", str(p)) == (
-        f"{p}:12: conversation.turns: input should be a valid integer, unable to parse string "
+        f"{p}:{line_of(p, 'turns: five')}: "
+        "conversation.turns: input should be a valid integer, unable to parse string "
         "as an integer (got 'five')")
 
 
 def test_negative_price(capsys, edited):
     p = edited("    price_key: o1 ", "    price_key: o1\n    prices: {input_usd_per_mtok: -15} ")
     assert fails(capsys, "evaluate", str(p)) == (
-        f"{p}:26: models.teacher.prices.input_usd_per_mtok: input should be greater than or "
+        f"{p}:{line_of(p, 'input_usd_per_mtok: -15')}: "
+        "models.teacher.prices.input_usd_per_mtok: input should be greater than or "
         "equal to 0 (got -15)")
 
 
 def test_shares_over_one(capsys, edited):
     p = edited("    traffic_share: 0.586 ", "    traffic_share: 0.786 ")
     assert fails(capsys, "evaluate", str(p)) == (
-        f"{p}:38: capabilities: traffic shares sum to more than 1 (got 1.146)")
+        f"{p}:{line_of(p, 'capabilities:')}: "
+        "capabilities: traffic shares sum to more than 1 (got 1.146)")
 
 
 def test_plan_names_unknown_model(capsys, edited):
@@ -68,7 +78,7 @@ def test_object_tag_is_never_constructed(capsys, edited, tmp_path):
     p = edited("name: frontier-vs-distilled",
                f"name: !!python/object/apply:os.system ['touch {marker}']")
     assert fails(capsys, "evaluate", str(p)) == (
-        f"{p}:5: name: tags are not allowed in scenario files "
+        f"{p}:{line_of(p, 'name: !!python')}: name: tags are not allowed in scenario files "
         "(got '!!python/object/apply:os.system')")
     assert not marker.exists()
 
@@ -90,8 +100,10 @@ def test_several_problems_at_once(capsys, edited, tmp_path):
     p.write_text(text)
     err = fails(capsys, "validate", str(p))
     assert err.splitlines() == [
-        f"{p}:12: conversation.turns: input should be greater than or equal to 1 (got -2)",
-        f"{p}:42: capabilities[0].severity_usd: input should be a valid number, unable to parse "
+        f"{p}:{line_of(p, 'turns: -2')}: "
+        "conversation.turns: input should be greater than or equal to 1 (got -2)",
+        f"{p}:{line_of(p, 'severity_usd: cheap')}: "
+        "capabilities[0].severity_usd: input should be a valid number, unable to parse "
         "string as a number (got 'cheap')",
     ]
 
@@ -99,7 +111,8 @@ def test_several_problems_at_once(capsys, edited, tmp_path):
 def test_unknown_price_key(capsys, edited):
     p = edited("    price_key: gpt-4o-mini ", "    price_key: gpt-4o-mnii ")
     err = fails(capsys, "evaluate", str(p))
-    assert err.startswith(f"{p}:30: models.student.price_key: not in the price snapshot of "
+    assert err.startswith(f"{p}:{line_of(p, 'gpt-4o-mnii')}: "
+                          "models.student.price_key: not in the price snapshot of "
                           "litellm ")
     assert "did you mean 'gpt-4o-mini'" in err
 

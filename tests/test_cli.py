@@ -116,3 +116,15 @@ def test_console_script_exit_code(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"{bad}:")
     assert "Traceback" not in proc.stderr
+
+
+def test_committed_schema_is_current(capsys):
+    """data/scenario.schema.json (which the scenarios point editors at) matches econ schema."""
+    from tests.conftest import ROOT
+
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(
+        (ROOT / "data" / "scenario.schema.json").read_text())
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        assert path.read_text().startswith(
+            "# yaml-language-server: $schema=../data/scenario.schema.json\n")

@@ -44,7 +44,9 @@ def test_inline_and_file_for_same_slice_is_an_error(tmp_path, capsys):
     p = scenario_with_results(tmp_path, rows, drop_inline=False)
     assert main(["evaluate", str(p)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"{p}:79: capabilities[5].evals.teacher: given both inline and in "
+    line = next(i for i, t in enumerate(p.read_text().splitlines(), 1)
+                if "teacher: {examples: 12, passed: 9}" in t)
+    assert err == (f"{p}:{line}: capabilities[5].evals.teacher: given both inline and in "
                    "eval_results files; keep one")
 
 
