@@ -148,3 +148,33 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
             browser.close()
     with capsys.disabled():
         print(f"\nbrowser screenshots: {shots}")
+
+
+def test_uploaded_scenario_is_validated(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, folder = server
+    broken = tmp_path / "upload-broken.yaml"
+    broken.write_text((folder / "frontier-vs-distilled.yaml").read_text()
+                      .replace("  turns: 5 ", "  turns: five "))
+    line = next(i for i, t in enumerate(broken.read_text().splitlines(), 1) if "turns: five" in t)
+    too_big = tmp_path / "upload-big.yaml"
+    too_big.write_text("# padding\n" * 30_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            page.goto(url)
+            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+                timeout=60_000)
+            _settle(page)
+            page.locator("input[type=file]").set_input_files(str(broken))
+            expect(page.get_by_text(
+                f"upload-broken.yaml:{line}: conversation.turns: input should be a valid "
+                "integer")).to_be_visible(timeout=30_000)
+            assert page.get_by_text("Traceback").count() == 0
+            page.locator("input[type=file]").set_input_files(str(too_big))
+            expect(page.get_by_text("the limit is 262,144 bytes")).to_be_visible(timeout=30_000)
+        finally:
+            browser.close()
