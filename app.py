@@ -26,7 +26,8 @@ from econ.frontier import Frontier, consent_point, tier_frontier
 from econ.gitrev import NotARepository, file_at_revision
 from econ.loader import Loaded, parse_scenario
 from econ.report import headline
-from econ.scenario_diff import diff_evaluations
+from econ.scenario import Scenario
+from econ.scenario_diff import diff_against, headline_outputs
 from econ.scenario_store import (
     list_scenarios,
     safe_scenario_path,
@@ -363,13 +364,15 @@ def _export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _at_revision(path: str, rev: str, folder: str) -> Loaded | EconError:
-    """The scenario file as it was at a git revision, or what went wrong."""
+def _at_revision(path: str, rev: str,
+                 folder: str) -> tuple[Scenario, dict[str, tuple[str, float | None]]] | EconError:
+    """The scenario at a git revision and its headline outputs, or what went wrong."""
     try:
         text = file_at_revision(path, rev)
-        return parse_scenario(text, f"{Path(path).name}@{rev}", base_dir=Path(folder))
+        old = parse_scenario(text, f"{Path(path).name}@{rev}", base_dir=Path(folder))
     except EconError as exc:
         return exc
+    return old.scenario, headline_outputs(evaluate(old.scenario, old.measured))
 
 
 def _compare_tab(source: str, ev: Evaluation, from_folder: bool) -> None:
@@ -385,7 +388,7 @@ def _compare_tab(source: str, ev: Evaluation, from_folder: bool) -> None:
     if isinstance(old, EconError):
         st.error(str(old))
         return
-    d = diff_evaluations(evaluate(old.scenario, old.measured), ev)
+    d = diff_against(*old, ev)
     st.markdown(f"**Inputs changed since `{rev}`: {len(d.inputs)}**")
     if d.inputs:
         st.dataframe(pd.DataFrame([{"input": c.path, "old": str(c.old), "new": str(c.new)}

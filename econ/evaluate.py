@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from econ.cost import CostTable, TokenTimeModel, cost_table
-from econ.loss import Consequence, consequence, loss_drop
+from econ.loss import Consequence, consequence, loss_drop, plan_loss_usd_month
 from econ.plans import Assignment, plan_cost_per_conversation, resolve_plan, served_share
 from econ.prices import TokenPrices
 from econ.retention import Retention, SliceResults, compare_slices
@@ -128,6 +128,7 @@ def evaluate(scenario: Scenario, measured: Measured,
     caps = [c.id for c in scenario.capabilities]
     severity = {c.id: c.severity_usd for c in scenario.capabilities}
     share = {c.id: c.traffic_share for c in scenario.capabilities}
+    drops = {r.capability: loss_drop(r) for r in retention}
     consequences = tuple(
         consequence(r, conversations * share[r.capability], severity[r.capability])
         for r in retention)
@@ -139,16 +140,10 @@ def evaluate(scenario: Scenario, measured: Measured,
                               scenario.fees)
         at_risk = tuple(c for c in caps
                         if a.primary(c) != teacher and c not in consent_set and c not in retained)
-        loss, pessimistic = 0.0, []
-        tier_conversations = t.users * t.conversations_per_user_month
-        for r in retention:
-            on_student = served_share(a, r.capability, scenario.student_id)
-            if on_student <= 0:
-                continue
-            loss += (tier_conversations * share[r.capability] * on_student * loss_drop(r)
-                     * severity[r.capability])
-            if r.drop is None:
-                pessimistic.append(r.capability)
+        loss = float(plan_loss_usd_month(a, scenario, t.users * t.conversations_per_user_month,
+                                         drops))
+        pessimistic = [r.capability for r in retention
+                       if r.drop is None and served_share(a, r.capability, scenario.student_id)]
         tiers.append(TierResult(econ, a, at_risk, loss, tuple(pessimistic)))
     model_costs = {mid: float(plan_cost_per_conversation(
         Assignment(mid, None, frozenset(), 0.0, 0.0), scenario, costs)) for mid in scenario.models}

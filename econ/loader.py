@@ -31,7 +31,6 @@ __all__ = [
     "load_scenario",
     "load_snapshot",
     "parse_scenario",
-    "scenario_problems",
 ]
 
 DEFAULT_SNAPSHOT = Path(__file__).resolve().parent.parent / "data" / "litellm_prices.json"
@@ -134,10 +133,6 @@ def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],
             fits[mid] = fit
             time_models[mid] = fit.model
     return problems
-
-
-def scenario_problems(exc: ScenarioError) -> list[str]:
-    return [p.render(exc.file) for p in exc.problems]
 
 
 def _file_evals(scenario: Scenario, inline: dict[str, dict[str, SliceResults]],

@@ -8,11 +8,16 @@ minus the prior's 2.5% quantile, 0.025 — never as zero.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from econ.plans import Assignment, served_share
 from econ.retention import Retention
+from econ.scenario import Scenario
 
-__all__ = ["PESSIMISTIC_STUDENT_PASS_RATE", "Consequence", "consequence", "loss_drop"]
+__all__ = ["PESSIMISTIC_STUDENT_PASS_RATE", "Consequence", "consequence", "loss_drop",
+           "plan_loss_usd_month"]
 
 PESSIMISTIC_STUDENT_PASS_RATE = 0.025
 
@@ -48,3 +53,17 @@ def consequence(r: Retention, conversations_month: float, severity_usd: float) -
     ci = (conversations_month * lo, conversations_month * hi)
     return Consequence(r.capability, conversations_month, extra, ci, extra * severity_usd,
                        (ci[0] * severity_usd, ci[1] * severity_usd), False)
+
+
+def plan_loss_usd_month(a: Assignment, scenario: Scenario, conversations_month: float,
+                        drops: Mapping[str, Any], shares: Mapping[str, Any] | None = None) -> Any:
+    """Severity-weighted extra failures a month of the conversations a plan serves with the
+    student; ``drops`` (and ``shares``) may hold Monte Carlo arrays."""
+    total: Any = 0.0
+    for c in scenario.capabilities:
+        on_student = served_share(a, c.id, scenario.student_id)
+        if on_student > 0:
+            share = c.traffic_share if shares is None else shares[c.id]
+            total = total + conversations_month * share * on_student * drops[c.id] * \
+                c.severity_usd
+    return total

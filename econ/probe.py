@@ -28,7 +28,8 @@ from econ.conversation import ConversationTokens
 from econ.errors import EconError
 from econ.graders import Grader, grade
 
-__all__ = ["Probe", "ProbeOutcome", "ProbeTarget", "load_probes", "run_probes"]
+__all__ = ["Probe", "ProbeOutcome", "ProbeTarget", "finished_records", "load_probes",
+           "run_probes"]
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -114,7 +115,7 @@ def run_probes(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, *,
 
     litellm.telemetry = False
     _drop_partial_line(out_path)
-    done_ids = _finished(out_path, target.model_id)
+    done_ids = {str(r.get("example_id")) for r in finished_records(out_path, target.model_id)}
     todo = [p for p in probes if p.id not in done_ids]
     lock = threading.Lock()
     records: list[dict[str, Any]] = []
@@ -185,19 +186,19 @@ def run_probes(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, *,
     return ProbeOutcome(len(records), len(probes) - len(todo), failed, tuple(records))
 
 
-def _finished(path: Path, model_id: str) -> set[str]:
-    """Probe ids this model already finished in ``path`` (a partial line is ignored)."""
+def finished_records(path: Path, model_id: str) -> list[dict[str, Any]]:
+    """The result records this model already has in ``path`` (a partial line is ignored)."""
     if not path.exists():
-        return set()
-    done = set()
+        return []
+    out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             rec = json.loads(line)
         except json.JSONDecodeError:
             continue
         if isinstance(rec, dict) and rec.get("model") == model_id:
-            done.add(str(rec.get("example_id")))
-    return done
+            out.append(rec)
+    return out
 
 
 def _drop_partial_line(path: Path) -> None:

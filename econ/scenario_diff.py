@@ -14,6 +14,7 @@ __all__ = [
     "InputChange",
     "OutputChange",
     "ScenarioDiff",
+    "diff_against",
     "diff_evaluations",
     "headline_outputs",
     "input_changes",
@@ -126,5 +127,11 @@ def _moved(a: Mapping[str, tuple[str, float | None]],
 
 
 def diff_evaluations(old: Evaluation, new: Evaluation) -> ScenarioDiff:
-    return ScenarioDiff(input_changes(old.scenario, new.scenario),
-                        _moved(headline_outputs(old), headline_outputs(new)))
+    return diff_against(old.scenario, headline_outputs(old), new)
+
+
+def diff_against(old_scenario: Scenario, old_outputs: Mapping[str, tuple[str, float | None]],
+                 new: Evaluation) -> ScenarioDiff:
+    """The diff when the old side's headline outputs are already known (kept between reruns)."""
+    return ScenarioDiff(input_changes(old_scenario, new.scenario),
+                        _moved(old_outputs, headline_outputs(new)))

@@ -22,8 +22,8 @@ import numpy as np
 
 from econ.cost import cost_table
 from econ.evaluate import Evaluation, Measured
-from econ.loss import PESSIMISTIC_STUDENT_PASS_RATE, loss_drop
-from econ.plans import plan_cost_per_conversation, served_share
+from econ.loss import PESSIMISTIC_STUDENT_PASS_RATE, loss_drop, plan_loss_usd_month
+from econ.plans import plan_cost_per_conversation
 from econ.scenario import SelfHostedModel
 from econ.tiers import gross_margin_at_price, price_floor_usd_month
 
@@ -123,7 +123,6 @@ def simulate(ev: Evaluation, measured: Measured, draws: int = 10_000, seed: int 
     n_tiers = len(ev.tiers)
     cost = np.empty((n_tiers, draws))
     loss = np.empty((n_tiers, draws))
-    severity = {c.id: c.severity_usd for c in s.capabilities}
     for start in range(0, draws, chunk):
         sl = slice(start, min(draws, start + chunk))
         time_models = {mid: tm.scaled(d.throughput_scale[mid][sl]) if mid in d.throughput_scale
@@ -133,14 +132,9 @@ def simulate(ev: Evaluation, measured: Measured, draws: int = 10_000, seed: int 
         shares = {k: v[sl] for k, v in d.shares.items()}
         for i, (tier, res) in enumerate(zip(s.tiers, ev.tiers, strict=True)):
             cost[i, sl] = plan_cost_per_conversation(res.assignment, s, table, shares)
-            conv = tier.users * tier.conversations_per_user_month
-            tier_loss = np.zeros(sl.stop - sl.start)
-            for c in s.capabilities:
-                on_student = served_share(res.assignment, c.id, s.student_id)
-                if on_student > 0:
-                    tier_loss += conv * shares[c.id] * on_student * d.drops[c.id][sl] * \
-                        severity[c.id]
-            loss[i, sl] = tier_loss
+            loss[i, sl] = plan_loss_usd_month(
+                res.assignment, s, tier.users * tier.conversations_per_user_month,
+                {k: v[sl] for k, v in d.drops.items()}, shares)
         if progress is not None:
             progress(sl.stop / draws)
     out = []

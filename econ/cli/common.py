@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from econ.errors import EconError
 
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_scenario", "banner",
-    "coverage_json", "fmt_number", "load", "money", "positive_int", "print_json", "progress_bar",
-    "read_jsonl", "share_arg", "short", "tier_id",
+    "coverage_json", "fmt_number", "load", "positive_int", "print_json", "progress_bar",
+    "share_arg", "short", "tier_id",
 ]
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_LOST = 0, 1, 2, 3
@@ -70,11 +69,15 @@ def coverage_json(ev: Any) -> dict[str, Any]:
             "underpowered_traffic_share": cov.underpowered_traffic_share}
 
 
-def progress_bar() -> Any:
-    def show(fraction: float) -> None:
+def progress_bar(unit: str = "") -> Any:
+    """A stderr progress bar (drawn only on a terminal): call it with (done, total)."""
+
+    def show(done: float, total: float = 1.0) -> None:
         if sys.stderr.isatty():
+            fraction = done / max(total, 1e-12)
             filled = int(30 * fraction)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * fraction:5.1f}%")
+            count = f"{done:,.0f}/{total:,.0f} {unit}" if unit else f"{100 * fraction:5.1f}%"
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {count}")
             if fraction >= 1:
                 sys.stderr.write("\n")
             sys.stderr.flush()
@@ -89,10 +92,6 @@ def tier_id(loaded: Any, tier: str) -> str:
     return tier
 
 
-def money(x: float | None) -> str:
-    return "—" if x is None else f"{x:,.2f}"
-
-
 def fmt_number(x: float | None) -> str:
     if x is None:
         return "—"
@@ -102,15 +101,3 @@ def fmt_number(x: float | None) -> str:
 def short(v: Any) -> str:
     text = json.dumps(v) if not isinstance(v, str) else v
     return text if len(text) <= 48 else text[:45] + "..."
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(rec, dict):
-            out.append(rec)
-    return out

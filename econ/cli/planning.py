@@ -11,13 +11,13 @@ from econ.cli.common import (
     banner,
     coverage_json,
     load,
-    money,
     positive_int,
     print_json,
     progress_bar,
     share_arg,
     tier_id,
 )
+from econ.formatting import number
 
 __all__ = ["register"]
 
@@ -111,8 +111,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     for tid in tiers:
         ranked = tornado(rows, tid)
         print(f"Tier {tid}: floor {base[tid]:,.2f} USD/mo; inputs moved ±{100 * args.swing:g}%")
-        table = [[r.input, f"{r.base_value:g}", money(r.floor_at_low[tid]),
-                  money(r.floor_at_high[tid]), f"{r.swing(tid):,.2f}"] for r in ranked[:args.top]]
+        table = [[r.input, f"{r.base_value:g}", number(r.floor_at_low[tid]),
+                  number(r.floor_at_high[tid]), f"{r.swing(tid):,.2f}"] for r in ranked[:args.top]]
         print(format_table(["input", "base value", "floor at −swing (USD/mo)",
                             "floor at +swing (USD/mo)", "swing (USD/mo)"], table,
                            [False, True, True, True, True]))

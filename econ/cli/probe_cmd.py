@@ -14,7 +14,7 @@ from econ.cli.common import (
     add_scenario,
     load,
     positive_int,
-    read_jsonl,
+    progress_bar,
 )
 from econ.errors import EconError
 
@@ -49,7 +49,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         raise EconError(f"{args.scenario}: the scenario names no probes file; add probes: "
                         "FILE.jsonl or pass --probes")
     base = Path(args.scenario).parent
-    from econ.probe import ProbeTarget, load_probes, run_probes
+    from econ.probe import ProbeTarget, finished_records, load_probes, run_probes
 
     probes = load_probes(Path(probes_file) if args.probes else base / probes_file)
     out = Path(args.output or f"{Path(args.scenario).stem}.{args.model}.probe.jsonl")
@@ -61,19 +61,12 @@ def cmd_probe(args: argparse.Namespace) -> int:
                          args.base_url or (endpoint.api_base if endpoint else None), api_key,
                          lambda t: float(conversation_cost_usd(spec, t, prices, time_model)))
 
-    def bar(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            filled = int(30 * done / max(total, 1))
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} probes")
-            if done == total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-
     outcome = run_probes(probes, target, out, concurrency=args.concurrency,
-                         timeout_s=args.timeout, retries=args.retries, progress=bar)
+                         timeout_s=args.timeout, retries=args.retries,
+                         progress=progress_bar("probes"))
     from econ.report import format_table
 
-    rows = [r for r in read_jsonl(out) if r.get("model") == args.model]
+    rows = finished_records(out, args.model)
     by_cap: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_cap.setdefault(str(r["capability"]), []).append(r)
