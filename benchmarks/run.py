@@ -32,10 +32,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from econ.evaluate import evaluate  # noqa: E402
-from econ.frontier import Choice, pareto_merge  # noqa: E402
-from econ.loader import load_scenario  # noqa: E402
-from econ.uncertainty import simulate  # noqa: E402
+from econ.decisions.frontier import Choice, pareto_merge  # noqa: E402
+from econ.decisions.uncertainty import simulate  # noqa: E402
+from econ.model.evaluate import evaluate  # noqa: E402
+from econ.model.loader import load_scenario  # noqa: E402
 
 DEFAULT = ROOT / "scenarios" / "frontier-vs-distilled.yaml"
 
@@ -97,9 +97,6 @@ def app_figures(ticks: int = 20) -> dict[str, float]:
     import streamlit  # noqa: F401
     from streamlit.testing.v1 import AppTest
 
-    import econ.charts
-    import econ.edits
-    import econ.sensitivity  # noqa: F401
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

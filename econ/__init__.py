@@ -5,24 +5,24 @@ and the price floor of every tier::
 
     import econ
     loaded = econ.load_scenario("scenarios/frontier-vs-distilled.yaml")
-    ev = econ.evaluate(loaded.scenario, loaded.measured)
+    ev = econ.model.evaluate(loaded.scenario, loaded.measured)
 """
 
-from econ.conversation import ConversationTokens, conversation_tokens
-from econ.cost import CostTable, TokenTimeModel, cost_table
-from econ.errors import EconError, Problem, ScenarioError
-from econ.evaluate import Coverage, Evaluation, Measured, TierResult, evaluate
-from econ.export import EXPORT_FORMATS, export_bytes, tier_pricing_table
-from econ.frontier import Frontier, FrontierPoint, tier_frontier
-from econ.loader import Loaded, load_scenario, load_snapshot, parse_scenario
-from econ.payback import Payback, payback
-from econ.prices import PriceSnapshot, TokenPrices
-from econ.report import evaluation_json, text_report
-from econ.retention import Retention, SliceResults, compare_slices
-from econ.scenario import Capability, Scenario, Tier
-from econ.scenario_diff import ScenarioDiff, diff_evaluations
-from econ.sensitivity import SensitivityRow, sensitivity
-from econ.uncertainty import TierUncertainty, simulate
+from econ.base.errors import EconError, Problem, ScenarioError
+from econ.decisions.frontier import Frontier, FrontierPoint, tier_frontier
+from econ.decisions.payback import Payback, payback
+from econ.decisions.scenario_diff import ScenarioDiff, diff_evaluations
+from econ.decisions.sensitivity import SensitivityRow, sensitivity
+from econ.decisions.uncertainty import TierUncertainty, simulate
+from econ.evidence.retention import Retention, SliceResults, compare_slices
+from econ.model.cost import CostTable, TokenTimeModel, cost_table
+from econ.model.evaluate import Coverage, Evaluation, Measured, TierResult, evaluate
+from econ.model.loader import Loaded, load_scenario, load_snapshot, parse_scenario
+from econ.model.prices import PriceSnapshot, TokenPrices
+from econ.outputs.export import EXPORT_FORMATS, export_bytes, tier_pricing_table
+from econ.outputs.report import evaluation_json, text_report
+from econ.scenario.conversation import ConversationTokens, conversation_tokens
+from econ.scenario.schema import Capability, Scenario, Tier
 
 __all__ = [
     "EXPORT_FORMATS",

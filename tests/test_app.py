@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from econ.evaluate import evaluate
-from econ.loader import load_scenario
+from econ.model.evaluate import evaluate
+from econ.model.loader import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
 APP = str(ROOT / "app.py")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from econ.evaluate import evaluate
-from econ.export import export_bytes
-from econ.loader import load_scenario
+from econ.model.evaluate import evaluate
+from econ.model.loader import load_scenario
+from econ.outputs.export import export_bytes
 from tests.conftest import ROOT, SCENARIOS
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from econ.cli import main
-from econ.evaluate import evaluate
-from econ.loader import load_scenario
+from econ.model.evaluate import evaluate
+from econ.model.loader import load_scenario
 from tests.conftest import DEFAULT, ROOT, SELF_HOSTED
 
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from econ.cli import main
-from econ.evaluate import evaluate
-from econ.frontier import Choice, pareto_merge, tier_frontier
-from econ.loader import load_scenario
+from econ.decisions.frontier import Choice, pareto_merge, tier_frontier
+from econ.model.evaluate import evaluate
+from econ.model.loader import load_scenario
 from tests.conftest import DEFAULT, SELF_HOSTED
 
 # small integer grids make ties between consent sets frequent

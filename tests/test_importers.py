@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from econ.cli import main
-from econ.importers.bench import read_bench
-from econ.importers.capmap import load_capability_map
-from econ.importers.evals import ImportOptions, read_evals
-from econ.results_io import read_results
+from econ.evidence.importers.bench import read_bench
+from econ.evidence.importers.capmap import load_capability_map
+from econ.evidence.importers.evals import ImportOptions, read_evals
+from econ.evidence.results_io import read_results
 from tests.conftest import DEFAULT
 
 DATA = Path(__file__).parent / "data"
@@ -116,8 +116,14 @@ def test_promptfoo_correctness_ignores_latency_and_cost(fixtures_dir):
     assert all(r.passed == 1 for r in rows)
 
 
+# Conversation logs (traffic, not benchmarks or evals) share the fixtures folder.
+TRAFFIC_FIXTURES = ("hh-rlhf_", "mtbench_")
+
+
 def test_every_fixture_is_recognised(fixtures_dir):
     for f in sorted(fixtures_dir.glob("*.json*")):
+        if f.name.startswith(TRAFFIC_FIXTURES):
+            continue
         try:
             runs = read_bench(f)
             assert runs

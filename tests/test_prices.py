@@ -9,7 +9,7 @@ import sys
 from importlib import metadata
 
 from econ.cli import main
-from econ.prices import PriceSnapshot, build_snapshot, diff_snapshots
+from econ.model.prices import PriceSnapshot, build_snapshot, diff_snapshots
 from tests.conftest import ROOT, SNAPSHOT
 
 

@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from econ.base.graders import Grader, grade
 from econ.cli import main
-from econ.graders import Grader, grade
-from econ.results_io import read_results
+from econ.evidence.results_io import read_results
 from tests.conftest import DEFAULT
 
 SECRET = "sk-test-secret-7f3a9"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from econ.conversation import conversation_tokens
-from econ.cost import api_cost_usd, self_hosted_cost_usd, time_model_from_measurement
-from econ.evaluate import evaluate
-from econ.loader import load_scenario
-from econ.prices import TokenPrices
-from econ.scenario import Fees, SelfHostedModel, ThroughputMeasurement
-from econ.tiers import price_floor_usd_month
+from econ.model.cost import api_cost_usd, self_hosted_cost_usd, time_model_from_measurement
+from econ.model.evaluate import evaluate
+from econ.model.loader import load_scenario
+from econ.model.prices import TokenPrices
+from econ.model.tiers import price_floor_usd_month
+from econ.scenario.conversation import conversation_tokens
+from econ.scenario.schema import Fees, SelfHostedModel, ThroughputMeasurement
 from tests.conftest import DEFAULT, SELF_HOSTED
 
 prices = st.builds(TokenPrices, st.floats(0, 100), st.floats(0, 100),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from econ.retention import SliceResults, compare_slices
+from econ.evidence.retention import SliceResults, compare_slices
 
 
 def outcomes(passes: list[int], prefix: str = "ex") -> dict[str, bool]:

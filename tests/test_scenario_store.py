@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from econ.edits import Edits, TierEdit, apply_to_scenario, apply_to_yaml, edits_between
-from econ.errors import EconError
-from econ.loader import parse_scenario
-from econ.scenario_store import SaveConflict, safe_scenario_path, save_scenario_text
+from econ.base.errors import EconError
+from econ.model.loader import parse_scenario
+from econ.scenario.edits import Edits, TierEdit, apply_to_scenario, apply_to_yaml, edits_between
+from econ.scenario.store import SaveConflict, safe_scenario_path, save_scenario_text
 from tests.conftest import DEFAULT, SELF_HOSTED
 
 

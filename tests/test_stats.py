@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import (
     proportions_ztest,
 )
 
-from econ import stats
+from econ.base import stats
 
 COUNTS = [(0, 1), (1, 1), (0, 12), (12, 12), (3, 12), (50, 100), (97, 198), (487, 500),
           (0, 500), (1, 2)]

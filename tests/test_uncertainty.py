@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from econ.cli import main
-from econ.evaluate import evaluate
-from econ.loader import parse_scenario
-from econ.payback import payback
-from econ.sensitivity import sensitivity
-from econ.uncertainty import simulate
+from econ.decisions.payback import payback
+from econ.decisions.sensitivity import sensitivity
+from econ.decisions.uncertainty import simulate
+from econ.model.evaluate import evaluate
+from econ.model.loader import parse_scenario
 from tests.conftest import DEFAULT, SELF_HOSTED, raw_yaml
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from econ.errors import EconError
+from econ.base.errors import EconError
 
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_scenario", "banner",
@@ -23,7 +23,7 @@ def print_json(obj: Any) -> None:
 
 
 def load(args: argparse.Namespace) -> Any:
-    from econ.loader import load_scenario, load_snapshot
+    from econ.model.loader import load_scenario, load_snapshot
 
     snapshot = load_snapshot(args.prices) if getattr(args, "prices", None) else None
     return load_scenario(args.scenario, snapshot)
@@ -55,7 +55,7 @@ def positive_int(text: str) -> int:
 
 
 def banner(ev: Any) -> None:
-    from econ.report import coverage_banner
+    from econ.outputs.report import coverage_banner
 
     lines = coverage_banner(ev)
     if lines:

@@ -6,22 +6,22 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_OK,
     fmt_number,
     print_json,
     short,
 )
-from econ.errors import EconError
 
 __all__ = ["register"]
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from econ.evaluate import evaluate
-    from econ.gitrev import file_at_revision, revision_label
-    from econ.loader import load_scenario, load_snapshot, parse_scenario
-    from econ.scenario_diff import diff_evaluations
+    from econ.decisions.scenario_diff import diff_evaluations
+    from econ.model.evaluate import evaluate
+    from econ.model.loader import load_scenario, load_snapshot, parse_scenario
+    from econ.scenario.gitrev import file_at_revision, revision_label
 
     snapshot = load_snapshot(args.prices) if args.prices else None
     revs = args.rev or []
@@ -49,7 +49,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"old": labels[0], "new": labels[1], **d.to_json()})
         return EXIT_OK
-    from econ.report import format_table
+    from econ.outputs.report import format_table
 
     print(f"{labels[0]} → {labels[1]}")
     print(f"\nInputs changed: {len(d.inputs)}")
@@ -67,8 +67,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_prices_show(args: argparse.Namespace) -> int:
-    from econ.loader import load_snapshot
-    from econ.prices import model_prices
+    from econ.model.loader import load_snapshot
+    from econ.model.prices import model_prices
 
     snap = load_snapshot(args.prices)
     rows = {}
@@ -85,7 +85,7 @@ def cmd_prices_show(args: argparse.Namespace) -> int:
         print_json({"litellm_version": snap.litellm_version,
                     "snapshot_date": snap.snapshot_date, "models": rows})
         return EXIT_OK
-    from econ.report import format_table
+    from econ.outputs.report import format_table
 
     print(f"Price snapshot: litellm {snap.litellm_version}, taken {snap.snapshot_date} "
           "(USD per million tokens)")
@@ -98,7 +98,7 @@ def cmd_prices_show(args: argparse.Namespace) -> int:
 
 
 def cmd_prices_refresh(args: argparse.Namespace) -> int:
-    from econ.price_refresh import refresh
+    from econ.cli.price_refresh import refresh
 
     return refresh(args)
 

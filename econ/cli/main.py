@@ -7,9 +7,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from econ.base.errors import EconError
 from econ.cli import history, measures, planning, probe_cmd, scenario_cmds
 from econ.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK
-from econ.errors import EconError
 
 __all__ = ["build_parser", "main"]
 

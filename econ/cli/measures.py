@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_LOST,
     EXIT_OK,
@@ -15,14 +16,13 @@ from econ.cli.common import (
     print_json,
     share_arg,
 )
-from econ.errors import EconError
 
 __all__ = ["register"]
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from econ.compare import compare_json, compare_results, compare_text
-    from econ.results_io import read_results
+    from econ.evidence.results_io import read_results
+    from econ.outputs.compare import compare_json, compare_results, compare_text
 
     rows = []
     for f in args.results:
@@ -36,7 +36,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_import_bench(args: argparse.Namespace) -> int:
-    from econ.importers.bench import read_bench
+    from econ.evidence.importers.bench import read_bench
 
     runs = []
     for f in args.files:
@@ -44,7 +44,7 @@ def cmd_import_bench(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_json() for r in runs])
         return EXIT_OK
-    from econ.report import format_table
+    from econ.outputs.report import format_table
 
     def num(x: float | None, digits: int = 1) -> str:
         return "—" if x is None else f"{x:,.{digits}f}"
@@ -61,10 +61,10 @@ def cmd_import_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_import_evals(args: argparse.Namespace) -> int:
-    from econ.fileio import atomic_write_text
-    from econ.importers.capmap import CapabilityMap, load_capability_map
-    from econ.importers.evals import ImportOptions, read_evals
-    from econ.results_io import results_to_text
+    from econ.base.fileio import atomic_write_text
+    from econ.evidence.importers.capmap import CapabilityMap, load_capability_map
+    from econ.evidence.importers.evals import ImportOptions, read_evals
+    from econ.evidence.results_io import results_to_text
 
     out = Path(args.output)
     fmt = {".csv": "csv", ".jsonl": "jsonl"}.get(out.suffix.lower())
@@ -99,8 +99,8 @@ def cmd_import_evals(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from econ.cost import cost_table
-    from econ.scenario import SelfHostedModel
+    from econ.model.cost import cost_table
+    from econ.scenario.schema import SelfHostedModel
 
     loaded = load(args)
     s = loaded.scenario
@@ -111,7 +111,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
                         f"self-hosted: {', '.join(hosted) or 'none'}")
     fit = loaded.measured.fits.get(args.model)
     if fit is None:
-        from econ.fit import fit_time_model, shape_of_measurement
+        from econ.model.fit import fit_time_model, shape_of_measurement
 
         assert m.throughput is not None
         fit = fit_time_model([shape_of_measurement(m.throughput, "throughput")],
@@ -133,7 +133,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
             "cost_per_conversation_usd": costs.uncategorised[args.model],
         })
         return EXIT_OK
-    from econ.report import format_table
+    from econ.outputs.report import format_table
 
     how = ("non-negative least squares on relative errors" if fit.method == "nnls" else
            f"one input/output ratio: split with prefill_cost_ratio {m.prefill_cost_ratio:g}")

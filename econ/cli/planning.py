@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from econ.base.formatting import number
 from econ.cli.common import (
     EXIT_OK,
     add_scenario,
@@ -17,14 +18,13 @@ from econ.cli.common import (
     share_arg,
     tier_id,
 )
-from econ.formatting import number
 
 __all__ = ["register"]
 
 
 def cmd_frontier(args: argparse.Namespace) -> int:
-    from econ.evaluate import evaluate
-    from econ.frontier import tier_frontier
+    from econ.decisions.frontier import tier_frontier
+    from econ.model.evaluate import evaluate
 
     loaded = load(args)
     ev = evaluate(loaded.scenario, loaded.measured)
@@ -40,7 +40,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
                     "choice": choice.to_json() if choice else None,
                     **coverage_json(ev)})
         return EXIT_OK
-    from econ.report import format_table
+    from econ.outputs.report import format_table
 
     banner(ev)
     print(f"Consent frontier of tier {front.tier}: {len(front.points)} Pareto-optimal consent sets"
@@ -61,8 +61,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
-    from econ.evaluate import evaluate
-    from econ.uncertainty import simulate
+    from econ.decisions.uncertainty import simulate
+    from econ.model.evaluate import evaluate
 
     loaded = load(args)
     ev = evaluate(loaded.scenario, loaded.measured)
@@ -72,7 +72,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
         print_json({"draws": args.draws, "seed": args.seed,
                     "tiers": {r.tier: r.to_json() for r in result}, **coverage_json(ev)})
         return EXIT_OK
-    from econ.report import format_table
+    from econ.outputs.report import format_table
 
     banner(ev)
     print(f"Monte Carlo: {args.draws:,} draws, seed {args.seed} (P5 / P50 / P95)")
@@ -87,8 +87,8 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from econ.evaluate import evaluate
-    from econ.sensitivity import sensitivity, tornado
+    from econ.decisions.sensitivity import sensitivity, tornado
+    from econ.model.evaluate import evaluate
 
     loaded = load(args)
     ev = evaluate(loaded.scenario, loaded.measured)
@@ -105,7 +105,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                  "swing_usd_month": r.swing(tid)} for r in tornado(rows, tid)]}
         print_json(out)
         return EXIT_OK
-    from econ.report import format_table
+    from econ.outputs.report import format_table
 
     banner(ev)
     for tid in tiers:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -16,7 +17,6 @@ from econ.cli.common import (
     positive_int,
     progress_bar,
 )
-from econ.errors import EconError
 
 __all__ = ["register"]
 
@@ -24,8 +24,8 @@ __all__ = ["register"]
 def cmd_probe(args: argparse.Namespace) -> int:
     import statistics
 
-    from econ.cost import conversation_cost_usd
-    from econ.scenario import ApiModel
+    from econ.model.cost import conversation_cost_usd
+    from econ.scenario.schema import ApiModel
 
     loaded = load(args)
     s = loaded.scenario
@@ -49,7 +49,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         raise EconError(f"{args.scenario}: the scenario names no probes file; add probes: "
                         "FILE.jsonl or pass --probes")
     base = Path(args.scenario).parent
-    from econ.probe import ProbeTarget, finished_records, load_probes, run_probes
+    from econ.evidence.probe import ProbeTarget, finished_records, load_probes, run_probes
 
     probes = load_probes(Path(probes_file) if args.probes else base / probes_file)
     out = Path(args.output or f"{Path(args.scenario).stem}.{args.model}.probe.jsonl")
@@ -64,7 +64,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     outcome = run_probes(probes, target, out, concurrency=args.concurrency,
                          timeout_s=args.timeout, retries=args.retries,
                          progress=progress_bar("probes"))
-    from econ.report import format_table
+    from econ.outputs.report import format_table
 
     rows = finished_records(out, args.model)
     by_cap: dict[str, list[dict[str, Any]]] = {}

@@ -7,16 +7,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_OK,
     add_scenario,
     load,
     print_json,
 )
-from econ.errors import EconError
 
 if TYPE_CHECKING:
-    from econ.export import ExportFormat
+    from econ.outputs.export import ExportFormat
 
 __all__ = ["register"]
 
@@ -30,15 +30,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from econ.scenario import Scenario
+    from econ.scenario.schema import Scenario
 
     print_json(Scenario.model_json_schema())
     return EXIT_OK
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from econ.evaluate import evaluate
-    from econ.report import evaluation_json, text_report
+    from econ.model.evaluate import evaluate
+    from econ.outputs.report import evaluation_json, text_report
 
     loaded = load(args)
     ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
@@ -50,9 +50,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from econ.evaluate import evaluate
-    from econ.export import EXPORT_FORMATS, export_bytes
-    from econ.fileio import atomic_write_bytes
+    from econ.base.fileio import atomic_write_bytes
+    from econ.model.evaluate import evaluate
+    from econ.outputs.export import EXPORT_FORMATS, export_bytes
 
     out = Path(args.output)
     fmt = args.format or out.suffix.lstrip(".").lower()

@@ -1,0 +1,56 @@
+"""The working scenario against itself at a git revision: inputs changed, outputs moved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from econ.app.state import scenarios_folder, wkey
+from econ.base.errors import EconError
+from econ.decisions.scenario_diff import diff_against, headline_outputs
+from econ.model.evaluate import Evaluation, evaluate
+from econ.model.loader import parse_scenario
+from econ.scenario.gitrev import NotARepository, file_at_revision
+from econ.scenario.schema import Scenario
+
+__all__ = ["compare_tab"]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _at_revision(path: str, rev: str,
+                 folder: str) -> tuple[Scenario, dict[str, tuple[str, float | None]]] | EconError:
+    """The scenario at a git revision and its headline outputs, or what went wrong."""
+    try:
+        text = file_at_revision(path, rev)
+        old = parse_scenario(text, f"{Path(path).name}@{rev}", base_dir=Path(folder))
+    except EconError as exc:
+        return exc
+    return old.scenario, headline_outputs(evaluate(old.scenario, old.measured))
+
+
+def compare_tab(source: str, ev: Evaluation, from_folder: bool) -> None:
+    if not from_folder:
+        st.info("Comparing with a git revision needs a scenario from the scenarios folder.")
+        return
+    rev = st.text_input("Compare the current state (with your unsaved edits) with git revision",
+                        value="HEAD", key=wkey(source, "rev"))
+    old = _at_revision(str(scenarios_folder() / source), rev, str(scenarios_folder()))
+    if isinstance(old, NotARepository):
+        st.info(f"{old} — there is no history to compare with.")
+        return
+    if isinstance(old, EconError):
+        st.error(str(old))
+        return
+    d = diff_against(*old, ev)
+    st.markdown(f"**Inputs changed since `{rev}`: {len(d.inputs)}**")
+    if d.inputs:
+        st.dataframe(pd.DataFrame([{"input": c.path, "old": str(c.old), "new": str(c.new)}
+                                   for c in d.inputs]), hide_index=True, width="stretch")
+    st.markdown(f"**Headline outputs moved: {len(d.outputs)}**")
+    if d.outputs:
+        st.dataframe(pd.DataFrame([{"output": o.name, "unit": o.unit, "old": o.old,
+                                    "new": o.new, "change": o.change,
+                                    "change (%)": o.change_pct} for o in d.outputs]),
+                     hide_index=True, width="stretch")

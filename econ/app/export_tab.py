@@ -1,0 +1,60 @@
+"""Downloads of the tier-pricing table and the conflict-safe save back to YAML."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import streamlit as st
+
+from econ.app.state import LOADED_PREFIX, scenarios_folder, wkey
+from econ.base.errors import EconError
+from econ.model.evaluate import Evaluation
+from econ.model.loader import Loaded
+from econ.outputs.export import EXPORT_FORMATS, export_bytes
+from econ.scenario.edits import Edits, apply_to_yaml
+from econ.scenario.store import safe_scenario_path, save_scenario_text, unified_diff
+
+__all__ = ["export_and_save"]
+
+MIME = {"csv": "text/csv", "md": "text/markdown", "json": "application/json",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
+                     from_folder: bool) -> None:
+    st.subheader("Export the tier-pricing table")
+    cols = st.columns(len(EXPORT_FORMATS))
+    stem = Path(source).stem
+    for col, fmt in zip(cols, EXPORT_FORMATS, strict=True):
+        col.download_button(f"Download {fmt.upper()}", data=partial(export_bytes, ev, fmt),
+                            file_name=f"{stem}-tiers.{fmt}", mime=MIME[fmt],
+                            key=wkey(source, "dl", fmt), on_click="ignore")
+    st.subheader("Save the scenario")
+    st.caption("Writes the consent set, tier prices and plans back into the YAML file, keeping "
+               "its comments and layout; refuses if the file changed on disk since it was loaded.")
+    name = source
+    if not from_folder:
+        name = st.text_input("Save as (a file name in scenarios/)", value=source,
+                             key=wkey(source, "saveas"))
+    buttons = st.columns(2)
+    preview = buttons[0].button("Preview changes", key=wkey(source, "preview"))
+    save = buttons[1].button(f"Save to scenarios/{name}", key=wkey(source, "save"), type="primary")
+    if not (preview or save):
+        return
+    new_text = apply_to_yaml(loaded.text, loaded.scenario, edits)
+    diff = unified_diff(loaded.text, new_text, name)
+    if preview or (not diff and from_folder):
+        st.code(diff or "No changes to save.", language="diff")
+        return
+    try:
+        path = safe_scenario_path(scenarios_folder(), name)
+        base = loaded.text if from_folder else None
+        save_scenario_text(scenarios_folder(), path.name, new_text, base)
+    except EconError as exc:
+        st.error(str(exc))
+        return
+    if from_folder:
+        st.session_state[LOADED_PREFIX + name] = new_text
+    st.success(f"Saved scenarios/{path.name}. The change:")
+    st.code(diff or "(new file)", language="diff")

@@ -1,0 +1,67 @@
+"""Monte Carlo intervals of the floors and the tornado of one tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from econ.app.state import wkey
+from econ.decisions.sensitivity import sensitivity, tornado
+from econ.decisions.uncertainty import floor_intervals, simulate
+from econ.model.evaluate import Evaluation
+from econ.model.loader import Loaded
+from econ.outputs.charts import interval_spec, tornado_spec, with_data
+
+__all__ = ["uncertainty_tab"]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _uncertainty(key: str, _ev: Evaluation, _loaded: Loaded, draws: int, seed: int,
+                 swing: float) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    del key  # the cache key: the working scenario and the loaded text
+    result = simulate(_ev, _loaded.measured, draws, seed)
+    mc = pd.DataFrame(floor_intervals(result, _ev))
+    rows = sensitivity(_ev, _loaded.measured, swing)
+    tornados = {t.id: pd.DataFrame([{"input": r.input, "floor_at_low_usd_month":
+                                     r.floor_at_low[t.id], "floor_at_high_usd_month":
+                                     r.floor_at_high[t.id], "swing_usd_month": r.swing(t.id)}
+                                    for r in tornado(rows, t.id)[:15]])
+                for t in _ev.scenario.tiers}
+    return mc, tornados
+
+
+def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
+    cols = st.columns(3)
+    draws = int(cols[0].number_input("Monte Carlo draws", 1000, 1_000_000, 20_000, 1000,
+                                     key=wkey(source, "draws")))
+    seed = int(cols[1].number_input("seed", 0, 2**31 - 1, 0, key=wkey(source, "seed")))
+    swing = float(cols[2].number_input("sensitivity swing (±, fraction)", 0.01, 0.9, 0.2, 0.05,
+                                       key=wkey(source, "swing")))
+    key = ev.scenario.model_dump_json() + loaded.text
+    with st.spinner(f"Monte Carlo ({draws:,} draws) and sensitivity…"):
+        mc, tornados = _uncertainty(key, ev, loaded, draws, seed, swing)
+    st.vega_lite_chart(with_data(interval_spec(), floors=_records(mc)),
+                       width="stretch", height=60 + 36 * len(mc))
+    st.dataframe(mc, hide_index=True, width="stretch", column_order=[
+        "tier", "floor_usd_month", "floor_p5_usd_month", "floor_p50_usd_month",
+        "floor_p95_usd_month", "p_margin_meets_target"], column_config={
+        "floor_p5_usd_month": st.column_config.NumberColumn("floor P5 (USD/mo)", format="%.2f"),
+        "floor_p50_usd_month": st.column_config.NumberColumn("floor P50 (USD/mo)", format="%.2f"),
+        "floor_p95_usd_month": st.column_config.NumberColumn("floor P95 (USD/mo)", format="%.2f"),
+        "floor_usd_month": st.column_config.NumberColumn("floor (USD/mo)", format="%.2f"),
+        "p_margin_meets_target": st.column_config.NumberColumn("P(margin ≥ target)",
+                                                               format="percent"),
+    })
+    tier = st.selectbox("Tornado for tier", list(tornados), key=wkey(source, "ttier"))
+    data = tornados[tier]
+    if data.empty:
+        st.info("No input moves this tier's floor.")
+        return
+    st.vega_lite_chart(with_data(tornado_spec(), tornado=_records(data)),
+                       width="stretch", height=60 + 24 * len(data))

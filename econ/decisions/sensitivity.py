@@ -1,0 +1,157 @@
+"""One-at-a-time sensitivity (tornado data): each numeric input moved down and up by a swing,
+everything else held, and every tier's price floor recomputed.
+
+Inputs are the scenario's numeric fields (eval counts and Monte Carlo spreads excluded), the
+resolved token prices of API models and the measured (or fitted) throughput of self-hosted
+ones. A traffic share moved up takes traffic from the uncategorised remainder and stops where
+the shares reach 1. A side that the schema refuses (a
+utilisation above 1, say) is left out and reported as None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from econ.model.cost import cost_table, measured_time_models
+from econ.model.evaluate import Evaluation, Measured
+from econ.model.plans import plan_cost_per_conversation, resolve_plan
+from econ.model.prices import TokenPrices
+from econ.model.tiers import price_floor_usd_month
+from econ.scenario.schema import Scenario
+
+__all__ = ["SensitivityRow", "sensitivity", "tier_floors", "tornado"]
+
+_SKIP = {"evals", "eval_results", "benchmarks", "traffic_share_sd", "throughput_cv",
+         "token_length_cv", "tolerance", "max_concurrency", "distillation"}
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    input: str
+    base_value: float
+    low_value: float | None
+    high_value: float | None
+    floor_at_low: dict[str, float | None]
+    floor_at_high: dict[str, float | None]
+
+    def swing(self, tier: str) -> float:
+        lo, hi = self.floor_at_low.get(tier), self.floor_at_high.get(tier)
+        vals = [v for v in (lo, hi) if v is not None]
+        return max(vals) - min(vals) if len(vals) == 2 else 0.0
+
+
+def tier_floors(scenario: Scenario, measured: Measured, consent: tuple[str, ...],
+                retained: frozenset[str]) -> dict[str, float]:
+    """Every tier's price floor, with retention held at ``retained``."""
+    costs = cost_table(scenario, measured.prices, measured.time_models)
+    caps = [c.id for c in scenario.capabilities]
+    out = {}
+    for t in scenario.tiers:
+        a = resolve_plan(t.plan, caps, consent, retained)
+        per_conv = float(plan_cost_per_conversation(a, scenario, costs))
+        out[t.id] = float(price_floor_usd_month(t.conversations_per_user_month * per_conv,
+                                                t.target_gross_margin, scenario.fees))
+    return out
+
+
+def _numeric_leaves(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[
+        tuple[tuple[str | int, ...], float]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k not in _SKIP:
+                yield from _numeric_leaves(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _numeric_leaves(v, (*path, i))
+    elif isinstance(node, int | float) and not isinstance(node, bool) and node != 0:
+        yield path, float(node)
+
+
+def _set(data: Any, path: tuple[str | int, ...], value: Any) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def _label(scenario: Scenario, path: tuple[str | int, ...]) -> str:
+    out = ""
+    for i, part in enumerate(path):
+        if isinstance(part, int):
+            parent = path[i - 1]
+            items = scenario.capabilities if parent == "capabilities" else scenario.tiers
+            out += f"[{items[part].id}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _moved(scenario: Scenario, path: tuple[str | int, ...], value: float,
+           factor: float) -> float:
+    new = value * factor
+    if path[-1] == "turns":
+        return float(max(1, round(new)))
+    if path[-1] == "traffic_share":
+        room = 1.0 - sum(c.traffic_share for c in scenario.capabilities)
+        return min(new, value + room)
+    return new
+
+
+def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[SensitivityRow]:
+    """Tornado rows of every input with an effect on some tier's floor, largest swing first."""
+    s = ev.scenario
+    retained = frozenset(r.capability for r in ev.retention if r.verdict == "retained")
+    base_data = s.model_dump(mode="python")
+    rows = []
+    for path, value in _numeric_leaves(base_data):
+        sides: list[tuple[float | None, dict[str, float | None]]] = []
+        for factor in (1 - swing, 1 + swing):
+            new = _moved(s, path, value, factor)
+            data = s.model_dump(mode="python")
+            _set(data, path, int(new) if isinstance(_get(base_data, path), int) else new)
+            try:
+                scen = Scenario.model_validate(data)
+            except (ValidationError, ValueError):
+                sides.append((None, {t.id: None for t in s.tiers}))
+                continue
+            refreshed = {k: v for k, v in measured_time_models(scen).items()
+                         if k not in measured.fits}
+            m = replace(measured, time_models={**measured.time_models, **refreshed})
+            sides.append((new, dict(tier_floors(scen, m, ev.consent, retained))))
+        rows.append(SensitivityRow(_label(s, path), value, sides[0][0], sides[1][0],
+                                   sides[0][1], sides[1][1]))
+    for mid, p in measured.prices.items():
+        for field, value in vars(p).items():
+            if not value:
+                continue
+            sides = []
+            for factor in (1 - swing, 1 + swing):
+                prices = {**measured.prices, mid: TokenPrices(**{**vars(p), field: value * factor})}
+                floors = tier_floors(s, replace(measured, prices=prices), ev.consent, retained)
+                sides.append((value * factor, dict(floors)))
+            rows.append(SensitivityRow(f"prices.{mid}.{field}", value, sides[0][0], sides[1][0],
+                                       sides[0][1], sides[1][1]))
+    for mid, tm in measured.time_models.items():
+        sides = []
+        for factor in (1 - swing, 1 + swing):
+            models = {**measured.time_models, mid: tm.scaled(factor)}
+            floors = tier_floors(s, replace(measured, time_models=models), ev.consent, retained)
+            sides.append((factor, dict(floors)))
+        rows.append(SensitivityRow(f"measured throughput of {mid} (× base)", 1.0, sides[0][0],
+                                   sides[1][0], sides[0][1], sides[1][1]))
+    rows = [r for r in rows if any(r.swing(t.id) > 1e-12 for t in s.tiers)]
+    return sorted(rows, key=lambda r: -max(r.swing(t.id) for t in s.tiers))
+
+
+def _get(data: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def tornado(rows: list[SensitivityRow], tier: str) -> list[SensitivityRow]:
+    """The rows that move ``tier``'s floor, largest swing first."""
+    return sorted((r for r in rows if r.swing(tier) > 0), key=lambda r: -r.swing(tier))

@@ -1,0 +1,195 @@
+"""Serving benchmarks → one record per run.
+
+Formats (detected from content, or named with ``--format``):
+- ``vllm``: ``benchmark_serving.py --save-result`` and ``vllm bench serve`` results, old and new
+  key names, JSON Lines from ``--append-result``, ``request_rate`` "inf", per-request arrays;
+- ``sglang``: ``bench_serving`` JSONL (one run per line);
+- ``llmperf-summary`` and ``llmperf-individual``: LLMPerf ``*_summary.json`` (seconds) and
+  ``*_individual_responses.json`` (a list of requests);
+- ``aiperf``: GenAI-Perf and AIPerf profile exports (metrics as ``{unit, avg, p50, …}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from econ.base.errors import EconError
+from econ.evidence.importers.detect import identify
+from econ.evidence.importers.jsonfile import read_json_or_lines
+
+__all__ = ["BENCH_FORMATS", "BenchRun", "parse_bench", "read_bench"]
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    source_format: str
+    file: str
+    model: str | None
+    completed: int | None
+    failed: int | None
+    duration_s: float | None
+    total_input_tokens: float | None
+    total_output_tokens: float | None
+    request_throughput_per_s: float | None
+    output_tokens_per_s: float | None
+    max_concurrency: int | None
+
+    @property
+    def mean_input_tokens(self) -> float | None:
+        if self.total_input_tokens is None or not self.completed:
+            return None
+        return self.total_input_tokens / self.completed
+
+    @property
+    def mean_output_tokens(self) -> float | None:
+        if self.total_output_tokens is None or not self.completed:
+            return None
+        return self.total_output_tokens / self.completed
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _num(d: dict[str, Any], *keys: str) -> float | None:
+    """The first of ``keys`` holding a finite number (numbers given as strings included)."""
+    for k in keys:
+        v = d.get(k)
+        if isinstance(v, bool) or v is None:
+            continue
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            continue
+        if f == f and f not in (float("inf"), float("-inf")):
+            return f
+    return None
+
+
+def _int(x: float | None) -> int | None:
+    return None if x is None else round(x)
+
+
+def _vllm(doc: dict[str, Any], file: str) -> BenchRun:
+    completed = _int(_num(doc, "completed"))
+    failed = _int(_num(doc, "failed"))
+    if failed is None and isinstance(doc.get("errors"), list):
+        failed = sum(1 for e in doc["errors"] if e)
+    elif failed is None and completed is not None and _num(doc, "num_prompts") is not None:
+        failed = max(0, int(_num(doc, "num_prompts") or 0) - completed)
+    total_in = _num(doc, "total_input_tokens")
+    total_out = _num(doc, "total_output_tokens")
+    if total_in is None and isinstance(doc.get("input_lens"), list):
+        total_in = float(sum(doc["input_lens"]))
+    if total_out is None and isinstance(doc.get("output_lens"), list):
+        total_out = float(sum(doc["output_lens"]))
+    return BenchRun("vllm", file, doc.get("model_id") or doc.get("model"), completed, failed,
+                    _num(doc, "duration"), total_in, total_out,
+                    _num(doc, "request_throughput"), _num(doc, "output_throughput"),
+                    _int(_num(doc, "max_concurrency")))
+
+
+def _sglang(doc: dict[str, Any], file: str) -> BenchRun:
+    return BenchRun("sglang", file, doc.get("model_id") or doc.get("model"),
+                    _int(_num(doc, "completed")), _int(_num(doc, "failed")),
+                    _num(doc, "duration"), _num(doc, "total_input_tokens"),
+                    _num(doc, "total_output_tokens"), _num(doc, "request_throughput"),
+                    _num(doc, "output_throughput"), _int(_num(doc, "max_concurrency")))
+
+
+def _llmperf_summary(doc: dict[str, Any], file: str) -> BenchRun:
+    completed = _int(_num(doc, "results_num_completed_requests"))
+    per_min = _num(doc, "results_num_completed_requests_per_min")
+    rps = per_min / 60 if per_min else None
+    duration = completed / rps if completed and rps else None
+    mean_in = _num(doc, "results_number_input_tokens_mean", "mean_input_tokens")
+    mean_out = _num(doc, "results_number_output_tokens_mean", "mean_output_tokens")
+    return BenchRun("llmperf-summary", file, doc.get("model"), completed,
+                    _int(_num(doc, "results_number_errors")), duration,
+                    mean_in * completed if mean_in is not None and completed else None,
+                    mean_out * completed if mean_out is not None and completed else None,
+                    rps, _num(doc, "results_mean_output_throughput_token_per_s"),
+                    _int(_num(doc, "num_concurrent_requests")))
+
+
+def _llmperf_individual(doc: list[Any], file: str) -> BenchRun:
+    ok = [r for r in doc if isinstance(r, dict) and not r.get("error_code")]
+    failed = sum(1 for r in doc if isinstance(r, dict) and r.get("error_code"))
+    total_in = sum(float(r.get("number_input_tokens") or 0) for r in ok)
+    total_out = sum(float(r.get("number_output_tokens") or 0) for r in ok)
+    # per-request latencies only: no wall clock, so no duration and no throughput
+    return BenchRun("llmperf-individual", file, None, len(ok), failed, None, total_in,
+                    total_out, None, None, None)
+
+
+def _metric(doc: dict[str, Any], name: str, stat: str = "avg") -> float | None:
+    m = doc.get(name)
+    return _num(m, stat) if isinstance(m, dict) else None
+
+
+def _aiperf(doc: dict[str, Any], file: str) -> BenchRun:
+    cfg = doc.get("input_config") or {}
+    model = None
+    models = cfg.get("models")
+    if isinstance(models, dict) and models.get("items"):
+        model = models["items"][0].get("name")
+    elif isinstance(cfg.get("model"), list) and cfg["model"]:
+        model = cfg["model"][0]
+    concurrency = None
+    for phase in cfg.get("phases") or []:
+        if isinstance(phase, dict) and phase.get("concurrency"):
+            concurrency = int(phase["concurrency"])
+    stimulus = (cfg.get("perf_analyzer") or {}).get("stimulus") or {}
+    if concurrency is None and stimulus.get("concurrency"):
+        concurrency = int(stimulus["concurrency"])
+    completed = _int(_metric(doc, "request_count"))
+    errors = doc.get("error_summary") or []
+    failed = sum(int(e.get("count", 1)) for e in errors if isinstance(e, dict)) \
+        if isinstance(errors, list) else None
+    total_in = _metric(doc, "input_sequence_length", "sum")
+    if total_in is None:
+        total_in = _metric(doc, "total_isl")
+    total_out = _metric(doc, "total_output_tokens") or _metric(doc, "output_sequence_length",
+                                                               "sum")
+    return BenchRun("aiperf", file, model, completed, failed,
+                    _metric(doc, "benchmark_duration"), total_in, total_out,
+                    _metric(doc, "request_throughput"), _metric(doc, "output_token_throughput"),
+                    concurrency)
+
+
+_PARSERS: dict[str, Callable[[Any, str], BenchRun]] = {
+    "vllm": _vllm,
+    "sglang": _sglang,
+    "llmperf-summary": _llmperf_summary,
+    "llmperf-individual": _llmperf_individual,
+    "aiperf": _aiperf,
+}
+BENCH_FORMATS = tuple(_PARSERS)
+
+
+def parse_bench(docs: list[Any], file: str, fmt: str | None = None) -> list[BenchRun]:
+    """Runs in the documents of one file (one per JSON Lines line)."""
+    if fmt is not None and fmt not in _PARSERS:
+        raise EconError(f"{file}: unknown benchmark format {fmt!r}; supported: "
+                        f"{', '.join(BENCH_FORMATS)}")
+    runs = []
+    for i, doc in enumerate(docs, start=1):
+        kind = identify(doc)
+        where = f"{file}:{i}" if len(docs) > 1 else file
+        if fmt is not None and kind != fmt:
+            seen = f"it looks like {kind}" if kind else "its content matches no known format"
+            raise EconError(f"{where}: not a {fmt} result: {seen}")
+        if kind not in _PARSERS:
+            hint = f"it looks like {kind} (an eval log: use econ import evals)" if kind else \
+                "its content matches none"
+            raise EconError(f"{where}: not a serving benchmark result; {hint}; supported: "
+                            f"{', '.join(BENCH_FORMATS)}")
+        runs.append(_PARSERS[kind](doc, file))
+    return runs
+
+
+def read_bench(path: str | Path, fmt: str | None = None) -> list[BenchRun]:
+    p = Path(path)
+    return parse_bench(read_json_or_lines(p), str(p), fmt)

@@ -1,0 +1,92 @@
+"""Capability maps: which product capability an eval example exercises.
+
+A map is a mapping (YAML or JSON file, or a scenario's ``capability_map``)::
+
+    task:                        # the eval's task name
+      inspect_evals/arc_easy: analysis
+    tag:                         # any of the example's tags
+      clarify: clarifying_questions
+    metadata:                    # a metadata field of the example, then its value
+      type:
+        Algebra: math
+    default: other               # optional: capability of unmatched examples
+
+Rules are tried in that order; without a default an unmatched example keeps its task name.
+A scenario file may carry its map under ``capability_map``; pass the scenario as the map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from econ.base.errors import EconError
+
+__all__ = ["CapabilityMap", "load_capability_map"]
+
+
+@dataclass(frozen=True)
+class CapabilityMap:
+    task: Mapping[str, str] = field(default_factory=dict)
+    tag: Mapping[str, str] = field(default_factory=dict)
+    metadata: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    default: str | None = None
+
+    def capability(self, task: str, tags: Sequence[str] = (),
+                   metadata: Mapping[str, Any] | None = None) -> str:
+        if task in self.task:
+            return self.task[task]
+        for t in tags:
+            if t in self.tag:
+                return self.tag[t]
+        for key, values in self.metadata.items():
+            v = (metadata or {}).get(key)
+            if v is not None and str(v) in values:
+                return values[str(v)]
+        return self.default if self.default is not None else task
+
+    @classmethod
+    def from_data(cls, data: Any, where: str) -> CapabilityMap:
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise EconError(f"{where}: a capability map is a mapping with keys task, tag, "
+                            "metadata, default")
+        unknown = set(data) - {"task", "tag", "metadata", "default"}
+        if unknown:
+            raise EconError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                            "allowed: task, tag, metadata, default")
+
+        def flat(x: Any, name: str) -> dict[str, str]:
+            if x is None:
+                return {}
+            if not isinstance(x, dict):
+                raise EconError(f"{where}: {name} maps names to capability ids")
+            return {str(k): str(v) for k, v in x.items()}
+
+        meta = data.get("metadata") or {}
+        if not isinstance(meta, dict):
+            raise EconError(f"{where}: metadata maps field names to value → capability maps")
+        default = data.get("default")
+        return cls(flat(data.get("task"), "task"), flat(data.get("tag"), "tag"),
+                   {str(k): flat(v, f"metadata.{k}") for k, v in meta.items()},
+                   None if default is None else str(default))
+
+
+def load_capability_map(path: str | Path) -> CapabilityMap:
+    import yaml
+
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EconError(f"{p}: capability map not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise EconError(f"{p}{line}: invalid YAML/JSON in the capability map") from None
+    if isinstance(data, dict) and "capability_map" in data and "models" in data:
+        data = data["capability_map"]  # a scenario file: use its map
+    return CapabilityMap.from_data(data, str(p))

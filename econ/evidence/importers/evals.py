@@ -1,0 +1,285 @@
+"""Eval logs → the plain per-example format (``model, example_id, capability, passed[, score]``).
+
+Formats (detected from content):
+- ``lmeval-samples``: lm-evaluation-harness ``samples_<task>_<time>.jsonl``; each doc appears
+  once per filter: rows are deduplicated by (task, doc_id, filter) and one filter is kept;
+- ``lmeval-results``: lm-evaluation-harness ``results_*.json`` alone (no samples logged):
+  one aggregate row per task, ``n`` from ``n-samples``, passed = round(metric × n);
+- ``inspect``: Inspect AI logs, ``.json`` and the ``.eval`` ZIP; letter scores C (correct) → 1,
+  I (incorrect) and N (no answer) → 0, P (partial) → 0 with score 0.5; a cancelled log still
+  yields its scored samples;
+- ``promptfoo``: promptfoo exports; one model per provider; correctness comes from the grading
+  components other than latency and cost assertions;
+- ``plain``: the plain CSV/JSONL format itself.
+An example passes when its metric is at least ``pass_threshold`` (default 0.5).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from econ.base.errors import EconError, ScenarioError
+from econ.evidence.importers.capmap import CapabilityMap
+from econ.evidence.importers.detect import identify
+from econ.evidence.importers.jsonfile import read_json_or_lines
+from econ.evidence.results_io import ResultRow, read_results
+
+__all__ = ["EVAL_FORMATS", "ImportOptions", "read_evals"]
+
+EVAL_FORMATS = ("lmeval-samples", "lmeval-results", "inspect", "promptfoo", "plain")
+_LETTERS = {"C": (1, 1.0), "I": (0, 0.0), "N": (0, 0.0), "P": (0, 0.5)}
+_NOT_CORRECTNESS = {"latency", "cost", "perplexity", "perplexity-score"}
+_SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+$")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    model: str | None = None
+    capability_map: CapabilityMap = field(default_factory=CapabilityMap)
+    task: str | None = None  # lm-eval samples: task name when the file name does not say
+    filter: str | None = None  # lm-eval: which filter's rows to keep (default: "none" or first)
+    metric: str | None = None  # lm-eval: which metric (default: the first listed)
+    scorer: str | None = None  # inspect: which scorer (default: the first)
+    pass_threshold: float = 0.5
+
+
+def _passed(value: Any, threshold: float) -> tuple[int, float | None] | None:
+    if isinstance(value, str):
+        if value in _LETTERS:
+            p, s = _LETTERS[value]
+            return p, s
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool):
+        return int(value), float(value)
+    if isinstance(value, int | float):
+        score = float(value)
+        return int(score >= threshold), (score if 0.0 <= score <= 1.0 else None)
+    return None
+
+
+def _flat_meta(d: Any) -> dict[str, Any]:
+    if not isinstance(d, dict):
+        return {}
+    return {str(k): v for k, v in d.items() if isinstance(v, str | int | float | bool)}
+
+
+# ---- lm-evaluation-harness ---------------------------------------------------------------------
+
+def _lmeval_samples(docs: list[Any], path: Path, o: ImportOptions) -> list[ResultRow]:
+    if o.model is None:
+        raise EconError(f"{path}: lm-eval samples do not name the model; give --model")
+    match = _SAMPLES_NAME.match(path.stem)
+    task = o.task or (match.group("task") if match else path.stem)
+    by_filter: dict[str, dict[Any, dict[str, Any]]] = {}
+    for doc in docs:
+        if not isinstance(doc, dict) or "doc_id" not in doc:
+            continue
+        by_filter.setdefault(str(doc.get("filter", "none")), {}).setdefault(doc["doc_id"], doc)
+    if not by_filter:
+        raise EconError(f"{path}: no samples")
+    filt = o.filter or ("none" if "none" in by_filter else next(iter(by_filter)))
+    if filt not in by_filter:
+        raise EconError(f"{path}: no rows with filter {filt!r}; the file has "
+                        f"{', '.join(by_filter)}")
+    rows = []
+    for doc_id, doc in by_filter[filt].items():
+        metrics = doc.get("metrics") or [k for k in doc if k in ("acc", "exact_match")]
+        metric = o.metric or (metrics[0] if metrics else None)
+        if metric is None or metric not in doc:
+            raise EconError(f"{path}: doc {doc_id} has no metric {metric!r}; use --metric")
+        verdict = _passed(doc[metric], o.pass_threshold)
+        if verdict is None:
+            raise EconError(f"{path}: doc {doc_id}: {metric} is not a number "
+                            f"(got {doc[metric]!r})")
+        meta = _flat_meta(doc.get("doc"))
+        rows.append(ResultRow(o.model, f"{task}:{doc_id}",
+                              o.capability_map.capability(task, (), meta), verdict[0],
+                              verdict[1]))
+    return rows
+
+
+def _lmeval_model(doc: dict[str, Any]) -> str | None:
+    cfg = doc.get("config") or {}
+    args = str(cfg.get("model_args") or "")
+    m = re.search(r"(?:pretrained|model)=([^,]+)", args)
+    return m.group(1) if m else (doc.get("model_name") or cfg.get("model"))
+
+
+def _lmeval_results(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[ResultRow]:
+    model = o.model or _lmeval_model(doc)
+    if model is None:
+        raise EconError(f"{path}: the results do not name the model; give --model")
+    counts = doc.get("n-samples") or {}
+    rows = []
+    for task, res in (doc.get("results") or {}).items():
+        if not isinstance(res, dict):
+            continue
+        values = {k: v for k, v in res.items() if "," in k and "_stderr" not in k}
+        if o.metric:
+            values = {k: v for k, v in values.items() if k.split(",")[0] == o.metric}
+        if o.filter:
+            values = {k: v for k, v in values.items() if k.split(",", 1)[1] == o.filter}
+        numeric = [(k, float(v)) for k, v in values.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)]
+        n_info = counts.get(task) or {}
+        n = n_info.get("effective", n_info.get("original")) if isinstance(n_info, dict) else None
+        if not numeric or not isinstance(n, int | float) or n <= 0:
+            continue  # a group row, or a task without a sample count
+        _, rate = numeric[0]
+        rows.append(ResultRow(model, f"{task}:aggregate",
+                              o.capability_map.capability(task), round(rate * n), None, int(n)))
+    if not rows:
+        raise EconError(f"{path}: no task with both a metric and n-samples")
+    return rows
+
+
+# ---- Inspect AI ------------------------------------------------------------------------------
+
+def _inspect_samples(header: dict[str, Any], samples: Iterable[dict[str, Any]], path: Path,
+                     o: ImportOptions) -> list[ResultRow]:
+    ev = header.get("eval") or {}
+    model = o.model or ev.get("model")
+    task = str(ev.get("task") or path.stem)
+    if model is None:
+        raise EconError(f"{path}: the log does not name the model; give --model")
+    samples = list(samples)
+    epochs = {s.get("epoch", 1) for s in samples}
+    rows = []
+    for s in samples:
+        scores = s.get("scores") or {}
+        if not scores:
+            continue  # not scored (a cancelled run's unfinished sample)
+        name = o.scorer or next(iter(scores))
+        if name not in scores:
+            raise EconError(f"{path}: sample {s.get('id')} has no scorer {name!r}; it has "
+                            f"{', '.join(scores)}")
+        value = scores[name].get("value") if isinstance(scores[name], dict) else scores[name]
+        verdict = _passed(value, o.pass_threshold)
+        if verdict is None:
+            continue  # a dict-valued or missing score is not a pass/fail
+        sid = str(s.get("id"))
+        if len(epochs) > 1:
+            sid = f"{sid}@{s.get('epoch', 1)}"
+        meta = _flat_meta(s.get("metadata"))
+        tags = [str(t) for t in meta.get("tags", [])] if isinstance(meta.get("tags"), list) else []
+        rows.append(ResultRow(str(model), f"{task}:{sid}",
+                              o.capability_map.capability(task, tags, meta), verdict[0],
+                              verdict[1]))
+    return rows
+
+
+def _inspect_zip(path: Path, o: ImportOptions) -> list[ResultRow]:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            header = json.loads(z.read("header.json")) if "header.json" in names else {}
+            if not header and "_journal/start.json" in names:
+                header = json.loads(z.read("_journal/start.json"))
+            samples = [json.loads(z.read(n)) for n in sorted(names)
+                       if n.startswith("samples/") and n.endswith(".json")]
+            if not samples and "summaries.json" in names:
+                samples = json.loads(z.read("summaries.json"))
+    except zipfile.BadZipFile:
+        raise EconError(f"{path}: not a ZIP archive (an Inspect .eval log is one)") from None
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise EconError(f"{path}: damaged Inspect .eval log: {exc}") from None
+    return _inspect_samples(header, samples, path, o)
+
+
+# ---- promptfoo -------------------------------------------------------------------------------
+
+def _promptfoo(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[ResultRow]:
+    results = doc["results"]["results"]
+    task = str((doc.get("config") or {}).get("description") or "promptfoo")
+    rows = []
+    for r in results:
+        provider = r.get("provider") or {}
+        model = o.model or provider.get("label") or provider.get("id")
+        test = r.get("testCase") or {}
+        grading = r.get("gradingResult") or {}
+        parts = [c for c in grading.get("componentResults") or []
+                 if (c.get("assertion") or {}).get("type") not in _NOT_CORRECTNESS]
+        if parts:
+            passed = int(all(bool(c.get("pass")) for c in parts))
+            score: float | None = sum(float(c.get("score", c.get("pass", 0))) for c in parts) / \
+                len(parts)
+        elif grading:
+            passed, score = int(bool(grading.get("pass"))), grading.get("score")
+        else:
+            passed, score = int(bool(r.get("success"))), r.get("score")
+        meta = {**_flat_meta(test.get("vars")), **_flat_meta(test.get("metadata"))}
+        tags = test.get("metadata", {}).get("tags", []) if isinstance(test.get("metadata"),
+                                                                      dict) else []
+        example = test.get("description") or f"test{r.get('testIdx')}"
+        if score is not None and not 0.0 <= float(score) <= 1.0:
+            score = None
+        rows.append(ResultRow(str(model), f"{example}#p{r.get('promptIdx', 0)}"
+                              if _prompts(doc) > 1 else str(example),
+                              o.capability_map.capability(task, [str(t) for t in tags], meta),
+                              passed, None if score is None else float(score)))
+    return rows
+
+
+def _prompts(doc: dict[str, Any]) -> int:
+    """Distinct prompts per provider (several prompts make several examples per test)."""
+    seen: dict[str, set[Any]] = {}
+    for r in doc["results"]["results"]:
+        seen.setdefault(str((r.get("provider") or {}).get("id")), set()).add(r.get("promptIdx"))
+    return max((len(v) for v in seen.values()), default=1)
+
+
+# ---- dispatch --------------------------------------------------------------------------------
+
+def read_evals(path: str | Path, options: ImportOptions | None = None,
+               fmt: str | None = None) -> list[ResultRow]:
+    """Per-example rows of one eval output file."""
+    p = Path(path)
+    o = options or ImportOptions()
+    if fmt is not None and fmt not in EVAL_FORMATS:
+        raise EconError(f"{p}: unknown eval format {fmt!r}; supported: {', '.join(EVAL_FORMATS)}")
+    if p.suffix == ".eval":
+        if fmt not in (None, "inspect"):
+            raise EconError(f"{p}: not a {fmt} file: it looks like an Inspect .eval log")
+        return _inspect_zip(p, o)
+    if p.suffix.lower() == ".csv":
+        if fmt not in (None, "plain"):
+            raise EconError(f"{p}: not a {fmt} file: it looks like plain CSV results")
+        return _plain(p, o)
+    docs = read_json_or_lines(p)
+    kinds = {identify(d) for d in docs}
+    kind = kinds.pop() if len(kinds) == 1 else None
+    if fmt is not None and kind != fmt:
+        seen = f"it looks like {kind}" if kind else "its content matches no known format"
+        raise EconError(f"{p}: not a {fmt} file: {seen}")
+    if kind == "lmeval-samples":
+        return _lmeval_samples(docs, p, o)
+    if kind == "lmeval-results":
+        return _lmeval_results(docs[0], p, o)
+    if kind == "inspect":
+        return _inspect_samples(docs[0], docs[0].get("samples") or [], p, o)
+    if kind == "promptfoo":
+        return _promptfoo(docs[0], p, o)
+    if kind == "plain":
+        return _plain(p, o)
+    hint = f"it looks like a {kind} serving benchmark (use econ import bench)" if kind else \
+        "its content matches none"
+    raise EconError(f"{p}: not an eval log; {hint}; supported: {', '.join(EVAL_FORMATS)}")
+
+
+def _plain(p: Path, o: ImportOptions) -> list[ResultRow]:
+    try:
+        rows = read_results(p)
+    except ScenarioError as exc:
+        raise EconError(str(exc)) from None
+    if o.model is None:
+        return rows
+    return [ResultRow(o.model, r.example_id, r.capability, r.passed, r.score, r.n) for r in rows]

@@ -1,0 +1,44 @@
+"""Reading JSON and JSON Lines with errors that name the file and the position."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from econ.base.errors import EconError
+
+__all__ = ["read_json_or_lines"]
+
+
+def read_json_or_lines(path: Path) -> list[Any]:
+    """One JSON document, or JSON Lines (one document per line): a list of documents.
+
+    A file that is one JSON array stays one document (a list).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EconError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EconError(f"{path}: cannot read: {exc}") from None
+    if not text.strip():
+        raise EconError(f"{path}: the file is empty")
+    try:
+        return [json.loads(text)]
+    except json.JSONDecodeError as whole:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) < 2:
+            raise EconError(f"{path}:{whole.lineno}:{whole.colno}: invalid JSON: "
+                            f"{whole.msg}") from None
+        docs = []
+        for i, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                docs.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise EconError(f"{path}:{i}:{exc.colno}: invalid JSON: {exc.msg} (as JSON "
+                                "Lines; as one document: line "
+                                f"{whole.lineno} column {whole.colno}: {whole.msg})") from None
+        return docs

@@ -1,0 +1,92 @@
+"""Fit a self-hosted model's GPU time per prefill and per decode token to measured runs.
+
+Each run of a replica at saturation gives its time per request, 1 ÷ request throughput (or
+duration ÷ completed), at a mean of I input and O output tokens per request. The model is
+
+    seconds per request = α·I + β·O,    α, β ≥ 0
+
+fitted by non-negative least squares on relative errors (each run's equation divided by its
+measured time, so a long-context run does not drown the short ones). With a single run, or runs
+that all share one input/output ratio, α and β cannot be told apart: the documented split
+α = prefill_cost_ratio · β is used and β fitted alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+
+from econ.base.errors import EconError
+from econ.evidence.importers.bench import BenchRun
+from econ.model.cost import TokenTimeModel
+from econ.scenario.schema import ThroughputMeasurement
+
+__all__ = ["Fit", "RunShape", "fit_time_model", "shape_of_measurement", "shape_of_run"]
+
+
+@dataclass(frozen=True)
+class RunShape:
+    label: str
+    input_tokens_per_request: float
+    output_tokens_per_request: float
+    seconds_per_request: float
+
+
+@dataclass(frozen=True)
+class Fit:
+    model: TokenTimeModel
+    method: str  # "nnls" or "single_split"
+    runs: tuple[RunShape, ...]
+    predicted_seconds_per_request: tuple[float, ...]
+
+    @property
+    def relative_residuals(self) -> tuple[float, ...]:
+        return tuple((p - r.seconds_per_request) / r.seconds_per_request
+                     for p, r in zip(self.predicted_seconds_per_request, self.runs, strict=True))
+
+
+def shape_of_run(run: BenchRun, label: str) -> RunShape:
+    if not run.completed:
+        raise EconError(f"{label}: {run.completed or 0} completed requests, so nothing was "
+                        "measured (did every request fail?)")
+    if run.mean_input_tokens is None or run.mean_output_tokens is None:
+        raise EconError(f"{label}: the run does not give its input and output token counts")
+    if run.request_throughput_per_s:
+        seconds = 1.0 / run.request_throughput_per_s
+    elif run.duration_s:
+        seconds = run.duration_s / run.completed
+    elif run.output_tokens_per_s:
+        seconds = run.mean_output_tokens / run.output_tokens_per_s
+    else:
+        raise EconError(f"{label}: the run gives no throughput or duration to time requests by")
+    if not seconds > 0 or not np.isfinite(seconds):
+        raise EconError(f"{label}: time per request is {seconds}, not a positive number")
+    return RunShape(label, run.mean_input_tokens, run.mean_output_tokens, seconds)
+
+
+def shape_of_measurement(m: ThroughputMeasurement, label: str) -> RunShape:
+    return RunShape(label, m.input_tokens_per_request, m.output_tokens_per_request,
+                    m.output_tokens_per_request / m.output_tokens_per_s)
+
+
+def fit_time_model(runs: Sequence[RunShape], prefill_cost_ratio: float) -> Fit:
+    if not runs:
+        raise EconError("no runs to fit")
+    a = np.array([[r.input_tokens_per_request, r.output_tokens_per_request] for r in runs])
+    b = np.array([r.seconds_per_request for r in runs])
+    weighted = a / b[:, None]
+    if len(runs) >= 2 and np.linalg.matrix_rank(weighted, tol=1e-9 * np.abs(weighted).max()) == 2:
+        coef, _ = nnls(weighted, np.ones(len(runs)))
+        alpha, beta = float(coef[0]), float(coef[1])
+        method = "nnls"
+    else:
+        x = (prefill_cost_ratio * a[:, 0] + a[:, 1]) / b
+        beta = float(np.sum(x) / np.sum(x * x))
+        alpha = prefill_cost_ratio * beta
+        method = "single_split"
+    predicted = tuple(float(alpha * r.input_tokens_per_request + beta * r.output_tokens_per_request)
+                      for r in runs)
+    return Fit(TokenTimeModel(alpha, beta), method, tuple(runs), predicted)

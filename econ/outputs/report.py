@@ -1,0 +1,282 @@
+"""Render an evaluation: a JSON-ready dict and a readable text report (units in every header)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from econ.base.formatting import ci_points, number, points
+from econ.decisions.payback import Payback, payback
+from econ.model.evaluate import Evaluation, TierResult
+from econ.model.plans import Assignment
+
+__all__ = [
+    "Headline",
+    "coverage_banner",
+    "evaluation_json",
+    "format_table",
+    "headline",
+    "plan_text",
+    "text_report",
+]
+
+
+@dataclass(frozen=True)
+class Headline:
+    teacher: str
+    student: str
+    teacher_cost_per_conversation_usd: float
+    student_cost_per_conversation_usd: float
+    teacher_to_student_cost_ratio: float | None
+    cost_usd_month: float
+    revenue_usd_month: float
+    conversations_month: float
+    unmeasured_traffic_share: float
+    underpowered_traffic_share: float
+    uncategorised_traffic_share: float
+
+
+def headline(ev: Evaluation) -> Headline:
+    """The figures a planning session looks at first."""
+    s, costs = ev.scenario, ev.model_cost_per_conversation_usd
+    t, st = costs[s.teacher_id], costs[s.student_id]
+    return Headline(s.teacher_id, s.student_id, t, st, t / st if st > 0 else None,
+                    ev.blend.cost_usd_month, ev.blend.revenue_usd_month, ev.conversations_month,
+                    ev.coverage.unmeasured_traffic_share, ev.coverage.underpowered_traffic_share,
+                    ev.coverage.uncategorised_traffic_share)
+
+
+def _plan_json(a: Assignment) -> dict[str, Any]:
+    return {
+        "model": a.default_model,
+        "route_to": a.route_to,
+        "routed_capabilities": sorted(a.routed),
+        "router_usd_per_conversation": a.router_usd_per_conversation,
+        "router_error_rate": a.router_error_rate,
+    }
+
+
+def plan_text(a: Assignment) -> str:
+    if a.route_to is None:
+        return a.default_model
+    routed = ", ".join(sorted(a.routed)) or "nothing"
+    return f"{a.default_model}; {routed} → {a.route_to}"
+
+
+def _tier_json(t: TierResult) -> dict[str, Any]:
+    e = t.economics
+    return {
+        "plan": _plan_json(t.assignment),
+        "price_usd_month": e.price_usd_month,
+        "users": e.users,
+        "conversations_per_user_month": e.conversations_per_user_month,
+        "target_gross_margin": e.target_gross_margin,
+        "cost_per_conversation_usd": e.cost_per_conversation_usd,
+        "cost_per_user_month_usd": e.cost_per_user_month_usd,
+        "price_floor_usd_month": e.price_floor_usd_month,
+        "gross_margin_at_price": e.gross_margin_at_price,
+        "meets_target": e.meets_target,
+        "revenue_usd_month": e.revenue_usd_month,
+        "cost_usd_month": e.cost_usd_month,
+        "fees_usd_month": e.fees_usd_month,
+        "capabilities_at_risk": list(t.at_risk),
+        "loss_usd_month": t.loss_usd_month,
+        "loss_counted_pessimistically": list(t.pessimistic_loss),
+    }
+
+
+def evaluation_json(ev: Evaluation) -> dict[str, Any]:
+    s = ev.scenario
+    cons = {c.capability: c for c in ev.consequences}
+    caps = []
+    for c in s.capabilities:
+        r = ev.retention_of(c.id)
+        q = cons[c.id]
+        caps.append({
+            "id": c.id,
+            "label": c.label,
+            "traffic_share": c.traffic_share,
+            "severity_usd": c.severity_usd,
+            "load_bearing": c.load_bearing,
+            "consented": c.id in ev.consent,
+            "measured": r.verdict != "unmeasured",
+            **r.to_json(),
+            "extra_failed_conversations_month": q.extra_failed_conversations_month,
+            "extra_failed_conversations_month_ci": _pair(q.extra_failed_conversations_month_ci),
+            "extra_failure_cost_usd_month": q.cost_usd_month,
+            "extra_failure_cost_usd_month_ci": _pair(q.cost_usd_month_ci),
+            "extra_failures_pessimistic": q.pessimistic,
+        })
+    cov = ev.coverage
+    out: dict[str, Any] = _clean({
+        "scenario": s.name,
+        "models": {
+            mid: {
+                "role": m.role,
+                "serving": m.serving,
+                "cost_per_conversation_usd": ev.model_cost_per_conversation_usd[mid],
+                "cost_per_conversation_usd_by_capability": dict(ev.costs.per_capability[mid]),
+            }
+            for mid, m in s.models.items()
+        },
+        "teacher": s.teacher_id,
+        "student": s.student_id,
+        "consent": list(ev.consent),
+        "capabilities": caps,
+        "unmeasured_traffic_share": cov.unmeasured_traffic_share,
+        "underpowered_traffic_share": cov.underpowered_traffic_share,
+        "uncategorised_traffic_share": cov.uncategorised_traffic_share,
+        "coverage": {
+            "unmeasured_capabilities": list(cov.unmeasured_capabilities),
+            "underpowered_capabilities": list(cov.underpowered_capabilities),
+            "unmeasured_traffic_share_by_model": dict(cov.unmeasured_traffic_share_by_model),
+            "eval_only_capabilities": list(cov.eval_only_capabilities),
+        },
+        "conversations_month": ev.conversations_month,
+        "tiers": {t.economics.tier: _tier_json(t) for t in ev.tiers},
+        "blend": {
+            "revenue_usd_month": ev.blend.revenue_usd_month,
+            "cost_usd_month": ev.blend.cost_usd_month,
+            "fees_usd_month": ev.blend.fees_usd_month,
+            "blended_gross_margin": ev.blend.blended_gross_margin,
+            "free_users_per_paying_user": ev.blend.free_users_per_paying_user,
+            "free_users_carried_per_paying_user": ev.blend.free_users_carried_per_paying_user,
+        },
+        "payback": _payback_json(payback(ev)),
+    })
+    return out
+
+
+def _payback_json(p: Payback | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "one_off_usd": p.one_off_usd,
+        "teacher_only_cost_usd_month": p.teacher_only_cost_usd_month,
+        "plan_cost_usd_month": p.plan_cost_usd_month,
+        "savings_usd_month": p.savings_usd_month,
+        "payback_months": p.payback_months,
+        "distillations_per_year": p.distillations_per_year,
+        "net_12_months_usd": p.net_12_months_usd,
+    }
+
+
+def _pair(v: tuple[float, float] | None) -> list[float] | None:
+    return None if v is None else [v[0], v[1]]
+
+
+def _clean(x: Any) -> Any:
+    """Plain JSON types; non-finite numbers become null."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, bool) or x is None or isinstance(x, str | int):
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return f if math.isfinite(f) else None
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
+                 right: Sequence[bool] | None = None) -> str:
+    """Aligned plain-text table; ``right`` marks right-aligned (numeric) columns."""
+    right = right or [False] * len(headers)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w)
+                         for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def coverage_banner(ev: Evaluation) -> list[str]:
+    """The unmeasured and underpowered traffic warnings every text output starts with."""
+    cov = ev.coverage
+    out = []
+    if cov.unmeasured_traffic_share > 0:
+        out.append(f"!! UNMEASURED TRAFFIC: {points(cov.unmeasured_traffic_share)}% of "
+                   "conversations exercise capabilities with no eval results for the teacher "
+                   "or the student: "
+                   f"{', '.join(cov.unmeasured_capabilities)}")
+    if cov.underpowered_traffic_share > 0:
+        out.append(f"!! UNDERPOWERED TRAFFIC: {points(cov.underpowered_traffic_share)}% of "
+                   f"conversations are in capabilities whose eval slice cannot detect a drop as "
+                   f"large as its tolerance: {', '.join(cov.underpowered_capabilities)}")
+    return out
+
+
+def text_report(ev: Evaluation) -> str:
+    s = ev.scenario
+    out = [f"Scenario: {s.name}", "", *coverage_banner(ev)]
+    cov = ev.coverage
+    out.append(f"Uncategorised traffic: {points(cov.uncategorised_traffic_share)}%")
+    if cov.eval_only_capabilities:
+        out.append("Measured by the evals but not in the scenario: "
+                   + ", ".join(cov.eval_only_capabilities))
+    out += ["", "Models"]
+    rows = [[mid, m.role, m.serving, number(ev.model_cost_per_conversation_usd[mid], 5),
+             number(100 * ev.model_cost_per_conversation_usd[mid], 3)]
+            for mid, m in s.models.items()]
+    out.append(format_table(["model", "role", "serving", "cost/conv (USD)", "cost/conv (¢)"],
+                            rows, [False, False, False, True, True]))
+    out += ["", f"Capabilities (teacher {s.teacher_id} vs student {s.student_id}; pass rates and "
+            "drop in %, 95% intervals)"]
+    rows = []
+    for c in s.capabilities:
+        r = ev.retention_of(c.id)
+        rows.append([
+            c.id, points(c.traffic_share), number(c.severity_usd, 2),
+            f"{r.n_teacher}/{r.n_student}",
+            f"{points(r.teacher_pass_rate)} {ci_points(r.teacher_ci)}",
+            f"{points(r.student_pass_rate)} {ci_points(r.student_ci)}",
+            f"{points(r.drop)} {ci_points(r.drop_ci)}",
+            points(r.min_detectable_drop) if r.min_detectable_drop is not None else "none",
+            r.verdict + (f" (need n≈{r.n_to_settle})" if r.n_to_settle else ""),
+            "yes" if c.id in ev.consent else "",
+        ])
+    out.append(format_table(
+        ["capability", "share (%)", "severity (USD)", "n (T/S)", "teacher (%)", "student (%)",
+         "drop (pts)", "MDD (pts)", "verdict", "consent"],
+        rows, [False, True, True, True, True, True, True, True, False, False]))
+    out += ["", f"Tiers (monthly conversations: {ev.conversations_month:,.0f})"]
+    rows = []
+    for t in ev.tiers:
+        e = t.economics
+        rows.append([
+            e.tier, plan_text(t.assignment), number(e.price_usd_month, 2),
+            number(100 * e.cost_per_conversation_usd, 3), number(e.conversations_per_user_month, 0),
+            number(e.cost_per_user_month_usd, 2), number(e.price_floor_usd_month, 2),
+            points(e.gross_margin_at_price), points(e.target_gross_margin, 0),
+            number(t.loss_usd_month, 0), ", ".join(t.at_risk) or "",
+        ])
+    out.append(format_table(
+        ["tier", "plan", "price (USD/mo)", "cost/conv (¢)", "conv/user/mo", "cost/user (USD/mo)",
+         "floor (USD/mo)", "margin (%)", "target (%)", "loss (USD/mo)", "at risk (no consent)"],
+        rows, [False, False, True, True, True, True, True, True, True, True, False]))
+    b = ev.blend
+    out += ["", f"Blended gross margin: {points(b.blended_gross_margin)}%; revenue "
+            f"{number(b.revenue_usd_month, 0)} USD/mo; cost {number(b.cost_usd_month, 0)} USD/mo"]
+    if b.free_users_carried_per_paying_user is not None:
+        out.append(f"Each paying user's gross profit carries "
+                   f"{b.free_users_carried_per_paying_user:,.1f} free users "
+                   f"(there are {b.free_users_per_paying_user:,.1f} per paying user)")
+    pb = payback(ev)
+    if pb is not None:
+        months = "never" if pb.payback_months is None else f"{pb.payback_months:.3g} months"
+        out.append(f"Distillation: one-off {number(pb.one_off_usd, 0)} USD; saves "
+                   f"{number(pb.savings_usd_month, 0)} USD/mo against serving everything with the "
+                   f"teacher; pays back in {months}; 12-month net "
+                   f"{number(pb.net_12_months_usd, 0)} USD ({pb.distillations_per_year} "
+                   "distillation(s) a year)")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,62 @@
+"""Tokens of one conversation, from its shape.
+
+With history re-sent, turn k sends the system prompt, all k-1 earlier turns and the new user
+message, so over T turns:
+
+    input  = T·S + T·u + T(T−1)/2·(u + a)
+    output = T·a
+
+The re-sent part (the system prompt and history from turn 2 on) is what a prompt cache can hit:
+cached = cache_hit_rate · ((T−1)·S + T(T−1)/2·(u + a)). Without history re-sent the cacheable part
+is the system prompt of turns 2..T.
+
+Every function accepts floats or numpy arrays (Monte Carlo draws) for the token figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from econ.scenario.schema import Capability, ConversationShape
+
+__all__ = ["ConversationTokens", "capability_shape", "conversation_tokens", "tokens_of_shape"]
+
+
+@dataclass(frozen=True)
+class ConversationTokens:
+    input_tokens: Any
+    cached_input_tokens: Any
+    output_tokens: Any
+
+    @property
+    def uncached_input_tokens(self) -> Any:
+        return self.input_tokens - self.cached_input_tokens
+
+
+def conversation_tokens(turns: Any, system_prompt_tokens: Any, user_tokens_per_turn: Any,
+                        assistant_tokens_per_turn: Any, resend_history: bool,
+                        cache_hit_rate: Any) -> ConversationTokens:
+    t, s, u, a = turns, system_prompt_tokens, user_tokens_per_turn, assistant_tokens_per_turn
+    history = t * (t - 1) / 2 * (u + a) if resend_history else 0.0
+    total_input = t * s + t * u + history
+    cached = cache_hit_rate * ((t - 1) * s + history)
+    return ConversationTokens(total_input, cached, t * a)
+
+
+def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
+                    assistant_scale: Any = 1.0) -> ConversationTokens:
+    """Tokens of a shape; the scales multiply the mean tokens per turn (Monte Carlo draws)."""
+    return conversation_tokens(shape.turns, shape.system_prompt_tokens,
+                               shape.user_tokens_per_turn * user_scale,
+                               shape.assistant_tokens_per_turn * assistant_scale,
+                               shape.resend_history, shape.cache_hit_rate)
+
+
+def capability_shape(default: ConversationShape,
+                     capability: Capability | None) -> ConversationShape:
+    """The scenario's shape with the capability's overrides applied."""
+    if capability is None or capability.conversation is None:
+        return default
+    changes = capability.conversation.model_dump(exclude_none=True)
+    return default.model_copy(update=changes) if changes else default

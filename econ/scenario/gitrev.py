@@ -1,0 +1,51 @@
+"""A scenario file as it was at a git revision (``git show REV:path``)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from econ.base.errors import EconError
+
+__all__ = ["NotARepository", "file_at_revision", "revision_label"]
+
+
+class NotARepository(EconError):
+    """The file is not inside a git working tree."""
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              check=False, timeout=30)
+    except FileNotFoundError:
+        raise EconError("git is not installed") from None
+    if proc.returncode != 0:
+        raise EconError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip()
+                        else f"git {' '.join(args)} failed")
+    return proc.stdout
+
+
+def file_at_revision(path: str | Path, rev: str) -> str:
+    """The text of ``path`` at revision ``rev`` of the repository that holds it."""
+    p = Path(path).resolve()
+    folder = p.parent
+    if not folder.is_dir():
+        raise EconError(f"{path}: folder not found")
+    try:
+        top = Path(_git(["rev-parse", "--show-toplevel"], folder).strip())
+    except EconError:
+        raise NotARepository(f"{path}: not inside a git repository") from None
+    rel = p.relative_to(top.resolve()).as_posix()
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], top)
+    except EconError:
+        raise EconError(f"{rev}: unknown revision") from None
+    try:
+        return _git(["show", f"{rev}:{rel}"], top)
+    except EconError:
+        raise EconError(f"{path}: not in revision {rev}") from None
+
+
+def revision_label(path: str | Path, rev: str) -> str:
+    return f"{Path(path).name}@{rev}"

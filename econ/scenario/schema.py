@@ -1,0 +1,316 @@
+"""The scenario schema: strict, frozen pydantic v2 models with units in field names.
+
+Structural checks live on the fields; checks that relate one part of a scenario to another
+(a plan naming an unknown model, traffic shares summing over 1) are in :func:`reference_problems`,
+so a loader can report each of them at its own line.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from econ.base.errors import Problem, ScenarioError
+
+__all__ = [
+    "ApiModel",
+    "Capability",
+    "ConversationOverride",
+    "ConversationShape",
+    "Distillation",
+    "Endpoint",
+    "EvalCounts",
+    "Fees",
+    "ModelSpec",
+    "Plan",
+    "Route",
+    "Scenario",
+    "SelfHostedModel",
+    "ThroughputMeasurement",
+    "Tier",
+    "TokenPricesOverride",
+    "reference_problems",
+]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
+Role = Literal["teacher", "student", "other"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConversationShape(_Strict):
+    """Tokens of one conversation. With ``resend_history`` each turn re-sends all earlier turns."""
+
+    turns: Annotated[int, Field(ge=1, le=1000)]
+    system_prompt_tokens: NonNegative
+    user_tokens_per_turn: NonNegative
+    assistant_tokens_per_turn: NonNegative
+    resend_history: bool = True
+    cache_hit_rate: Share = Field(
+        0.0, description="Share of re-sent tokens (turns 2..T) billed at the cached-input price."
+    )
+    token_length_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of mean tokens per turn (Monte Carlo spread)."
+    )
+
+
+class ConversationOverride(_Strict):
+    """Fields a capability may change in the scenario's conversation shape."""
+
+    turns: Annotated[int, Field(ge=1, le=1000)] | None = None
+    system_prompt_tokens: NonNegative | None = None
+    user_tokens_per_turn: NonNegative | None = None
+    assistant_tokens_per_turn: NonNegative | None = None
+    resend_history: bool | None = None
+    cache_hit_rate: Share | None = None
+    token_length_cv: NonNegative | None = None
+
+
+class TokenPricesOverride(_Strict):
+    """Prices in USD per million tokens; any field given replaces the snapshot's figure."""
+
+    input_usd_per_mtok: NonNegative | None = None
+    output_usd_per_mtok: NonNegative | None = None
+    cached_input_usd_per_mtok: NonNegative | None = None
+    batch_input_usd_per_mtok: NonNegative | None = None
+    batch_output_usd_per_mtok: NonNegative | None = None
+
+
+class Endpoint(_Strict):
+    """Where ``econ probe`` reaches the model through litellm."""
+
+    litellm_model: str = Field(description="litellm model name, e.g. openai/llama-8b for an "
+                               "OpenAI-compatible server such as vLLM")
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the API key (never the key)")
+
+
+class ApiModel(_Strict):
+    serving: Literal["api"]
+    role: Role
+    label: str | None = None
+    price_key: str | None = Field(
+        None, description="Model name in the pinned litellm price snapshot (data/)."
+    )
+    prices: TokenPricesOverride | None = None
+    use_batch: bool = Field(False, description="Bill at the batch (asynchronous) prices.")
+    endpoint: Endpoint | None = None
+
+
+class ThroughputMeasurement(_Strict):
+    """One measured serving run of a replica: throughput at a stated request shape."""
+
+    output_tokens_per_s: Annotated[float, Field(gt=0.0)]
+    input_tokens_per_request: NonNegative
+    output_tokens_per_request: Annotated[float, Field(gt=0.0)]
+    max_concurrency: Annotated[int, Field(ge=1)] | None = None
+    throughput_cv: NonNegative = Field(
+        0.0, description="Run-to-run coefficient of variation of throughput (Monte Carlo spread)."
+    )
+    source: str | None = None
+
+
+class SelfHostedModel(_Strict):
+    serving: Literal["self_hosted"]
+    role: Role
+    label: str | None = None
+    gpu: str
+    usd_per_gpu_hour: Annotated[float, Field(gt=0.0)]
+    gpus_per_replica: Annotated[int, Field(ge=1)]
+    throughput: ThroughputMeasurement | None = None
+    benchmarks: list[str] = Field(
+        default_factory=list,
+        description="Serving benchmark result files (vLLM, SGLang, LLMPerf, GenAI-Perf/AIPerf), "
+        "relative to the scenario file; GPU time per token is fitted to them.")
+    throughput_cv: NonNegative = Field(
+        0.0, description="Run-to-run coefficient of variation of throughput (Monte Carlo spread); "
+        "a measurement's own throughput_cv is used when this is 0.")
+    prefill_cost_ratio: Annotated[float, Field(gt=0.0)] = Field(
+        0.35,
+        description="GPU time of one prefill token over one decode token, used to split a single "
+        "measurement between input and output tokens.",
+    )
+    target_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
+    peak_to_average: Annotated[float, Field(ge=1.0)] = 1.0
+    endpoint: Endpoint | None = None
+
+
+ModelSpec = Annotated[ApiModel | SelfHostedModel, Field(discriminator="serving")]
+
+
+class EvalCounts(_Strict):
+    examples: Annotated[int, Field(ge=0)]
+    passed: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _passed_within_examples(self) -> EvalCounts:
+        if self.passed > self.examples:
+            raise ValueError(f"passed ({self.passed}) exceeds examples ({self.examples})")
+        return self
+
+
+class Capability(_Strict):
+    id: Identifier
+    label: str | None = None
+    traffic_share: Share
+    traffic_share_sd: NonNegative = 0.0
+    severity_usd: NonNegative = Field(description="Business cost of one failed conversation, USD.")
+    load_bearing: bool = False
+    tolerance: Share = Field(0.02, description="Largest accepted drop in pass rate (0.02 = 2 pts).")
+    conversation: ConversationOverride | None = None
+    evals: dict[str, EvalCounts] = Field(default_factory=dict)
+
+
+class Route(_Strict):
+    to: str
+    capabilities: Literal["unconsented"] | list[str] = "unconsented"
+    router_usd_per_conversation: NonNegative = 0.0
+    router_error_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+
+
+class Plan(_Strict):
+    model: str
+    route: Route | None = None
+
+
+class Tier(_Strict):
+    id: Identifier
+    label: str | None = None
+    price_usd_month: NonNegative
+    users: NonNegative
+    conversations_per_user_month: NonNegative
+    target_gross_margin: Annotated[float, Field(ge=0.0, lt=1.0)]
+    plan: Plan
+
+
+class Fees(_Strict):
+    payment_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    payment_fixed_usd: NonNegative = 0.0
+
+
+class Distillation(_Strict):
+    """One-off cost of producing the student, and how often it is redone."""
+
+    gpu_hours: NonNegative = 0.0
+    usd_per_gpu_hour: NonNegative = 0.0
+    eval_usd: NonNegative = 0.0
+    data_usd: NonNegative = 0.0
+    people_usd: NonNegative = 0.0
+    redistill_every_months: Annotated[float, Field(gt=0.0)] | None = None
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    conversation: ConversationShape
+    models: dict[str, ModelSpec]
+    capabilities: list[Capability]
+    eval_results: list[str] = Field(default_factory=list)
+    probes: str | None = Field(
+        None, description="JSONL of probe conversations for econ probe, relative to the scenario")
+    capability_map: dict[str, Any] | None = Field(
+        None, description="Which capability an imported eval example exercises: task, tag and "
+        "metadata rules (see econ import evals --capability-map).")
+    consent: list[str] = Field(default_factory=list)
+    fees: Fees = Fees()
+    tiers: list[Tier]
+    distillation: Distillation | None = None
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> Scenario:
+        if info.context and info.context.get("skip_references"):
+            return self
+        problems = reference_problems(self)
+        if problems:
+            raise ScenarioError(problems)
+        return self
+
+    def model_id(self, role: Role) -> str:
+        return next(mid for mid, m in self.models.items() if m.role == role)
+
+    @property
+    def teacher_id(self) -> str:
+        return self.model_id("teacher")
+
+    @property
+    def student_id(self) -> str:
+        return self.model_id("student")
+
+
+def reference_problems(s: Scenario) -> list[Problem]:
+    """Problems that relate one part of a scenario to another."""
+    out: list[Problem] = []
+    for role in ("teacher", "student"):
+        ids = [mid for mid, m in s.models.items() if m.role == role]
+        if len(ids) != 1:
+            out.append(Problem(("models",), f"exactly one model needs role '{role}'",
+                               value=ids, has_value=True))
+    models = set(s.models)
+    caps = [c.id for c in s.capabilities]
+    known_caps = set(caps)
+    out += _duplicates(caps, "capabilities", "capability id")
+    out += _duplicates([t.id for t in s.tiers], "tiers", "tier id")
+    total = sum(c.traffic_share for c in s.capabilities)
+    if total > 1.0 + 1e-9:
+        out.append(Problem(("capabilities",), "traffic shares sum to more than 1",
+                           value=round(total, 6), has_value=True))
+    for i, c in enumerate(s.capabilities):
+        for mid in c.evals:
+            if mid not in models:
+                out.append(_unknown(("capabilities", i, "evals", mid), "model", mid, models))
+    for mid, m in s.models.items():
+        if isinstance(m, ApiModel) and m.price_key is None and not _full_prices(m):
+            out.append(Problem(("models", mid, "price_key"),
+                               "an API model needs a price_key or input and output prices"))
+        if isinstance(m, SelfHostedModel) and m.throughput is None and not m.benchmarks:
+            out.append(Problem(("models", mid, "throughput"),
+                               "a self-hosted model needs a throughput measurement or benchmarks"))
+    for j, c_id in enumerate(s.consent):
+        if c_id not in known_caps:
+            out.append(_unknown(("consent", j), "capability", c_id, known_caps))
+    for i, t in enumerate(s.tiers):
+        if t.plan.model not in models:
+            out.append(_unknown(("tiers", i, "plan", "model"), "model", t.plan.model, models))
+        r = t.plan.route
+        if r is not None:
+            if r.to not in models:
+                out.append(_unknown(("tiers", i, "plan", "route", "to"), "model", r.to, models))
+            if isinstance(r.capabilities, list):
+                for j, c_id in enumerate(r.capabilities):
+                    if c_id not in known_caps:
+                        out.append(_unknown(("tiers", i, "plan", "route", "capabilities", j),
+                                            "capability", c_id, known_caps))
+        if t.target_gross_margin + s.fees.payment_rate >= 1.0:
+            out.append(Problem(("tiers", i, "target_gross_margin"),
+                               "target margin plus payment fee rate must stay below 1",
+                               value=t.target_gross_margin, has_value=True))
+    return out
+
+
+def _full_prices(m: ApiModel) -> bool:
+    p = m.prices
+    return p is not None and p.input_usd_per_mtok is not None and p.output_usd_per_mtok is not None
+
+
+def _duplicates(ids: list[str], where: str, what: str) -> list[Problem]:
+    seen: set[str] = set()
+    out = []
+    for i, x in enumerate(ids):
+        if x in seen:
+            out.append(Problem((where, i, "id"), f"duplicate {what}", value=x, has_value=True))
+        seen.add(x)
+    return out
+
+
+def _unknown(path: tuple[str | int, ...], what: str, got: str, known: set[str]) -> Problem:
+    from difflib import get_close_matches
+
+    near = get_close_matches(got, sorted(known), n=1)
+    hint = f"; did you mean '{near[0]}'?" if near else f"; known: {', '.join(sorted(known))}"
+    return Problem(path, f"unknown {what}{hint}", value=got, has_value=True)

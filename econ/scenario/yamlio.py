@@ -1,0 +1,110 @@
+"""Safe YAML reading that keeps the line of every key and item.
+
+Only plain YAML types are built (mappings, sequences, strings, numbers, booleans, null); any other
+tag, such as ``!!python/object``, is reported as a problem and never constructed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from econ.base.errors import Problem, ScenarioError
+
+__all__ = ["Lines", "parse_yaml"]
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+Lines = dict[tuple[str | int, ...], int]
+
+_SAFE_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+def parse_yaml(text: str, file: str | None = None) -> tuple[Any, Lines]:
+    """Parse YAML text into plain Python data and a map from path to 1-based line number."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        msg = f"YAML syntax error: {exc.problem or exc.context}"
+        ctx = exc.context_mark
+        if exc.context and ctx is not None and exc.problem and ctx.line + 1 != line:
+            msg += f" ({exc.context} started on line {ctx.line + 1})"
+        raise ScenarioError([Problem((), msg, line=line)], file) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem((), f"YAML error: {exc}")], file) from None
+    if root is None:
+        raise ScenarioError([Problem((), "the file is empty", line=1)], file)
+    lines: Lines = {}
+    problems: list[Problem] = []
+    data = _build(root, (), lines, problems)
+    if problems:
+        raise ScenarioError(problems, file)
+    return data, lines
+
+
+def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
+           problems: list[Problem]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != _MAP:
+            problems.append(_bad_tag(node, path))
+            return None
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(Problem(path, "merge keys (<<) are not supported",
+                                        line=key_node.start_mark.line + 1))
+                continue
+            key = _build(key_node, path, {}, problems)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                problems.append(Problem(path, "mapping keys must be plain scalars",
+                                        line=key_node.start_mark.line + 1))
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            child = (*path, key)
+            if key in out:
+                problems.append(Problem(child, "duplicate key", line=key_node.start_mark.line + 1))
+                continue
+            out[key] = _build(value_node, child, lines, problems)
+            lines[child] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != _SEQ:
+            problems.append(_bad_tag(node, path))
+            return None
+        return [_build(item, (*path, i), lines, problems) for i, item in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return str(node.value)  # dates stay text: a scenario records them, never computes on them
+    if node.tag not in _SAFE_SCALAR_TAGS:
+        problems.append(_bad_tag(node, path))
+        return None
+    return _CONSTRUCTOR.construct_object(node)
+
+
+def _bad_tag(node: yaml.Node, path: tuple[str | int, ...]) -> Problem:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return Problem(path, "tags are not allowed in scenario files", line=node.start_mark.line + 1,
+                   value=tag, has_value=True)
+
+
+class _ScalarConstructor(yaml.SafeLoader):
+    def __init__(self) -> None:
+        yaml.constructor.SafeConstructor.__init__(self)
+
+
+_CONSTRUCTOR = _ScalarConstructor()
