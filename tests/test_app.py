@@ -168,3 +168,12 @@ def test_compare_with_revision(folder):
     assert "tiers.plus.price_floor" in set(outputs["output"])
     at.text_input(key=f"w|{name}|rev").set_value("no-such-rev").run()
     assert any("no-such-rev: unknown revision" in e.value for e in at.error)
+
+
+def test_sources_expander_shows_the_cited_sections(folder):
+    at = start(folder)
+    exp = [e for e in at.expander if e.label == "Sources"]
+    assert exp, "a Sources expander"
+    text = "\n".join(m.value for m in exp[0].markdown)
+    assert "§3 API prices" in text and "cited here" in text
+    assert "This scenario cites §" in exp[0].caption[0].value

@@ -10,6 +10,7 @@ from econ.app.consent_tab import consent_table, headline_metrics, tiers_panel
 from econ.app.export_tab import export_and_save
 from econ.app.frontier_tab import frontier_tab
 from econ.app.source import parse_cached, select_source
+from econ.app.sources_panel import sources_expander
 from econ.app.state import edits_from_widgets, init_widgets, scenarios_folder
 from econ.app.uncertainty_tab import uncertainty_tab
 from econ.model.evaluate import evaluate
@@ -49,3 +50,4 @@ def main() -> None:
         export_and_save(source, ev, loaded, edits, from_folder)
     with tabs[4]:
         compare_tab(source, ev, from_folder)
+    sources_expander(text)
