@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from econ.cli import main as econ_main
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
-from econ.outputs.export import export_bytes
 from tests.conftest import ROOT, SCENARIOS
 
 CHROMIUM = "/usr/bin/chromium"
+EPOCH = "1767225600"  # exports dated 2026-01-01, so a download equals `econ export`
 pytestmark = pytest.mark.browser
 
 
@@ -39,7 +40,7 @@ def server(tmp_path):
     shutil.copytree(SCENARIOS, folder)
     shutil.copytree(ROOT / "data" / "benchmarks", tmp_path / "data" / "benchmarks")
     port = _free_port()
-    env = {**os.environ, "ECON_SCENARIOS": str(folder)}
+    env = {**os.environ, "ECON_SCENARIOS": str(folder), "SOURCE_DATE_EPOCH": EPOCH}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
@@ -84,6 +85,22 @@ def _floor(page, tier: str) -> float:
     match = re.search(r"price floor ([\d,]+\.\d+) USD/month", text)
     assert match, text
     return float(match.group(1).replace(",", ""))
+
+
+def _cli_export(folder: Path, tmp_path: Path, fmt: str, consent: list[str]) -> bytes:
+    """`econ export` of the scenario file with the app's consent set, dated like the app."""
+    out = tmp_path / f"cli.{fmt}"
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    try:
+        assert econ_main(["export", str(folder / "frontier-vs-distilled.yaml"), "-o", str(out),
+                          "--consent", *consent]) == 0
+    finally:
+        if old is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+    return out.read_bytes()
 
 
 def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
@@ -133,8 +150,7 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
                 page.wait_for_timeout(200)
             _settle(page)
             page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
-            everything = evaluate(loaded.scenario, loaded.measured,
-                                  consent=[c.id for c in loaded.scenario.capabilities])
+            everything = [c.id for c in loaded.scenario.capabilities]
 
             page.get_by_role("tab", name="Export & save").click()
             _settle(page)
@@ -142,7 +158,8 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
                 page.get_by_role("button", name="Download CSV").click()
             target = tmp_path / "download.csv"
             info.value.save_as(target)
-            assert target.read_bytes() == export_bytes(everything, "csv")
+            assert target.read_bytes() == _cli_export(folder, tmp_path, "csv", everything)
+            assert b"# Unsaved edits: yes" in target.read_bytes()
             page.screenshot(path=str(shots / "04-export.png"), full_page=True)
         finally:
             browser.close()

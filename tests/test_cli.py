@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from econ.cli import main
+from econ.outputs.export import COLUMNS
 from tests.conftest import DEFAULT
 
 
@@ -57,23 +58,25 @@ def test_export_formats(tmp_path, capsys, fmt):
     main(["evaluate", str(DEFAULT), "--json"])
     ev = json.loads(capsys.readouterr().out)
     if fmt == "csv":
-        df = pd.read_csv(out)
+        df = pd.read_csv(out, comment="#")
     elif fmt == "json":
         df = pd.DataFrame(json.loads(out.read_text()))
     elif fmt == "xlsx":
         ws = openpyxl.load_workbook(out).active
         rows = list(ws.values)
-        df = pd.DataFrame(rows[1:], columns=rows[0])
+        names = {title: col for col, (title, _) in COLUMNS.items()}
+        df = pd.DataFrame(rows[1:], columns=[names[t] for t in rows[0]])
     else:
-        lines = out.read_text().splitlines()
-        assert lines[0].startswith("| tier")
+        lines = out.read_text().split("---\n")[-1].strip().splitlines()
+        assert lines[0].startswith("| Tier | Price (USD/month)")
         assert len(lines) == 2 + 3
         return
     assert list(df["tier"]) == ["free", "plus", "pro"]
     for _, row in df.iterrows():
         t = ev["tiers"][row["tier"]]
-        assert row["price_floor_usd_month"] == pytest.approx(t["price_floor_usd_month"])
-        assert row["cost_per_user_month_usd"] == pytest.approx(t["cost_per_user_month_usd"])
+        # exports are rounded to the cent
+        assert row["price_floor_usd_month"] == round(t["price_floor_usd_month"], 2)
+        assert row["cost_per_user_month_usd"] == round(t["cost_per_user_month_usd"], 2)
     assert {"tier", "price_usd_month", "plan", "capabilities_consented_lost",
             "cost_per_conversation_usd", "conversations_per_user_month",
             "cost_per_user_month_usd", "price_floor_usd_month",

@@ -11,7 +11,8 @@ from econ.app.state import LOADED_PREFIX, scenarios_folder, wkey
 from econ.base.errors import EconError
 from econ.model.evaluate import Evaluation
 from econ.model.loader import Loaded
-from econ.outputs.export import EXPORT_FORMATS, export_bytes
+from econ.outputs.export import EXPORT_FORMATS, ExportFormat, export_bytes
+from econ.outputs.provenance import Provenance, build_provenance
 from econ.scenario.edits import Edits, apply_to_yaml
 from econ.scenario.store import safe_scenario_path, save_scenario_text, unified_diff
 
@@ -21,13 +22,27 @@ MIME = {"csv": "text/csv", "md": "text/markdown", "json": "application/json",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
+def provenance_of(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
+                  from_folder: bool) -> Provenance:
+    """The provenance the app's downloads carry (the same function as ``econ export``)."""
+    unsaved = apply_to_yaml(loaded.text, loaded.scenario, edits) != loaded.text
+    path = scenarios_folder() / source if from_folder else None
+    return build_provenance(ev, path, source, unsaved_edits=unsaved)
+
+
+def _download(source: str, ev: Evaluation, loaded: Loaded, edits: Edits, from_folder: bool,
+              fmt: ExportFormat) -> bytes:
+    return export_bytes(ev, fmt, provenance_of(source, ev, loaded, edits, from_folder))
+
+
 def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
                      from_folder: bool) -> None:
     st.subheader("Export the tier-pricing table")
     cols = st.columns(len(EXPORT_FORMATS))
     stem = Path(source).stem
     for col, fmt in zip(cols, EXPORT_FORMATS, strict=True):
-        col.download_button(f"Download {fmt.upper()}", data=partial(export_bytes, ev, fmt),
+        data = partial(_download, source, ev, loaded, edits, from_folder, fmt)
+        col.download_button(f"Download {fmt.upper()}", data=data,
                             file_name=f"{stem}-tiers.{fmt}", mime=MIME[fmt],
                             key=wkey(source, "dl", fmt), on_click="ignore")
     st.subheader("Save the scenario")

@@ -53,6 +53,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from econ.base.fileio import atomic_write_bytes
     from econ.model.evaluate import evaluate
     from econ.outputs.export import EXPORT_FORMATS, export_bytes
+    from econ.outputs.provenance import build_provenance
 
     out = Path(args.output)
     fmt = args.format or out.suffix.lstrip(".").lower()
@@ -62,10 +63,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise EconError(f"{out}: the folder {out.parent} does not exist")
     loaded = load(args)
     ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
-    data = export_bytes(ev, cast("ExportFormat", fmt))
+    prov = build_provenance(ev, Path(args.scenario), Path(args.scenario).name,
+                            unsaved_edits=consent_differs(loaded, args.consent))
+    data = export_bytes(ev, cast("ExportFormat", fmt), prov)
     atomic_write_bytes(out, data)
     print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers)", file=sys.stderr)
     return EXIT_OK
+
+
+def consent_differs(loaded: Any, consent: list[str] | None) -> bool:
+    """Whether ``--consent`` asks for a consent set other than the file's (an unsaved edit)."""
+    return consent is not None and set(consent) != set(loaded.scenario.consent)
 
 
 def register(sub: Any) -> None:

@@ -1,25 +1,58 @@
-"""The tier-pricing table and its export formats (CSV, XLSX, Markdown, JSON) as bytes."""
+"""The tier-pricing table and its export formats (CSV, XLSX, Markdown, JSON) as bytes.
+
+Every format carries the same rounded numbers (:func:`display_table`): money per month in cents,
+cost per conversation to a ten-thousandth of a cent, shares as fractions to one decimal of a
+percent, blanks (never ``nan``) where a figure does not exist. CSV and Markdown open with the
+:class:`~econ.outputs.provenance.Provenance` (a ``#`` comment, YAML front matter); the XLSX has
+a provenance sheet. JSON stays a plain list of records.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import math
 import re
 import zipfile
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from econ.model.evaluate import Evaluation
+from econ.outputs.provenance import Provenance
 from econ.outputs.report import plan_text
 
-__all__ = ["EXPORT_FORMATS", "ExportFormat", "export_bytes", "tier_pricing_table"]
+__all__ = ["COLUMNS", "EXPORT_FORMATS", "ExportFormat", "display_table", "export_bytes",
+           "tier_pricing_table"]
 
 ExportFormat = Literal["csv", "xlsx", "md", "json"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "md", "json")
 
+Kind = Literal["text", "money", "unit_cost", "count", "share"]
+# column → (title in plain words, kind); the kind decides rounding and the XLSX number format
+COLUMNS: dict[str, tuple[str, Kind]] = {
+    "tier": ("Tier", "text"),
+    "price_usd_month": ("Price (USD/month)", "money"),
+    "plan": ("Plan", "text"),
+    "capabilities_consented_lost": ("Consents to lose", "text"),
+    "capabilities_at_risk_without_consent": ("At risk without consent", "text"),
+    "cost_per_conversation_usd": ("Cost per conversation (USD)", "unit_cost"),
+    "conversations_per_user_month": ("Conversations per user a month", "count"),
+    "cost_per_user_month_usd": ("Cost per user (USD/month)", "money"),
+    "target_gross_margin": ("Target gross margin", "share"),
+    "price_floor_usd_month": ("Price floor (USD/month)", "money"),
+    "gross_margin_at_price": ("Gross margin at price", "share"),
+    "capability_loss_usd_month": ("Capability loss (USD/month)", "money"),
+    "unmeasured_traffic_share": ("Unmeasured traffic", "share"),
+    "underpowered_traffic_share": ("Underpowered traffic", "share"),
+}
+_DIGITS: dict[Kind, int] = {"money": 2, "unit_cost": 6, "count": 2, "share": 3}
+_XLSX_FORMAT: dict[Kind, str] = {"money": "#,##0.00", "unit_cost": "0.000000",
+                                 "count": "#,##0.##", "share": "0.0%", "text": "@"}
+
 
 def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
-    """One row per tier, units in the column names."""
+    """One row per tier, units in the column names, full precision."""
     rows = []
     for t in ev.tiers:
         e = t.economics
@@ -43,19 +76,118 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def export_bytes(ev: Evaluation, fmt: ExportFormat) -> bytes:
-    df = tier_pricing_table(ev)
+def _rounded(value: Any, kind: Kind) -> Any:
+    if kind == "text":
+        return value
+    if value is None or not math.isfinite(float(value)):
+        return None
+    return round(float(value), _DIGITS[kind]) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def display_table(ev: Evaluation) -> list[dict[str, Any]]:
+    """The tier-pricing table rounded for display: the numbers every export writes."""
+    raw = tier_pricing_table(ev)
+    return [{col: _rounded(row[col], COLUMNS[col][1]) for col in COLUMNS}
+            for row in raw.to_dict("records")]
+
+
+def _cell_text(text: str) -> str:
+    """Every text cell of every export passes here (room for spreadsheet-formula
+    neutralisation)."""
+    return text
+
+
+def _csv_value(value: Any, kind: Kind) -> str:
+    if value is None:
+        return ""
+    if kind == "text":
+        text = _cell_text(str(value))
+        return f'"{text.replace(chr(34), chr(34) * 2)}"' if re.search(r'[",\n\r]', text) \
+            else text
+    return f"{value:.{_DIGITS[kind]}f}"
+
+
+def _md_value(value: Any, kind: Kind) -> str:
+    if value is None:
+        return "—"
+    if kind == "text":
+        return _cell_text(str(value)).replace("|", "\\|") or "—"
+    if kind == "share":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.{_DIGITS[kind]}f}"
+
+
+def _csv(rows: list[dict[str, Any]], prov: Provenance | None) -> bytes:
+    lines = [f"# {label}: {_cell_text(value)}" for _, label, value in prov.items()] if prov \
+        else []
+    lines.append(",".join(COLUMNS))
+    lines += [",".join(_csv_value(r[c], k) for c, (_, k) in COLUMNS.items()) for r in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _markdown(rows: list[dict[str, Any]], prov: Provenance | None) -> bytes:
+    out = []
+    if prov:
+        out += ["---"] + [f"{key}: {json.dumps(_cell_text(value), ensure_ascii=False)}"
+                          for key, _, value in prov.items()] + ["---", ""]
+    out.append("| " + " | ".join(t for t, _ in COLUMNS.values()) + " |")
+    out.append("| " + " | ".join("---" if k == "text" else "---:"
+                                 for _, k in COLUMNS.values()) + " |")
+    out += ["| " + " | ".join(_md_value(r[c], k) for c, (_, k) in COLUMNS.items()) + " |"
+            for r in rows]
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _json(rows: list[dict[str, Any]]) -> bytes:
+    return (json.dumps(rows, indent=2, allow_nan=False, ensure_ascii=False) + "\n").encode()
+
+
+def _xlsx(rows: list[dict[str, Any]], prov: Provenance | None) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "tier pricing"
+    ws.append([t for t, _ in COLUMNS.values()])
+    for r in rows:
+        ws.append([_cell_text(r[c]) if k == "text" and r[c] is not None else r[c]
+                   for c, (_, k) in COLUMNS.items()])
+    for j, (col, (title, kind)) in enumerate(COLUMNS.items(), 1):
+        ws.cell(1, j).font = Font(bold=True)
+        shown = [title] + [_md_value(r[col], kind) for r in rows]
+        ws.column_dimensions[ws.cell(1, j).column_letter].width = min(
+            60, max(len(s) for s in shown) + 2)
+        for i in range(2, len(rows) + 2):
+            ws.cell(i, j).number_format = _XLSX_FORMAT[kind]
+    ws.freeze_panes = "A2"
+    if prov:
+        ps = wb.create_sheet("provenance")
+        ps.append(["What", "Value"])
+        for _, label, value in prov.items():
+            ps.append([label, _cell_text(value)])
+        ps.cell(1, 1).font = ps.cell(1, 2).font = Font(bold=True)
+        ps.column_dimensions["A"].width = max(len(r[1]) for r in prov.items()) + 2
+        ps.column_dimensions["B"].width = min(80, max(len(r[2]) for r in prov.items()) + 2)
+        ps.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _reproducible_zip(buf.getvalue())
+
+
+def export_bytes(ev: Evaluation, fmt: ExportFormat, provenance: Provenance | None = None) -> bytes:
+    """The tier-pricing table of ``ev`` in ``fmt``; CSV, Markdown and XLSX carry
+    ``provenance`` when given."""
+    rows = display_table(ev)
     if fmt == "csv":
-        return df.to_csv(index=False).encode("utf-8")
+        return _csv(rows, provenance)
     if fmt == "json":
-        return (df.to_json(orient="records", indent=2) + "\n").encode("utf-8")
+        return _json(rows)
     if fmt == "md":
-        return (df.to_markdown(index=False, floatfmt=".6g") + "\n").encode("utf-8")
+        return _markdown(rows, provenance)
     if fmt == "xlsx":
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-            df.to_excel(writer, index=False, sheet_name="tier pricing")
-        return _reproducible_zip(buf.getvalue())
+        return _xlsx(rows, provenance)
     raise ValueError(f"unknown export format {fmt!r}")
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 from econ.base.errors import EconError
 
-__all__ = ["NotARepository", "file_at_revision", "revision_label"]
+__all__ = ["GitState", "NotARepository", "file_at_revision", "git_state", "revision_label"]
 
 
 class NotARepository(EconError):
@@ -49,3 +50,28 @@ def file_at_revision(path: str | Path, rev: str) -> str:
 
 def revision_label(path: str | Path, rev: str) -> str:
     return f"{Path(path).name}@{rev}"
+
+
+class GitState(NamedTuple):
+    """Where a file stands in git: its path in the repository, the commit, and whether the file
+    differs from that commit (modified, staged or untracked)."""
+
+    path_in_repo: str
+    revision: str
+    dirty: bool
+
+
+def git_state(path: str | Path) -> GitState | None:
+    """The file's git state, or None when it is not inside a git working tree (or git is absent)."""
+    p = Path(path).resolve()
+    try:
+        top = Path(_git(["rev-parse", "--show-toplevel"], p.parent).strip()).resolve()
+    except EconError:
+        return None
+    rel = p.relative_to(top).as_posix()
+    try:
+        rev = _git(["rev-parse", "--short=12", "HEAD"], top).strip()
+    except EconError:
+        rev = "(no commits)"
+    status = _git(["status", "--porcelain", "--", rel], top).strip()
+    return GitState(rel, rev, bool(status))

@@ -1,0 +1,162 @@
+"""Exports a finance team accepts: rounded numbers, XLSX formats, provenance in every format."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import shutil
+import subprocess
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from econ.cli import main
+from econ.model.evaluate import evaluate
+from econ.model.loader import load_scenario
+from econ.outputs.export import COLUMNS, export_bytes
+from econ.outputs.provenance import build_provenance
+from tests.conftest import DEFAULT, ROOT
+
+EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
+
+
+@pytest.fixture
+def fixed_date(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def export(tmp_path, fmt, *extra):
+    out = tmp_path / f"t.{fmt}"
+    assert main(["export", str(DEFAULT), "-o", str(out), *extra]) == 0
+    return out
+
+
+def truth(capsys):
+    """econ evaluate --json, the unrounded figures (rounded here, independently of export)."""
+    assert main(["evaluate", str(DEFAULT), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)["tiers"]
+
+
+def test_csv_has_provenance_and_figures_rounded_to_cents(tmp_path, capsys, fixed_date):
+    text = export(tmp_path, "csv").read_text()
+    head = [line for line in text.splitlines() if line.startswith("#")]
+    assert head[0] == "# Scenario file: scenarios/frontier-vs-distilled.yaml"
+    assert "# Date: 2026-01-01" in head
+    assert "# Unsaved edits: no" in head
+    assert "# Consent to lose (free): creative_assist, factual_qa" in head
+    rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert f"# Git revision: {rev}" in head
+    assert not re.search(r"nan|e[+-]\d", text.split("\n", len(head))[-1], re.I)
+    for number in re.findall(r"(?<![\w.])\d+\.\d+", text):
+        assert len(number.split(".")[1]) <= 6, number
+    df = pd.read_csv(io.StringIO(text), comment="#")
+    tiers = truth(capsys)
+    for _, row in df.iterrows():
+        t = tiers[row["tier"]]
+        assert row["price_floor_usd_month"] == round(t["price_floor_usd_month"], 2)
+        assert row["cost_per_conversation_usd"] == round(t["cost_per_conversation_usd"], 6)
+        margin = t["gross_margin_at_price"]
+        if margin is None:
+            assert math.isnan(row["gross_margin_at_price"])  # a blank cell, not "nan"
+        else:
+            assert row["gross_margin_at_price"] == round(margin, 3)
+
+
+def test_every_format_carries_the_same_numbers(tmp_path, fixed_date):
+    csv = pd.read_csv(export(tmp_path, "csv"), comment="#")
+    js = pd.DataFrame(json.loads(export(tmp_path, "json").read_text()))
+    ws = openpyxl.load_workbook(export(tmp_path, "xlsx"))["tier pricing"]
+    rows = list(ws.values)
+    names = {title: col for col, (title, _) in COLUMNS.items()}
+    xl = pd.DataFrame(rows[1:], columns=[names[t] for t in rows[0]])
+    md = export(tmp_path, "md").read_text()
+    margin_col = list(COLUMNS).index("gross_margin_at_price")
+    assert rows[1][0] == "free" and rows[1][margin_col] is None  # a blank cell, not nan
+    for col, (_title, kind) in COLUMNS.items():
+        if kind == "text":
+            continue
+        for a, b, c in zip(csv[col], js[col], xl[col], strict=True):
+            if pd.isna(a):
+                assert pd.isna(b) and pd.isna(c), col
+            else:
+                assert a == b == c, (col, a, b, c)
+    # the Markdown shows the same cents, with thousands separators
+    floor = csv.loc[csv["tier"] == "pro", "price_floor_usd_month"].item()
+    assert f"| {floor:,.2f} |" in md
+    assert "1,658,373.18" in md and "e+06" not in md and "nan" not in md.lower()
+
+
+def test_xlsx_number_formats_widths_frozen_header_and_provenance(tmp_path, fixed_date):
+    wb = openpyxl.load_workbook(export(tmp_path, "xlsx", "--consent", "analysis"))
+    assert wb.sheetnames == ["tier pricing", "provenance"]
+    ws = wb["tier pricing"]
+    assert ws.freeze_panes == "A2"
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["Tier", "Price (USD/month)", "Plan"]
+    assert all("_" not in h for h in header)
+    col = {h: i + 1 for i, h in enumerate(header)}
+    assert ws.cell(2, col["Price floor (USD/month)"]).number_format == "#,##0.00"
+    assert ws.cell(2, col["Gross margin at price"]).number_format == "0.0%"
+    loaded = load_scenario(DEFAULT)
+    plus = evaluate(loaded.scenario, loaded.measured, consent=["analysis"]).tiers[1].economics
+    assert plus.tier == "plus"
+    assert ws.cell(3, col["Gross margin at price"]).value == round(plus.gross_margin_at_price, 3)
+    for i, h in enumerate(header, 1):
+        width = ws.column_dimensions[ws.cell(1, i).column_letter].width
+        assert width >= len(h) + 2, h
+    prov = dict(list(wb["provenance"].values)[1:])
+    assert prov["Scenario file"] == "scenarios/frontier-vs-distilled.yaml"
+    assert prov["Date"] == "2026-01-01"
+    assert prov["Unsaved edits"] == "yes"  # --consent differs from the file's consent set
+    assert prov["Consent to lose (free)"] == "analysis"
+    assert prov["econ version"]
+
+
+def test_markdown_front_matter(tmp_path, fixed_date):
+    import yaml
+
+    text = export(tmp_path, "md").read_text()
+    assert text.startswith("---\n")
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert front["scenario_file"] == "scenarios/frontier-vs-distilled.yaml"
+    assert front["unsaved_edits"] == "no"
+    assert front["date"] == "2026-01-01"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "md", "json"])
+def test_same_inputs_same_bytes(tmp_path, fixed_date, fmt):
+    a = export(tmp_path, fmt).read_bytes()
+    b = export(tmp_path, fmt).read_bytes()
+    assert a == b
+
+
+def test_outside_git_the_provenance_says_so(tmp_path, fixed_date):
+    shutil.copytree(DEFAULT.parent, tmp_path / "scenarios")
+    shutil.copytree(ROOT / "data" / "benchmarks", tmp_path / "data" / "benchmarks")
+    path = tmp_path / "scenarios" / DEFAULT.name
+    loaded = load_scenario(path)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    prov = build_provenance(ev, path, path.name, unsaved_edits=False)
+    assert prov.scenario_file == DEFAULT.name
+    assert prov.git_revision == "not in git"
+    text = export_bytes(ev, "csv", prov).decode()
+    assert "# File modified since that revision: —" in text
+
+
+def test_app_download_is_the_cli_export(tmp_path, monkeypatch, fixed_date):
+    """The app's download callable gives the same bytes as `econ export` of the same state."""
+    from econ.app.export_tab import _download
+    from econ.scenario.edits import Edits
+
+    loaded = load_scenario(DEFAULT)
+    consent = ("analysis",)
+    ev = evaluate(loaded.scenario, loaded.measured, consent=list(consent))
+    monkeypatch.setenv("ECON_SCENARIOS", str(DEFAULT.parent))
+    edits = Edits(consent=consent, tiers={})
+    for fmt in ("csv", "xlsx", "md", "json"):
+        got = _download(DEFAULT.name, ev, loaded, edits, True, fmt)
+        assert got == export(tmp_path, fmt, "--consent", "analysis").read_bytes(), fmt
