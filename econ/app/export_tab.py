@@ -13,6 +13,7 @@ from econ.model.evaluate import Evaluation
 from econ.model.loader import Loaded
 from econ.outputs.export import EXPORT_FORMATS, ExportFormat, export_bytes
 from econ.outputs.provenance import Provenance, build_provenance
+from econ.outputs.record import build_record, record_files, record_zip
 from econ.scenario.edits import Edits, apply_to_yaml
 from econ.scenario.store import safe_scenario_path, save_scenario_text, unified_diff
 
@@ -35,6 +36,23 @@ def _download(source: str, ev: Evaluation, loaded: Loaded, edits: Edits, from_fo
     return export_bytes(ev, fmt, provenance_of(source, ev, loaded, edits, from_folder))
 
 
+def record_settings(source: str) -> tuple[int, int, float]:
+    """Monte Carlo draws, seed and sensitivity swing as set on the Uncertainty tab."""
+    ss = st.session_state
+    return (int(ss.get(wkey(source, "draws"), 20_000)), int(ss.get(wkey(source, "seed"), 0)),
+            float(ss.get(wkey(source, "swing"), 0.2)))
+
+
+def record_download(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
+                    from_folder: bool, settings: tuple[int, int, float]) -> bytes:
+    """The decision record as a ZIP: the files ``econ record`` writes, built the same way."""
+    draws, seed, swing = settings
+    prov = provenance_of(source, ev, loaded, edits, from_folder)
+    files = record_files(build_record(ev, loaded.measured, prov, draws=draws, seed=seed,
+                                      swing=swing))
+    return record_zip(files, f"{Path(source).stem}-decision-record")
+
+
 def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
                      from_folder: bool) -> None:
     st.subheader("Export the tier-pricing table")
@@ -45,6 +63,15 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
         col.download_button(f"Download {fmt.upper()}", data=data,
                             file_name=f"{stem}-tiers.{fmt}", mime=MIME[fmt],
                             key=wkey(source, "dl", fmt), on_click="ignore")
+    draws, seed, swing = settings = record_settings(source)
+    st.download_button(
+        "Download the decision record (ZIP: Markdown, HTML, PNG charts)",
+        data=partial(record_download, source, ev, loaded, edits, from_folder, settings),
+        file_name=f"{stem}-decision-record.zip", mime="application/zip",
+        key=wkey(source, "dl", "record"), on_click="ignore",
+        help=f"What `econ record` writes: each tier's plan, floor with P5–P95 ({draws:,} draws, "
+        f"seed {seed}), consent and verdicts, coverage, payback, and the frontier and tornado "
+        f"(±{100 * swing:g}%) charts.")
     st.subheader("Save the scenario")
     st.caption("Writes the consent set, tier prices and plans back into the YAML file, keeping "
                "its comments and layout; refuses if the file changed on disk since it was loaded.")

@@ -12,7 +12,9 @@ from econ.cli.common import (
     EXIT_OK,
     add_scenario,
     load,
+    positive_int,
     print_json,
+    share_arg,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +73,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from econ.base.fileio import atomic_write_bytes
+    from econ.model.evaluate import evaluate
+    from econ.outputs.provenance import build_provenance
+    from econ.outputs.record import build_record, record_files
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise EconError(f"{out}: not a folder")
+    if not out.parent.is_dir():
+        raise EconError(f"{out}: the folder {out.parent} does not exist")
+    loaded = load(args)
+    ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
+    prov = build_provenance(ev, Path(args.scenario), Path(args.scenario).name,
+                            unsaved_edits=consent_differs(loaded, args.consent))
+    files = record_files(build_record(ev, loaded.measured, prov, draws=args.draws,
+                                      seed=args.seed, swing=args.swing))
+    out.mkdir(exist_ok=True)
+    for name, data in files.items():
+        atomic_write_bytes(out / name, data)
+    print(f"wrote {', '.join(files)} to {out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def consent_differs(loaded: Any, consent: list[str] | None) -> bool:
     """Whether ``--consent`` asks for a consent set other than the file's (an unsaved edit)."""
     return consent is not None and set(consent) != set(loaded.scenario.consent)
@@ -97,3 +123,14 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, help="output file")
     p.add_argument("--consent", nargs="*", metavar="CAPABILITY")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("record", help="write the decision record: decision.md, decision.html "
+                       "and the frontier and tornado PNGs")
+    add_scenario(p)
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--consent", nargs="*", metavar="CAPABILITY")
+    p.add_argument("--draws", type=positive_int, default=20_000,
+                   help="Monte Carlo draws for the P5–P95 floors (default 20000, as the app)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--swing", type=share_arg, default=0.2, help="sensitivity swing (0.2)")
+    p.set_defaults(func=cmd_record)

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-__all__ = ["frontier_spec", "interval_spec", "tornado_spec", "with_data"]
+__all__ = ["TORNADO_ENDS", "frontier_spec", "interval_spec", "tornado_records", "tornado_spec",
+           "with_data"]
 
 
 def with_data(spec: dict[str, Any], **datasets: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -75,20 +76,60 @@ def interval_spec() -> dict[str, Any]:
     return spec
 
 
+TORNADO_ENDS = ("−swing", "+swing")
+
+
+def tornado_records(ranked: Sequence[Any], tier: str, base_floor_usd_month: float,
+                    swing: float) -> list[dict[str, Any]]:
+    """Two rows per input (its −swing and +swing ends), in ``ranked`` order (largest swing
+    first, as :func:`econ.decisions.sensitivity.tornado` gives it), for :func:`tornado_spec`.
+
+    ``ranked`` holds :class:`~econ.decisions.sensitivity.SensitivityRow`; each row carries the
+    input, both values, both floors and the swing, so a tooltip can show them all.
+    """
+    out = []
+    for rank, r in enumerate(ranked):
+        lo, hi = r.floor_at_low.get(tier), r.floor_at_high.get(tier)
+        common = {"input": r.input, "rank": rank, "swing_usd_month": r.swing(tier),
+                  "base_value": r.base_value, "low_value": r.low_value,
+                  "high_value": r.high_value, "floor_at_low_usd_month": lo,
+                  "floor_at_high_usd_month": hi, "base_floor_usd_month": base_floor_usd_month}
+        for end, floor in zip(TORNADO_ENDS, (lo, hi), strict=True):
+            if floor is not None:
+                out.append({**common, "end": end, "swing_pct": 100 * swing,
+                            "end_floor_usd_month": floor})
+    return out
+
+
 @cache
 def tornado_spec() -> dict[str, Any]:
-    """One bar per input from the floor at −swing to the floor at +swing.
+    """One bar per input and end, from the tier's floor to the floor with the input at −swing
+    (blue) or +swing (orange); inputs sorted by swing, largest on top.
 
-    Dataset ``tornado`` rows: input, floor_at_low_usd_month, floor_at_high_usd_month,
-    swing_usd_month, in the order to show.
+    Dataset ``tornado``: rows of :func:`tornado_records`.
     """
     import altair as alt
 
-    chart = alt.Chart(alt.NamedData("tornado")).mark_bar().encode(
-        y=alt.Y("input:N", sort=None, title=None, axis=alt.Axis(labelLimit=420)),
-        x=alt.X("floor_at_low_usd_month:Q", scale=alt.Scale(zero=False),
-                title="price floor (USD/month) with the input at −swing and +swing"),
-        x2="floor_at_high_usd_month:Q",
-        tooltip=[alt.Tooltip("swing_usd_month:Q", title="swing (USD/month)", format=",.2f")])
-    spec: dict[str, Any] = chart.to_dict()
+    tips = [alt.Tooltip("input:N", title="input"),
+            alt.Tooltip("low_value:Q", title="value at −swing", format=",.6g"),
+            alt.Tooltip("high_value:Q", title="value at +swing", format=",.6g"),
+            alt.Tooltip("floor_at_low_usd_month:Q", title="floor at −swing (USD/month)",
+                        format=",.2f"),
+            alt.Tooltip("floor_at_high_usd_month:Q", title="floor at +swing (USD/month)",
+                        format=",.2f"),
+            alt.Tooltip("swing_usd_month:Q", title="swing (USD/month)", format=",.2f")]
+    y = alt.Y("input:N", title=None, axis=alt.Axis(labelLimit=420),
+              sort=alt.EncodingSortField(field="rank", op="min", order="ascending"))
+    bars = alt.Chart(alt.NamedData("tornado")).mark_bar().encode(
+        y=y,
+        x=alt.X("end_floor_usd_month:Q", scale=alt.Scale(zero=False),
+                title="price floor (USD/month) with the input moved; rule: the tier's floor"),
+        x2="base_floor_usd_month:Q",
+        color=alt.Color("end:N", title="input moved by", scale=alt.Scale(
+            domain=list(TORNADO_ENDS), range=["#1f77b4", "#ff7f0e"]),
+            legend=alt.Legend(orient="top")),
+        tooltip=tips)
+    base = alt.Chart(alt.NamedData("tornado")).mark_rule(color="#333").encode(
+        x="mean(base_floor_usd_month):Q")
+    spec: dict[str, Any] = (bars + base).to_dict()
     return spec

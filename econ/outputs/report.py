@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from econ.base.formatting import ci_points, number, points
+from econ.base.formatting import ci_points, duration, number, points
 from econ.decisions.payback import Payback, payback
 from econ.model.evaluate import Evaluation, TierResult
 from econ.model.plans import Assignment
@@ -273,7 +273,7 @@ def text_report(ev: Evaluation) -> str:
                    f"(there are {b.free_users_per_paying_user:,.1f} per paying user)")
     pb = payback(ev)
     if pb is not None:
-        months = "never" if pb.payback_months is None else f"{pb.payback_months:.3g} months"
+        months = duration(pb.payback_months)
         out.append(f"Distillation: one-off {number(pb.one_off_usd, 0)} USD; saves "
                    f"{number(pb.savings_usd_month, 0)} USD/mo against serving everything with the "
                    f"teacher; pays back in {months}; 12-month net "

@@ -1,0 +1,240 @@
+"""The decision record: what a planning session decided, for its minutes (Markdown and HTML).
+
+In: an evaluation, its measurements, the export provenance, the Monte Carlo draws and seed and
+the sensitivity swing. Out: a frozen :class:`DecisionRecord` (the figures, computed once by the
+same functions as ``econ evaluate``, ``econ uncertainty`` and ``econ sensitivity``), its Markdown
+and HTML texts, and every file of the record as bytes (``record_files``; PNG charts rendered by
+:mod:`econ.outputs.record_charts`). Writing the files is the caller's business.
+May import: econ.base … econ.decisions, econ.outputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import zipfile
+from dataclasses import dataclass
+
+from econ.base.formatting import duration, number, percent
+from econ.decisions.frontier import Frontier, consent_point, tier_frontier
+from econ.decisions.payback import Payback, payback
+from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
+from econ.decisions.uncertainty import TierUncertainty, simulate
+from econ.model.evaluate import Evaluation, Measured
+from econ.outputs.provenance import Provenance, tier_consent
+from econ.outputs.report import plan_text
+
+__all__ = ["DecisionRecord", "TierDecision", "build_record", "priced_below_floor", "record_files",
+           "record_html", "record_markdown", "record_zip"]
+
+TORNADO_ROWS = 15
+
+
+@dataclass(frozen=True)
+class TierDecision:
+    tier: str
+    plan: str
+    price_usd_month: float
+    floor_usd_month: float
+    floor_p5_usd_month: float
+    floor_p50_usd_month: float
+    floor_p95_usd_month: float
+    gross_margin_at_price: float | None
+    target_gross_margin: float
+    p_margin_meets_target: float | None
+    below_floor: bool
+    consent: tuple[tuple[str, str], ...]  # (capability, verdict) the tier consents to lose
+    at_risk: tuple[str, ...]
+    loss_usd_month: float
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    scenario: str
+    description: str
+    provenance: Provenance
+    draws: int
+    seed: int
+    swing: float
+    tiers: tuple[TierDecision, ...]
+    unmeasured_traffic_share: float
+    unmeasured_capabilities: tuple[str, ...]
+    underpowered_traffic_share: float
+    uncategorised_traffic_share: float
+    payback: Payback | None
+    frontiers: dict[str, Frontier]
+    current_points: dict[str, tuple[float, float]]  # tier → (floor, loss) of the chosen consent
+    tornados: dict[str, tuple[SensitivityRow, ...]]
+
+
+def priced_below_floor(price_usd_month: float, floor_usd_month: float) -> bool:
+    """A paid tier priced under its floor (a free tier is under it by design: not flagged)."""
+    return 0 < price_usd_month < floor_usd_month - 0.005
+
+
+def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
+                 draws: int = 20_000, seed: int = 0, swing: float = 0.2) -> DecisionRecord:
+    mc: dict[str, TierUncertainty] = {r.tier: r for r in simulate(ev, measured, draws, seed)}
+    consent = dict(tier_consent(ev))
+    verdict = {r.capability: r.verdict for r in ev.retention}
+    rows = sensitivity(ev, measured, swing)
+    tiers = []
+    for t in ev.tiers:
+        e = t.economics
+        p5, p50, p95 = mc[e.tier].price_floor_usd_month
+        tiers.append(TierDecision(
+            tier=e.tier, plan=plan_text(t.assignment), price_usd_month=e.price_usd_month,
+            floor_usd_month=e.price_floor_usd_month, floor_p5_usd_month=p5,
+            floor_p50_usd_month=p50, floor_p95_usd_month=p95,
+            gross_margin_at_price=e.gross_margin_at_price,
+            target_gross_margin=e.target_gross_margin,
+            p_margin_meets_target=mc[e.tier].p_margin_meets_target,
+            below_floor=priced_below_floor(e.price_usd_month, e.price_floor_usd_month),
+            consent=tuple((c, verdict[c]) for c in consent[e.tier]),
+            at_risk=t.at_risk, loss_usd_month=t.loss_usd_month))
+    fronts = {t.economics.tier: tier_frontier(ev, t.economics.tier) for t in ev.tiers}
+    current = {}
+    for tid in fronts:
+        here = consent_point(ev, tid, ev.consent)
+        current[tid] = (here.price_floor_usd_month, here.loss_usd_month)
+    cov = ev.coverage
+    return DecisionRecord(
+        scenario=ev.scenario.name, description=ev.scenario.description, provenance=provenance,
+        draws=draws, seed=seed, swing=swing, tiers=tuple(tiers),
+        unmeasured_traffic_share=cov.unmeasured_traffic_share,
+        unmeasured_capabilities=cov.unmeasured_capabilities,
+        underpowered_traffic_share=cov.underpowered_traffic_share,
+        uncategorised_traffic_share=cov.uncategorised_traffic_share,
+        payback=payback(ev), frontiers=fronts, current_points=current,
+        tornados={tid: tuple(tornado(rows, tid)[:TORNADO_ROWS]) for tid in fronts})
+
+
+def _usd(x: float | None) -> str:
+    return number(x, 2, "USD")
+
+
+def _tier_rows(rec: DecisionRecord) -> list[list[str]]:
+    out = []
+    for t in rec.tiers:
+        flag = " ⚠ below floor" if t.below_floor else ""
+        out.append([
+            t.tier, t.plan, number(t.price_usd_month, 2) + flag, number(t.floor_usd_month, 2),
+            f"{number(t.floor_p5_usd_month, 2)} – {number(t.floor_p95_usd_month, 2)}",
+            percent(t.gross_margin_at_price), percent(t.target_gross_margin),
+            percent(t.p_margin_meets_target),
+            ", ".join(f"{c} ({v})" for c, v in t.consent) or "nothing",
+            ", ".join(t.at_risk) or "—", number(t.loss_usd_month, 2)])
+    return out
+
+
+TIER_HEADERS = ["Tier", "Plan", "Price (USD/month)", "Price floor (USD/month)",
+                "Floor P5 – P95 (USD/month)", "Margin at price", "Target margin",
+                "P(margin ≥ target)", "Consents to lose (verdict)", "At risk without consent",
+                "Capability loss (USD/month)"]
+
+
+def _payback_line(p: Payback | None) -> str:
+    if p is None:
+        return "The scenario has no distillation costs; payback is not computed."
+    return (f"One-off distillation cost {_usd(p.one_off_usd)}; the plans save "
+            f"{_usd(p.savings_usd_month)}/month against serving everything with the teacher; "
+            f"pays back in {duration(p.payback_months)}; 12-month net "
+            f"{_usd(p.net_12_months_usd)} ({p.distillations_per_year} distillation(s) a year).")
+
+
+def _coverage_lines(rec: DecisionRecord) -> list[str]:
+    out = [f"Unmeasured traffic: {percent(rec.unmeasured_traffic_share)} of conversations"
+           + (f" ({', '.join(rec.unmeasured_capabilities)}: no eval results; their loss is "
+              "counted at the pessimistic end of the prior)" if rec.unmeasured_capabilities
+              else ""),
+           f"Underpowered traffic: {percent(rec.underpowered_traffic_share)} of conversations",
+           f"Uncategorised traffic: {percent(rec.uncategorised_traffic_share)} of conversations "
+           "(traffic shares that sum to less than 100%)"]
+    return out
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def record_markdown(rec: DecisionRecord, images: dict[str, str] | None = None) -> str:
+    """The record as Markdown; ``images`` maps a PNG file name to its alt text."""
+    p = rec.provenance
+    out = [f"# Decision record: {rec.scenario}", "", rec.description, "",
+           f"Scenario `{p.scenario_file}` at git revision `{p.git_revision}`"
+           + (" (file modified since)" if p.git_dirty else "")
+           + f", {p.date}, econ {p.econ_version}; unsaved edits: "
+           + ("yes" if p.unsaved_edits else "no") + ".", "",
+           "## Coverage", ""]
+    out += [f"- {line}" for line in _coverage_lines(rec)]
+    out += ["", "## Plan, price floor and consent per tier", "",
+            f"Floors P5 – P95 and P(margin ≥ target) from a Monte Carlo of {rec.draws:,} draws "
+            f"(seed {rec.seed}).", "",
+            "| " + " | ".join(TIER_HEADERS) + " |",
+            "| " + " | ".join("---:" if i in (2, 3, 4, 5, 6, 7, 10) else "---"
+                              for i in range(len(TIER_HEADERS))) + " |"]
+    out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in _tier_rows(rec)]
+    below = [t.tier for t in rec.tiers if t.below_floor]
+    if below:
+        out += ["", f"**Priced below the floor:** {', '.join(below)}."]
+    out += ["", "## Payback", "", _payback_line(rec.payback)]
+    if images:
+        out += ["", "## Charts", ""]
+        out += [f"![{alt}]({name})" for name, alt in images.items()]
+    return "\n".join(out) + "\n"
+
+
+def record_html(rec: DecisionRecord, pngs: dict[str, bytes] | None = None,
+                images: dict[str, str] | None = None) -> str:
+    """The record as one self-contained HTML page (the PNGs inlined)."""
+    e = html.escape
+    p = rec.provenance
+    rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                   for row in _tier_rows(rec))
+    body = [f"<h1>Decision record: {e(rec.scenario)}</h1>", f"<p>{e(rec.description)}</p>",
+            f"<p>Scenario <code>{e(p.scenario_file)}</code> at git revision "
+            f"<code>{e(p.git_revision)}</code>{' (file modified since)' if p.git_dirty else ''}"
+            f", {e(p.date)}, econ {e(p.econ_version)}; unsaved edits: "
+            f"{'yes' if p.unsaved_edits else 'no'}.</p>",
+            "<h2>Coverage</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in _coverage_lines(rec))
+            + "</ul>",
+            "<h2>Plan, price floor and consent per tier</h2>",
+            f"<p>Floors P5 – P95 and P(margin ≥ target) from a Monte Carlo of {rec.draws:,} "
+            f"draws (seed {rec.seed}).</p>",
+            "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in TIER_HEADERS)
+            + f"</tr></thead><tbody>{rows}</tbody></table>",
+            "<h2>Payback</h2>", f"<p>{e(_payback_line(rec.payback))}</p>"]
+    if images and pngs:
+        body.append("<h2>Charts</h2>")
+        for name, alt in images.items():
+            data = base64.b64encode(pngs[name]).decode("ascii")
+            body.append(f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{data}">'
+                        f"<figcaption>{e(alt)}</figcaption></figure>")
+    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
+             "vertical-align:top}img{max-width:100%}")
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>Decision record: {e(rec.scenario)}</title><style>{style}</style></head>"
+            f"<body>{''.join(body)}</body></html>\n")
+
+
+def record_files(rec: DecisionRecord) -> dict[str, bytes]:
+    """Every file of the record: decision.md, decision.html and the PNG charts."""
+    from econ.outputs.record_charts import chart_pngs
+
+    pngs, images = chart_pngs(rec)
+    return {"decision.md": record_markdown(rec, images).encode("utf-8"),
+            "decision.html": record_html(rec, pngs, images).encode("utf-8"), **pngs}
+
+
+
+
+def record_zip(files: dict[str, bytes], folder: str = "decision-record") -> bytes:
+    """The record's files in one ZIP (fixed timestamps: the same record gives the same bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(zipfile.ZipInfo(f"{folder}/{name}", date_time=(1980, 1, 1, 0, 0, 0)),
+                       data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()

@@ -1,0 +1,52 @@
+"""The decision record's charts as PNG bytes: each tier's frontier and tornado.
+
+In: a :class:`~econ.outputs.record.DecisionRecord`. Out: ``{file name: PNG bytes}`` and
+``{file name: caption}``. The Vega-Lite specs are the app's own (:mod:`econ.outputs.charts`),
+rendered without a browser by ``vl-convert-python``.
+May import: econ.outputs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from econ.outputs.charts import frontier_spec, tornado_records, tornado_spec, with_data
+
+if TYPE_CHECKING:
+    from econ.outputs.record import DecisionRecord
+
+__all__ = ["chart_pngs", "frontier_records", "png"]
+
+
+def png(spec: dict[str, Any], width: int = 720) -> bytes:
+    import vl_convert as vlc
+
+    sized = {**spec, "width": width}
+    return bytes(vlc.vegalite_to_png(sized, scale=2))
+
+
+def frontier_records(front: Any) -> list[dict[str, Any]]:
+    """The frontier chart's ``frontier`` dataset (the app's and the record's)."""
+    return [{"point": i, "price_floor_usd_month": p.price_floor_usd_month,
+             "loss_usd_month": p.loss_usd_month, "consent": ", ".join(p.consent) or "(nothing)",
+             "unmeasured": ", ".join(p.unmeasured)} for i, p in enumerate(front.points)]
+
+
+def chart_pngs(rec: DecisionRecord) -> tuple[dict[str, bytes], dict[str, str]]:
+    pngs: dict[str, bytes] = {}
+    captions: dict[str, str] = {}
+    for t in rec.tiers:
+        floor, loss = rec.current_points[t.tier]
+        spec = with_data(frontier_spec(), frontier=frontier_records(rec.frontiers[t.tier]),
+                         current=[{"price_floor_usd_month": floor, "loss_usd_month": loss}])
+        name = f"frontier-{t.tier}.png"
+        pngs[name] = png(spec)
+        captions[name] = (f"Consent frontier of tier {t.tier}: price floor against capability "
+                          "loss; the diamond is the chosen consent set")
+        rows = tornado_records(rec.tornados[t.tier], t.tier, t.floor_usd_month, rec.swing)
+        if rows:
+            name = f"tornado-{t.tier}.png"
+            pngs[name] = png(with_data(tornado_spec(), tornado=rows))
+            captions[name] = (f"Sensitivity of tier {t.tier}'s floor: each input moved "
+                              f"±{100 * rec.swing:g}%, largest swing on top")
+    return pngs, captions

@@ -1,0 +1,120 @@
+"""The decision record: `econ record` and the app's download, the same figures as evaluate."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import pytest
+
+from econ.cli import main
+from econ.model.loader import load_scenario
+from tests.conftest import DEFAULT, SELF_HOSTED
+
+DRAWS = "2000"
+
+
+def record(tmp_path, capsys, scenario=DEFAULT, *extra):
+    out = tmp_path / "rec"
+    assert main(["record", str(scenario), "-o", str(out), "--draws", DRAWS, *extra]) == 0
+    capsys.readouterr()
+    return out
+
+
+def cli_json(capsys, *args):
+    assert main(list(args)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def tier_rows(md: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in md.splitlines():
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        if line.startswith("| ") and len(cells) == 11 and cells[0] not in ("Tier", "---"):
+            rows[cells[0]] = cells
+    return rows
+
+
+@pytest.mark.parametrize("scenario", [DEFAULT, SELF_HOSTED], ids=lambda p: p.name)
+def test_record_has_evaluates_figures(tmp_path, capsys, monkeypatch, scenario):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    out = record(tmp_path, capsys, scenario)
+    md = (out / "decision.md").read_text()
+    ev = cli_json(capsys, "evaluate", str(scenario), "--json")
+    mc = cli_json(capsys, "uncertainty", str(scenario), "--draws", DRAWS, "--json")["tiers"]
+    rows = tier_rows(md)
+    assert set(rows) == set(ev["tiers"])
+    for tid, t in ev["tiers"].items():
+        cells = rows[tid]
+        assert cells[3] == f"{t['price_floor_usd_month']:,.2f}"
+        assert cells[2].startswith(f"{t['price_usd_month']:,.2f}")
+        p = mc[tid]["price_floor_usd_month"]
+        assert cells[4] == f"{p['p5']:,.2f} – {p['p95']:,.2f}"
+        assert cells[10] == f"{t['loss_usd_month']:,.2f}"
+        below = 0 < t["price_usd_month"] < t["price_floor_usd_month"]
+        assert ("below floor" in cells[2]) == below
+    unmeasured = ev["unmeasured_traffic_share"]
+    assert f"Unmeasured traffic: {100 * unmeasured:.1f}% of conversations" in md
+    assert ", 2026-01-01, econ " in md
+    months = ev["payback"]["payback_months"]
+    days = months * 365.25 / 12
+    expected = (f"{24 * days:.1f} hours" if days < 2 else f"{days:.1f} days" if days < 60.875
+                else f"{months:,.1f} months")
+    assert f"pays back in {expected};" in md
+
+
+def test_record_files_and_pngs(tmp_path, capsys):
+    out = record(tmp_path, capsys)
+    tiers = [t.id for t in load_scenario(DEFAULT).scenario.tiers]
+    names = {p.name for p in out.iterdir()}
+    assert {"decision.md", "decision.html"} <= names
+    for tid in tiers:
+        for kind in ("frontier", "tornado"):
+            png = (out / f"{kind}-{tid}.png").read_bytes()
+            assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+            assert f"]({kind}-{tid}.png)" in (out / "decision.md").read_text()
+    page = (out / "decision.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 2 * len(tiers)
+    assert "<table>" in page and "Payback" in page
+
+
+def test_record_consent_changes_the_plan_and_marks_unsaved(tmp_path, capsys):
+    out = record(tmp_path, capsys, DEFAULT, "--consent", "analysis")
+    md = (out / "decision.md").read_text()
+    assert "unsaved edits: yes" in md
+    assert re.search(r"\| free \| [^|]* \|.*analysis \((retained|lost|degraded|inconclusive)\)",
+                     md)
+
+
+def test_record_refuses_a_file_as_folder(tmp_path, capsys):
+    target = tmp_path / "f"
+    target.write_text("x")
+    assert main(["record", str(DEFAULT), "-o", str(target)]) == 1
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_record_of_bad_scenario_writes_nothing(tmp_path, capsys, edited):
+    bad = edited("  turns: 5 ", "  turns: five ")
+    out = tmp_path / "rec"
+    assert main(["record", str(bad), "-o", str(out)]) == 1
+    assert not out.exists()
+
+
+def test_app_record_download_is_the_cli_record(tmp_path, capsys, monkeypatch):
+    from econ.app.export_tab import record_download
+    from econ.model.evaluate import evaluate
+    from econ.scenario.edits import Edits
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    monkeypatch.setenv("ECON_SCENARIOS", str(DEFAULT.parent))
+    out = record(tmp_path, capsys)
+    loaded = load_scenario(DEFAULT)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    data = record_download(DEFAULT.name, ev, loaded, Edits(consent=loaded.scenario.consent,
+                                                           tiers={}),
+                           True, (int(DRAWS), 0, 0.2))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        got = {n.split("/", 1)[1]: z.read(n) for n in z.namelist()}
+    assert got == {p.name: p.read_bytes() for p in out.iterdir()}
