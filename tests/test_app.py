@@ -177,3 +177,50 @@ def test_sources_expander_shows_the_cited_sections(folder):
     text = "\n".join(m.value for m in exp[0].markdown)
     assert "§3 API prices" in text and "cited here" in text
     assert "This scenario cites §" in exp[0].caption[0].value
+
+
+def test_reload_after_refused_save_keeps_the_colleagues_change(folder):
+    """The issue's sequence: a colleague sets pro to 190 on disk; a save is refused; reload and
+    save must keep 190 (it went back to the old price) and keep my own edit."""
+    name = "frontier-vs-distilled.yaml"
+    path = folder / name
+    at = start(folder)
+    consent_box(at, name, "analysis").check().run()
+    theirs = path.read_text().replace("    price_usd_month: 200 ", "    price_usd_month: 190 ")
+    assert theirs != path.read_text()
+    path.write_text(theirs)
+    at.button(key=f"w|{name}|save").click().run()
+    assert "changed on disk since it was loaded" in at.error[0].value
+    assert path.read_text() == theirs
+    # the three-way view: theirs and yours as diffs from the base, and the ways out
+    codes = [c.value for c in at.code]
+    assert any("+    price_usd_month: 190" in c for c in codes)  # theirs
+    assert any("+consent: [creative_assist, analysis, factual_qa]" in c for c in codes)  # yours
+    assert at.button(key=f"w|{name}|conflict|theirs")
+    assert at.button(key=f"w|{name}|conflict|mine")
+    at.button(key="reload").click().run()
+    assert not at.exception
+    assert at.number_input(key=f"w|{name}|price|pro").value == 190.0  # untouched: follows disk
+    assert consent_box(at, name, "analysis").value is True  # mine: kept
+    shown = " ".join(w.value for w in at.warning)
+    assert "changed on disk" in shown and "`tiers[pro].price_usd_month`: 200.0 → 190.0" in shown, shown
+    at.button(key=f"w|{name}|save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    saved = path.read_text()
+    assert "    price_usd_month: 190 " in saved
+    assert "consent: [creative_assist, analysis, factual_qa]" in saved
+
+
+def test_refused_save_can_take_theirs_or_keep_mine(folder):
+    name = "frontier-vs-distilled.yaml"
+    path = folder / name
+    at = start(folder)
+    at.number_input(key=f"w|{name}|price|plus").set_value(25.0).run()
+    theirs = path.read_text().replace("    price_usd_month: 200 ", "    price_usd_month: 190 ")
+    path.write_text(theirs)
+    at.button(key=f"w|{name}|save").click().run()
+    at.button(key=f"w|{name}|conflict|mine").click().run()
+    assert not at.exception
+    saved = path.read_text()
+    assert "    price_usd_month: 25 " in saved and "    price_usd_month: 200 " in saved
+    assert any("over theirs" in s.value for s in at.success)

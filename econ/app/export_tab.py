@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from econ.app.reload import CONFLICT_PREFIX, conflict_view
 from econ.app.state import LOADED_PREFIX, scenarios_folder, wkey
 from econ.base.errors import EconError
 from econ.model.evaluate import Evaluation
@@ -15,7 +16,12 @@ from econ.outputs.export import EXPORT_FORMATS, ExportFormat, export_bytes
 from econ.outputs.provenance import Provenance, build_provenance
 from econ.outputs.record import build_record, record_files, record_zip
 from econ.scenario.edits import Edits, apply_to_yaml
-from econ.scenario.store import safe_scenario_path, save_scenario_text, unified_diff
+from econ.scenario.store import (
+    SaveConflict,
+    safe_scenario_path,
+    save_scenario_text,
+    unified_diff,
+)
 
 __all__ = ["export_and_save"]
 
@@ -82,9 +88,13 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
     buttons = st.columns(2)
     preview = buttons[0].button("Preview changes", key=wkey(source, "preview"))
     save = buttons[1].button(f"Save to scenarios/{name}", key=wkey(source, "save"), type="primary")
-    if not (preview or save):
+    in_conflict = from_folder and CONFLICT_PREFIX + name in st.session_state
+    if not (preview or save or in_conflict):
         return
     new_text = apply_to_yaml(loaded.text, loaded.scenario, edits)
+    if in_conflict and not (preview or save):
+        conflict_view(name, loaded.text, new_text)
+        return
     diff = unified_diff(loaded.text, new_text, name)
     if preview or (not diff and from_folder):
         st.code(diff or "No changes to save.", language="diff")
@@ -93,9 +103,16 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
         path = safe_scenario_path(scenarios_folder(), name)
         base = loaded.text if from_folder else None
         save_scenario_text(scenarios_folder(), path.name, new_text, base)
+    except SaveConflict as exc:
+        st.error(str(exc))
+        if from_folder:
+            st.session_state[CONFLICT_PREFIX + name] = True
+            conflict_view(name, loaded.text, new_text)
+        return
     except EconError as exc:
         st.error(str(exc))
         return
+    st.session_state.pop(CONFLICT_PREFIX + name, None)
     if from_folder:
         st.session_state[LOADED_PREFIX + name] = new_text
     st.success(f"Saved scenarios/{path.name}. The change:")

@@ -9,6 +9,7 @@ from econ.app.compare_tab import compare_tab
 from econ.app.consent_tab import consent_table, headline_metrics, tiers_panel
 from econ.app.export_tab import export_and_save
 from econ.app.frontier_tab import frontier_tab
+from econ.app.reload import reload_changes
 from econ.app.source import parse_cached, select_source
 from econ.app.sources_panel import sources_expander
 from econ.app.state import edits_from_widgets, init_widgets, scenarios_folder
@@ -36,6 +37,8 @@ def main() -> None:
         return
     ev = evaluate(working, loaded.measured)
     st.caption(f"`{source}` · {working.description}")
+    if from_folder:
+        reload_changes(source)
     headline_metrics(ev)
     tabs = st.tabs(["Consent & tiers", "Frontier", "Uncertainty & sensitivity",
                     "Export & save", "Compare with revision"])

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from econ.app.state import DEFAULT_SCENARIO, LOADED_PREFIX, reload_from_disk, scenarios_folder
+from econ.app.reload import reload_scenario
+from econ.app.state import DEFAULT_SCENARIO, LOADED_PREFIX, scenarios_folder
 from econ.base.errors import ScenarioError
 from econ.model.loader import Loaded, parse_scenario
 from econ.scenario.store import list_scenarios
@@ -35,9 +36,9 @@ def select_source() -> tuple[str, str, bool]:
         name = st.selectbox("Scenario file in scenarios/", names, index=index, key="pick")
         upload = st.file_uploader("…or upload a scenario (YAML, at most 256 KB)",
                                   type=["yaml", "yml"], key="upload")
-        st.button("Reload from disk", on_click=reload_from_disk,
-                  help="Discard the loaded copy and read the file again (edits in the widgets "
-                  "are kept).")
+        st.button("Reload from disk", on_click=reload_scenario, args=(name,), key="reload",
+                  help="Read the file again: what you did not edit takes the file's new "
+                  "values, your edits are kept, and the page lists what changed on disk.")
     if upload is not None:
         data = upload.getvalue()
         if len(data) > MAX_UPLOAD_BYTES:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -16,7 +17,7 @@ from econ.scenario.edits import Edits, TierEdit
 
 __all__ = ["DEFAULT_SCENARIO", "LOADED_PREFIX", "NO_ROUTE", "adopt_from_chart",
            "edits_from_widgets", "init_widgets", "reload_from_disk", "scenarios_folder",
-           "set_consent", "wkey"]
+           "set_consent", "widget_defaults", "wkey"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = "frontier-vs-distilled.yaml"
@@ -39,16 +40,23 @@ def wkey(source: str, *parts: str) -> str:
     return "|".join(("w", source, *parts))
 
 
+def widget_defaults(source: str, loaded: Loaded) -> dict[str, Any]:
+    """The value each editing widget takes from the file (before anyone touches it)."""
+    s = loaded.scenario
+    out: dict[str, Any] = {}
+    for c in s.capabilities:
+        out[wkey(source, "consent", c.id)] = c.id in s.consent
+    for t in s.tiers:
+        out[wkey(source, "price", t.id)] = float(t.price_usd_month)
+        out[wkey(source, "model", t.id)] = t.plan.model
+        out[wkey(source, "route", t.id)] = t.plan.route.to if t.plan.route else NO_ROUTE
+    return out
+
+
 def init_widgets(source: str, loaded: Loaded) -> None:
     ss = st.session_state
-    s = loaded.scenario
-    for c in s.capabilities:
-        ss.setdefault(wkey(source, "consent", c.id), c.id in s.consent)
-    for t in s.tiers:
-        ss.setdefault(wkey(source, "price", t.id), float(t.price_usd_month))
-        ss.setdefault(wkey(source, "model", t.id), t.plan.model)
-        ss.setdefault(wkey(source, "route", t.id),
-                      t.plan.route.to if t.plan.route else NO_ROUTE)
+    for key, value in widget_defaults(source, loaded).items():
+        ss.setdefault(key, value)
 
 
 def edits_from_widgets(source: str, loaded: Loaded) -> Edits:
