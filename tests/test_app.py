@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -163,9 +164,25 @@ def test_compare_with_revision(folder):
     shown = " ".join(m.value for m in at.markdown)
     assert "Inputs changed since `HEAD`: 1" in shown
     inputs = at.dataframe[-2].value
-    assert list(inputs["input"]) == ["consent"]
+    assert list(inputs["Input"]) == ["consent"]
+    # a list shows as words, never as a Python repr
+    assert inputs["Before"][0] == "creative_assist, factual_qa"
+    assert inputs["After"][0] == "creative_assist, code_help, factual_qa"
     outputs = at.dataframe[-1].value
-    assert "tiers.plus.price_floor" in set(outputs["output"])
+    assert "tiers.plus.price_floor" in set(outputs["Output"])
+    # a margin moves in percentage points, computed here from econ's own evaluations
+    loaded = load_scenario(folder / name)
+    old = evaluate(loaded.scenario, loaded.measured)
+    new = evaluate(loaded.scenario, loaded.measured,
+                   consent=["creative_assist", "code_help", "factual_qa"])
+    margin = dict(zip(outputs["Output"], outputs["Change"], strict=True))[
+        "tiers.plus.gross_margin_at_price"]
+    pp = 100 * (new.tiers[1].economics.gross_margin_at_price
+                - old.tiers[1].economics.gross_margin_at_price)
+    assert margin == f"{pp:+.1f} pp"
+    rel = dict(zip(outputs["Output"], outputs["Relative change"], strict=True))
+    assert rel["tiers.plus.gross_margin_at_price"] == "—"
+    assert not any("[" in str(v) for v in inputs.to_numpy().ravel())
     at.text_input(key=f"w|{name}|rev").set_value("no-such-rev").run()
     assert any("no-such-rev: unknown revision" in e.value for e in at.error)
 
@@ -203,7 +220,8 @@ def test_reload_after_refused_save_keeps_the_colleagues_change(folder):
     assert at.number_input(key=f"w|{name}|price|pro").value == 190.0  # untouched: follows disk
     assert consent_box(at, name, "analysis").value is True  # mine: kept
     shown = " ".join(w.value for w in at.warning)
-    assert "changed on disk" in shown and "`tiers[pro].price_usd_month`: 200.0 → 190.0" in shown, shown
+    assert "changed on disk" in shown, shown
+    assert "`tiers[pro].price_usd_month`: 200.0 → 190.0" in shown, shown
     at.button(key=f"w|{name}|save").click().run()
     assert not at.error, [e.value for e in at.error]
     saved = path.read_text()
@@ -224,3 +242,106 @@ def test_refused_save_can_take_theirs_or_keep_mine(folder):
     saved = path.read_text()
     assert "    price_usd_month: 25 " in saved and "    price_usd_month: 200 " in saved
     assert any("over theirs" in s.value for s in at.success)
+
+
+def chart(at: AppTest, dataset: str):
+    """The spec and the named dataset (a DataFrame) of the chart that carries ``dataset``."""
+    import json
+
+    import pyarrow as pa
+
+    for el in at.get("vega_lite_chart"):
+        names = [d.name for d in el.proto.datasets]
+        if dataset in names:
+            raw = el.proto.datasets[names.index(dataset)].data.data
+            return json.loads(el.proto.spec), pa.ipc.open_stream(raw).read_all().to_pandas()
+    raise AssertionError(f"no chart with dataset {dataset!r}")
+
+
+def test_tornado_follows_the_selected_tier_sorted_by_swing(folder):
+    from econ.decisions.sensitivity import sensitivity, tornado
+
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    at.number_input(key=f"w|{name}|draws").set_value(1000).run()
+    at.selectbox(key=f"w|{name}|ttier").select("pro").run()
+    assert not at.exception
+    spec, data = chart(at, "tornado")
+    loaded = load_scenario(folder / name)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    expected = [r.input for r in tornado(sensitivity(ev, loaded.measured, 0.2), "pro")[:15]]
+    ranked = data.sort_values("rank").drop_duplicates("input")
+    assert list(ranked["input"]) == expected
+    assert list(ranked["swing_usd_month"]) == sorted(ranked["swing_usd_month"], reverse=True)
+    assert expected[0] == "tiers[pro].target_gross_margin"
+    # the axis sorts by that rank (a data-order sort kept the previous tier's order)
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["sort"] == {"field": "rank", "op": "min", "order": "ascending"}
+    # −/+ ends coloured, with a legend; the tooltip names the input, both values, both floors
+    color = spec["layer"][0]["encoding"]["color"]
+    assert color["field"] == "end" and color["scale"]["domain"] == ["−swing", "+swing"]
+    assert "legend" in color
+    tips = {t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]}
+    assert {"input", "low_value", "high_value", "floor_at_low_usd_month",
+            "floor_at_high_usd_month"} <= tips
+    assert set(data["end"]) == {"−swing", "+swing"}
+
+
+def test_frontier_point_list_starts_at_the_current_consent_not_lose_everything(folder):
+    from econ.decisions.frontier import tier_frontier
+
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    pick = at.selectbox(key=f"w|{name}|fpick|plus")
+    loaded = load_scenario(folder / name)
+    front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus")
+    consents = [set(p.consent) for p in front.points]
+    everything = consents.index({c.id for c in loaded.scenario.capabilities})
+    here = set(loaded.scenario.consent)
+    assert pick.index != everything
+    if here in consents:
+        assert pick.index == consents.index(here)
+    else:
+        assert pick.index is None  # a placeholder, and the Adopt button is disabled
+        assert at.button(key=f"w|{name}|fadopt|plus").disabled
+    # the rules: the tier's price and the target price
+    _, rules = chart(at, "prices")
+    assert list(rules["label"]) == ["tier price", "target price"]
+    assert list(rules["price_usd_month"]) == [20.0, 20.0]
+    at.number_input(key=f"w|{name}|target|plus").set_value(15.0).run()
+    _, rules = chart(at, "prices")
+    assert list(rules["price_usd_month"]) == [20.0, 15.0]
+
+
+def test_uncertainty_chart_shows_the_tier_price(folder):
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    at.number_input(key=f"w|{name}|draws").set_value(1000).run()
+    spec, floors = chart(at, "floors")
+    row = floors.set_index("tier").loc["plus"]
+    assert row["price_usd_month"] == 20.0
+    assert row["price_vs_floor"] == pytest.approx(20.0 / row["floor_usd_month"] - 1)
+    assert floors.set_index("tier").loc["free"]["price_vs_floor"] is None or \
+        pd.isna(floors.set_index("tier").loc["free"]["price_vs_floor"])
+    assert any(layer.get("mark", {}).get("type") == "tick" for layer in spec["layer"])
+
+
+def test_below_floor_uncategorised_and_payback_are_shown(folder):
+    from econ.decisions.payback import payback
+
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    loaded = load_scenario(folder / name)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    shown = " ".join(m.value for m in at.markdown)
+    plus = ev.tiers[1].economics
+    assert plus.price_usd_month < plus.price_floor_usd_month
+    gap = plus.price_floor_usd_month - plus.price_usd_month
+    assert f"**price {plus.price_usd_month:,.2f} is below the floor** by {gap:,.2f}" in shown
+    assert "**price 0.00 is below" not in shown  # a free tier is not flagged
+    share = ev.coverage.uncategorised_traffic_share
+    assert share > 0
+    assert any(f"{100 * share:.1f}% of conversations are uncategorised" in i.value
+               for i in at.info)
+    hours = payback(ev).payback_months * 365.25 / 12 * 24
+    assert f"Distillation pays back in {hours:.1f} hours" in shown

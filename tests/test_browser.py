@@ -80,6 +80,12 @@ def _ticked(page) -> int:
         ":checked').length"))
 
 
+def _ticked_ids(page) -> set[str]:
+    return set(page.evaluate(
+        "() => [...document.querySelectorAll('input[type=checkbox][aria-label^=\"consent to "
+        "lose\"]:checked')].map(e => e.getAttribute('aria-label').slice(16))"))
+
+
 def _floor(page, tier: str) -> float:
     text = page.locator(f".st-key-floor-{tier}").inner_text()
     match = re.search(r"price floor ([\d,]+\.\d+) USD/month", text)
@@ -150,8 +156,47 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
                 page.wait_for_timeout(200)
             _settle(page)
             page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
-            everything = [c.id for c in loaded.scenario.capabilities]
+            # click a middle point: adopted, and the point list follows the click; then a
+            # manual tick, and the same point again: adopted again (it did nothing before)
+            from econ.decisions.frontier import tier_frontier
 
+            points = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus").points
+            adopted: set[str] = set()
+            for attempt in ("click", "re-click"):
+                groups = page.locator('[data-testid="stVegaLiteChart"] svg g.mark-symbol')
+                frontier = max((groups.nth(i) for i in range(groups.count())),
+                               key=lambda g: g.locator("path").count())
+                before = _ticked_ids(page)
+                frontier.locator("path").nth(3).click(force=True)
+                deadline = time.monotonic() + 30
+                while _ticked_ids(page) == before:
+                    assert time.monotonic() < deadline, f"{attempt}: nothing adopted"
+                    page.wait_for_timeout(200)
+                _settle(page)
+                now = _ticked_ids(page)
+                if attempt == "re-click":
+                    assert now == adopted
+                adopted = now
+                third = next(p for p in points if set(p.consent) == adopted)
+                listed = page.evaluate(
+                    """() => [...document.querySelectorAll('[data-testid="stSelectbox"]')]
+                       .filter(e => e.innerText.startsWith('Frontier point'))
+                       .map(e => [...e.querySelectorAll('input')].map(i => i.value + ' '
+                            + (i.getAttribute('aria-label') || '')).join(' ')).join('|')""")
+                assert f"{third.price_floor_usd_month:,.2f} USD/mo floor" in listed, listed
+                if attempt == "click":
+                    assert third is not points[0]
+                    page.get_by_role("tab", name="Consent & tiers").click()
+                    box = next(c.id for c in loaded.scenario.capabilities if c.id not in adopted)
+                    page.get_by_role("checkbox", name=f"consent to lose {box}").check(force=True)
+                    deadline = time.monotonic() + 30
+                    while _ticked_ids(page) == adopted:
+                        assert time.monotonic() < deadline
+                        page.wait_for_timeout(200)
+                    _settle(page)
+                    page.get_by_role("tab", name="Frontier").click()
+                    _settle(page)
+            everything = list(third.consent)
             page.get_by_role("tab", name="Export & save").click()
             _settle(page)
             with page.expect_download(timeout=30_000) as info:
@@ -176,7 +221,7 @@ def test_uploaded_scenario_is_validated(server, tmp_path):
                       .replace("  turns: 5 ", "  turns: five "))
     line = next(i for i, t in enumerate(broken.read_text().splitlines(), 1) if "turns: five" in t)
     too_big = tmp_path / "upload-big.yaml"
-    too_big.write_text("# padding\n" * 30_000)
+    too_big.write_text("# padding\n" * 120_000)  # 1.2 MB
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -191,7 +236,53 @@ def test_uploaded_scenario_is_validated(server, tmp_path):
                 f"upload-broken.yaml:{line}: conversation.turns: input should be a valid "
                 "integer")).to_be_visible(timeout=30_000)
             assert page.get_by_text("Traceback").count() == 0
+            # the label states the limit the widget enforces (it said 256 KB against 1 MB)
+            label = page.locator('[data-testid="stFileUploader"]').inner_text()
+            assert "at most 1 MB" in label and "256 KB" not in label, label
+            assert "1MB" in label.replace(" ", ""), label
             page.locator("input[type=file]").set_input_files(str(too_big))
-            expect(page.get_by_text("the limit is 262,144 bytes")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(re.compile(r"1(\.0)?\s?MB or smaller|exceeds|too large",
+                                               re.I)).first).to_be_visible(timeout=30_000)
+            page.screenshot(path=str(tmp_path / "upload-too-big.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def _wait_for_caption(page, start: str) -> None:
+    """Wait until the page's scenario caption (`file · description`) names ``start``."""
+    caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first
+    deadline = time.monotonic() + 30
+    while True:
+        _settle(page)
+        text = caption.inner_text() if caption.count() else ""
+        if text.startswith(start):
+            return
+        assert time.monotonic() < deadline, text
+        page.wait_for_timeout(250)
+
+
+def test_a_sidebar_pick_after_an_upload_wins(server, tmp_path):
+    """With a file uploaded, picking another scenario in the sidebar shows that scenario."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, folder = server
+    upload = tmp_path / "uploaded-copy.yaml"
+    upload.write_text((folder / "frontier-vs-distilled.yaml").read_text()
+                      .replace("name: frontier-vs-distilled", "name: uploaded-copy"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            page.goto(url)
+            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+                timeout=60_000)
+            _settle(page)
+            page.locator("input[type=file]").set_input_files(str(upload))
+            _wait_for_caption(page, "uploaded-copy.yaml")
+            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+            page.get_by_role("option", name="self-hosted-llama.yaml").click()
+            _wait_for_caption(page, "self-hosted-llama.yaml")
+            assert page.locator(".st-key-floor-team").count() == 1  # the llama tiers
         finally:
             browser.close()

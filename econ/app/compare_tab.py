@@ -12,6 +12,7 @@ from econ.base.errors import EconError
 from econ.decisions.scenario_diff import diff_against, headline_outputs
 from econ.model.evaluate import Evaluation, evaluate
 from econ.model.loader import parse_scenario
+from econ.outputs.diff_view import input_rows, output_rows
 from econ.scenario.gitrev import NotARepository, file_at_revision
 from econ.scenario.schema import Scenario
 
@@ -46,11 +47,9 @@ def compare_tab(source: str, ev: Evaluation, from_folder: bool) -> None:
     d = diff_against(*old, ev)
     st.markdown(f"**Inputs changed since `{rev}`: {len(d.inputs)}**")
     if d.inputs:
-        st.dataframe(pd.DataFrame([{"input": c.path, "old": str(c.old), "new": str(c.new)}
-                                   for c in d.inputs]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(input_rows(d)), hide_index=True, width="stretch")
     st.markdown(f"**Headline outputs moved: {len(d.outputs)}**")
     if d.outputs:
-        st.dataframe(pd.DataFrame([{"output": o.name, "unit": o.unit, "old": o.old,
-                                    "new": o.new, "change": o.change,
-                                    "change (%)": o.change_pct} for o in d.outputs]),
-                     hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(output_rows(d)), hide_index=True, width="stretch")
+        st.caption("Margins and traffic shares change in percentage points (pp); the relative "
+                   "change is given for money and counts only.")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from econ.app.state import NO_ROUTE, wkey
-from econ.base.formatting import ci_percent, percent
+from econ.base.formatting import ci_percent, duration, number, percent
+from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation
 from econ.outputs.export import tier_pricing_table
+from econ.outputs.record import priced_below_floor
 from econ.outputs.report import headline
 
 __all__ = ["consent_table", "headline_metrics", "tiers_panel"]
@@ -33,6 +35,11 @@ def headline_metrics(ev: Evaluation) -> None:
                    f"eval results for the teacher or the student on "
                    f"{', '.join(cov.unmeasured_capabilities)}. Their loss is counted at the "
                    "pessimistic end of the prior.")
+    if cov.uncategorised_traffic_share > 0:
+        st.info(f"**{percent(cov.uncategorised_traffic_share)} of conversations are "
+                "uncategorised**: the capabilities' traffic shares sum to less than 100%, so "
+                "this traffic is costed with the conversation shape but no capability, and "
+                "no eval speaks for it.")
     if h.underpowered_traffic_share > 0:
         st.info(f"{percent(h.underpowered_traffic_share)} of conversations are in capabilities "
                 "whose "
@@ -78,9 +85,13 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         e = res.economics
         cols = st.columns([1.6, 1.2, 1.2, 1.2])
         with cols[0].container(key=f"floor-{t.id}"):
+            below = priced_below_floor(e.price_usd_month, e.price_floor_usd_month)
             st.markdown(f"**{t.id}** · price floor **{e.price_floor_usd_month:,.2f} USD/month**  \n"
                         f"margin at price {percent(e.gross_margin_at_price)} (target "
-                        f"{percent(e.target_gross_margin, 0)})")
+                        f"{percent(e.target_gross_margin, 0)})"
+                        + (f"  \n:red[**price {e.price_usd_month:,.2f} is below the floor** by "
+                           f"{e.price_floor_usd_month - e.price_usd_month:,.2f} USD/month]"
+                           if below else ""))
         cols[1].number_input("price (USD/month)", min_value=0.0, step=1.0,
                              key=wkey(source, "price", t.id))
         cols[2].selectbox("model", models, key=wkey(source, "model", t.id))
@@ -105,3 +116,12 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     b = ev.blend
     st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
+    pb = payback(ev)
+    if pb is not None:
+        with st.container(key="payback"):
+            st.markdown(f"**Distillation pays back in {duration(pb.payback_months)}**: one-off "
+                        f"{number(pb.one_off_usd, 0, 'USD')}, saving "
+                        f"{number(pb.savings_usd_month, 0, 'USD')}/month against serving "
+                        f"everything with the teacher; 12-month net "
+                        f"{number(pb.net_12_months_usd, 0, 'USD')} "
+                        f"({pb.distillations_per_year} distillation(s) a year).")

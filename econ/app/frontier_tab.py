@@ -10,44 +10,73 @@ from econ.app.state import adopt_from_chart, set_consent, wkey
 from econ.base.formatting import number
 from econ.decisions.frontier import Frontier, consent_point, tier_frontier
 from econ.model.evaluate import Evaluation
-from econ.outputs.charts import frontier_spec, with_data
+from econ.outputs.charts import frontier_spec, price_rules, with_data
+from econ.outputs.record_charts import frontier_records
 
 __all__ = ["frontier_tab"]
 
 
+def _generation_key(source: str, tier: str) -> str:
+    return wkey(source, "fgen", tier)
+
+
+def _chart_key(source: str, tier: str) -> str:
+    gen = st.session_state.get(_generation_key(source, tier), 0)
+    return wkey(source, "frontier_chart", tier, str(gen))
+
+
+def _adopt_clicked(source: str, caps: list[str], tier: str, chart_key: str) -> None:
+    """A chart click: adopt the point, show it in the point list, and start a fresh chart (a
+    new key) so clicking the same point again, after a manual tick, adopts it again."""
+    ss = st.session_state
+    event = ss.get(chart_key) or {}
+    picked = (event.get("selection") or {}).get("pick") or []
+    adopt_from_chart(source, caps, chart_key)
+    if picked and "point" in picked[0]:
+        ss[wkey(source, "fpick", tier)] = int(picked[0]["point"])
+        ss[_generation_key(source, tier)] = ss.get(_generation_key(source, tier), 0) + 1
+
+
 def frontier_tab(source: str, ev: Evaluation) -> None:
+    ss = st.session_state
     tiers = [t.id for t in ev.scenario.tiers]
     caps = [c.id for c in ev.scenario.capabilities]
     tier = st.selectbox("Tier", tiers, index=min(1, len(tiers) - 1), key=wkey(source, "ftier"))
     front: Frontier = tier_frontier(ev, tier)
-    st.session_state[wkey(source, "frontier_points")] = [p.consent for p in front.points]
+    ss[wkey(source, "frontier_points")] = [p.consent for p in front.points]
     here = consent_point(ev, tier, ev.consent)
-    rows = [{"point": i, "price_floor_usd_month": p.price_floor_usd_month,
-             "loss_usd_month": p.loss_usd_month, "consent": ", ".join(p.consent) or "(nothing)",
-             "unmeasured": ", ".join(p.unmeasured)} for i, p in enumerate(front.points)]
-    spec = with_data(frontier_spec(), frontier=rows, current=[
+    price = float(ev.tiers[tiers.index(tier)].economics.price_usd_month)
+    target_key = wkey(source, "target", tier)
+    target = float(ss.get(target_key, price))
+    spec = with_data(frontier_spec(), frontier=frontier_records(front), current=[
         {"price_floor_usd_month": here.price_floor_usd_month,
-         "loss_usd_month": here.loss_usd_month}])
-    chart_key = wkey(source, "frontier_chart", tier)
+         "loss_usd_month": here.loss_usd_month}], prices=price_rules(price, target))
+    chart_key = _chart_key(source, tier)
     st.vega_lite_chart(spec, width="stretch", key=chart_key,
-                       on_select=partial(adopt_from_chart, source, caps, chart_key),
+                       on_select=partial(_adopt_clicked, source, caps, tier, chart_key),
                        selection_mode="pick")
     st.caption(f"{len(front.points)} Pareto-optimal consent sets for tier {tier}. Orange "
                f"diamond: the current consent set (floor "
                f"{number(here.price_floor_usd_month, 2, 'USD')}/month, loss "
-               f"{number(here.loss_usd_month, 0, 'USD')}/month). Red points consent to lose an "
-               "unmeasured capability. Click a point to adopt its consent set.")
+               f"{number(here.loss_usd_month, 0, 'USD')}/month). Dashed rules: the tier's price "
+               f"({number(price, 2, 'USD')}/month) and the target price below. Red points "
+               "consent to lose an unmeasured capability. Click a point to adopt its consent set.")
     labels = [f"{p.price_floor_usd_month:,.2f} USD/mo floor · {p.loss_usd_month:,.0f} USD/mo "
               f"loss · {', '.join(p.consent) or '(nothing)'}" for p in front.points]
-    cols = st.columns([3, 1])
+    pick_key = wkey(source, "fpick", tier)
+    current = [i for i, p in enumerate(front.points) if set(p.consent) == set(ev.consent)]
+    if pick_key not in ss or (ss[pick_key] is not None and ss[pick_key] >= len(labels)):
+        ss[pick_key] = current[0] if current else None
+    cols = st.columns([3, 1], vertical_alignment="bottom")
     chosen = cols[0].selectbox("Frontier point", range(len(labels)),
-                               format_func=lambda i: labels[i], key=wkey(source, "fpick", tier))
+                               format_func=lambda i: labels[i], key=pick_key,
+                               placeholder="pick a point of the frontier")
     cols[1].button("Adopt this consent set", key=wkey(source, "fadopt", tier),
-                   on_click=set_consent, args=(source, caps, front.points[chosen].consent))
+                   on_click=set_consent, disabled=chosen is None,
+                   args=(source, caps, front.points[chosen].consent if chosen is not None
+                         else ev.consent))
     target = st.number_input("Target price floor (USD/month): least loss that reaches it",
-                             min_value=0.0, value=float(
-                                 ev.tiers[tiers.index(tier)].economics.price_usd_month),
-                             step=1.0, key=wkey(source, "target", tier))
+                             min_value=0.0, value=price, step=1.0, key=target_key)
     best = front.least_loss_under_floor(target)
     if best is None:
         lowest = front.points[0].price_floor_usd_month

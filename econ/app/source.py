@@ -12,9 +12,15 @@ from econ.base.errors import ScenarioError
 from econ.model.loader import Loaded, parse_scenario
 from econ.scenario.store import list_scenarios
 
-__all__ = ["MAX_UPLOAD_BYTES", "parse_cached", "select_source"]
+__all__ = ["MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "parse_cached", "select_source"]
 
-MAX_UPLOAD_BYTES = 256 * 1024
+MAX_UPLOAD_MB = 1  # the widget refuses larger files itself; the app checks the bytes again
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+LAST_CHOICE = "source|last"  # "pick" or "upload": whichever the user touched last wins
+
+
+def _chose(what: str) -> None:
+    st.session_state[LAST_CHOICE] = what
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -33,13 +39,18 @@ def select_source() -> tuple[str, str, bool]:
     with st.sidebar:
         st.header("Scenario")
         index = names.index(DEFAULT_SCENARIO) if DEFAULT_SCENARIO in names else 0
-        name = st.selectbox("Scenario file in scenarios/", names, index=index, key="pick")
-        upload = st.file_uploader("…or upload a scenario (YAML, at most 256 KB)",
-                                  type=["yaml", "yml"], key="upload")
+        name = st.selectbox("Scenario file in scenarios/", names, index=index, key="pick",
+                            on_change=_chose, args=("pick",))
+        upload = st.file_uploader(f"…or upload a scenario (YAML, at most {MAX_UPLOAD_MB} MB)",
+                                  type=["yaml", "yml"], key="upload", on_change=_chose,
+                                  args=("upload",), max_upload_size=MAX_UPLOAD_MB)
+        if upload is not None and ss.get(LAST_CHOICE) == "pick":
+            st.caption(f"Showing {name}; the uploaded {upload.name} waits (upload again, or "
+                       "remove it, to switch).")
         st.button("Reload from disk", on_click=reload_scenario, args=(name,), key="reload",
                   help="Read the file again: what you did not edit takes the file's new "
                   "values, your edits are kept, and the page lists what changed on disk.")
-    if upload is not None:
+    if upload is not None and ss.get(LAST_CHOICE, "upload") == "upload":
         data = upload.getvalue()
         if len(data) > MAX_UPLOAD_BYTES:
             st.sidebar.error(f"{upload.name}: {len(data):,} bytes; the limit is "

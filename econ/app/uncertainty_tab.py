@@ -12,7 +12,13 @@ from econ.decisions.sensitivity import sensitivity, tornado
 from econ.decisions.uncertainty import floor_intervals, simulate
 from econ.model.evaluate import Evaluation
 from econ.model.loader import Loaded
-from econ.outputs.charts import interval_spec, tornado_spec, with_data
+from econ.outputs.charts import (
+    interval_spec,
+    tornado_records,
+    tornado_spec,
+    with_data,
+    with_prices,
+)
 
 __all__ = ["uncertainty_tab"]
 
@@ -28,10 +34,9 @@ def _uncertainty(key: str, _ev: Evaluation, _loaded: Loaded, draws: int, seed: i
     result = simulate(_ev, _loaded.measured, draws, seed)
     mc = pd.DataFrame(floor_intervals(result, _ev))
     rows = sensitivity(_ev, _loaded.measured, swing)
-    tornados = {t.id: pd.DataFrame([{"input": r.input, "floor_at_low_usd_month":
-                                     r.floor_at_low[t.id], "floor_at_high_usd_month":
-                                     r.floor_at_high[t.id], "swing_usd_month": r.swing(t.id)}
-                                    for r in tornado(rows, t.id)[:15]])
+    floors = {t.economics.tier: t.economics.price_floor_usd_month for t in _ev.tiers}
+    tornados = {t.id: pd.DataFrame(tornado_records(tornado(rows, t.id)[:15], t.id, floors[t.id],
+                                                   swing))
                 for t in _ev.scenario.tiers}
     return mc, tornados
 
@@ -46,8 +51,11 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     key = ev.scenario.model_dump_json() + loaded.text
     with st.spinner(f"Monte Carlo ({draws:,} draws) and sensitivity…"):
         mc, tornados = _uncertainty(key, ev, loaded, draws, seed, swing)
-    st.vega_lite_chart(with_data(interval_spec(), floors=_records(mc)),
+    prices = {t.economics.tier: t.economics.price_usd_month for t in ev.tiers}
+    st.vega_lite_chart(with_data(interval_spec(), floors=with_prices(_records(mc), prices)),
                        width="stretch", height=60 + 36 * len(mc))
+    st.caption("Each tier's Monte Carlo price floor relative to its deterministic floor: P5–P95 "
+               "bar, P50 dot; the green tick is the tier's price (paid tiers).")
     st.dataframe(mc, hide_index=True, width="stretch", column_order=[
         "tier", "floor_usd_month", "floor_p5_usd_month", "floor_p50_usd_month",
         "floor_p95_usd_month", "p_margin_meets_target"], column_config={
@@ -63,5 +71,7 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     if data.empty:
         st.info("No input moves this tier's floor.")
         return
-    st.vega_lite_chart(with_data(tornado_spec(), tornado=_records(data)),
-                       width="stretch", height=60 + 24 * len(data))
+    st.vega_lite_chart(with_data(tornado_spec(), tornado=_records(data)), width="stretch",
+                       height=80 + 24 * data["input"].nunique(), key=wkey(source, "tornado", tier))
+    st.caption(f"Tier {tier}'s price floor with each input moved by −{100 * swing:g}% (blue) and "
+               f"+{100 * swing:g}% (orange), largest swing on top; the rule is the floor.")

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-__all__ = ["TORNADO_ENDS", "frontier_spec", "interval_spec", "tornado_records", "tornado_spec",
-           "with_data"]
+__all__ = ["TORNADO_ENDS", "frontier_spec", "interval_spec", "price_rules", "tornado_records",
+           "tornado_spec", "with_data", "with_prices"]
 
 
 def with_data(spec: dict[str, Any], **datasets: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -24,7 +24,8 @@ def with_data(spec: dict[str, Any], **datasets: Sequence[Mapping[str, Any]]) -> 
 
 @cache
 def frontier_spec() -> dict[str, Any]:
-    """Price floor against capability loss; datasets ``frontier`` and ``current``.
+    """Price floor against capability loss; datasets ``frontier``, ``current`` and ``prices``
+    (:func:`price_rules`: the tier's price and the target price as horizontal rules).
 
     ``frontier`` rows: point, price_floor_usd_month, loss_usd_month, consent, unmeasured.
     A click selects a point (selection parameter ``pick`` over the field ``point``).
@@ -45,9 +46,29 @@ def frontier_spec() -> dict[str, Any]:
                  alt.Tooltip("unmeasured:N", title="unmeasured (loss at prior's worst)")],
     ).add_params(pick)
     current = alt.Chart(alt.NamedData("current")).mark_point(
-        shape="diamond", size=300, filled=True, color="#ff7f0e").encode(x=x, y=y)
-    spec: dict[str, Any] = (line + points + current).properties(height=380).to_dict()
+        shape="diamond", size=300, filled=True, color="#ff7f0e").encode(
+        x=x, y=y, tooltip=[alt.Tooltip("price_floor_usd_month:Q", title="current floor "
+                                       "(USD/month)", format=",.2f"),
+                           alt.Tooltip("loss_usd_month:Q", title="current loss (USD/month)",
+                                       format=",.0f")])
+    rules = alt.Chart(alt.NamedData("prices"))
+    rule = rules.mark_rule(strokeDash=[6, 3]).encode(
+        y="price_usd_month:Q",
+        color=alt.Color("label:N", title=None, scale=alt.Scale(
+            domain=["tier price", "target price"], range=["#2ca02c", "#9467bd"]),
+            legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("label:N", title="rule"),
+                 alt.Tooltip("price_usd_month:Q", title="USD/month", format=",.2f")])
+    spec: dict[str, Any] = (line + points + rule + current).properties(height=380).to_dict()
     return spec
+
+
+def price_rules(price_usd_month: float, target_usd_month: float | None) -> list[dict[str, Any]]:
+    """The frontier chart's ``prices`` dataset: the tier's price and the target price."""
+    out = [{"label": "tier price", "price_usd_month": price_usd_month}]
+    if target_usd_month is not None:
+        out.append({"label": "target price", "price_usd_month": target_usd_month})
+    return out
 
 
 @cache
@@ -55,7 +76,8 @@ def interval_spec() -> dict[str, Any]:
     """Each tier's P5–P95 floor as a bar, its P50 as a dot, relative to the deterministic floor
     (the zero line), so tiers of very different prices share one axis.
 
-    Dataset ``floors``: rows of :func:`econ.decisions.uncertainty.floor_intervals`.
+    Dataset ``floors``: rows of :func:`econ.decisions.uncertainty.floor_intervals` with the
+    tier's price (:func:`with_prices`), drawn as a green tick (paid tiers only).
     """
     import altair as alt
 
@@ -68,12 +90,30 @@ def interval_spec() -> dict[str, Any]:
             alt.Tooltip("floor_p95_usd_month:Q", title="P95 (USD/month)", format=",.2f")]
     zero = alt.Chart(alt.NamedData("floors")).mark_rule(color="#ff7f0e").encode(
         x=alt.datum(0))
+    price_tips = [alt.Tooltip("tier:N"),
+                  alt.Tooltip("price_usd_month:Q", title="tier price (USD/month)", format=",.2f"),
+                  alt.Tooltip("floor_usd_month:Q", title="floor (USD/month)", format=",.2f")]
+    price = base.transform_filter("datum.price_vs_floor != null").mark_tick(
+        thickness=3, size=26, color="#2ca02c").encode(x="price_vs_floor:Q", tooltip=price_tips)
     spec: dict[str, Any] = (
         base.mark_rule(strokeWidth=4).encode(x=x, x2="p95_vs_floor:Q", tooltip=tips)
         + base.mark_circle(size=90).encode(x="p50_vs_floor:Q", tooltip=tips)
-        + zero
+        + zero + price
     ).to_dict()
     return spec
+
+
+def with_prices(rows: Sequence[Mapping[str, Any]],
+                prices: Mapping[str, float]) -> list[dict[str, Any]]:
+    """Interval rows with each tier's price, absolute and relative to its floor (None for a
+    free tier, which would stretch the axis to −100%)."""
+    out = []
+    for r in rows:
+        price = prices[r["tier"]]
+        floor = r["floor_usd_month"]
+        rel = price / floor - 1 if price > 0 and floor > 0 else None
+        out.append({**r, "price_usd_month": price, "price_vs_floor": rel})
+    return out
 
 
 TORNADO_ENDS = ("−swing", "+swing")

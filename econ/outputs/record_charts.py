@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from econ.outputs.charts import frontier_spec, tornado_records, tornado_spec, with_data
+from econ.outputs.charts import (
+    frontier_spec,
+    price_rules,
+    tornado_records,
+    tornado_spec,
+    with_data,
+)
 
 if TYPE_CHECKING:
     from econ.outputs.record import DecisionRecord
@@ -38,11 +44,13 @@ def chart_pngs(rec: DecisionRecord) -> tuple[dict[str, bytes], dict[str, str]]:
     for t in rec.tiers:
         floor, loss = rec.current_points[t.tier]
         spec = with_data(frontier_spec(), frontier=frontier_records(rec.frontiers[t.tier]),
-                         current=[{"price_floor_usd_month": floor, "loss_usd_month": loss}])
+                         current=[{"price_floor_usd_month": floor, "loss_usd_month": loss}],
+                         prices=price_rules(t.price_usd_month, None))
         name = f"frontier-{t.tier}.png"
         pngs[name] = png(spec)
         captions[name] = (f"Consent frontier of tier {t.tier}: price floor against capability "
-                          "loss; the diamond is the chosen consent set")
+                          "loss; the diamond is the chosen consent set, the dashed rule the "
+                          "tier's price")
         rows = tornado_records(rec.tornados[t.tier], t.tier, t.floor_usd_month, rec.swing)
         if rows:
             name = f"tornado-{t.tier}.png"
