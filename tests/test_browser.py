@@ -286,3 +286,66 @@ def test_a_sidebar_pick_after_an_upload_wins(server, tmp_path):
             assert page.locator(".st-key-floor-team").count() == 1  # the llama tiers
         finally:
             browser.close()
+
+
+_TRUNCATED = """() => {
+  const out = [];
+  const sel = '[data-testid="stMetricValue"], [data-testid="stMetricValue"] *, '
+            + '[data-testid="stMetricLabel"] p, [data-testid="stMain"] strong, '
+            + '[data-testid="stTab"] p, [data-testid="stWidgetLabel"] p';
+  for (const el of document.querySelectorAll(sel)) {
+    if (el.offsetParent === null) continue;  // hidden (another tab)
+    if (el.scrollWidth > el.clientWidth + 1)
+      out.push(['cut', el.innerText, el.scrollWidth, el.clientWidth]);
+  }
+  // a word that wraps onto two lines was broken mid-word
+  const heads = document.querySelectorAll('[data-testid="stMain"] strong, '
+                                          + '[data-testid="stMetricLabel"] p');
+  for (const el of heads) {
+    if (el.offsetParent === null) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const re = /\\S+/g; let m;
+      while ((m = re.exec(n.data))) {
+        const r = document.createRange();
+        r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+        const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+        if (tops.size > 1) out.push(['broken word', m[0], el.innerText]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1440])
+def test_no_truncated_metric_or_broken_header(server, tmp_path, width):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    shots = Path(os.environ.get("ECON_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 2200})
+            page.goto(url)
+            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+                timeout=60_000)
+            _settle(page)
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            box = sidebar.bounding_box()
+            assert box is not None and box["width"] > 200, box  # the sidebar is open
+            assert page.locator('[data-testid="stMetricValue"]').count() == 6
+            problems = []
+            for tab in ("Consent & tiers", "Frontier", "Uncertainty & sensitivity",
+                        "Export & save"):
+                page.get_by_role("tab", name=tab).click()
+                _settle(page)
+                problems += [(tab, *p) for p in page.evaluate(_TRUNCATED)]
+                page.screenshot(path=str(shots / f"layout-{width}-{tab[:6].strip()}.png"),
+                                full_page=True)
+            assert not problems, problems
+        finally:
+            browser.close()

@@ -17,14 +17,14 @@ __all__ = ["consent_table", "headline_metrics", "tiers_panel"]
 
 def headline_metrics(ev: Evaluation) -> None:
     h = headline(ev)
-    cols = st.columns(6)
+    cols = [c for _ in range(2) for c in st.columns(3)]  # two rows: values never truncated
     cols[0].metric("Teacher (USD/conv.)", f"{h.teacher_cost_per_conversation_usd:.4g}",
                    help=f"model `{h.teacher}`, traffic-weighted over capabilities")
     cols[1].metric("Student (USD/conv.)", f"{h.student_cost_per_conversation_usd:.4g}",
                    help=f"model `{h.student}`, traffic-weighted over capabilities")
     cols[2].metric("Teacher ÷ student cost", "—" if h.teacher_to_student_cost_ratio is None
                    else f"{h.teacher_to_student_cost_ratio:,.0f}×")
-    cols[3].metric("Cost (USD/month)", f"{h.cost_usd_month:,.0f}",
+    cols[3].metric("Serving cost (USD/month)", f"{h.cost_usd_month:,.0f}",
                    help=f"{h.conversations_month:,.0f} conversations a month across tiers")
     cols[4].metric("Unmeasured traffic", percent(h.unmeasured_traffic_share))
     cols[5].metric("Underpowered traffic", percent(h.underpowered_traffic_share))
@@ -47,35 +47,61 @@ def headline_metrics(ev: Evaluation) -> None:
                 f"{', '.join(cov.underpowered_capabilities)}.")
 
 
-_GRID = [2.2, 0.9, 0.9, 1.5, 1.5, 1.5, 0.9, 1.6, 0.8]
+_GRID = [2.1, 1.45, 1.45, 1.5, 1.6, 0.55]
+
+
+def breakable(identifier: str) -> str:
+    """An id that may wrap after its underscores (never inside a word) in a narrow column."""
+    return identifier.replace("_", "_\u200b")
 
 
 def consent_table(source: str, ev: Evaluation) -> None:
     st.subheader("Capabilities: what the student keeps, and what you consent to lose")
-    head = st.columns(_GRID)
-    for col, text in zip(head, ["capability", "traffic share", "severity (USD/failure)",
-                                "teacher pass rate (95% CI)", "student pass rate (95% CI)",
-                                "drop (95% CI)", "min. detectable drop", "verdict",
-                                "consent to lose"], strict=True):
-        col.markdown(f"**{text}**")
+    head = st.columns(_GRID, gap="xsmall")
+    for col, text in zip(head, ["capability · traffic share · severity", "teacher pass rate",
+                                "student pass rate", "drop · smallest detectable",
+                                "verdict", "lose?"], strict=True):
+        col.markdown(f":small[**{text}**]")
     for c in ev.scenario.capabilities:
         r = ev.retention_of(c.id)
-        row = st.columns(_GRID)
-        row[0].markdown(f"`{c.id}`" + (" · load-bearing" if c.load_bearing else ""))
-        row[1].markdown(percent(c.traffic_share))
-        row[2].markdown(f"{c.severity_usd:,.2f}")
-        row[3].markdown(f"{percent(r.teacher_pass_rate)} {ci_percent(r.teacher_ci)} · "
-                        f"n={r.n_teacher}")
-        row[4].markdown(f"{percent(r.student_pass_rate)} {ci_percent(r.student_ci)} · "
-                        f"n={r.n_student}")
-        row[5].markdown(f"{percent(r.drop)} {ci_percent(r.drop_ci)}"
-                        + (" paired" if r.n_paired else ""))
-        row[6].markdown("none" if r.min_detectable_drop is None
-                        else percent(r.min_detectable_drop))
-        row[7].markdown(f"**{r.verdict}**" + (f" (n≈{r.n_to_settle:,} would settle it)"
-                                              if r.n_to_settle else ""))
-        row[8].checkbox(f"consent to lose {c.id}", key=wkey(source, "consent", c.id),
+        row = st.columns(_GRID, gap="xsmall")
+        row[0].markdown(f"`{breakable(c.id)}`" + (" · load-bearing" if c.load_bearing else "")
+                        + f"  \n:small[{percent(c.traffic_share)} of traffic · "
+                        f"{c.severity_usd:,.2f} USD per failure]")
+        row[1].markdown(f":small[{percent(r.teacher_pass_rate)} {ci_percent(r.teacher_ci)} · "
+                        f"n={r.n_teacher}]")
+        row[2].markdown(f":small[{percent(r.student_pass_rate)} {ci_percent(r.student_ci)} · "
+                        f"n={r.n_student}]")
+        mdd = "none" if r.min_detectable_drop is None else percent(r.min_detectable_drop)
+        row[3].markdown(f":small[{percent(r.drop)} {ci_percent(r.drop_ci)}"
+                        + (" paired" if r.n_paired else "") + f" · detectable ≥ {mdd}]")
+        row[4].markdown(f":small[**{r.verdict}**" + (f" (n≈{r.n_to_settle:,} would settle it)"
+                                                     if r.n_to_settle else "") + "]")
+        row[5].checkbox(f"consent to lose {c.id}", key=wkey(source, "consent", c.id),
                         label_visibility="collapsed")
+    st.caption("Pass rates and drops with 95% intervals (Wilson; Newcombe for the drop, paired "
+               "when example ids match); 'detectable' is the smallest drop the slice can show "
+               "at α = 0.05 with 80% power. Tick 'lose?' to consent to losing a capability.")
+
+
+_num = st.column_config.NumberColumn
+_text = st.column_config.TextColumn
+# the tier table as shown: plain-word headers, floor and margin first, no horizontal scroll
+TIER_TABLE = {
+    "tier": _text("Tier", width="small"),
+    "price_usd_month": _num("Price (USD/mo)", format="%.2f"),
+    "price_floor_usd_month": _num("Floor (USD/mo)", format="%.2f",
+                                  help="lowest monthly price that meets the target margin"),
+    "gross_margin_at_price": _num("Margin", format="percent", help="gross margin at the price"),
+    "target_gross_margin": _num("Target", format="percent", help="target gross margin"),
+    "cost_per_user_month_usd": _num("Cost per user (USD/mo)", format="%.2f"),
+    "capability_loss_usd_month": _num("Loss (USD/mo)", format="%.0f",
+                                      help="expected cost of failed conversations a month"),
+    "cost_per_conversation_usd": _num("Cost per conv. (USD)", format="%.5f"),
+    "conversations_per_user_month": _num("Conv. per user a month", format="%.0f"),
+    "plan": _text("Plan", width="medium"),
+    "capabilities_consented_lost": _text("Consents to lose", width="medium"),
+}
 
 
 def tiers_panel(source: str, ev: Evaluation) -> None:
@@ -98,21 +124,8 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         cols[3].selectbox("route unconsented capabilities to", [NO_ROUTE, *models],
                           key=wkey(source, "route", t.id))
     table = tier_pricing_table(ev)
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "price_usd_month": st.column_config.NumberColumn("price (USD/mo)", format="%.2f"),
-        "cost_per_conversation_usd": st.column_config.NumberColumn("cost/conv (USD)",
-                                                                   format="%.5f"),
-        "conversations_per_user_month": st.column_config.NumberColumn("conv/user/mo"),
-        "cost_per_user_month_usd": st.column_config.NumberColumn("cost/user (USD/mo)",
-                                                                 format="%.2f"),
-        "target_gross_margin": st.column_config.NumberColumn("target margin", format="percent"),
-        "price_floor_usd_month": st.column_config.NumberColumn("price floor (USD/mo)",
-                                                               format="%.2f"),
-        "gross_margin_at_price": st.column_config.NumberColumn("margin at price",
-                                                               format="percent"),
-        "capability_loss_usd_month": st.column_config.NumberColumn("capability loss (USD/mo)",
-                                                                   format="%.0f"),
-    })
+    st.dataframe(table, hide_index=True, width="stretch", column_order=list(TIER_TABLE),
+                 column_config=TIER_TABLE)
     b = ev.blend
     st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")

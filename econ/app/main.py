@@ -22,6 +22,9 @@ __all__ = ["main"]
 
 
 def main() -> None:
+    st.set_page_config(page_title="econ", layout="wide")
+    # a narrower margin around the page, so six columns fit at 1024 px with the sidebar open
+    st.html("<style>.block-container{padding-left:2rem;padding-right:2rem;}</style>")
     st.title("econ: which capabilities to lose, at which price floor")
     source, text, from_folder = select_source()
     loaded = parse_cached(text, source, str(scenarios_folder()))

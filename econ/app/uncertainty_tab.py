@@ -72,6 +72,6 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
         st.info("No input moves this tier's floor.")
         return
     st.vega_lite_chart(with_data(tornado_spec(), tornado=_records(data)), width="stretch",
-                       height=80 + 24 * data["input"].nunique(), key=wkey(source, "tornado", tier))
+                       height=100 + 30 * data["input"].nunique(), key=wkey(source, "tornado", tier))
     st.caption(f"Tier {tier}'s price floor with each input moved by −{100 * swing:g}% (blue) and "
                f"+{100 * swing:g}% (orange), largest swing on top; the rule is the floor.")
