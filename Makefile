@@ -25,7 +25,7 @@ lint: $(VENV)/.installed
 chromium:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	  else echo "chromium missing: sudo apt-get install -y chromium (the browser test skips)"; fi; }
 
 test: $(VENV)/.installed chromium
