@@ -35,6 +35,14 @@ def start(folder: Path, name: str | None = None) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Switch tabs (the app computes only the open tab)."""
+    at.session_state["tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def consent_box(at: AppTest, source: str, cap: str):
     return at.checkbox(key=f"w|{source}|consent|{cap}")
 
@@ -76,10 +84,11 @@ def test_ticking_consent_gives_exactly_econs_floors(folder):
 
 def test_frontier_point_adoption(folder):
     name = "frontier-vs-distilled.yaml"
-    at = start(folder)
+    at = open_tab(start(folder), "Frontier")
     at.selectbox(key=f"w|{name}|fpick|plus").select(0).run()
     at.button(key=f"w|{name}|fadopt|plus").click().run()
     assert not at.exception
+    open_tab(at, "Consent & tiers")  # the ticks were kept while their tab was hidden
     ticked = {c.key.split("|")[-1] for c in at.checkbox if c.value}
     assert ticked == {"creative_assist", "analysis", "code_help", "factual_qa", "math",
                       "clarifying_questions", "legacy_csv_input"}
@@ -106,6 +115,7 @@ def test_save_round_trips_comments(folder):
     at = start(folder)
     consent_box(at, name, "analysis").check().run()
     at.number_input(key=f"w|{name}|price|plus").set_value(25.0).run()
+    open_tab(at, "Export & save")
     at.button(key=f"w|{name}|save").click().run()
     assert not at.exception and not at.error
     saved = path.read_text()
@@ -130,11 +140,13 @@ def test_save_refuses_when_file_changed_on_disk(folder):
                                      "name: frontier-vs-distilled-edited-elsewhere")
     path.write_text(other)
     consent_box(at, name, "analysis").check().run()
+    open_tab(at, "Export & save")
     at.button(key=f"w|{name}|save").click().run()
     assert not at.exception
     assert "changed on disk since it was loaded" in at.error[0].value
     assert path.read_text() == other
     # the edit is kept in the app
+    open_tab(at, "Consent & tiers")
     assert consent_box(at, name, "analysis").value is True
 
 
@@ -142,6 +154,7 @@ def test_preview_shows_diff(folder):
     name = "frontier-vs-distilled.yaml"
     at = start(folder)
     consent_box(at, name, "code_help").check().run()
+    open_tab(at, "Export & save")
     at.button(key=f"w|{name}|preview").click().run()
     diff = at.code[0].value
     assert "-consent: [creative_assist, factual_qa]" in diff
@@ -160,6 +173,7 @@ def test_compare_with_revision(folder):
     name = "frontier-vs-distilled.yaml"
     at = start(folder)
     consent_box(at, name, "code_help").check().run()
+    open_tab(at, "Compare with revision")
     assert not at.exception
     shown = " ".join(m.value for m in at.markdown)
     assert "Inputs changed since `HEAD`: 1" in shown
@@ -206,6 +220,7 @@ def test_reload_after_refused_save_keeps_the_colleagues_change(folder):
     theirs = path.read_text().replace("    price_usd_month: 200 ", "    price_usd_month: 190 ")
     assert theirs != path.read_text()
     path.write_text(theirs)
+    open_tab(at, "Export & save")
     at.button(key=f"w|{name}|save").click().run()
     assert "changed on disk since it was loaded" in at.error[0].value
     assert path.read_text() == theirs
@@ -216,12 +231,14 @@ def test_reload_after_refused_save_keeps_the_colleagues_change(folder):
     assert at.button(key=f"w|{name}|conflict|theirs")
     assert at.button(key=f"w|{name}|conflict|mine")
     at.button(key="reload").click().run()
+    open_tab(at, "Consent & tiers")
     assert not at.exception
     assert at.number_input(key=f"w|{name}|price|pro").value == 190.0  # untouched: follows disk
     assert consent_box(at, name, "analysis").value is True  # mine: kept
     shown = " ".join(w.value for w in at.warning)
     assert "changed on disk" in shown, shown
     assert "`tiers[pro].price_usd_month`: 200.0 → 190.0" in shown, shown
+    open_tab(at, "Export & save")
     at.button(key=f"w|{name}|save").click().run()
     assert not at.error, [e.value for e in at.error]
     saved = path.read_text()
@@ -236,6 +253,7 @@ def test_refused_save_can_take_theirs_or_keep_mine(folder):
     at.number_input(key=f"w|{name}|price|plus").set_value(25.0).run()
     theirs = path.read_text().replace("    price_usd_month: 200 ", "    price_usd_month: 190 ")
     path.write_text(theirs)
+    open_tab(at, "Export & save")
     at.button(key=f"w|{name}|save").click().run()
     at.button(key=f"w|{name}|conflict|mine").click().run()
     assert not at.exception
@@ -262,7 +280,7 @@ def test_tornado_follows_the_selected_tier_sorted_by_swing(folder):
     from econ.decisions.sensitivity import sensitivity, tornado
 
     name = "frontier-vs-distilled.yaml"
-    at = start(folder)
+    at = open_tab(start(folder), "Uncertainty & sensitivity")
     at.number_input(key=f"w|{name}|draws").set_value(1000).run()
     at.selectbox(key=f"w|{name}|ttier").select("pro").run()
     assert not at.exception
@@ -291,7 +309,7 @@ def test_frontier_point_list_starts_at_the_current_consent_not_lose_everything(f
     from econ.decisions.frontier import tier_frontier
 
     name = "frontier-vs-distilled.yaml"
-    at = start(folder)
+    at = open_tab(start(folder), "Frontier")
     pick = at.selectbox(key=f"w|{name}|fpick|plus")
     loaded = load_scenario(folder / name)
     front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus")
@@ -315,7 +333,7 @@ def test_frontier_point_list_starts_at_the_current_consent_not_lose_everything(f
 
 def test_uncertainty_chart_shows_the_tier_price(folder):
     name = "frontier-vs-distilled.yaml"
-    at = start(folder)
+    at = open_tab(start(folder), "Uncertainty & sensitivity")
     at.number_input(key=f"w|{name}|draws").set_value(1000).run()
     spec, floors = chart(at, "floors")
     row = floors.set_index("tier").loc["plus"]
@@ -345,3 +363,19 @@ def test_below_floor_uncategorised_and_payback_are_shown(folder):
                for i in at.info)
     hours = payback(ev).payback_months * 365.25 / 12 * 24
     assert f"Distillation pays back in {hours:.1f} hours" in shown
+
+
+def test_a_tick_computes_only_the_open_tab_and_hidden_tabs_keep_their_settings(folder):
+    name = "frontier-vs-distilled.yaml"
+    at = open_tab(start(folder), "Uncertainty & sensitivity")
+    at.number_input(key=f"w|{name}|draws").set_value(1000).run()
+    at.selectbox(key=f"w|{name}|ttier").select("pro").run()
+    open_tab(at, "Consent & tiers")
+    assert not at.get("vega_lite_chart")  # no frontier, Monte Carlo or tornado computed
+    consent_box(at, name, "analysis").check().run()
+    assert not at.get("vega_lite_chart")
+    open_tab(at, "Uncertainty & sensitivity")
+    assert at.number_input(key=f"w|{name}|draws").value == 1000
+    assert at.selectbox(key=f"w|{name}|ttier").value == "pro"
+    open_tab(at, "Consent & tiers")
+    assert consent_box(at, name, "analysis").value is True

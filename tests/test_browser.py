@@ -74,6 +74,43 @@ def _settle(page) -> None:
                            timeout=60_000)
 
 
+_TAB_MARK = {"Consent & tiers": "Capabilities: what the student keeps",
+             "Frontier": "Pareto-optimal consent sets for tier",
+             "Uncertainty & sensitivity": "Monte Carlo draws",
+             "Export & save": "Export the tier-pricing table",
+             "Compare with revision": "Compare the current state"}
+
+
+def _open_tab(page, name: str) -> None:
+    """Click a tab and wait for its content (the app draws only the open tab, on a rerun)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name=name).click()
+    expect(page.get_by_text(_TAB_MARK[name]).first).to_be_visible(timeout=60_000)
+    _settle(page)
+
+
+def _frontier_symbols(page):
+    groups = page.locator('[data-testid="stVegaLiteChart"] svg g.mark-symbol')
+    return max((groups.nth(i) for i in range(groups.count())),
+               key=lambda g: g.locator("path").count()).locator("path")
+
+
+def _current_floor(page) -> str:
+    text = page.get_by_text("Orange diamond: the current consent set").first.inner_text()
+    match = re.search(r"current consent set \(floor ([\d,]+\.\d+) USD/month", text)
+    assert match, text
+    return match.group(1)
+
+
+def _wait_current(page, floor: float, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while _current_floor(page) != f"{floor:,.2f}":
+        assert time.monotonic() < deadline, f"{what}: current floor {_current_floor(page)}"
+        page.wait_for_timeout(200)
+    _settle(page)
+
+
 def _ticked(page) -> int:
     return int(page.evaluate(
         "() => document.querySelectorAll('input[type=checkbox][aria-label^=\"consent to lose\"]"
@@ -144,40 +181,30 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
             page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
 
             # clicking the frontier's cheapest point adopts its consent set: lose everything
-            page.get_by_role("tab", name="Frontier").click()
-            _settle(page)
-            groups = page.locator('[data-testid="stVegaLiteChart"] svg g.mark-symbol')
-            frontier = max((groups.nth(i) for i in range(groups.count())),
-                           key=lambda g: g.locator("path").count())
-            frontier.locator("path").first.click(force=True)
-            deadline = time.monotonic() + 30
-            while _ticked(page) != len(loaded.scenario.capabilities):
-                assert time.monotonic() < deadline, f"ticked {_ticked(page)} after the click"
-                page.wait_for_timeout(200)
-            _settle(page)
-            page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
-            # click a middle point: adopted, and the point list follows the click; then a
-            # manual tick, and the same point again: adopted again (it did nothing before)
             from econ.decisions.frontier import tier_frontier
 
             points = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus").points
-            adopted: set[str] = set()
+            _open_tab(page, "Frontier")
+            _frontier_symbols(page).first.click(force=True)
+            _wait_current(page, points[0].price_floor_usd_month, "cheapest")
+            page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
+            # click a middle point: adopted, and the point list follows the click; then a
+            # manual tick, and the same point again: adopted again (it did nothing before)
+            third = points[0]
             for attempt in ("click", "re-click"):
-                groups = page.locator('[data-testid="stVegaLiteChart"] svg g.mark-symbol')
-                frontier = max((groups.nth(i) for i in range(groups.count())),
-                               key=lambda g: g.locator("path").count())
-                before = _ticked_ids(page)
-                frontier.locator("path").nth(3).click(force=True)
-                deadline = time.monotonic() + 30
-                while _ticked_ids(page) == before:
-                    assert time.monotonic() < deadline, f"{attempt}: nothing adopted"
-                    page.wait_for_timeout(200)
-                _settle(page)
-                now = _ticked_ids(page)
-                if attempt == "re-click":
-                    assert now == adopted
-                adopted = now
-                third = next(p for p in points if set(p.consent) == adopted)
+                before = _current_floor(page)
+                _frontier_symbols(page).nth(3).click(force=True)
+                if attempt == "click":
+                    deadline = time.monotonic() + 30
+                    while _current_floor(page) == before:
+                        assert time.monotonic() < deadline, "nothing adopted"
+                        page.wait_for_timeout(200)
+                    _settle(page)
+                    third = next(p for p in points if f"{p.price_floor_usd_month:,.2f}"
+                                 == _current_floor(page))
+                    assert third is not points[0]
+                else:
+                    _wait_current(page, third.price_floor_usd_month, "re-click")
                 listed = page.evaluate(
                     """() => [...document.querySelectorAll('[data-testid="stSelectbox"]')]
                        .filter(e => e.innerText.startsWith('Frontier point'))
@@ -185,19 +212,19 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
                             + (i.getAttribute('aria-label') || '')).join(' ')).join('|')""")
                 assert f"{third.price_floor_usd_month:,.2f} USD/mo floor" in listed, listed
                 if attempt == "click":
-                    assert third is not points[0]
-                    page.get_by_role("tab", name="Consent & tiers").click()
-                    box = next(c.id for c in loaded.scenario.capabilities if c.id not in adopted)
+                    _open_tab(page, "Consent & tiers")
+                    assert _ticked_ids(page) == set(third.consent)
+                    box = next(c.id for c in loaded.scenario.capabilities
+                               if c.id not in third.consent)
                     page.get_by_role("checkbox", name=f"consent to lose {box}").check(force=True)
                     deadline = time.monotonic() + 30
-                    while _ticked_ids(page) == adopted:
+                    while _ticked_ids(page) == set(third.consent):
                         assert time.monotonic() < deadline
                         page.wait_for_timeout(200)
                     _settle(page)
-                    page.get_by_role("tab", name="Frontier").click()
-                    _settle(page)
+                    _open_tab(page, "Frontier")
             everything = list(third.consent)
-            page.get_by_role("tab", name="Export & save").click()
+            _open_tab(page, "Export & save")
             _settle(page)
             with page.expect_download(timeout=30_000) as info:
                 page.get_by_role("button", name="Download CSV").click()
@@ -337,11 +364,11 @@ def test_no_truncated_metric_or_broken_header(server, tmp_path, width):
             sidebar = page.locator('[data-testid="stSidebar"]')
             box = sidebar.bounding_box()
             assert box is not None and box["width"] > 200, box  # the sidebar is open
-            assert page.locator('[data-testid="stMetricValue"]').count() == 6
+            expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(6)
             problems = []
             for tab in ("Consent & tiers", "Frontier", "Uncertainty & sensitivity",
                         "Export & save"):
-                page.get_by_role("tab", name=tab).click()
+                _open_tab(page, tab)
                 _settle(page)
                 problems += [(tab, *p) for p in page.evaluate(_TRUNCATED)]
                 page.screenshot(path=str(shots / f"layout-{width}-{tab[:6].strip()}.png"),

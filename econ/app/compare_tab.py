@@ -35,8 +35,9 @@ def compare_tab(source: str, ev: Evaluation, from_folder: bool) -> None:
     if not from_folder:
         st.info("Comparing with a git revision needs a scenario from the scenarios folder.")
         return
+    st.session_state.setdefault(wkey(source, "rev"), "HEAD")
     rev = st.text_input("Compare the current state (with your unsaved edits) with git revision",
-                        value="HEAD", key=wkey(source, "rev"))
+                        key=wkey(source, "rev"))
     old = _at_revision(str(scenarios_folder() / source), rev, str(scenarios_folder()))
     if isinstance(old, NotARepository):
         st.info(f"{old} — there is no history to compare with.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from econ.app.reload import CONFLICT_PREFIX, conflict_view
+from econ.app.reload import CONFLICT_PREFIX, conflict_view, forget_reload
 from econ.app.state import LOADED_PREFIX, scenarios_folder, wkey
 from econ.base.errors import EconError
 from econ.model.evaluate import Evaluation
@@ -83,7 +83,8 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
                "its comments and layout; refuses if the file changed on disk since it was loaded.")
     name = source
     if not from_folder:
-        name = st.text_input("Save as (a file name in scenarios/)", value=source,
+        st.session_state.setdefault(wkey(source, "saveas"), source)
+        name = st.text_input("Save as (a file name in scenarios/)",
                              key=wkey(source, "saveas"))
     buttons = st.columns(2)
     preview = buttons[0].button("Preview changes", key=wkey(source, "preview"))
@@ -113,6 +114,7 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
         st.error(str(exc))
         return
     st.session_state.pop(CONFLICT_PREFIX + name, None)
+    forget_reload(name)
     if from_folder:
         st.session_state[LOADED_PREFIX + name] = new_text
     st.success(f"Saved scenarios/{path.name}. The change:")

@@ -41,13 +41,15 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
     ss = st.session_state
     tiers = [t.id for t in ev.scenario.tiers]
     caps = [c.id for c in ev.scenario.capabilities]
-    tier = st.selectbox("Tier", tiers, index=min(1, len(tiers) - 1), key=wkey(source, "ftier"))
+    ss.setdefault(wkey(source, "ftier"), tiers[min(1, len(tiers) - 1)])
+    tier = st.selectbox("Tier", tiers, key=wkey(source, "ftier"))
     front: Frontier = tier_frontier(ev, tier)
     ss[wkey(source, "frontier_points")] = [p.consent for p in front.points]
     here = consent_point(ev, tier, ev.consent)
     price = float(ev.tiers[tiers.index(tier)].economics.price_usd_month)
     target_key = wkey(source, "target", tier)
-    target = float(ss.get(target_key, price))
+    ss.setdefault(target_key, price)
+    target = float(ss[target_key])
     spec = with_data(frontier_spec(), frontier=frontier_records(front), current=[
         {"price_floor_usd_month": here.price_floor_usd_month,
          "loss_usd_month": here.loss_usd_month}], prices=price_rules(price, target))
@@ -76,7 +78,7 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
                    args=(source, caps, front.points[chosen].consent if chosen is not None
                          else ev.consent))
     target = st.number_input("Target price floor (USD/month): least loss that reaches it",
-                             min_value=0.0, value=price, step=1.0, key=target_key)
+                             min_value=0.0, step=1.0, key=target_key)
     best = front.least_loss_under_floor(target)
     if best is None:
         lowest = front.points[0].price_floor_usd_month

@@ -18,7 +18,24 @@ from econ.model.evaluate import evaluate
 from econ.model.loader import Loaded
 from econ.scenario.edits import apply_to_scenario
 
-__all__ = ["main"]
+__all__ = ["TABS", "main"]
+
+TABS = ["Consent & tiers", "Frontier", "Uncertainty & sensitivity", "Export & save",
+        "Compare with revision"]
+
+
+# widget kinds whose value must survive a run in which their tab is not drawn (Streamlit drops
+# the state of a widget that is not rendered; re-assigning it at the top of a run keeps it)
+KEPT_WIDGETS = frozenset({"consent", "price", "model", "route", "ftier", "fpick", "target",
+                          "draws", "seed", "swing", "ttier", "rev", "saveas"})
+
+
+def keep_hidden_widgets() -> None:
+    ss = st.session_state
+    for key in list(ss):
+        parts = str(key).split("|")
+        if len(parts) >= 3 and parts[0] == "w" and parts[2] in KEPT_WIDGETS:
+            ss[key] = ss[key]
 
 
 def main() -> None:
@@ -31,6 +48,7 @@ def main() -> None:
     if not isinstance(loaded, Loaded):
         st.error("This scenario has problems:\n\n" + "\n".join(f"- `{p}`" for p in loaded))
         return
+    keep_hidden_widgets()
     init_widgets(source, loaded)
     edits = edits_from_widgets(source, loaded)
     try:
@@ -43,17 +61,24 @@ def main() -> None:
     if from_folder:
         reload_changes(source)
     headline_metrics(ev)
-    tabs = st.tabs(["Consent & tiers", "Frontier", "Uncertainty & sensitivity",
-                    "Export & save", "Compare with revision"])
-    with tabs[0]:
-        consent_table(source, ev)
-        tiers_panel(source, ev)
-    with tabs[1]:
-        frontier_tab(source, ev)
-    with tabs[2]:
-        uncertainty_tab(source, ev, loaded)
-    with tabs[3]:
-        export_and_save(source, ev, loaded, edits, from_folder)
-    with tabs[4]:
-        compare_tab(source, ev, from_folder)
+    # the tabs track which one is open, and only that one is computed: a tick on the first
+    # tab never reruns the Monte Carlo, the frontier or git (st.session_state["tab"] = label
+    # opens a tab, as in the tests)
+    tabs = st.tabs(TABS, key="tab", on_change="rerun")
+    if tabs[0].open is not False:
+        with tabs[0]:
+            consent_table(source, ev)
+            tiers_panel(source, ev)
+    if tabs[1].open:
+        with tabs[1]:
+            frontier_tab(source, ev)
+    if tabs[2].open:
+        with tabs[2]:
+            uncertainty_tab(source, ev, loaded)
+    if tabs[3].open:
+        with tabs[3]:
+            export_and_save(source, ev, loaded, edits, from_folder)
+    if tabs[4].open:
+        with tabs[4]:
+            compare_tab(source, ev, from_folder)
     sources_expander(text)

@@ -18,8 +18,8 @@ from econ.decisions.scenario_diff import input_changes
 from econ.model.loader import Loaded
 from econ.scenario.store import save_scenario_text, unified_diff
 
-__all__ = ["CONFLICT_PREFIX", "RELOADED_PREFIX", "conflict_view", "reload_changes",
-           "reload_scenario"]
+__all__ = ["CONFLICT_PREFIX", "RELOADED_PREFIX", "conflict_view", "forget_reload",
+           "reload_changes", "reload_scenario"]
 
 RELOADED_PREFIX = "reloaded|"
 CONFLICT_PREFIX = "conflict|"
@@ -64,10 +64,10 @@ def reload_scenario(name: str) -> None:
 
 
 def reload_changes(name: str) -> None:
-    """Show (once) what the last reload brought in from disk."""
+    """Show what the last reload brought in from disk (until the next save or reload)."""
     ss = st.session_state
-    changes = ss.pop(RELOADED_PREFIX + name, None)
-    kept = ss.pop(RELOADED_PREFIX + "kept|" + name, [])
+    changes = ss.get(RELOADED_PREFIX + name)
+    kept = ss.get(RELOADED_PREFIX + "kept|" + name, [])
     if changes is None:
         return
     if isinstance(changes, str):
@@ -75,12 +75,19 @@ def reload_changes(name: str) -> None:
         return
     if not changes:
         st.info(f"Reloaded {name}: nothing changed on disk.")
+        ss.pop(RELOADED_PREFIX + name, None)
         return
     lines = "\n".join(f"- `{p}`: {_short(a)} → {_short(b)}" for p, a, b in changes)
     note = (f"\n\nYour edits kept over the file: {', '.join(kept)}." if kept else
             "\n\nYou had no edits of your own; every widget follows the file.")
     st.warning(f"**{name} changed on disk** since you loaded it; the page now shows the file's "
                f"values wherever you had not edited:\n\n{lines}{note}")
+
+
+def forget_reload(name: str) -> None:
+    """After a save, the changes a reload brought in are history."""
+    st.session_state.pop(RELOADED_PREFIX + name, None)
+    st.session_state.pop(RELOADED_PREFIX + "kept|" + name, None)
 
 
 def _short(v: Any) -> str:
@@ -96,6 +103,7 @@ def _save_mine(name: str, mine: str, theirs: str) -> None:
         ss[CONFLICT_PREFIX + name + "|error"] = str(exc)
         return
     ss[LOADED_PREFIX + name] = mine
+    forget_reload(name)
     ss[CONFLICT_PREFIX + name + "|saved"] = True  # conflict_view says so, then forgets both
 
 

@@ -43,10 +43,12 @@ def _uncertainty(key: str, _ev: Evaluation, _loaded: Loaded, draws: int, seed: i
 
 def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     cols = st.columns(3)
-    draws = int(cols[0].number_input("Monte Carlo draws", 1000, 1_000_000, 20_000, 1000,
+    for what, default in (("draws", 20_000), ("seed", 0), ("swing", 0.2)):
+        st.session_state.setdefault(wkey(source, what), default)
+    draws = int(cols[0].number_input("Monte Carlo draws", 1000, 1_000_000, step=1000,
                                      key=wkey(source, "draws")))
-    seed = int(cols[1].number_input("seed", 0, 2**31 - 1, 0, key=wkey(source, "seed")))
-    swing = float(cols[2].number_input("sensitivity swing (±, fraction)", 0.01, 0.9, 0.2, 0.05,
+    seed = int(cols[1].number_input("seed", 0, 2**31 - 1, key=wkey(source, "seed")))
+    swing = float(cols[2].number_input("sensitivity swing (±, fraction)", 0.01, 0.9, step=0.05,
                                        key=wkey(source, "swing")))
     key = ev.scenario.model_dump_json() + loaded.text
     with st.spinner(f"Monte Carlo ({draws:,} draws) and sensitivity…"):
