@@ -13,6 +13,11 @@ Figures:
   scenario, median of 20 ticks), against empty_app_rerun_median_ms, an empty Streamlit script
   rerun the same way in the same run.
 - app_first_render_s: the app's first run with its imports already loaded.
+- app_tick_ms_mc_1m_over_10k: median AppTest rerun after a consent tick on the first tab, with
+  the Monte Carlo set to 1,000,000 draws (and run once on its tab), over the same with 10,000
+  draws, in one run: a tick must not depend on the draw count (target <= 1.3).
+- app_tick_median_ms: that median tick at 1M draws (target <= 60 ms), next to
+  empty_app_rerun_median_ms from the same run.
 """
 
 from __future__ import annotations
@@ -129,6 +134,36 @@ def app_figures(ticks: int = 20) -> dict[str, float]:
     return out
 
 
+def app_tick_figures(ticks: int = 20) -> dict[str, float]:
+    from streamlit.testing.v1 import AppTest
+
+    name = DEFAULT.name
+    medians = {}
+    for draws in (10_000, 1_000_000):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at.run()
+        at.session_state["tab"] = "Uncertainty & sensitivity"
+        at.session_state[f"w|{name}|draws"] = draws
+        at.run()  # the Monte Carlo runs once at this draw count, as in a session
+        assert not at.exception, at.exception
+        at.session_state["tab"] = "Consent & tiers"
+        at.run()
+        boxes = [c.key for c in at.checkbox]
+        times = []
+        for i in range(ticks):
+            box = at.checkbox(key=boxes[i % len(boxes)])
+            box = box.uncheck() if box.value else box.check()
+            t0 = time.perf_counter()
+            box.run()
+            times.append(time.perf_counter() - t0)
+        assert not at.exception, at.exception
+        assert at.session_state[f"w|{name}|draws"] == draws
+        medians[draws] = 1000 * statistics.median(times)
+    return {"app_tick_median_ms_mc_10k": medians[10_000],
+            "app_tick_median_ms": medians[1_000_000],
+            "app_tick_ms_mc_1m_over_10k": medians[1_000_000] / medians[10_000]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
@@ -157,6 +192,7 @@ def main() -> int:
         lambda: simulate(ev, loaded.measured, draws=100_000, seed=0), rep)
 
     figures.update(app_figures())
+    figures.update(app_tick_figures())
 
     ratio, floor_s, econ_s = cold_ratio(5 if args.quick else 9)
     figures["evaluate_cold_ratio"] = ratio
