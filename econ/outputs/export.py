@@ -48,7 +48,7 @@ COLUMNS: dict[str, tuple[str, Kind]] = {
 }
 _DIGITS: dict[Kind, int] = {"money": 2, "unit_cost": 6, "count": 2, "share": 3}
 _XLSX_FORMAT: dict[Kind, str] = {"money": "#,##0.00", "unit_cost": "0.000000",
-                                 "count": "#,##0.##", "share": "0.0%", "text": "@"}
+                                 "count": "#,##0.00", "share": "0.0%", "text": "@"}
 
 
 def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
