@@ -95,7 +95,10 @@ def test_default_tier_floors_by_hand(capsys):
         else:
             r = plan["route"]
             e = r["router_error_rate"]
-            per_conv = r["router_usd_per_conversation"] + rest * api_cost(y, "student", None)
+            # uncategorised traffic cannot be consented: the router sends it to the teacher,
+            # misrouted like the rest
+            per_conv = r["router_usd_per_conversation"] + rest * (
+                (1 - e) * api_cost(y, "teacher", None) + e * api_cost(y, "student", None))
             for c in y["capabilities"]:
                 cid, share = c["id"], c["traffic_share"]
                 # "unconsented" goes to the teacher unless retention is shown; none is retained
