@@ -30,14 +30,42 @@ def test_evaluate_json_shape(capsys):
     assert out["underpowered_traffic_share"] > 0
 
 
-def test_consent_flag_replaces_scenario_consent(capsys):
-    main(["evaluate", str(DEFAULT), "--json", "--consent"])
+def test_consent_flag_replaces_one_tiers_consent(capsys):
+    main(["evaluate", str(DEFAULT), "--json"])
+    base = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", str(DEFAULT), "--json", "--consent", "plus="]) == 0
     none = json.loads(capsys.readouterr().out)
-    main(["evaluate", str(DEFAULT), "--json", "--consent", "analysis", "code_help"])
+    assert main(["evaluate", str(DEFAULT), "--json", "--consent", "plus=analysis,code_help",
+                 "--consent", "free=math"]) == 0
     some = json.loads(capsys.readouterr().out)
-    assert none["consent"] == [] and some["consent"] == ["analysis", "code_help"]
+    assert none["tiers"]["plus"]["consent"] == []
+    assert some["tiers"]["plus"]["consent"] == ["analysis", "code_help"]
+    assert some["tiers"]["free"]["consent"] == ["math"]
+    # tiers not named keep their own consent set
+    for tier in base["tiers"]:
+        if tier not in ("plus", "free"):
+            assert some["tiers"][tier] == base["tiers"][tier]
     assert some["tiers"]["plus"]["price_floor_usd_month"] < \
         none["tiers"]["plus"]["price_floor_usd_month"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("plsu=analysis", "--consent plsu=analysis: unknown tier 'plsu'; did you mean 'plus'?"),
+    ("plus=analysys", "--consent plus=analysys: unknown capability 'analysys'; did you mean "
+     "'analysis'?"),
+    ("analysis", "--consent analysis: name the tier, as TIER=cap1,cap2 (tiers: free, plus, "
+     "pro)"),
+])
+@pytest.mark.parametrize("command", ["evaluate", "export"])
+def test_consent_typo_is_exit_1_with_did_you_mean(capsys, tmp_path, value, message, command):
+    out = tmp_path / "t.csv"
+    argv = [command, str(DEFAULT), "--consent", value] + (["-o", str(out)]
+                                                          if command == "export" else [])
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == message
+    assert captured.out == ""
+    assert not out.exists()
 
 
 def test_unconsented_student_capabilities_are_flagged(capsys):
@@ -61,19 +89,37 @@ def test_export_formats(tmp_path, capsys, fmt):
     elif fmt == "json":
         df = pd.DataFrame(json.loads(out.read_text()))
     elif fmt == "xlsx":
-        ws = openpyxl.load_workbook(out).active
+        book = openpyxl.load_workbook(out)
+        ws = book["tier pricing"]
         rows = list(ws.values)
         df = pd.DataFrame(rows[1:], columns=rows[0])
+        cands = list(book["candidates"].values)
+        got = {r[0]: dict(zip(cands[0], r, strict=True)) for r in cands[1:]}
+        assert set(got) == set(ev["candidates"])
+        for mid, c in ev["candidates"].items():
+            assert got[mid]["cost_per_conversation_usd"] == pytest.approx(
+                c["cost_per_conversation_usd"], rel=1e-14)
+            for tier, floor in c["tier_floors_usd_month"].items():
+                assert got[mid][f"floor_{tier}_usd_month"] == pytest.approx(floor, rel=1e-14)
+            for cap, verdict in c["verdicts"].items():
+                assert got[mid][f"verdict_{cap}"] == verdict
     else:
         lines = out.read_text().splitlines()
         assert lines[0].startswith("| tier")
-        assert len(lines) == 2 + 3
+        assert lines[5] == ""
+        assert lines[6] == "## Candidates"
+        assert len(lines) == 2 + 3 + 2 + 1 + 2 + len(ev["candidates"])
         return
     assert list(df["tier"]) == ["free", "plus", "pro"]
     for _, row in df.iterrows():
         t = ev["tiers"][row["tier"]]
         assert row["price_floor_usd_month"] == pytest.approx(t["price_floor_usd_month"])
         assert row["cost_per_user_month_usd"] == pytest.approx(t["cost_per_user_month_usd"])
+        assert row["consent"] == ", ".join(t["consent"]) or pd.isna(row["consent"])
+        carrying = t["price_floor_carrying_free_users_usd_month"]
+        got = row["price_floor_carrying_free_users_usd_month"]
+        assert (carrying is None and (got is None or pd.isna(got))) or \
+            got == pytest.approx(carrying)
     assert {"tier", "price_usd_month", "plan", "capabilities_consented_lost",
             "cost_per_conversation_usd", "conversations_per_user_month",
             "cost_per_user_month_usd", "price_floor_usd_month",

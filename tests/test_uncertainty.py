@@ -2,11 +2,9 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from econ.cli import main
-from econ.decisions.payback import payback
 from econ.decisions.sensitivity import sensitivity
 from econ.decisions.uncertainty import simulate
 from econ.model.evaluate import evaluate
@@ -89,23 +87,3 @@ def test_sensitivity_cli(capsys):
     team = out["tiers"]["team"]["inputs"]
     assert team[0]["swing_usd_month"] >= team[-1]["swing_usd_month"] > 0
     assert any(i["input"] == "measured throughput of llama-8b (× base)" for i in team)
-
-
-def test_payback_by_hand():
-    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
-    ev = evaluate(loaded.scenario, loaded.measured)
-    p = payback(ev)
-    d = raw_yaml(DEFAULT)["distillation"]
-    one_off = d["gpu_hours"] * d["usd_per_gpu_hour"] + d["data_usd"] + d["eval_usd"] + \
-        d["people_usd"]
-    assert p.one_off_usd == pytest.approx(one_off)
-    conversations = sum(t["users"] * t["conversations_per_user_month"]
-                        for t in raw_yaml(DEFAULT)["tiers"])
-    teacher = ev.model_cost_per_conversation_usd["teacher"]
-    plan = sum(t.economics.cost_usd_month for t in ev.tiers)
-    savings = conversations * teacher - plan
-    assert p.savings_usd_month == pytest.approx(savings)
-    assert p.payback_months == pytest.approx(one_off / savings)
-    assert p.distillations_per_year == 2
-    assert p.net_12_months_usd == pytest.approx(12 * savings - 2 * one_off)
-    assert np.isfinite(p.net_12_months_usd)

@@ -11,6 +11,7 @@ from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_OK,
     add_scenario,
+    consent_overrides,
     load,
     print_json,
 )
@@ -41,7 +42,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from econ.outputs.report import evaluation_json, text_report
 
     loaded = load(args)
-    ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
+    ev = evaluate(loaded.scenario, loaded.measured,
+                  consent=consent_overrides(loaded, args.consent))
     if args.json:
         print_json(evaluation_json(ev))
     else:
@@ -61,7 +63,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise EconError(f"{out}: the folder {out.parent} does not exist")
     loaded = load(args)
-    ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
+    ev = evaluate(loaded.scenario, loaded.measured,
+                  consent=consent_overrides(loaded, args.consent))
     data = export_bytes(ev, cast("ExportFormat", fmt))
     atomic_write_bytes(out, data)
     print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers)", file=sys.stderr)
@@ -72,8 +75,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="cost per conversation, retention, tiers and floors")
     add_scenario(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--consent", nargs="*", metavar="CAPABILITY",
-                   help="consent set to use instead of the scenario's")
+    p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
+                   help="the consent set of one tier instead of the scenario's (repeatable; "
+                   "TIER= consents to nothing)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("validate", help="check a scenario file")
@@ -87,5 +91,6 @@ def register(sub: Any) -> None:
     add_scenario(p)
     p.add_argument("--format", choices=["csv", "xlsx", "md", "json"])
     p.add_argument("-o", "--output", required=True, help="output file")
-    p.add_argument("--consent", nargs="*", metavar="CAPABILITY")
+    p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
+                   help="the consent set of one tier instead of the scenario's (repeatable)")
     p.set_defaults(func=cmd_export)

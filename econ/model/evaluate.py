@@ -112,6 +112,7 @@ class Evaluation:
     consent: tuple[str, ...] = field(default=())  # the default consent set (top level)
     # (teacher, model) -> retention of every capability of ``model`` against ``teacher``
     pairs: Mapping[tuple[str, str], tuple[Retention, ...]] = field(default_factory=dict)
+    measured: Measured | None = field(default=None, repr=False, compare=False)
 
     def retention_of(self, capability: str) -> Retention:
         return next(r for r in self.retention if r.capability == capability)
@@ -257,4 +258,5 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         conversations_month=conversations,
         consent=default_consent,
         pairs=pairs,
+        measured=measured,
     )

@@ -9,10 +9,12 @@ from typing import Literal
 
 import pandas as pd
 
+from econ.decisions.candidates import candidates_table
 from econ.model.evaluate import Evaluation
 from econ.outputs.report import plan_text
 
-__all__ = ["EXPORT_FORMATS", "ExportFormat", "export_bytes", "tier_pricing_table"]
+__all__ = ["EXPORT_FORMATS", "ExportFormat", "candidates_frame", "export_bytes",
+           "tier_pricing_table"]
 
 ExportFormat = Literal["csv", "xlsx", "md", "json"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "md", "json")
@@ -27,14 +29,19 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
             "tier": e.tier,
             "price_usd_month": e.price_usd_month,
             "plan": plan_text(t.assignment),
+            "teacher": t.teacher,
+            "consent": ", ".join(t.consent),
             "capabilities_consented_lost": ", ".join(
-                c for c in ev.consent if t.assignment.primary(c) != ev.scenario.teacher_id),
+                c for c in t.consent if t.assignment.primary(c) != t.teacher),
             "capabilities_at_risk_without_consent": ", ".join(t.at_risk),
             "cost_per_conversation_usd": e.cost_per_conversation_usd,
             "conversations_per_user_month": e.conversations_per_user_month,
             "cost_per_user_month_usd": e.cost_per_user_month_usd,
             "target_gross_margin": e.target_gross_margin,
             "price_floor_usd_month": e.price_floor_usd_month,
+            "price_floor_carrying_free_users_usd_month":
+                t.price_floor_carrying_free_users_usd_month,
+            "subsidy_usd_month": t.subsidy_usd_month,
             "gross_margin_at_price": e.gross_margin_at_price,
             "capability_loss_usd_month": t.loss_usd_month,
             "unmeasured_traffic_share": ev.coverage.unmeasured_traffic_share,
@@ -43,18 +50,36 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def candidates_frame(ev: Evaluation) -> pd.DataFrame:
+    """The candidates table: one row per model, verdicts and floors in their own columns."""
+    rows = []
+    for r in candidates_table(ev):
+        row: dict[str, object] = {"model": r.model, "role": r.role, "serving": r.serving,
+                                  "cost_per_conversation_usd": r.cost_per_conversation_usd,
+                                  "retention_against": r.retention_against or ""}
+        row.update({f"verdict_{c.id}": r.verdicts.get(c.id, "")
+                    for c in ev.scenario.capabilities})
+        row.update({f"floor_{t}_usd_month": v for t, v in r.tier_floors_usd_month.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def export_bytes(ev: Evaluation, fmt: ExportFormat) -> bytes:
+    """The tier-pricing table; XLSX and Markdown also carry the candidates table."""
     df = tier_pricing_table(ev)
     if fmt == "csv":
         return df.to_csv(index=False).encode("utf-8")
     if fmt == "json":
         return (df.to_json(orient="records", indent=2) + "\n").encode("utf-8")
     if fmt == "md":
-        return (df.to_markdown(index=False, floatfmt=".6g") + "\n").encode("utf-8")
+        return (df.to_markdown(index=False, floatfmt=".6g") + "\n\n## Candidates\n\n"
+                + candidates_frame(ev).to_markdown(index=False, floatfmt=".6g")
+                + "\n").encode("utf-8")
     if fmt == "xlsx":
         buf = io.BytesIO()
         with pd.ExcelWriter(buf, engine="openpyxl") as writer:
             df.to_excel(writer, index=False, sheet_name="tier pricing")
+            candidates_frame(ev).to_excel(writer, index=False, sheet_name="candidates")
         return _reproducible_zip(buf.getvalue())
     raise ValueError(f"unknown export format {fmt!r}")
 
