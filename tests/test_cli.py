@@ -16,11 +16,22 @@ def test_evaluate_json_shape(capsys):
     assert main(["evaluate", str(DEFAULT), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["scenario"] == "frontier-vs-distilled"
-    assert out["models"]["teacher"]["role"] == "teacher"
+    assert out["models"]["o1"]["role"] == "teacher"
     assert set(out["tiers"]) == {"free", "plus", "pro"}
     for t in out["tiers"].values():
         assert {"plan", "cost_per_conversation_usd", "cost_per_user_month_usd",
-                "price_floor_usd_month", "gross_margin_at_price"} <= set(t)
+                "price_floor_usd_month", "gross_margin_at_price", "consent", "model",
+                "price_floor_carrying_free_users_usd_month"} <= set(t)
+    # the contract of issue 11: candidates, per-tier consent, payback against a baseline
+    roles = {mid: c["role"] for mid, c in out["candidates"].items()}
+    assert sorted(roles.values()).count("teacher") >= 2 and \
+        sorted(roles.values()).count("student") >= 2
+    for c in out["candidates"].values():
+        assert {"role", "cost_per_conversation_usd", "verdicts", "tier_floors_usd_month"} <= set(c)
+        assert set(c["tier_floors_usd_month"]) == set(out["tiers"])
+    assert len({tuple(t["consent"]) for t in out["tiers"].values()}) == 3
+    assert {"gross_savings_usd_month", "added_loss_usd_month", "net_usd_month",
+            "payback_months"} <= set(out["payback"])
     cap = out["capabilities"][0]
     for key in ("id", "traffic_share", "measured", "capability", "n_teacher", "n_student",
                 "n_paired", "teacher_pass_rate", "student_pass_rate", "teacher_ci", "student_ci",
@@ -71,10 +82,12 @@ def test_consent_typo_is_exit_1_with_did_you_mean(capsys, tmp_path, value, messa
 def test_unconsented_student_capabilities_are_flagged(capsys):
     main(["evaluate", str(DEFAULT), "--json"])
     out = json.loads(capsys.readouterr().out)
-    # the free tier serves everything on the student; only creative_assist and factual_qa are
-    # consented
+    # the free tier serves everything on the distilled student and consents to lose
+    # creative_assist, factual_qa, code_help and clarifying_questions
+    assert out["tiers"]["free"]["consent"] == [
+        "creative_assist", "factual_qa", "code_help", "clarifying_questions"]
     assert out["tiers"]["free"]["capabilities_at_risk"] == [
-        "analysis", "code_help", "math", "clarifying_questions", "legacy_csv_input"]
+        "analysis", "math", "legacy_csv_input"]
     assert out["tiers"]["pro"]["capabilities_at_risk"] == []
 
 

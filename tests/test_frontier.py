@@ -68,11 +68,14 @@ def test_no_point_dominated_with_real_values(xs):
 LOADED = {p: load_scenario(p) for p in (DEFAULT, SELF_HOSTED)}
 
 
-def with_plan(scenario, tier, plan):
+def with_plan(scenario, tier, plan, teacher=None):
+    """The scenario with one tier on another plan, its teacher held (the frontier explores
+    plans of one tier against one teacher)."""
     data = scenario.model_dump(mode="python")
-    for t in data["tiers"]:
+    for t, orig in zip(data["tiers"], scenario.tiers, strict=True):
         if t["id"] == tier:
             t["plan"] = plan.model_dump(mode="python", exclude_none=True)
+            t["teacher"] = teacher or scenario.tier_teacher(orig)
     return Scenario.model_validate(data)
 
 

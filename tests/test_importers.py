@@ -13,7 +13,7 @@ from econ.evidence.importers.bench import read_bench
 from econ.evidence.importers.capmap import load_capability_map
 from econ.evidence.importers.evals import ImportOptions, read_evals
 from econ.evidence.results_io import read_results
-from tests.conftest import DEFAULT
+from tests.conftest import BASIC as DEFAULT
 
 DATA = Path(__file__).parent / "data"
 RUN_KEYS = {"source_format", "file", "model", "completed", "failed", "duration_s",

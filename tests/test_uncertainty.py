@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -13,9 +14,10 @@ from tests.conftest import DEFAULT, SELF_HOSTED, raw_yaml
 
 
 def zero_spread(path):
-    text = path.read_text()
-    for key in ("token_length_cv: 0.25", "throughput_cv: 0.05"):
-        text = text.replace(key, key.split(":")[0] + ": 0.0")
+    """Every spread set to zero: token lengths, throughputs, turns, API prices, conversations
+    per user."""
+    text, n = re.subn(r"(_cv: )[0-9.]+", r"\g<1>0.0", path.read_text())
+    assert n >= 5
     return parse_scenario(text, str(path), base_dir=path.parent)
 
 

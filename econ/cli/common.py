@@ -27,7 +27,10 @@ def load(args: argparse.Namespace) -> Any:
     from econ.model.loader import load_scenario, load_snapshot
 
     snapshot = load_snapshot(args.prices) if getattr(args, "prices", None) else None
-    return load_scenario(args.scenario, snapshot)
+    loaded = load_scenario(args.scenario, snapshot)
+    for notice in loaded.notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    return loaded
 
 
 def add_scenario(p: argparse.ArgumentParser) -> None:

@@ -71,6 +71,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from econ.base.fileio import atomic_write_text
+    from econ.model.loader import parse_scenario
+    from econ.scenario.migrate import migrate_text
+
+    path = Path(args.scenario)
+    load(args)  # a file that does not load is not rewritten
+    text = path.read_text(encoding="utf-8")
+    new, changed = migrate_text(text)
+    if not changed:
+        print(f"{path}: already schema version 2; nothing written", file=sys.stderr)
+        return EXIT_OK
+    parse_scenario(new, str(path), base_dir=path.parent)  # the result must load too
+    out = Path(args.output) if args.output else path
+    atomic_write_text(out, new)
+    print(f"wrote {out} (schema version 2)", file=sys.stderr)
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="cost per conversation, retention, tiers and floors")
     add_scenario(p)
@@ -83,6 +102,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("validate", help="check a scenario file")
     add_scenario(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("migrate", help="rewrite a version-1 scenario as version 2 (comments kept)")
+    add_scenario(p)
+    p.add_argument("-o", "--output", help="write here instead of rewriting the file in place")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("schema", help="print the scenario JSON Schema")
     p.set_defaults(func=cmd_schema)

@@ -203,6 +203,10 @@ class Tier(_Strict):
     baseline: Plan | None = Field(
         None, description="The plan without distillation that payback compares against "
         "(default: the tier's teacher alone).")
+    teacher: str | None = Field(
+        None, description="The teacher this tier's loss is measured against and the frontier "
+        "routes to (default: the plan's model or route target if it is a teacher, else the "
+        "reference teacher).")
 
 
 class Fees(_Strict):
@@ -276,8 +280,10 @@ class Scenario(_Strict):
         return tuple(self.consent if tier.consent is None else tier.consent)
 
     def tier_teacher(self, tier: Tier) -> str:
-        """The teacher of a tier: its plan's model or route target if that is a teacher,
-        else the reference teacher."""
+        """The teacher of a tier: its ``teacher``, else its plan's model or route target if
+        that is a teacher, else the reference teacher."""
+        if tier.teacher is not None:
+            return tier.teacher
         options: list[str | None] = [tier.plan.model,
                                      tier.plan.route.to if tier.plan.route else None]
         for cand in options:
@@ -335,6 +341,8 @@ def reference_problems(s: Scenario) -> list[Problem]:
         for j, c_id in enumerate(t.consent or []):
             if c_id not in known_caps:
                 out.append(_unknown(("tiers", i, "consent", j), "capability", c_id, known_caps))
+        if t.teacher is not None and t.teacher not in teachers:
+            out.append(_unknown(("tiers", i, "teacher"), "teacher", t.teacher, teachers))
         if t.baseline is not None:
             b = t.baseline
             named: list[tuple[tuple[str, ...], str]] = [(("model",), b.model)]
