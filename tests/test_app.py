@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from econ.decisions.frontier import tier_frontier
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
 from tests.conftest import ROOT, SCENARIOS
@@ -60,28 +61,54 @@ def test_ticking_consent_gives_exactly_econs_floors(folder):
     before = floors(at)
     base = evaluate(loaded.scenario, loaded.measured)
     assert before == {t.economics.tier: t.economics.price_floor_usd_month for t in base.tiers}
+    # the ticks act on the tier selected in the app: plus by default
+    assert at.selectbox(key=f"w|{name}|ctier").value == "plus"
     consent_box(at, name, "analysis").check().run()
     consent_box(at, name, "code_help").check().run()
     consent_box(at, name, "factual_qa").uncheck().run()
     assert not at.exception
     ev = evaluate(loaded.scenario, loaded.measured,
-                  consent=["creative_assist", "analysis", "code_help"])
+                  consent={"plus": ["creative_assist", "analysis", "code_help"]})
     after = floors(at)
     assert after == {t.economics.tier: t.economics.price_floor_usd_month for t in ev.tiers}
     assert after["plus"] < before["plus"]
+    assert (after["free"], after["pro"]) == (before["free"], before["pro"])
     shown = " ".join(m.value for m in at.markdown)
     assert f"price floor **{after['plus']:,.2f} USD/month**" in shown
+    # another tier: the ticks show its own consent set, and act on it alone
+    at.selectbox(key=f"w|{name}|ctier").select("free").run()
+    ticked = {c.key.split("|")[-1] for c in at.checkbox if c.value}
+    assert ticked == set(loaded.scenario.tiers[0].consent)
+    consent_box(at, name, "analysis").check().run()
+    ev = evaluate(loaded.scenario, loaded.measured, consent={
+        "plus": ["creative_assist", "analysis", "code_help"],
+        "free": [*loaded.scenario.tiers[0].consent, "analysis"]})
+    assert floors(at) == {t.economics.tier: t.economics.price_floor_usd_month for t in ev.tiers}
+    # back to plus: its edited ticks are still there
+    at.selectbox(key=f"w|{name}|ctier").select("plus").run()
+    ticked = {c.key.split("|")[-1] for c in at.checkbox if c.value}
+    assert ticked == {"creative_assist", "analysis", "code_help"}
 
 
 def test_frontier_point_adoption(folder):
     name = "frontier-vs-distilled.yaml"
     at = start(folder)
+    before = floors(at)
+    loaded = load_scenario(folder / name)
+    front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus")
     at.selectbox(key=f"w|{name}|fpick|plus").select(0).run()
     at.button(key=f"w|{name}|fadopt|plus").click().run()
     assert not at.exception
     ticked = {c.key.split("|")[-1] for c in at.checkbox if c.value}
-    assert ticked == {"creative_assist", "analysis", "code_help", "factual_qa", "math",
-                      "clarifying_questions", "legacy_csv_input"}
+    assert ticked == set(front.points[0].consent)
+    after = floors(at)
+    # adopted into its own tier only, at the point's floor
+    assert after["plus"] == pytest.approx(front.points[0].price_floor_usd_month, rel=1e-12)
+    table = at.dataframe[0].value
+    loss = dict(zip(table["tier"], table["capability_loss_usd_month"], strict=True))
+    assert loss["plus"] == pytest.approx(front.points[0].loss_usd_month, rel=1e-9)
+    assert dict(zip(table["tier"], table["teacher"], strict=True))["plus"] == front.teacher
+    assert (after["free"], after["pro"]) == (before["free"], before["pro"])
 
 
 def test_bad_scenario_shows_error_not_exception(folder):
@@ -90,9 +117,10 @@ def test_bad_scenario_shows_error_not_exception(folder):
     at = start(folder, "broken.yaml")
     assert not at.exception
     assert at.error
-    assert "broken.yaml:13: conversation.turns: input should be a valid integer" in \
-        at.error[0].value  # line 13 of the file: "  turns: five"
-    assert (folder / "broken.yaml").read_text().splitlines()[12].startswith("  turns: five")
+    lines = (folder / "broken.yaml").read_text().splitlines()
+    line = next(i for i, x in enumerate(lines, 1) if x.startswith("  turns: five"))
+    assert f"broken.yaml:{line}: conversation.turns: input should be a valid integer" in \
+        at.error[0].value
     # the app stays usable: pick a good scenario again
     at.selectbox(key="pick").select("self-hosted-llama.yaml").run()
     assert not at.exception and not at.error
@@ -108,7 +136,7 @@ def test_save_round_trips_comments(folder):
     at.button(key=f"w|{name}|save").click().run()
     assert not at.exception and not at.error
     saved = path.read_text()
-    assert "consent: [creative_assist, analysis, factual_qa]" in saved
+    assert "    consent: [creative_assist, analysis, factual_qa] # plus keeps code help" in saved
     assert "    price_usd_month: 25            # ChatGPT Plus and Claude Pro" in saved
     # every comment survives, and nothing else moved
     comments = [line.split("#", 1)[1] for line in original.splitlines() if "#" in line]
@@ -117,7 +145,8 @@ def test_save_round_trips_comments(folder):
                if a != b]
     assert len(changed) == 2
     reloaded = load_scenario(path).scenario
-    assert reloaded.consent == ["creative_assist", "analysis", "factual_qa"]
+    assert reloaded.tiers[1].consent == ["creative_assist", "analysis", "factual_qa"]
+    assert reloaded.consent == ["creative_assist", "factual_qa"]  # the default is untouched
     assert any("Saved scenarios/" in s.value for s in at.success)
 
 
@@ -143,8 +172,8 @@ def test_preview_shows_diff(folder):
     consent_box(at, name, "code_help").check().run()
     at.button(key=f"w|{name}|preview").click().run()
     diff = at.code[0].value
-    assert "-consent: [creative_assist, factual_qa]" in diff
-    assert "+consent: [creative_assist, code_help, factual_qa]" in diff
+    assert "-    consent: [creative_assist, factual_qa]   # plus keeps" in diff
+    assert "+    consent: [creative_assist, code_help, factual_qa] # plus keeps" in diff
 
 
 def test_compare_with_revision(folder):
@@ -163,7 +192,7 @@ def test_compare_with_revision(folder):
     shown = " ".join(m.value for m in at.markdown)
     assert "Inputs changed since `HEAD`: 1" in shown
     inputs = at.dataframe[-2].value
-    assert list(inputs["input"]) == ["consent"]
+    assert list(inputs["input"]) == ["tiers[plus].consent"]
     outputs = at.dataframe[-1].value
     assert "tiers.plus.price_floor" in set(outputs["output"])
     at.text_input(key=f"w|{name}|rev").set_value("no-such-rev").run()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from econ.decisions.frontier import point_plan, tier_frontier
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
 from econ.outputs.export import export_bytes
@@ -115,12 +116,14 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
 
             loaded = load_scenario(folder / "frontier-vs-distilled.yaml")
             ev = evaluate(loaded.scenario, loaded.measured,
-                          consent=["creative_assist", "analysis", "factual_qa"])
+                          consent={"plus": ["creative_assist", "analysis", "factual_qa"]})
             plus = next(t for t in ev.tiers if t.economics.tier == "plus")
             assert after == round(plus.economics.price_floor_usd_month, 2)
             page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
 
-            # clicking the frontier's cheapest point adopts its consent set: lose everything
+            # clicking the frontier's cheapest point adopts its plan and consent set into plus
+            # only: the distilled 8B alone, consenting to lose all it does not retain
+            cheapest = tier_frontier(ev, "plus").points[0]
             page.get_by_role("tab", name="Frontier").click()
             _settle(page)
             groups = page.locator('[data-testid="stVegaLiteChart"] svg g.mark-symbol')
@@ -128,13 +131,19 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
                            key=lambda g: g.locator("path").count())
             frontier.locator("path").first.click(force=True)
             deadline = time.monotonic() + 30
-            while _ticked(page) != len(loaded.scenario.capabilities):
+            while _ticked(page) != len(cheapest.consent):
                 assert time.monotonic() < deadline, f"ticked {_ticked(page)} after the click"
                 page.wait_for_timeout(200)
             _settle(page)
             page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
-            everything = evaluate(loaded.scenario, loaded.measured,
-                                  consent=[c.id for c in loaded.scenario.capabilities])
+            plan = point_plan(ev, "plus", cheapest)
+            adopted = loaded.scenario.model_copy(update={"tiers": [
+                t.model_copy(update={"plan": plan, "teacher": "gpt-4o"}) if t.id == "plus" else t
+                for t in loaded.scenario.tiers]})
+            everything = evaluate(adopted, loaded.measured,
+                                  consent={"plus": list(cheapest.consent)})
+            assert everything.tier("plus").economics.price_floor_usd_month == \
+                cheapest.price_floor_usd_month
 
             page.get_by_role("tab", name="Export & save").click()
             _settle(page)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from econ.app.state import NO_ROUTE, wkey
+from econ.app.state import NO_ROUTE, show_tier_consent, wkey
 from econ.base.formatting import ci_percent, percent
 from econ.model.evaluate import Evaluation
 from econ.outputs.export import tier_pricing_table
@@ -45,14 +45,23 @@ _GRID = [2.2, 0.9, 0.9, 1.5, 1.5, 1.5, 0.9, 1.6, 0.8]
 
 def consent_table(source: str, ev: Evaluation) -> None:
     st.subheader("Capabilities: what the student keeps, and what you consent to lose")
+    caps = [c.id for c in ev.scenario.capabilities]
+    tier = st.selectbox("Consent set of tier (the ticks act on this tier only)",
+                        [t.id for t in ev.scenario.tiers], key=wkey(source, "ctier"),
+                        on_change=show_tier_consent, args=(source, caps))
     head = st.columns(_GRID)
     for col, text in zip(head, ["capability", "traffic share", "severity (USD/failure)",
                                 "teacher pass rate (95% CI)", "student pass rate (95% CI)",
                                 "drop (95% CI)", "min. detectable drop", "verdict",
                                 "consent to lose"], strict=True):
         col.markdown(f"**{text}**")
+    res = ev.tier(tier)
+    student = next((m for m in res.assignment.models if m != res.teacher),
+                   ev.scenario.student_id)
+    rets = {r.capability: r for r in ev.retention_against(res.teacher, student)}
+    st.caption(f"Tier `{tier}`: student `{student}` against its teacher `{res.teacher}`.")
     for c in ev.scenario.capabilities:
-        r = ev.retention_of(c.id)
+        r = rets[c.id]
         row = st.columns(_GRID)
         row[0].markdown(f"`{c.id}`" + (" · load-bearing" if c.load_bearing else ""))
         row[1].markdown(percent(c.traffic_share))
