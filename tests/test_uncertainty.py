@@ -89,3 +89,23 @@ def test_sensitivity_cli(capsys):
     team = out["tiers"]["team"]["inputs"]
     assert team[0]["swing_usd_month"] >= team[-1]["swing_usd_month"] > 0
     assert any(i["input"] == "measured throughput of llama-8b (× base)" for i in team)
+
+
+@pytest.mark.parametrize(("spread", "tiers"), [
+    ("turns_cv", {"free", "plus", "pro"}),
+    ("price_cv", {"plus", "pro"}),  # API models serve plus (GPT-4o) and pro; free is self-hosted
+    ("conversations_per_user_month_cv", {"free", "plus", "pro"}),
+])
+def test_each_new_spread_widens_the_floors_it_touches(spread, tiers):
+    """Only one spread left on: the tiers it reaches get an interval, the others stay exact."""
+    text = re.sub(r"(_cv: )[0-9.]+", r"\g<1>0.0", DEFAULT.read_text())
+    text = re.sub(rf"({spread}: )0\.0", r"\g<1>0.3", text)
+    loaded = parse_scenario(text, str(DEFAULT), base_dir=DEFAULT.parent)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    result = simulate(ev, loaded.measured, draws=4000, seed=2, posterior=False)
+    for r, t in zip(result, ev.tiers, strict=True):
+        p5, p50, p95 = r.price_floor_usd_month
+        if r.tier in tiers:
+            assert p5 < t.economics.price_floor_usd_month < p95
+        else:
+            assert p5 == p50 == p95 == t.economics.price_floor_usd_month

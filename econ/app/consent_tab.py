@@ -71,7 +71,8 @@ def consent_table(source: str, ev: Evaluation) -> None:
         row[4].markdown(f"{percent(r.student_pass_rate)} {ci_percent(r.student_ci)} · "
                         f"n={r.n_student}")
         row[5].markdown(f"{percent(r.drop)} {ci_percent(r.drop_ci)}"
-                        + (" paired" if r.n_paired else ""))
+                        + (f" · {r.pairing}" if r.pairing else "")
+                        + (f", decided {r.decided_by}" if r.decided_by else ""))
         row[6].markdown("none" if r.min_detectable_drop is None
                         else percent(r.min_detectable_drop))
         row[7].markdown(f"**{r.verdict}**" + (f" (n≈{r.n_to_settle:,} would settle it)"

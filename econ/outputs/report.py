@@ -269,7 +269,9 @@ def text_report(ev: Evaluation) -> str:
             f"{points(r.student_pass_rate)} {ci_points(r.student_ci)}",
             f"{points(r.drop)} {ci_points(r.drop_ci)}",
             points(r.min_detectable_drop) if r.min_detectable_drop is not None else "none",
-            r.verdict + (f" (need n≈{r.n_to_settle})" if r.n_to_settle else ""),
+            r.verdict + (f" (need n≈{r.n_to_settle})" if r.n_to_settle else "")
+            + (f"; {r.pairing}" if r.pairing else "")
+            + (f", decided {r.decided_by}" if r.decided_by else ""),
             ", ".join(t.economics.tier for t in ev.tiers if c.id in t.consent),
         ])
     out.append(format_table(
