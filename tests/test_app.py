@@ -52,6 +52,17 @@ def test_app_runs_on_every_scenario(folder, name):
     assert any("USD/conv." in label for label in labels)
     assert at.warning, "unmeasured traffic must be warned about"
     assert len(at.checkbox) == len(load_scenario(folder / name).scenario.capabilities)
+    # the candidates table, as econ evaluate computes it
+    loaded = load_scenario(folder / name)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    shown = next(d.value for d in at.dataframe if "role" in d.value.columns)
+    assert list(shown["model"]) == list(loaded.scenario.models)
+    from econ.decisions.candidates import candidates_table
+
+    for row, cand in zip(shown.itertuples(), candidates_table(ev), strict=True):
+        assert row.cost_per_conversation_usd == cand.cost_per_conversation_usd
+        for tier, floor in cand.tier_floors_usd_month.items():
+            assert getattr(row, f"floor_{tier}_usd_month") == floor
 
 
 def test_ticking_consent_gives_exactly_econs_floors(folder):

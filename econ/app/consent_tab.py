@@ -7,7 +7,7 @@ import streamlit as st
 from econ.app.state import NO_ROUTE, show_tier_consent, wkey
 from econ.base.formatting import ci_percent, percent
 from econ.model.evaluate import Evaluation
-from econ.outputs.export import tier_pricing_table
+from econ.outputs.export import candidates_frame, tier_pricing_table
 from econ.outputs.report import headline
 
 __all__ = ["consent_table", "headline_metrics", "tiers_panel"]
@@ -112,6 +112,10 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         "capability_loss_usd_month": st.column_config.NumberColumn("capability loss (USD/mo)",
                                                                    format="%.0f"),
     })
+    st.markdown(f"**Candidates** (verdicts against the reference teacher "
+                f"`{ev.scenario.teacher_id}`; floors if a tier were served by the model alone)")
+    st.dataframe(candidates_frame(ev), hide_index=True, width="stretch",
+                 key=wkey(source, "candidates"))
     b = ev.blend
     st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
