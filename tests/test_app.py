@@ -122,6 +122,27 @@ def test_frontier_point_adoption(folder):
     assert (after["free"], after["pro"]) == (before["free"], before["pro"])
 
 
+def test_routed_point_adopted_into_a_tier_without_a_router(folder):
+    """free has no router of its own: its routed points borrow plus's, and adopting one gives
+    free exactly the point's floor and loss (the router comes with the point)."""
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    before = floors(at)
+    loaded = load_scenario(folder / name)
+    front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "free")
+    i, point = next((i, p) for i, p in enumerate(front.points) if p.routed and p.student)
+    at.selectbox(key=f"w|{name}|ftier").select("free").run()
+    at.selectbox(key=f"w|{name}|fpick|free").select(i).run()
+    at.button(key=f"w|{name}|fadopt|free").click().run()
+    assert not at.exception
+    after = floors(at)
+    assert after["free"] == pytest.approx(point.price_floor_usd_month, rel=1e-12)
+    table = at.dataframe[0].value
+    loss = dict(zip(table["tier"], table["capability_loss_usd_month"], strict=True))
+    assert loss["free"] == pytest.approx(point.loss_usd_month, rel=1e-9)
+    assert (after["plus"], after["pro"]) == (before["plus"], before["pro"])
+
+
 def test_bad_scenario_shows_error_not_exception(folder):
     good = (folder / "frontier-vs-distilled.yaml").read_text()
     (folder / "broken.yaml").write_text(good.replace("  turns: 5 ", "  turns: five "))

@@ -21,7 +21,9 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
     tier = st.selectbox("Tier", tiers, index=min(1, len(tiers) - 1), key=wkey(source, "ftier"))
     front: Frontier = tier_frontier(ev, tier)
     plans = [point_plan(ev, tier, p) for p in front.points]
-    adopt = [(p.model, p.route.to if p.route else NO_ROUTE) for p in plans]
+    adopt = [(p.model, p.route.to if p.route else NO_ROUTE,
+              (p.route.router_usd_per_conversation, p.route.router_error_rate) if p.route
+              else None) for p in plans]
     st.session_state[wkey(source, "frontier_points")] = [
         (p.consent, a) for p, a in zip(front.points, adopt, strict=True)]
     here = front.current if front.current is not None else consent_point(

@@ -74,7 +74,8 @@ def edits_from_widgets(source: str, loaded: Loaded) -> Edits:
         tiers[t.id] = TierEdit(price_usd_month=ss[wkey(source, "price", t.id)],
                                model=ss[wkey(source, "model", t.id)],
                                route_to="" if route == NO_ROUTE else route,
-                               teacher=s.tier_teacher(t))
+                               teacher=s.tier_teacher(t),
+                               router=ss.get(wkey(source, "router", t.id)))
     return Edits(tiers=tiers, tier_consent=tier_consent)
 
 
@@ -86,12 +87,14 @@ def show_tier_consent(source: str, capabilities: list[str]) -> None:
 
 
 def set_consent(source: str, capabilities: list[str], consent: tuple[str, ...],
-                tier: str | None = None, plan: tuple[str, str] | None = None) -> None:
-    """Adopt a consent set (and a frontier point's plan: model, route target or ``NO_ROUTE``)
-    into one tier (default: the tier the ticks show)."""
+                tier: str | None = None,
+                plan: tuple[str, str, tuple[float, float] | None] | None = None) -> None:
+    """Adopt a consent set (and a frontier point's plan: model, route target or ``NO_ROUTE``,
+    router cost and error) into one tier (default: the tier the ticks show)."""
     ss = st.session_state
     if plan is not None and tier is not None:
-        ss[wkey(source, "model", tier)], ss[wkey(source, "route", tier)] = plan
+        ss[wkey(source, "model", tier)], ss[wkey(source, "route", tier)] = plan[:2]
+        ss[wkey(source, "router", tier)] = plan[2]  # used when the tier had no route
     tier = tier or ss[wkey(source, "ctier")]
     sets = consent_sets(source)
     sets[tier] = tuple(c for c in capabilities if c in consent)

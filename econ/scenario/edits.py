@@ -26,6 +26,8 @@ class TierEdit:
     route_to: str | None = None  # "" removes the route
     routed: Literal["unconsented"] | tuple[str, ...] | None = None
     teacher: str | None = None  # held as the tier's teacher when the plan no longer names it
+    # (USD per conversation, error rate) of a router for a route the plan did not have
+    router: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ def _new_plan(plan: Plan, e: TierEdit) -> Plan:
     if e.route_to == "":
         route = None
     elif e.route_to is not None:
-        route = (route or Route(to=e.route_to)).model_copy(update={"to": e.route_to})
+        if route is None:
+            cost, error = e.router or (0.0, 0.0)
+            route = Route(to=e.route_to, router_usd_per_conversation=cost,
+                          router_error_rate=error)
+        route = route.model_copy(update={"to": e.route_to})
     if route is not None and e.routed is not None:
         caps = e.routed if e.routed == "unconsented" else list(e.routed)
         route = route.model_copy(update={"capabilities": caps})
