@@ -10,6 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 DEFAULT = SCENARIOS / "frontier-vs-distilled.yaml"
 SELF_HOSTED = SCENARIOS / "self-hosted-llama.yaml"
+# one teacher, one student: the version-1 worked scenario migrated to version 2, kept fixed so
+# tests of importers, probes and bad input do not move with the worked scenarios
+BASIC = Path(__file__).parent / "data" / "basic-scenario.yaml"
+V1 = Path(__file__).parent / "data" / "v1"
 SNAPSHOT = ROOT / "data" / "litellm_prices.json"
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 
@@ -33,7 +37,7 @@ def fixtures_dir() -> Path:
 def edited(tmp_path: Path):
     """Write the default scenario with one text replacement applied; return its path."""
 
-    def make(old: str, new: str, source: Path = DEFAULT, name: str = "s.yaml") -> Path:
+    def make(old: str, new: str, source: Path = BASIC, name: str = "s.yaml") -> Path:
         text = source.read_text()
         assert old in text, old
         p = tmp_path / name

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from econ.decisions.frontier import tier_frontier
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
 from tests.conftest import ROOT, SCENARIOS
@@ -60,6 +61,17 @@ def test_app_runs_on_every_scenario(folder, name):
     assert any("USD/conv." in label for label in labels)
     assert at.warning, "unmeasured traffic must be warned about"
     assert len(at.checkbox) == len(load_scenario(folder / name).scenario.capabilities)
+    # the candidates table, as econ evaluate computes it
+    loaded = load_scenario(folder / name)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    shown = next(d.value for d in at.dataframe if "role" in d.value.columns)
+    assert list(shown["model"]) == list(loaded.scenario.models)
+    from econ.decisions.candidates import candidates_table
+
+    for row, cand in zip(shown.itertuples(), candidates_table(ev), strict=True):
+        assert row.cost_per_conversation_usd == cand.cost_per_conversation_usd
+        for tier, floor in cand.tier_floors_usd_month.items():
+            assert getattr(row, f"floor_{tier}_usd_month") == floor
 
 
 def test_ticking_consent_gives_exactly_econs_floors(folder):
@@ -69,29 +81,79 @@ def test_ticking_consent_gives_exactly_econs_floors(folder):
     before = floors(at)
     base = evaluate(loaded.scenario, loaded.measured)
     assert before == {t.economics.tier: t.economics.price_floor_usd_month for t in base.tiers}
+    # the ticks act on the tier selected in the app: plus by default
+    assert at.selectbox(key=f"w|{name}|ctier").value == "plus"
     consent_box(at, name, "analysis").check().run()
     consent_box(at, name, "code_help").check().run()
     consent_box(at, name, "factual_qa").uncheck().run()
     assert not at.exception
     ev = evaluate(loaded.scenario, loaded.measured,
-                  consent=["creative_assist", "analysis", "code_help"])
+                  consent={"plus": ["creative_assist", "analysis", "code_help"]})
     after = floors(at)
     assert after == {t.economics.tier: t.economics.price_floor_usd_month for t in ev.tiers}
     assert after["plus"] < before["plus"]
+    assert (after["free"], after["pro"]) == (before["free"], before["pro"])
     shown = " ".join(m.value for m in at.markdown)
     assert f"price floor **{after['plus']:,.2f} USD/month**" in shown
+    # another tier: the ticks show its own consent set, and act on it alone
+    at.selectbox(key=f"w|{name}|ctier").select("free").run()
+    ticked = {c.key.split("|")[-1] for c in at.checkbox if c.value}
+    assert ticked == set(loaded.scenario.tiers[0].consent)
+    consent_box(at, name, "analysis").check().run()
+    ev = evaluate(loaded.scenario, loaded.measured, consent={
+        "plus": ["creative_assist", "analysis", "code_help"],
+        "free": [*loaded.scenario.tiers[0].consent, "analysis"]})
+    assert floors(at) == {t.economics.tier: t.economics.price_floor_usd_month for t in ev.tiers}
+    # back to plus: its edited ticks are still there
+    at.selectbox(key=f"w|{name}|ctier").select("plus").run()
+    ticked = {c.key.split("|")[-1] for c in at.checkbox if c.value}
+    assert ticked == {"creative_assist", "analysis", "code_help"}
 
 
 def test_frontier_point_adoption(folder):
     name = "frontier-vs-distilled.yaml"
-    at = open_tab(start(folder), "Frontier")
+    at = start(folder)
+    before = floors(at)
+    loaded = load_scenario(folder / name)
+    front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus")
+    open_tab(at, "Frontier")
     at.selectbox(key=f"w|{name}|fpick|plus").select(0).run()
     at.button(key=f"w|{name}|fadopt|plus").click().run()
     assert not at.exception
     open_tab(at, "Consent & tiers")  # the ticks were kept while their tab was hidden
     ticked = {c.key.split("|")[-1] for c in at.checkbox if c.value}
-    assert ticked == {"creative_assist", "analysis", "code_help", "factual_qa", "math",
-                      "clarifying_questions", "legacy_csv_input"}
+    assert ticked == set(front.points[0].consent)
+    after = floors(at)
+    # adopted into its own tier only, at the point's floor
+    assert after["plus"] == pytest.approx(front.points[0].price_floor_usd_month, rel=1e-12)
+    table = at.dataframe[0].value
+    loss = dict(zip(table["tier"], table["capability_loss_usd_month"], strict=True))
+    assert loss["plus"] == pytest.approx(front.points[0].loss_usd_month, rel=1e-9)
+    assert dict(zip(table["tier"], table["teacher"], strict=True))["plus"] == front.teacher
+    assert (after["free"], after["pro"]) == (before["free"], before["pro"])
+
+
+def test_routed_point_adopted_into_a_tier_without_a_router(folder):
+    """free has no router of its own: its routed points borrow plus's, and adopting one gives
+    free exactly the point's floor and loss (the router comes with the point)."""
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    before = floors(at)
+    loaded = load_scenario(folder / name)
+    front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "free")
+    i, point = next((i, p) for i, p in enumerate(front.points) if p.routed and p.student)
+    open_tab(at, "Frontier")
+    at.selectbox(key=f"w|{name}|ftier").select("free").run()
+    at.selectbox(key=f"w|{name}|fpick|free").select(i).run()
+    at.button(key=f"w|{name}|fadopt|free").click().run()
+    assert not at.exception
+    open_tab(at, "Consent & tiers")
+    after = floors(at)
+    assert after["free"] == pytest.approx(point.price_floor_usd_month, rel=1e-12)
+    table = at.dataframe[0].value
+    loss = dict(zip(table["tier"], table["capability_loss_usd_month"], strict=True))
+    assert loss["free"] == pytest.approx(point.loss_usd_month, rel=1e-9)
+    assert (after["plus"], after["pro"]) == (before["plus"], before["pro"])
 
 
 def test_bad_scenario_shows_error_not_exception(folder):
@@ -100,9 +162,10 @@ def test_bad_scenario_shows_error_not_exception(folder):
     at = start(folder, "broken.yaml")
     assert not at.exception
     assert at.error
-    assert "broken.yaml:13: conversation.turns: input should be a valid integer" in \
-        at.error[0].value  # line 13 of the file: "  turns: five"
-    assert (folder / "broken.yaml").read_text().splitlines()[12].startswith("  turns: five")
+    lines = (folder / "broken.yaml").read_text().splitlines()
+    line = next(i for i, x in enumerate(lines, 1) if x.startswith("  turns: five"))
+    assert f"broken.yaml:{line}: conversation.turns: input should be a valid integer" in \
+        at.error[0].value
     # the app stays usable: pick a good scenario again
     at.selectbox(key="pick").select("self-hosted-llama.yaml").run()
     assert not at.exception and not at.error
@@ -119,7 +182,7 @@ def test_save_round_trips_comments(folder):
     at.button(key=f"w|{name}|save").click().run()
     assert not at.exception and not at.error
     saved = path.read_text()
-    assert "consent: [creative_assist, analysis, factual_qa]" in saved
+    assert "    consent: [creative_assist, analysis, factual_qa] # plus keeps code help" in saved
     assert "    price_usd_month: 25            # ChatGPT Plus and Claude Pro" in saved
     # every comment survives, and nothing else moved
     comments = [line.split("#", 1)[1] for line in original.splitlines() if "#" in line]
@@ -128,7 +191,8 @@ def test_save_round_trips_comments(folder):
                if a != b]
     assert len(changed) == 2
     reloaded = load_scenario(path).scenario
-    assert reloaded.consent == ["creative_assist", "analysis", "factual_qa"]
+    assert reloaded.tiers[1].consent == ["creative_assist", "analysis", "factual_qa"]
+    assert reloaded.consent == ["creative_assist", "factual_qa"]  # the default is untouched
     assert any("Saved scenarios/" in s.value for s in at.success)
 
 
@@ -157,8 +221,8 @@ def test_preview_shows_diff(folder):
     open_tab(at, "Export & save")
     at.button(key=f"w|{name}|preview").click().run()
     diff = at.code[0].value
-    assert "-consent: [creative_assist, factual_qa]" in diff
-    assert "+consent: [creative_assist, code_help, factual_qa]" in diff
+    assert "-    consent: [creative_assist, factual_qa]   # plus keeps" in diff
+    assert "+    consent: [creative_assist, code_help, factual_qa] # plus keeps" in diff
 
 
 def test_compare_with_revision(folder):
@@ -178,17 +242,20 @@ def test_compare_with_revision(folder):
     shown = " ".join(m.value for m in at.markdown)
     assert "Inputs changed since `HEAD`: 1" in shown
     inputs = at.dataframe[-2].value
-    assert list(inputs["Input"]) == ["consent"]
+    assert list(inputs["Input"]) == ["tiers[plus].consent"]
     # a list shows as words, never as a Python repr
-    assert inputs["Before"][0] == "creative_assist, factual_qa"
-    assert inputs["After"][0] == "creative_assist, code_help, factual_qa"
+    loaded = load_scenario(folder / name)
+    plus = next(t for t in loaded.scenario.tiers if t.id == "plus")
+    was = list(loaded.scenario.tier_consent(plus))
+    now = [c.id for c in loaded.scenario.capabilities if c.id in {*was, "code_help"}]
+    assert inputs["Before"][0] == ", ".join(was)
+    assert inputs["After"][0] == ", ".join(now)
     outputs = at.dataframe[-1].value
     assert "tiers.plus.price_floor" in set(outputs["Output"])
     # a margin moves in percentage points, computed here from econ's own evaluations
     loaded = load_scenario(folder / name)
     old = evaluate(loaded.scenario, loaded.measured)
-    new = evaluate(loaded.scenario, loaded.measured,
-                   consent=["creative_assist", "code_help", "factual_qa"])
+    new = evaluate(loaded.scenario, loaded.measured, consent={"plus": now})
     margin = dict(zip(outputs["Output"], outputs["Change"], strict=True))[
         "tiers.plus.gross_margin_at_price"]
     pp = 100 * (new.tiers[1].economics.gross_margin_at_price
@@ -196,7 +263,7 @@ def test_compare_with_revision(folder):
     assert margin == f"{pp:+.1f} pp"
     rel = dict(zip(outputs["Output"], outputs["Relative change"], strict=True))
     assert rel["tiers.plus.gross_margin_at_price"] == "—"
-    assert not any("[" in str(v) for v in inputs.to_numpy().ravel())
+    assert not any("[" in str(v) for v in inputs[["Before", "After"]].to_numpy().ravel())
     at.text_input(key=f"w|{name}|rev").set_value("no-such-rev").run()
     assert any("no-such-rev: unknown revision" in e.value for e in at.error)
 
@@ -227,7 +294,8 @@ def test_reload_after_refused_save_keeps_the_colleagues_change(folder):
     # the three-way view: theirs and yours as diffs from the base, and the ways out
     codes = [c.value for c in at.code]
     assert any("+    price_usd_month: 190" in c for c in codes)  # theirs
-    assert any("+consent: [creative_assist, analysis, factual_qa]" in c for c in codes)  # yours
+    assert any("+    consent: [creative_assist, analysis, factual_qa]" in c
+               for c in codes)  # yours: plus's consent set
     assert at.button(key=f"w|{name}|conflict|theirs")
     assert at.button(key=f"w|{name}|conflict|mine")
     at.button(key="reload").click().run()
@@ -243,7 +311,7 @@ def test_reload_after_refused_save_keeps_the_colleagues_change(folder):
     assert not at.error, [e.value for e in at.error]
     saved = path.read_text()
     assert "    price_usd_month: 190 " in saved
-    assert "consent: [creative_assist, analysis, factual_qa]" in saved
+    assert "    consent: [creative_assist, analysis, factual_qa]" in saved
 
 
 def test_refused_save_can_take_theirs_or_keep_mine(folder):
@@ -313,12 +381,13 @@ def test_frontier_point_list_starts_at_the_current_consent_not_lose_everything(f
     pick = at.selectbox(key=f"w|{name}|fpick|plus")
     loaded = load_scenario(folder / name)
     front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus")
-    consents = [set(p.consent) for p in front.points]
-    everything = consents.index({c.id for c in loaded.scenario.capabilities})
-    here = set(loaded.scenario.consent)
-    assert pick.index != everything
-    if here in consents:
-        assert pick.index == consents.index(here)
+    points = [(set(p.consent), p.student) for p in front.points]
+    everything = {c.id for c in loaded.scenario.capabilities}
+    assert front.current is not None
+    here = (set(front.current.consent), front.current.student)
+    assert pick.index is None or points[pick.index][0] != everything
+    if here in points:
+        assert pick.index == points.index(here)
     else:
         assert pick.index is None  # a placeholder, and the Adopt button is disabled
         assert at.button(key=f"w|{name}|fadopt|plus").disabled
@@ -350,9 +419,13 @@ def test_below_floor_uncategorised_and_payback_are_shown(folder):
     name = "frontier-vs-distilled.yaml"
     at = start(folder)
     loaded = load_scenario(folder / name)
-    ev = evaluate(loaded.scenario, loaded.measured)
+    floor = evaluate(loaded.scenario, loaded.measured).tier("plus").economics.price_floor_usd_month
+    at.number_input(key=f"w|{name}|price|plus").set_value(round(floor / 2, 2)).run()
+    tiers = [t.model_copy(update={"price_usd_month": round(floor / 2, 2)}) if t.id == "plus"
+             else t for t in loaded.scenario.tiers]
+    ev = evaluate(loaded.scenario.model_copy(update={"tiers": tiers}), loaded.measured)
     shown = " ".join(m.value for m in at.markdown)
-    plus = ev.tiers[1].economics
+    plus = ev.tier("plus").economics
     assert plus.price_usd_month < plus.price_floor_usd_month
     gap = plus.price_floor_usd_month - plus.price_usd_month
     assert f"**price {plus.price_usd_month:,.2f} is below the floor** by {gap:,.2f}" in shown
@@ -361,8 +434,11 @@ def test_below_floor_uncategorised_and_payback_are_shown(folder):
     assert share > 0
     assert any(f"{100 * share:.1f}% of conversations are uncategorised" in i.value
                for i in at.info)
-    hours = payback(ev).payback_months * 365.25 / 12 * 24
-    assert f"Distillation pays back in {hours:.1f} hours" in shown
+    months = payback(ev).payback_months
+    days = months * 365.25 / 12
+    expected = (f"{24 * days:.1f} hours" if days < 2 else f"{days:.1f} days" if days < 60.875
+                else f"{months:,.1f} months")
+    assert f"Distillation pays back in {expected}" in shown
 
 
 def test_a_tick_computes_only_the_open_tab_and_hidden_tabs_keep_their_settings(folder):
@@ -379,3 +455,22 @@ def test_a_tick_computes_only_the_open_tab_and_hidden_tabs_keep_their_settings(f
     assert at.selectbox(key=f"w|{name}|ttier").value == "pro"
     open_tab(at, "Consent & tiers")
     assert consent_box(at, name, "analysis").value is True
+
+
+def test_a_routed_point_adopted_after_a_lone_one_sits_at_its_floor(folder):
+    """Adopting the cheapest point (a student alone) drops plus's route; the frontier then
+    prices routed points with the router its caption names. Adopting one of those must give
+    exactly the floor the list showed (it gave the file's router's floor before)."""
+    name = "frontier-vs-distilled.yaml"
+    at = open_tab(start(folder), "Frontier")
+    pick = f"w|{name}|fpick|plus"
+    at.selectbox(key=pick).select(0).run()
+    at.button(key=f"w|{name}|fadopt|plus").click().run()
+    options = at.selectbox(key=pick).options
+    i = next(i for i, o in enumerate(options) if " routed · " in o)
+    listed = options[i].split(" USD/mo floor")[0]
+    at.selectbox(key=pick).select(i).run()
+    at.button(key=f"w|{name}|fadopt|plus").click().run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "Orange diamond" in c.value)
+    assert f"current consent set (floor {listed} USD/month" in caption, (listed, caption)

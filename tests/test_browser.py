@@ -75,7 +75,7 @@ def _settle(page) -> None:
 
 
 _TAB_MARK = {"Consent & tiers": "Capabilities: what the student keeps",
-             "Frontier": "Pareto-optimal consent sets for tier",
+             "Frontier": "Pareto-optimal plans (student × consent set) for tier",
              "Uncertainty & sensitivity": "Monte Carlo draws",
              "Export & save": "Export the tier-pricing table",
              "Compare with revision": "Compare the current state"}
@@ -130,20 +130,26 @@ def _floor(page, tier: str) -> float:
     return float(match.group(1).replace(",", ""))
 
 
-def _cli_export(folder: Path, tmp_path: Path, fmt: str, consent: list[str]) -> bytes:
-    """`econ export` of the scenario file with the app's consent set, dated like the app."""
+def _cli_export(path: Path, tmp_path: Path, fmt: str,
+                consent: dict[str, list[str]] | None = None) -> bytes:
+    """`econ export` of a scenario file (with per-tier consent sets), dated like the app."""
     out = tmp_path / f"cli.{fmt}"
     old = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    args = [f"--consent={tier}={','.join(caps)}" for tier, caps in (consent or {}).items()]
     try:
-        assert econ_main(["export", str(folder / "frontier-vs-distilled.yaml"), "-o", str(out),
-                          "--consent", *consent]) == 0
+        assert econ_main(["export", str(path), "-o", str(out), *args]) == 0
     finally:
         if old is None:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = old
     return out.read_bytes()
+
+
+def _data_lines(data: bytes) -> list[bytes]:
+    """An export's table without its provenance comment lines."""
+    return [line for line in data.splitlines() if not line.startswith(b"#")]
 
 
 def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
@@ -175,7 +181,7 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
 
             loaded = load_scenario(folder / "frontier-vs-distilled.yaml")
             ev = evaluate(loaded.scenario, loaded.measured,
-                          consent=["creative_assist", "analysis", "factual_qa"])
+                          consent={"plus": ["creative_assist", "analysis", "factual_qa"]})
             plus = next(t for t in ev.tiers if t.economics.tier == "plus")
             assert after == round(plus.economics.price_floor_usd_month, 2)
             page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
@@ -190,7 +196,10 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
             page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
             # click a middle point: adopted, and the point list follows the click; then a
             # manual tick, and the same point again: adopted again (it did nothing before)
-            third = points[0]
+            # the points as the app now lists them: adopting the cheapest (one model alone) left
+            # plus with no router of its own, so its routed points are priced as the frontier
+            # caption says, and adopting one gives exactly its floor
+            floor, third = "", frozenset[str]()
             for attempt in ("click", "re-click"):
                 before = _current_floor(page)
                 _frontier_symbols(page).nth(3).click(force=True)
@@ -200,38 +209,48 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
                         assert time.monotonic() < deadline, "nothing adopted"
                         page.wait_for_timeout(200)
                     _settle(page)
-                    third = next(p for p in points if f"{p.price_floor_usd_month:,.2f}"
-                                 == _current_floor(page))
-                    assert third is not points[0]
+                    floor = _current_floor(page)
                 else:
-                    _wait_current(page, third.price_floor_usd_month, "re-click")
+                    deadline = time.monotonic() + 30
+                    while _current_floor(page) != floor:
+                        assert time.monotonic() < deadline, f"re-click: {_current_floor(page)}"
+                        page.wait_for_timeout(200)
+                    _settle(page)
                 listed = page.evaluate(
                     """() => [...document.querySelectorAll('[data-testid="stSelectbox"]')]
                        .filter(e => e.innerText.startsWith('Frontier point'))
                        .map(e => [...e.querySelectorAll('input')].map(i => i.value + ' '
                             + (i.getAttribute('aria-label') || '')).join(' ')).join('|')""")
-                assert f"{third.price_floor_usd_month:,.2f} USD/mo floor" in listed, listed
+                # the point list follows the click, and the adopted plan sits at its floor
+                assert listed.startswith(f"{floor} USD/mo floor"), (floor, listed)
                 if attempt == "click":
+                    label = listed.split(" Frontier point")[0]
+                    third = frozenset(label.split(" · ")[-1].split(", "))
                     _open_tab(page, "Consent & tiers")
-                    assert _ticked_ids(page) == set(third.consent)
+                    assert _ticked_ids(page) == set(third)
                     box = next(c.id for c in loaded.scenario.capabilities
-                               if c.id not in third.consent)
+                               if c.id not in third)
                     page.get_by_role("checkbox", name=f"consent to lose {box}").check(force=True)
                     deadline = time.monotonic() + 30
-                    while _ticked_ids(page) == set(third.consent):
+                    while _ticked_ids(page) == set(third):
                         assert time.monotonic() < deadline
                         page.wait_for_timeout(200)
                     _settle(page)
                     _open_tab(page, "Frontier")
-            everything = list(third.consent)
             _open_tab(page, "Export & save")
             _settle(page)
             with page.expect_download(timeout=30_000) as info:
                 page.get_by_role("button", name="Download CSV").click()
             target = tmp_path / "download.csv"
             info.value.save_as(target)
-            assert target.read_bytes() == _cli_export(folder, tmp_path, "csv", everything)
             assert b"# Unsaved edits: yes" in target.read_bytes()
+            # the adopted point changed plus's plan and consent: save, and `econ export` of the
+            # saved file gives the same table as the download
+            page.get_by_role("button", name="Save to scenarios/frontier-vs-distilled.yaml").click()
+            expect(page.get_by_text("Saved scenarios/frontier-vs-distilled.yaml")).to_be_visible(
+                timeout=30_000)
+            saved = _cli_export(folder / "frontier-vs-distilled.yaml", tmp_path, "csv")
+            assert _data_lines(target.read_bytes()) == _data_lines(saved)
             page.screenshot(path=str(shots / "04-export.png"), full_page=True)
         finally:
             browser.close()

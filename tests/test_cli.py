@@ -17,11 +17,22 @@ def test_evaluate_json_shape(capsys):
     assert main(["evaluate", str(DEFAULT), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["scenario"] == "frontier-vs-distilled"
-    assert out["models"]["teacher"]["role"] == "teacher"
+    assert out["models"]["o1"]["role"] == "teacher"
     assert set(out["tiers"]) == {"free", "plus", "pro"}
     for t in out["tiers"].values():
         assert {"plan", "cost_per_conversation_usd", "cost_per_user_month_usd",
-                "price_floor_usd_month", "gross_margin_at_price"} <= set(t)
+                "price_floor_usd_month", "gross_margin_at_price", "consent", "model",
+                "price_floor_carrying_free_users_usd_month"} <= set(t)
+    # the contract of issue 11: candidates, per-tier consent, payback against a baseline
+    roles = {mid: c["role"] for mid, c in out["candidates"].items()}
+    assert sorted(roles.values()).count("teacher") >= 2 and \
+        sorted(roles.values()).count("student") >= 2
+    for c in out["candidates"].values():
+        assert {"role", "cost_per_conversation_usd", "verdicts", "tier_floors_usd_month"} <= set(c)
+        assert set(c["tier_floors_usd_month"]) == set(out["tiers"])
+    assert len({tuple(t["consent"]) for t in out["tiers"].values()}) == 3
+    assert {"gross_savings_usd_month", "added_loss_usd_month", "net_usd_month",
+            "payback_months"} <= set(out["payback"])
     cap = out["capabilities"][0]
     for key in ("id", "traffic_share", "measured", "capability", "n_teacher", "n_student",
                 "n_paired", "teacher_pass_rate", "student_pass_rate", "teacher_ci", "student_ci",
@@ -31,23 +42,53 @@ def test_evaluate_json_shape(capsys):
     assert out["underpowered_traffic_share"] > 0
 
 
-def test_consent_flag_replaces_scenario_consent(capsys):
-    main(["evaluate", str(DEFAULT), "--json", "--consent"])
+def test_consent_flag_replaces_one_tiers_consent(capsys):
+    main(["evaluate", str(DEFAULT), "--json"])
+    base = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", str(DEFAULT), "--json", "--consent", "plus="]) == 0
     none = json.loads(capsys.readouterr().out)
-    main(["evaluate", str(DEFAULT), "--json", "--consent", "analysis", "code_help"])
+    assert main(["evaluate", str(DEFAULT), "--json", "--consent", "plus=analysis,code_help",
+                 "--consent", "free=math"]) == 0
     some = json.loads(capsys.readouterr().out)
-    assert none["consent"] == [] and some["consent"] == ["analysis", "code_help"]
+    assert none["tiers"]["plus"]["consent"] == []
+    assert some["tiers"]["plus"]["consent"] == ["analysis", "code_help"]
+    assert some["tiers"]["free"]["consent"] == ["math"]
+    # tiers not named keep their own consent set
+    for tier in base["tiers"]:
+        if tier not in ("plus", "free"):
+            assert some["tiers"][tier] == base["tiers"][tier]
     assert some["tiers"]["plus"]["price_floor_usd_month"] < \
         none["tiers"]["plus"]["price_floor_usd_month"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("plsu=analysis", "--consent plsu=analysis: unknown tier 'plsu'; did you mean 'plus'?"),
+    ("plus=analysys", "--consent plus=analysys: unknown capability 'analysys'; did you mean "
+     "'analysis'?"),
+    ("analysis", "--consent analysis: name the tier, as TIER=cap1,cap2 (tiers: free, plus, "
+     "pro)"),
+])
+@pytest.mark.parametrize("command", ["evaluate", "export"])
+def test_consent_typo_is_exit_1_with_did_you_mean(capsys, tmp_path, value, message, command):
+    out = tmp_path / "t.csv"
+    argv = [command, str(DEFAULT), "--consent", value] + (["-o", str(out)]
+                                                          if command == "export" else [])
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == message
+    assert captured.out == ""
+    assert not out.exists()
 
 
 def test_unconsented_student_capabilities_are_flagged(capsys):
     main(["evaluate", str(DEFAULT), "--json"])
     out = json.loads(capsys.readouterr().out)
-    # the free tier serves everything on the student; only creative_assist and factual_qa are
-    # consented
+    # the free tier serves everything on the distilled student and consents to lose
+    # creative_assist, factual_qa, code_help and clarifying_questions
+    assert out["tiers"]["free"]["consent"] == [
+        "creative_assist", "factual_qa", "code_help", "clarifying_questions"]
     assert out["tiers"]["free"]["capabilities_at_risk"] == [
-        "analysis", "code_help", "math", "clarifying_questions", "legacy_csv_input"]
+        "analysis", "math", "legacy_csv_input"]
     assert out["tiers"]["pro"]["capabilities_at_risk"] == []
 
 
@@ -62,14 +103,29 @@ def test_export_formats(tmp_path, capsys, fmt):
     elif fmt == "json":
         df = pd.DataFrame(json.loads(out.read_text()))
     elif fmt == "xlsx":
-        ws = openpyxl.load_workbook(out).active
+        book = openpyxl.load_workbook(out)
+        ws = book["tier pricing"]
         rows = list(ws.values)
         names = {title: col for col, (title, _) in COLUMNS.items()}
         df = pd.DataFrame(rows[1:], columns=[names[t] for t in rows[0]])
+        cands = list(book["candidates"].values)
+        got = {r[0]: dict(zip(cands[0], r, strict=True)) for r in cands[1:]}
+        assert set(got) == set(ev["candidates"])
+        assert book["tier pricing"].freeze_panes == book["candidates"].freeze_panes == "A2"
+        for mid, c in ev["candidates"].items():
+            # exports are rounded: cost per conversation to 1e-6 USD, floors to the cent
+            assert got[mid]["Cost per conversation (USD)"] == round(
+                c["cost_per_conversation_usd"], 6)
+            for tier, floor in c["tier_floors_usd_month"].items():
+                assert got[mid][f"Floor if {tier} ran on it (USD/month)"] == round(floor, 2)
+            for cap, verdict in c["verdicts"].items():
+                assert got[mid][f"Verdict: {cap}"] == verdict
     else:
         lines = out.read_text().split("---\n")[-1].strip().splitlines()
         assert lines[0].startswith("| Tier | Price (USD/month)")
-        assert len(lines) == 2 + 3
+        assert lines[5] == ""
+        assert lines[6] == "## candidates"
+        assert len(lines) == 2 + 3 + 2 + 1 + 2 + len(ev["candidates"])
         return
     assert list(df["tier"]) == ["free", "plus", "pro"]
     for _, row in df.iterrows():
@@ -77,6 +133,11 @@ def test_export_formats(tmp_path, capsys, fmt):
         # exports are rounded to the cent
         assert row["price_floor_usd_month"] == round(t["price_floor_usd_month"], 2)
         assert row["cost_per_user_month_usd"] == round(t["cost_per_user_month_usd"], 2)
+        assert row["consent"] == ", ".join(t["consent"]) or pd.isna(row["consent"])
+        carrying = t["price_floor_carrying_free_users_usd_month"]
+        got = row["price_floor_carrying_free_users_usd_month"]
+        assert (carrying is None and (got is None or pd.isna(got))) or \
+            got == round(carrying, 2)
     assert {"tier", "price_usd_month", "plan", "capabilities_consented_lost",
             "cost_per_conversation_usd", "conversations_per_user_month",
             "cost_per_user_month_usd", "price_floor_usd_month",

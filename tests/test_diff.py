@@ -11,7 +11,7 @@ import pytest
 from econ.cli import main
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
-from tests.conftest import DEFAULT, ROOT, SELF_HOSTED
+from tests.conftest import BASIC, DEFAULT, ROOT, SELF_HOSTED
 
 
 def run(capsys, *argv):
@@ -26,7 +26,7 @@ def test_diff_between_the_worked_scenarios(capsys):
     d = json.loads(out)
     inputs = {c["path"]: (c["old"], c["new"]) for c in d["inputs"]}
     assert inputs["conversation.turns"] == (5, 3)
-    assert inputs["capabilities[code_help].evals.teacher.passed"] == (132, None)
+    assert inputs["capabilities[code_help].evals.o1.passed"] == (132, None)
     outputs = {o["name"]: o for o in d["outputs"]}
     a = evaluate(*_loaded(DEFAULT))
     b = evaluate(*_loaded(SELF_HOSTED))
@@ -36,7 +36,7 @@ def test_diff_between_the_worked_scenarios(capsys):
     assert (moved["old"], moved["new"]) == (free_a, free_b)
     assert moved["change"] == pytest.approx(free_b - free_a)
     assert moved["change_pct"] == pytest.approx(100 * (free_b - free_a) / free_a)
-    assert outputs["models.teacher.cost_per_conversation"]["new"] is None
+    assert outputs["models.o1.cost_per_conversation"]["new"] is None
     assert "tiers.free.frontier_size" in outputs
     assert "unmeasured_traffic_share" not in outputs  # both 0.8%
 
@@ -53,7 +53,7 @@ def repo(tmp_path):
     (root / "scenarios").mkdir(parents=True)
     shutil.copytree(ROOT / "data" / "benchmarks", root / "data" / "benchmarks")
     path = root / "scenarios" / "s.yaml"
-    path.write_text(DEFAULT.read_text())
+    path.write_text(BASIC.read_text())
 
     def git(*args):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
@@ -64,7 +64,7 @@ def repo(tmp_path):
     git("init", "-q", "-b", "main")
     git("add", ".")
     git("commit", "-q", "-m", "first")
-    path.write_text(DEFAULT.read_text()
+    path.write_text(BASIC.read_text()
                     .replace("    price_usd_month: 20 ", "    price_usd_month: 25 ")
                     .replace("consent: [creative_assist, factual_qa]",
                              "consent: [creative_assist, factual_qa, analysis]"))

@@ -46,7 +46,9 @@ def test_csv_has_provenance_and_figures_rounded_to_cents(tmp_path, capsys, fixed
     assert head[0] == "# Scenario file: scenarios/frontier-vs-distilled.yaml"
     assert "# Date: 2026-01-01" in head
     assert "# Unsaved edits: no" in head
-    assert "# Consent to lose (free): creative_assist, factual_qa" in head
+    s = load_scenario(DEFAULT).scenario
+    free = next(t for t in s.tiers if t.id == "free")
+    assert f"# Consent to lose (free): {', '.join(s.tier_consent(free))}" in head
     rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout.strip()
     assert f"# Git revision: {rev}" in head
@@ -87,12 +89,14 @@ def test_every_format_carries_the_same_numbers(tmp_path, fixed_date):
     # the Markdown shows the same cents, with thousands separators
     floor = csv.loc[csv["tier"] == "pro", "price_floor_usd_month"].item()
     assert f"| {floor:,.2f} |" in md
-    assert "1,658,373.18" in md and "e+06" not in md and "nan" not in md.lower()
+    loss = csv.loc[csv["tier"] == "free", "capability_loss_usd_month"].item()
+    assert loss > 1e5  # large enough that pandas' default would print it in e-notation
+    assert f"| {loss:,.2f} |" in md and "e+0" not in md and "nan" not in md.lower()
 
 
 def test_xlsx_number_formats_widths_frozen_header_and_provenance(tmp_path, fixed_date):
-    wb = openpyxl.load_workbook(export(tmp_path, "xlsx", "--consent", "analysis"))
-    assert wb.sheetnames == ["tier pricing", "provenance"]
+    wb = openpyxl.load_workbook(export(tmp_path, "xlsx", "--consent", "plus=analysis"))
+    assert wb.sheetnames == ["tier pricing", "candidates", "provenance"]
     ws = wb["tier pricing"]
     assert ws.freeze_panes == "A2"
     header = [c.value for c in ws[1]]
@@ -102,7 +106,8 @@ def test_xlsx_number_formats_widths_frozen_header_and_provenance(tmp_path, fixed
     assert ws.cell(2, col["Price floor (USD/month)"]).number_format == "#,##0.00"
     assert ws.cell(2, col["Gross margin at price"]).number_format == "0.0%"
     loaded = load_scenario(DEFAULT)
-    plus = evaluate(loaded.scenario, loaded.measured, consent=["analysis"]).tiers[1].economics
+    plus = evaluate(loaded.scenario, loaded.measured,
+                    consent={"plus": ["analysis"]}).tiers[1].economics
     assert plus.tier == "plus"
     assert ws.cell(3, col["Gross margin at price"]).value == round(plus.gross_margin_at_price, 3)
     for i, h in enumerate(header, 1):
@@ -112,7 +117,7 @@ def test_xlsx_number_formats_widths_frozen_header_and_provenance(tmp_path, fixed
     assert prov["Scenario file"] == "scenarios/frontier-vs-distilled.yaml"
     assert prov["Date"] == "2026-01-01"
     assert prov["Unsaved edits"] == "yes"  # --consent differs from the file's consent set
-    assert prov["Consent to lose (free)"] == "analysis"
+    assert prov["Consent to lose (plus)"] == "analysis"
     assert prov["econ version"]
 
 
@@ -154,9 +159,9 @@ def test_app_download_is_the_cli_export(tmp_path, monkeypatch, fixed_date):
 
     loaded = load_scenario(DEFAULT)
     consent = ("analysis",)
-    ev = evaluate(loaded.scenario, loaded.measured, consent=list(consent))
+    ev = evaluate(loaded.scenario, loaded.measured, consent={"plus": list(consent)})
     monkeypatch.setenv("ECON_SCENARIOS", str(DEFAULT.parent))
-    edits = Edits(consent=consent, tiers={})
+    edits = Edits(tier_consent={"plus": consent}, tiers={})
     for fmt in ("csv", "xlsx", "md", "json"):
         got = _download(DEFAULT.name, ev, loaded, edits, True, fmt)
-        assert got == export(tmp_path, fmt, "--consent", "analysis").read_bytes(), fmt
+        assert got == export(tmp_path, fmt, "--consent", "plus=analysis").read_bytes(), fmt

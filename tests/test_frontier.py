@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 
@@ -10,9 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from econ.cli import main
-from econ.decisions.frontier import Choice, pareto_merge, tier_frontier
+from econ.decisions.frontier import (
+    Candidate,
+    Choice,
+    merge_candidates,
+    pareto_merge,
+    point_plan,
+    tier_frontier,
+    tier_router,
+)
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
+from econ.scenario.schema import Plan, Route, Scenario
 from tests.conftest import DEFAULT, SELF_HOSTED
 
 # small integer grids make ties between consent sets frequent
@@ -58,18 +68,62 @@ def test_no_point_dominated_with_real_values(xs):
 LOADED = {p: load_scenario(p) for p in (DEFAULT, SELF_HOSTED)}
 
 
-@pytest.mark.parametrize(("path", "tier"), [(DEFAULT, "plus"), (SELF_HOSTED, "team")])
+def with_plan(scenario, tier, plan, teacher=None):
+    """The scenario with one tier on another plan, its teacher held (the frontier explores
+    plans of one tier against one teacher)."""
+    data = scenario.model_dump(mode="python")
+    for t, orig in zip(data["tiers"], scenario.tiers, strict=True):
+        if t["id"] == tier:
+            t["plan"] = plan.model_dump(mode="python", exclude_none=True)
+            t["teacher"] = teacher or scenario.tier_teacher(orig)
+    return Scenario.model_validate(data)
+
+
+ALL_TIERS = [(DEFAULT, t) for t in ("free", "plus", "pro")] + [
+    (SELF_HOSTED, t) for t in ("free", "team", "enterprise")]
+
+
+@pytest.mark.parametrize(("path", "tier"), ALL_TIERS)
 def test_frontier_points_match_evaluate(path, tier):
+    """Every point, priced by evaluate with its plan and its consent set as the tier's."""
     loaded = LOADED[path]
     ev = evaluate(loaded.scenario, loaded.measured)
     front = tier_frontier(ev, tier)
     assert len(front.points) >= 3
     for p in front.points:
-        ev2 = evaluate(loaded.scenario, loaded.measured, consent=p.consent)
-        t = next(x for x in ev2.tiers if x.economics.tier == tier)
+        scen = with_plan(loaded.scenario, tier, point_plan(ev, tier, p))
+        ev2 = evaluate(scen, loaded.measured, consent={tier: p.consent})
+        t = ev2.tier(tier)
         assert p.price_floor_usd_month == pytest.approx(t.economics.price_floor_usd_month,
                                                         rel=1e-12)
         assert p.loss_usd_month == pytest.approx(t.loss_usd_month, rel=1e-9, abs=1e-6)
+
+
+@functools.cache
+def every_plan(path, tier):
+    """(floor, loss) of every plan a tier can take, each priced by evaluate: each student
+    routed to the tier's teacher with every consent set, each student alone, the teacher alone."""
+    loaded = LOADED[path]
+    s = loaded.scenario
+    ev = evaluate(s, loaded.measured)
+    t = next(x for x in s.tiers if x.id == tier)
+    teacher = s.tier_teacher(t)
+    router = tier_router(s, t)[0]
+    caps = [c.id for c in s.capabilities]
+    plans = [(Plan(model=teacher), ())]
+    for student in s.model_ids("student"):
+        plans.append((Plan(model=student), ()))
+        routed = Plan(model=student, route=Route(
+            to=teacher, router_usd_per_conversation=router.router_usd_per_conversation,
+            router_error_rate=router.router_error_rate))
+        plans += [(routed, consent) for r in range(len(caps) + 1)
+                  for consent in itertools.combinations(caps, r)]
+    out = []
+    for plan, consent in plans:
+        res = evaluate(with_plan(s, tier, plan), loaded.measured, consent={tier: consent})
+        out.append((res.tier(tier).economics.price_floor_usd_month, res.tier(tier).loss_usd_month))
+    assert ev.tier(tier)  # the tier exists
+    return out
 
 
 @settings(max_examples=40, deadline=None)
@@ -78,13 +132,7 @@ def test_inverse_queries_are_optimal_and_on_the_frontier(target, budget):
     loaded = LOADED[DEFAULT]
     ev = evaluate(loaded.scenario, loaded.measured)
     front = tier_frontier(ev, "plus")
-    caps = [c.id for c in loaded.scenario.capabilities]
-    every = []
-    for r in range(len(caps) + 1):
-        for consent in itertools.combinations(caps, r):
-            e = evaluate(loaded.scenario, loaded.measured, consent=consent)
-            t = e.tiers[1].economics
-            every.append((t.price_floor_usd_month, e.tiers[1].loss_usd_month))
+    every = every_plan(DEFAULT, "plus")
     choice = front.least_loss_under_floor(target)
     feasible = [lo for f, lo in every if f <= target + 1e-9]
     if choice is None:
@@ -130,3 +178,72 @@ def test_target_nobody_meets(capsys):
     assert main(["frontier", str(DEFAULT), "--tier", "plus", "--target-floor", "1",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["choice"] is None
+
+
+@pytest.mark.parametrize(("path", "tier"), ALL_TIERS)
+def test_no_consent_and_current_points_equal_evaluate(path, tier):
+    """Consenting to nothing is the tier on its teacher alone; the current point is the tier
+    panel's figure."""
+    loaded = LOADED[path]
+    ev = evaluate(loaded.scenario, loaded.measured)
+    front = tier_frontier(ev, tier)
+    t = next(x for x in loaded.scenario.tiers if x.id == tier)
+    on_teacher = evaluate(with_plan(loaded.scenario, tier, Plan(model=front.teacher)),
+                          loaded.measured).tier(tier)
+    assert front.no_consent.consent == ()
+    assert front.no_consent.price_floor_usd_month == on_teacher.economics.price_floor_usd_month
+    assert front.no_consent.loss_usd_month == 0.0 == on_teacher.loss_usd_month
+    assert front.teacher == loaded.scenario.tier_teacher(t)
+    res = ev.tier(tier)
+    assert front.current.price_floor_usd_month == res.economics.price_floor_usd_month
+    assert front.current.loss_usd_month == res.loss_usd_month
+    assert front.current.consent == res.consent
+    # nothing on the frontier is beaten by the current plan or the teacher alone
+    for ref in (front.current, front.no_consent):
+        assert not any(ref.price_floor_usd_month < p.price_floor_usd_month - 1e-9
+                       and ref.loss_usd_month < p.loss_usd_month - 1e-9 for p in front.points)
+
+
+def brute_force_candidates(cands, extra):
+    """Every (candidate × consent set) and every extra point; then the non-dominated ones."""
+    pts = set(extra)
+    for cand in cands:
+        for bits in itertools.product((0, 1), repeat=len(cand.choices)):
+            cost = cand.base_cost + sum(c.consent_cost if b else c.keep_cost
+                                        for c, b in zip(cand.choices, bits, strict=True))
+            loss = cand.base_loss + sum(c.consent_loss if b else c.keep_loss
+                                        for c, b in zip(cand.choices, bits, strict=True))
+            pts.add((cost, loss))
+    return sorted(p for p in pts
+                  if not any(q != p and q[0] <= p[0] and q[1] <= p[1] for q in pts))
+
+
+small = st.integers(0, 6).map(float)
+candidate_sets = st.integers(1, 3).flatmap(lambda n_students: st.integers(0, 10).flatmap(
+    lambda k: st.lists(st.tuples(small, small, st.lists(st.tuples(small, small, small, small),
+                                                        min_size=k, max_size=k)),
+                       min_size=n_students, max_size=n_students)))
+
+
+@settings(max_examples=120, deadline=None)
+@given(candidate_sets, st.lists(st.tuples(small, small), max_size=3))
+def test_candidate_frontier_equals_brute_force(raw, extra):
+    """≤ 3 students, k ≤ 10 capabilities: the merged frontier is exactly the brute force one,
+    and every point's (candidate, mask) reproduces it."""
+    cands = [Candidate(f"s{i}", base_c, base_l,
+                       tuple(Choice(f"c{j}", *x) for j, x in enumerate(chs)))
+             for i, (base_c, base_l, chs) in enumerate(raw)]
+    merged = merge_candidates(cands, extra)
+    assert [(c, lo) for c, lo, _, _ in merged] == brute_force_candidates(cands, extra)
+    for cost, loss, i, mask in merged:
+        if i >= len(cands):
+            assert (cost, loss) == extra[i - len(cands)]
+            continue
+        cand = cands[i]
+        bits = [(mask >> j) & 1 for j in range(len(cand.choices))]
+        assert cost == cand.base_cost + sum(
+            ch.consent_cost if b else ch.keep_cost for ch, b in zip(cand.choices, bits,
+                                                                    strict=True))
+        assert loss == cand.base_loss + sum(
+            ch.consent_loss if b else ch.keep_loss for ch, b in zip(cand.choices, bits,
+                                                                    strict=True))

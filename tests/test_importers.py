@@ -13,7 +13,7 @@ from econ.evidence.importers.bench import read_bench
 from econ.evidence.importers.capmap import load_capability_map
 from econ.evidence.importers.evals import ImportOptions, read_evals
 from econ.evidence.results_io import read_results
-from tests.conftest import DEFAULT
+from tests.conftest import BASIC as DEFAULT
 
 DATA = Path(__file__).parent / "data"
 RUN_KEYS = {"source_format", "file", "model", "completed", "failed", "duration_s",
@@ -94,7 +94,25 @@ def test_inspect_logs_pair_on_ids(fixtures_dir, tmp_path, capsys):
                                "anthropic/claude-sonnet-4-0", "--student",
                                "ollama/qwen2.5:0.5b", "--json")
     (cap,) = json.loads(cmp_out)["capabilities"]
-    assert cap["n_paired"] == 3 and cap["n_teacher"] == 5 and cap["test"] == "mcnemar_exact"
+    # 3 of the 5 ids are shared: analysed paired on the 3 and unpaired on all 5 + 3; the
+    # narrower interval decides (the "paired on k of n", nothing silently dropped)
+    assert cap["pairing"] == "paired on 3 of 5" and cap["n_teacher"] == 5
+    from econ.base import stats
+
+    teacher = {r.example_id: r.passed for r in rows if r.model == "anthropic/claude-sonnet-4-0"}
+    shared = sorted(set(teacher) & {f"inspect_evals/arc_easy:{i}" for i in (1, 2, 3)})
+    q = {f"inspect_evals/arc_easy:{k}": v for k, v in qwen.items()}
+    a = sum(teacher[i] and q[i] for i in shared)
+    b = sum(teacher[i] and not q[i] for i in shared)
+    c = sum(not teacher[i] and q[i] for i in shared)
+    paired = stats.newcombe_paired(a, b, c, len(shared) - a - b - c)
+    unpaired = stats.newcombe_unpaired(sum(teacher.values()), 5, sum(qwen.values()), 3)
+    if paired[1] - paired[0] <= unpaired[1] - unpaired[0]:
+        assert cap["decided_by"] == "paired overlap" and cap["test"] == "mcnemar_exact"
+        assert cap["drop_ci"] == pytest.approx(list(paired)) and cap["n_paired"] == 3
+    else:
+        assert cap["decided_by"] == "unpaired, all examples"
+        assert cap["drop_ci"] == pytest.approx(list(unpaired)) and cap["n_paired"] == 0
 
 
 def test_lmeval_fixtures(fixtures_dir):

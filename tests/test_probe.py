@@ -14,7 +14,7 @@ import pytest
 from econ.base.graders import Grader, grade
 from econ.cli import main
 from econ.evidence.results_io import read_results
-from tests.conftest import DEFAULT
+from tests.conftest import BASIC as DEFAULT
 
 SECRET = "sk-test-secret-7f3a9"
 

@@ -59,9 +59,12 @@ def test_record_has_evaluates_figures(tmp_path, capsys, monkeypatch, scenario):
     assert f"Unmeasured traffic: {100 * unmeasured:.1f}% of conversations" in md
     assert ", 2026-01-01, econ " in md
     months = ev["payback"]["payback_months"]
-    days = months * 365.25 / 12
-    expected = (f"{24 * days:.1f} hours" if days < 2 else f"{days:.1f} days" if days < 60.875
-                else f"{months:,.1f} months")
+    if months is None:
+        expected = "never"
+    else:
+        days = months * 365.25 / 12
+        expected = (f"{24 * days:.1f} hours" if days < 2 else f"{days:.1f} days"
+                    if days < 60.875 else f"{months:,.1f} months")
     assert f"pays back in {expected};" in md
 
 
@@ -81,10 +84,10 @@ def test_record_files_and_pngs(tmp_path, capsys):
 
 
 def test_record_consent_changes_the_plan_and_marks_unsaved(tmp_path, capsys):
-    out = record(tmp_path, capsys, DEFAULT, "--consent", "analysis")
+    out = record(tmp_path, capsys, DEFAULT, "--consent", "plus=analysis")
     md = (out / "decision.md").read_text()
     assert "unsaved edits: yes" in md
-    assert re.search(r"\| free \| [^|]* \|.*analysis \((retained|lost|degraded|inconclusive)\)",
+    assert re.search(r"\| plus \| [^|]* \|.*analysis \((retained|lost|degraded|inconclusive)\)",
                      md)
 
 

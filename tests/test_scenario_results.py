@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from econ.cli import main
-from tests.conftest import DEFAULT
+from tests.conftest import BASIC as DEFAULT
 
 
 def scenario_with_results(tmp_path, rows: str, drop_inline: bool = True):

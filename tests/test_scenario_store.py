@@ -57,17 +57,17 @@ def test_plan_edits_round_trip_through_yaml():
     text = DEFAULT.read_text()
     s = parse_scenario(text, str(DEFAULT)).scenario
     edits = Edits(consent=("math",), tiers={
-        "free": TierEdit(route_to="teacher", routed=("code_help",)),
+        "free": TierEdit(route_to="o1", routed=("code_help",)),
         "plus": TierEdit(route_to="", price_usd_month=12.5),
-        "pro": TierEdit(model="student", route_to="teacher"),
+        "pro": TierEdit(model="gpt-4o-mini", route_to="o1"),
     })
     new_text = apply_to_yaml(text, s, edits)
-    reparsed = parse_scenario(new_text, "edited.yaml").scenario
+    reparsed = parse_scenario(new_text, "edited.yaml", base_dir=DEFAULT.parent).scenario
     assert reparsed == apply_to_scenario(s, edits)
     assert reparsed.tiers[0].plan.route is not None
     assert reparsed.tiers[0].plan.route.capabilities == ["code_help"]
     assert reparsed.tiers[1].plan.route is None and reparsed.tiers[1].price_usd_month == 12.5
-    assert reparsed.tiers[2].plan.model == "student"
+    assert reparsed.tiers[2].plan.model == "gpt-4o-mini"
     assert edits_between(s, reparsed).consent == ("math",)
     assert apply_to_scenario(s, edits_between(s, reparsed)) == reparsed
     assert "# ChatGPT Pro, 200 USD/month (§5)" in new_text

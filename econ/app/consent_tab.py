@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from econ.app.state import NO_ROUTE, wkey
+from econ.app.state import NO_ROUTE, show_tier_consent, wkey
 from econ.base.formatting import ci_percent, duration, number, percent
 from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation
-from econ.outputs.export import tier_pricing_table
+from econ.outputs.export import candidates_frame, tier_pricing_table
 from econ.outputs.record import priced_below_floor
 from econ.outputs.report import headline
 
@@ -57,13 +57,22 @@ def breakable(identifier: str) -> str:
 
 def consent_table(source: str, ev: Evaluation) -> None:
     st.subheader("Capabilities: what the student keeps, and what you consent to lose")
+    caps = [c.id for c in ev.scenario.capabilities]
+    tier = st.selectbox("Consent set of tier (the ticks act on this tier only)",
+                        [t.id for t in ev.scenario.tiers], key=wkey(source, "ctier"),
+                        on_change=show_tier_consent, args=(source, caps))
+    res = ev.tier(tier)
+    student = next((m for m in res.assignment.models if m != res.teacher),
+                   ev.scenario.student_id)
+    rets = {r.capability: r for r in ev.retention_against(res.teacher, student)}
+    st.caption(f"Tier `{tier}`: student `{student}` against its teacher `{res.teacher}`.")
     head = st.columns(_GRID, gap="xsmall")
     for col, text in zip(head, ["capability · traffic share · severity", "teacher pass rate",
                                 "student pass rate", "drop · smallest detectable",
                                 "verdict", "lose?"], strict=True):
         col.markdown(f":small[**{text}**]")
     for c in ev.scenario.capabilities:
-        r = ev.retention_of(c.id)
+        r = rets[c.id]
         row = st.columns(_GRID, gap="xsmall")
         row[0].markdown(f"`{breakable(c.id)}`" + (" · load-bearing" if c.load_bearing else "")
                         + f"  \n:small[{percent(c.traffic_share)} of traffic · "
@@ -74,7 +83,9 @@ def consent_table(source: str, ev: Evaluation) -> None:
                         f"n={r.n_student}]")
         mdd = "none" if r.min_detectable_drop is None else percent(r.min_detectable_drop)
         row[3].markdown(f":small[{percent(r.drop)} {ci_percent(r.drop_ci)}"
-                        + (" paired" if r.n_paired else "") + f" · detectable ≥ {mdd}]")
+                        + (f" · {r.pairing}" if r.pairing else "")
+                        + (f", decided {r.decided_by}" if r.decided_by else "")
+                        + f" · detectable ≥ {mdd}]")
         row[4].markdown(f":small[**{r.verdict}**" + (f" (n≈{r.n_to_settle:,} would settle it)"
                                                      if r.n_to_settle else "") + "]")
         row[5].checkbox(f"consent to lose {c.id}", key=wkey(source, "consent", c.id),
@@ -92,6 +103,10 @@ TIER_TABLE = {
     "price_usd_month": _num("Price (USD/mo)", format="%.2f"),
     "price_floor_usd_month": _num("Floor (USD/mo)", format="%.2f",
                                   help="lowest monthly price that meets the target margin"),
+    "price_floor_carrying_free_users_usd_month": _num(
+        "Floor with free users (USD/mo)", format="%.2f",
+        help="the floor when the free tiers' cost is spread over the paying users"),
+    "subsidy_usd_month": _num("Free-tier subsidy (USD/mo)", format="%.0f"),
     "gross_margin_at_price": _num("Margin", format="percent", help="gross margin at the price"),
     "target_gross_margin": _num("Target", format="percent", help="target gross margin"),
     "cost_per_user_month_usd": _num("Cost per user (USD/mo)", format="%.2f"),
@@ -100,6 +115,7 @@ TIER_TABLE = {
     "cost_per_conversation_usd": _num("Cost per conv. (USD)", format="%.5f"),
     "conversations_per_user_month": _num("Conv. per user a month", format="%.0f"),
     "plan": _text("Plan", width="medium"),
+    "teacher": _text("Teacher", width="small"),
     "capabilities_consented_lost": _text("Consents to lose", width="medium"),
 }
 
@@ -112,12 +128,21 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         cols = st.columns([1.6, 1.2, 1.2, 1.2])
         with cols[0].container(key=f"floor-{t.id}"):
             below = priced_below_floor(e.price_usd_month, e.price_floor_usd_month)
-            st.markdown(f"**{t.id}** · price floor **{e.price_floor_usd_month:,.2f} USD/month**  \n"
-                        f"margin at price {percent(e.gross_margin_at_price)} (target "
-                        f"{percent(e.target_gross_margin, 0)})"
-                        + (f"  \n:red[**price {e.price_usd_month:,.2f} is below the floor** by "
-                           f"{e.price_floor_usd_month - e.price_usd_month:,.2f} USD/month]"
-                           if below else ""))
+            if res.free:
+                st.markdown(f"**{t.id}** (free) · cost per user **"
+                            f"{e.cost_per_user_month_usd:,.2f} USD/month**  \n"
+                            f"subsidy it needs from the paid tiers "
+                            f"{number(res.subsidy_usd_month, 0, 'USD')}/month")
+            else:
+                carrying = res.price_floor_carrying_free_users_usd_month
+                st.markdown(
+                    f"**{t.id}** · price floor **{e.price_floor_usd_month:,.2f} USD/month** "
+                    f"standalone, {number(carrying, 2, 'USD')}/month carrying free users  \n"
+                    f"margin at price {percent(e.gross_margin_at_price)} (target "
+                    f"{percent(e.target_gross_margin, 0)})"
+                    + (f"  \n:red[**price {e.price_usd_month:,.2f} is below the floor** by "
+                       f"{e.price_floor_usd_month - e.price_usd_month:,.2f} USD/month]"
+                       if below else ""))
         cols[1].number_input("price (USD/month)", min_value=0.0, step=1.0,
                              key=wkey(source, "price", t.id))
         cols[2].selectbox("model", models, key=wkey(source, "model", t.id))
@@ -126,6 +151,10 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     table = tier_pricing_table(ev)
     st.dataframe(table, hide_index=True, width="stretch", column_order=list(TIER_TABLE),
                  column_config=TIER_TABLE)
+    st.markdown(f"**Candidates** (verdicts against the reference teacher "
+                f"`{ev.scenario.teacher_id}`; floors if a tier were served by the model alone)")
+    st.dataframe(candidates_frame(ev), hide_index=True, width="stretch",
+                 key=wkey(source, "candidates"))
     b = ev.blend
     st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
@@ -133,8 +162,10 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     if pb is not None:
         with st.container(key="payback"):
             st.markdown(f"**Distillation pays back in {duration(pb.payback_months)}**: one-off "
-                        f"{number(pb.one_off_usd, 0, 'USD')}, saving "
-                        f"{number(pb.savings_usd_month, 0, 'USD')}/month against serving "
-                        f"everything with the teacher; 12-month net "
+                        f"{number(pb.one_off_usd, 0, 'USD')}; against each tier's plan without "
+                        f"distillation it saves {number(pb.gross_savings_usd_month, 0, 'USD')}"
+                        f"/month gross, adds {number(pb.added_loss_usd_month, 0, 'USD')}/month "
+                        f"of capability loss, net {number(pb.net_usd_month, 0, 'USD')}/month; "
+                        f"12-month net "
                         f"{number(pb.net_12_months_usd, 0, 'USD')} "
                         f"({pb.distillations_per_year} distillation(s) a year).")

@@ -6,9 +6,9 @@ from functools import partial
 
 import streamlit as st
 
-from econ.app.state import adopt_from_chart, set_consent, wkey
+from econ.app.state import NO_ROUTE, adopt_from_chart, set_consent, wkey
 from econ.base.formatting import number
-from econ.decisions.frontier import Frontier, consent_point, tier_frontier
+from econ.decisions.frontier import Frontier, consent_point, point_plan, tier_frontier
 from econ.model.evaluate import Evaluation
 from econ.outputs.charts import frontier_spec, price_rules, with_data
 from econ.outputs.record_charts import frontier_records
@@ -31,7 +31,7 @@ def _adopt_clicked(source: str, caps: list[str], tier: str, chart_key: str) -> N
     ss = st.session_state
     event = ss.get(chart_key) or {}
     picked = (event.get("selection") or {}).get("pick") or []
-    adopt_from_chart(source, caps, chart_key)
+    adopt_from_chart(source, caps, chart_key, tier)
     if picked and "point" in picked[0]:
         ss[wkey(source, "fpick", tier)] = int(picked[0]["point"])
         ss[_generation_key(source, tier)] = ss.get(_generation_key(source, tier), 0) + 1
@@ -44,9 +44,15 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
     ss.setdefault(wkey(source, "ftier"), tiers[min(1, len(tiers) - 1)])
     tier = st.selectbox("Tier", tiers, key=wkey(source, "ftier"))
     front: Frontier = tier_frontier(ev, tier)
-    ss[wkey(source, "frontier_points")] = [p.consent for p in front.points]
-    here = consent_point(ev, tier, ev.consent)
-    price = float(ev.tiers[tiers.index(tier)].economics.price_usd_month)
+    plans = [point_plan(ev, tier, p) for p in front.points]
+    adopt = [(p.model, p.route.to if p.route else NO_ROUTE,
+              (p.route.router_usd_per_conversation, p.route.router_error_rate) if p.route
+              else None) for p in plans]
+    ss[wkey(source, "frontier_points")] = [
+        (p.consent, a) for p, a in zip(front.points, adopt, strict=True)]
+    here = front.current if front.current is not None else consent_point(
+        ev, tier, ev.tier(tier).consent)
+    price = float(ev.tier(tier).economics.price_usd_month)
     target_key = wkey(source, "target", tier)
     ss.setdefault(target_key, price)
     target = float(ss[target_key])
@@ -57,16 +63,21 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
     st.vega_lite_chart(spec, width="stretch", key=chart_key,
                        on_select=partial(_adopt_clicked, source, caps, tier, chart_key),
                        selection_mode="pick")
-    st.caption(f"{len(front.points)} Pareto-optimal consent sets for tier {tier}. Orange "
+    st.caption(f"{len(front.points)} Pareto-optimal plans (student × consent set) for tier "
+               f"{tier}, teacher `{front.teacher}`; router: {front.router}. Orange "
                f"diamond: the current consent set (floor "
                f"{number(here.price_floor_usd_month, 2, 'USD')}/month, loss "
                f"{number(here.loss_usd_month, 0, 'USD')}/month). Dashed rules: the tier's price "
                f"({number(price, 2, 'USD')}/month) and the target price below. Red points "
-               "consent to lose an unmeasured capability. Click a point to adopt its consent set.")
+               "consent to lose an unmeasured capability. Click a point to adopt its plan and "
+               "consent set into this tier only.")
     labels = [f"{p.price_floor_usd_month:,.2f} USD/mo floor · {p.loss_usd_month:,.0f} USD/mo "
-              f"loss · {', '.join(p.consent) or '(nothing)'}" for p in front.points]
+              f"loss · {p.student or front.teacher}"
+              f"{' routed' if p.routed and p.student else ' alone'} · "
+              f"{', '.join(p.consent) or '(nothing)'}" for p in front.points]
     pick_key = wkey(source, "fpick", tier)
-    current = [i for i, p in enumerate(front.points) if set(p.consent) == set(ev.consent)]
+    current = [i for i, p in enumerate(front.points)
+               if set(p.consent) == set(here.consent) and p.student == here.student]
     if pick_key not in ss or (ss[pick_key] is not None and ss[pick_key] >= len(labels)):
         ss[pick_key] = current[0] if current else None
     cols = st.columns([3, 1], vertical_alignment="bottom")
@@ -75,8 +86,8 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
                                placeholder="pick a point of the frontier")
     cols[1].button("Adopt this consent set", key=wkey(source, "fadopt", tier),
                    on_click=set_consent, disabled=chosen is None,
-                   args=(source, caps, front.points[chosen].consent if chosen is not None
-                         else ev.consent))
+                   args=(source, caps, front.points[chosen].consent, tier, adopt[chosen])
+                   if chosen is not None else (source, caps, here.consent, tier))
     target = st.number_input("Target price floor (USD/month): least loss that reaches it",
                              min_value=0.0, step=1.0, key=target_key)
     best = front.least_loss_under_floor(target)
@@ -90,4 +101,5 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
                    f"{number(best.price_floor_usd_month, 2, 'USD')}/month, loss "
                    f"{number(best.loss_usd_month, 0, 'USD')}/month.")
         st.button("Adopt it", key=wkey(source, "tadopt", tier), on_click=set_consent,
-                  args=(source, caps, best.consent))
+                  args=(source, caps, best.consent, tier,
+                        adopt[front.points.index(best)]))

@@ -26,7 +26,7 @@ TABS = ["Consent & tiers", "Frontier", "Uncertainty & sensitivity", "Export & sa
 
 # widget kinds whose value must survive a run in which their tab is not drawn (Streamlit drops
 # the state of a widget that is not rendered; re-assigning it at the top of a run keeps it)
-KEPT_WIDGETS = frozenset({"consent", "price", "model", "route", "ftier", "fpick", "target",
+KEPT_WIDGETS = frozenset({"consent", "ctier", "price", "model", "route", "ftier", "fpick", "target",
                           "draws", "seed", "swing", "ttier", "rev", "saveas"})
 
 

@@ -49,8 +49,12 @@ def reload_scenario(name: str) -> None:
     old, new = _parse(old_text, name), _parse(new_text, name)
     kept: list[str] = []
     if isinstance(old, Loaded):
+        fresh = widget_defaults(name, new) if isinstance(new, Loaded) else {}
         for wk, value in widget_defaults(name, old).items():
             if wk not in ss:
+                continue
+            if isinstance(value, dict):  # consent sets: tier by tier
+                kept += _merge_consent(name, wk, value, fresh.get(wk, value), old)
                 continue
             if ss[wk] == value:
                 del ss[wk]  # untouched: init_widgets gives it the new file's value
@@ -61,6 +65,23 @@ def reload_scenario(name: str) -> None:
         changes = [(c.path, c.old, c.new) for c in input_changes(old.scenario, new.scenario)]
     ss[RELOADED_PREFIX + name] = changes
     ss[RELOADED_PREFIX + "kept|" + name] = kept
+
+
+def _merge_consent(name: str, key: str, base: dict[str, tuple[str, ...]],
+                   theirs: dict[str, tuple[str, ...]], old: Loaded) -> list[str]:
+    """Each tier's consent set follows the file unless you changed it; the ticks are re-derived
+    from the merged sets. Returns the tiers whose consent you had edited."""
+    ss = st.session_state
+    mine: dict[str, tuple[str, ...]] = dict(ss[key])
+    kept = [f"consent {tier}" for tier, caps in mine.items()
+            if tier in base and tuple(caps) != tuple(base[tier])]
+    merged = dict(theirs)
+    merged.update({tier: caps for tier, caps in mine.items()
+                   if tier not in base or tuple(caps) != tuple(base[tier])})
+    ss[key] = merged
+    for c in old.scenario.capabilities:
+        ss.pop(wkey(name, "consent", c.id), None)
+    return kept
 
 
 def reload_changes(name: str) -> None:

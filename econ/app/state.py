@@ -16,8 +16,8 @@ from econ.model.loader import Loaded
 from econ.scenario.edits import Edits, TierEdit
 
 __all__ = ["DEFAULT_SCENARIO", "LOADED_PREFIX", "NO_ROUTE", "adopt_from_chart",
-           "edits_from_widgets", "init_widgets", "reload_from_disk", "scenarios_folder",
-           "set_consent", "widget_defaults", "wkey"]
+           "consent_sets", "edits_from_widgets", "init_widgets", "reload_from_disk",
+           "scenarios_folder", "set_consent", "show_tier_consent", "widget_defaults", "wkey"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = "frontier-vs-distilled.yaml"
@@ -41,11 +41,11 @@ def wkey(source: str, *parts: str) -> str:
 
 
 def widget_defaults(source: str, loaded: Loaded) -> dict[str, Any]:
-    """The value each editing widget takes from the file (before anyone touches it)."""
+    """The value each editing widget takes from the file (before anyone touches it). Consent is
+    held per tier under one key (tier -> consent set); the ticks show the selected tier's."""
     s = loaded.scenario
-    out: dict[str, Any] = {}
-    for c in s.capabilities:
-        out[wkey(source, "consent", c.id)] = c.id in s.consent
+    out: dict[str, Any] = {wkey(source, "consent_sets"): {t.id: s.tier_consent(t)
+                                                           for t in s.tiers}}
     for t in s.tiers:
         out[wkey(source, "price", t.id)] = float(t.price_usd_month)
         out[wkey(source, "model", t.id)] = t.plan.model
@@ -53,33 +53,73 @@ def widget_defaults(source: str, loaded: Loaded) -> dict[str, Any]:
     return out
 
 
+def consent_sets(source: str) -> dict[str, tuple[str, ...]]:
+    """Every tier's consent set as edited in the app (the ticks show the selected tier's)."""
+    return dict(st.session_state[wkey(source, "consent_sets")])
+
+
 def init_widgets(source: str, loaded: Loaded) -> None:
     ss = st.session_state
+    s = loaded.scenario
     for key, value in widget_defaults(source, loaded).items():
         ss.setdefault(key, value)
+    tiers = [t.id for t in s.tiers]
+    if ss.get(wkey(source, "ctier")) not in tiers:
+        ss[wkey(source, "ctier")] = tiers[min(1, len(tiers) - 1)]
+    shown = ss[wkey(source, "consent_sets")].get(ss[wkey(source, "ctier")], ())
+    for c in s.capabilities:
+        ss.setdefault(wkey(source, "consent", c.id), c.id in shown)
 
 
 def edits_from_widgets(source: str, loaded: Loaded) -> Edits:
     ss = st.session_state
     s = loaded.scenario
-    consent = tuple(c.id for c in s.capabilities if ss[wkey(source, "consent", c.id)])
+    sets = consent_sets(source)
+    sets[ss[wkey(source, "ctier")]] = tuple(
+        c.id for c in s.capabilities if ss[wkey(source, "consent", c.id)])
+    ss[wkey(source, "consent_sets")] = sets
+    tier_consent = {t.id: sets[t.id] for t in s.tiers if sets[t.id] != s.tier_consent(t)}
     tiers = {}
     for t in s.tiers:
         route = ss[wkey(source, "route", t.id)]
         tiers[t.id] = TierEdit(price_usd_month=ss[wkey(source, "price", t.id)],
                                model=ss[wkey(source, "model", t.id)],
-                               route_to="" if route == NO_ROUTE else route)
-    return Edits(consent=consent, tiers=tiers)
+                               route_to="" if route == NO_ROUTE else route,
+                               teacher=s.tier_teacher(t),
+                               router=ss.get(wkey(source, "router", t.id)))
+    return Edits(tiers=tiers, tier_consent=tier_consent)
 
 
-def set_consent(source: str, capabilities: list[str], consent: tuple[str, ...]) -> None:
+def show_tier_consent(source: str, capabilities: list[str]) -> None:
+    """Callback of the tier picker: the ticks show the newly selected tier's consent set."""
+    shown = consent_sets(source)[st.session_state[wkey(source, "ctier")]]
     for c in capabilities:
-        st.session_state[wkey(source, "consent", c)] = c in consent
+        st.session_state[wkey(source, "consent", c)] = c in shown
 
 
-def adopt_from_chart(source: str, capabilities: list[str], chart_key: str) -> None:
+def set_consent(source: str, capabilities: list[str], consent: tuple[str, ...],
+                tier: str | None = None,
+                plan: tuple[str, str, tuple[float, float] | None] | None = None) -> None:
+    """Adopt a consent set (and a frontier point's plan: model, route target or ``NO_ROUTE``,
+    router cost and error) into one tier (default: the tier the ticks show)."""
+    ss = st.session_state
+    if plan is not None and tier is not None:
+        ss[wkey(source, "model", tier)], ss[wkey(source, "route", tier)] = plan[:2]
+        ss[wkey(source, "router", tier)] = plan[2]  # used when the tier had no route
+    tier = tier or ss[wkey(source, "ctier")]
+    sets = consent_sets(source)
+    sets[tier] = tuple(c for c in capabilities if c in consent)
+    ss[wkey(source, "consent_sets")] = sets
+    if tier == ss[wkey(source, "ctier")]:
+        for c in capabilities:
+            ss[wkey(source, "consent", c)] = c in consent
+
+
+def adopt_from_chart(source: str, capabilities: list[str], chart_key: str,
+                     tier: str | None = None) -> None:
     event = st.session_state.get(chart_key) or {}
     picked = (event.get("selection") or {}).get("pick") or []
     points = st.session_state.get(wkey(source, "frontier_points"), [])
     if picked and "point" in picked[0] and 0 <= int(picked[0]["point"]) < len(points):
-        set_consent(source, capabilities, tuple(points[int(picked[0]["point"])]))
+        consent, plan = points[int(picked[0]["point"])]
+        set_consent(source, capabilities, tuple(consent), tier, plan)

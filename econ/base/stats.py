@@ -14,7 +14,9 @@ Methods (all at 95% unless told otherwise):
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 from scipy import optimize, stats
 
 __all__ = [
@@ -23,9 +25,12 @@ __all__ = [
     "min_detectable_drop_paired",
     "min_detectable_drop_unpaired",
     "newcombe_paired",
+    "newcombe_paired_arrays",
     "newcombe_unpaired",
+    "newcombe_unpaired_arrays",
     "two_proportion_p",
     "wilson_interval",
+    "wilson_interval_arrays",
     "z_value",
 ]
 
@@ -152,3 +157,47 @@ def min_detectable_drop_paired(n_pairs: int, discordance: float, alpha: float = 
     if gap(1.0) < 0:
         return None
     return float(optimize.brentq(gap, 1e-12, 1.0, xtol=1e-12))
+
+
+def wilson_interval_arrays(passed: Any, n: Any, confidence: float = 0.95) -> tuple[Any, Any]:
+    """:func:`wilson_interval` over numpy arrays (n > 0)."""
+    z = z_value(confidence)
+    passed, n = np.asarray(passed, dtype=float), np.asarray(n, dtype=float)
+    p = passed / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
+
+
+def newcombe_unpaired_arrays(k1: Any, n1: Any, k2: Any, n2: Any,
+                             confidence: float = 0.95) -> tuple[Any, Any]:
+    """:func:`newcombe_unpaired` over numpy arrays."""
+    k1, n1, k2, n2 = (np.asarray(x, dtype=float) for x in (k1, n1, k2, n2))
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval_arrays(k1, n1, confidence)
+    l2, u2 = wilson_interval_arrays(k2, n2, confidence)
+    d = p1 - p2
+    return (d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+            d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+
+
+def newcombe_paired_arrays(both: Any, first_only: Any, second_only: Any, neither: Any,
+                           confidence: float = 0.95) -> tuple[Any, Any]:
+    """:func:`newcombe_paired` over numpy arrays."""
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
+    n = a + b + c + d
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson_interval_arrays(a + b, n, confidence)
+    l2, u2 = wilson_interval_arrays(a + c, n, confidence)
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    cross = a * d - b * c
+    root = np.sqrt(np.where(margins > 0, margins, 1.0))
+    phi = np.where(margins == 0, 0.0,
+                   np.where(cross > n / 2, (cross - n / 2) / root,
+                            np.where(cross >= 0, 0.0, cross / root)))
+    dl1, du1, dl2, du2 = p1 - l1, u1 - p1, p2 - l2, u2 - p2
+    lower = np.sqrt(np.maximum(0.0, dl1 ** 2 - 2 * phi * dl1 * du2 + du2 ** 2))
+    upper = np.sqrt(np.maximum(0.0, du1 ** 2 - 2 * phi * du1 * dl2 + dl2 ** 2))
+    diff = p1 - p2
+    return np.maximum(-1.0, diff - lower), np.minimum(1.0, diff + upper)

@@ -11,7 +11,8 @@ from econ.base.errors import EconError
 
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_scenario", "banner",
-    "coverage_json", "fmt_number", "load", "positive_int", "print_json", "progress_bar",
+    "consent_overrides", "coverage_json", "fmt_number", "load", "positive_int", "print_json",
+    "progress_bar",
     "share_arg", "short", "tier_id",
 ]
 
@@ -26,7 +27,10 @@ def load(args: argparse.Namespace) -> Any:
     from econ.model.loader import load_scenario, load_snapshot
 
     snapshot = load_snapshot(args.prices) if getattr(args, "prices", None) else None
-    return load_scenario(args.scenario, snapshot)
+    loaded = load_scenario(args.scenario, snapshot)
+    for notice in loaded.notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    return loaded
 
 
 def add_scenario(p: argparse.ArgumentParser) -> None:
@@ -90,6 +94,46 @@ def tier_id(loaded: Any, tier: str) -> str:
     if tier not in ids:
         raise EconError(f"--tier {tier}: no such tier; the scenario has {', '.join(ids)}")
     return tier
+
+
+def _did_you_mean(got: str, known: list[str]) -> str:
+    from difflib import get_close_matches
+
+    near = get_close_matches(got, known, n=1)
+    return f"; did you mean '{near[0]}'?" if near else f"; known: {', '.join(known)}"
+
+
+def consent_overrides(loaded: Any, values: list[str] | None) -> dict[str, tuple[str, ...]] | None:
+    """``--consent TIER=cap1,cap2`` (repeatable; ``TIER=`` consents to nothing) as
+    tier -> consent set; an unknown tier or capability is an error with a did-you-mean."""
+    if not values:
+        return None
+    s = loaded.scenario
+    tiers = [t.id for t in s.tiers]
+    caps = [c.id for c in s.capabilities]
+    out: dict[str, tuple[str, ...]] = {}
+    problems = []
+    for v in values:
+        tier, sep, rest = v.partition("=")
+        tier = tier.strip()
+        if not sep:
+            problems.append(f"--consent {v}: name the tier, as TIER=cap1,cap2 (tiers: "
+                            f"{', '.join(tiers)})")
+            continue
+        if tier not in tiers:
+            problems.append(f"--consent {v}: unknown tier '{tier}'{_did_you_mean(tier, tiers)}")
+            continue
+        chosen = [c.strip() for c in rest.split(",") if c.strip()]
+        for c in chosen:
+            if c not in caps:
+                problems.append(f"--consent {v}: unknown capability '{c}'"
+                                f"{_did_you_mean(c, caps)}")
+        if tier in out:
+            problems.append(f"--consent {v}: tier '{tier}' given twice")
+        out[tier] = tuple(dict.fromkeys(chosen))
+    if problems:
+        raise EconError("\n".join(problems))
+    return out
 
 
 def fmt_number(x: float | None) -> str:

@@ -35,21 +35,35 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     elif args.max_loss is not None:
         choice = front.cheapest_under_loss(args.max_loss)
     if args.json:
-        print_json({"tier": front.tier, "points": [p.to_json() for p in front.points],
+        print_json({"tier": front.tier, "teacher": front.teacher,
+                    "students": list(front.students), "router": front.router,
+                    "points": [p.to_json() for p in front.points],
                     "retained": list(front.retained),
+                    "current": front.current.to_json() if front.current else None,
+                    "no_consent": front.no_consent.to_json() if front.no_consent else None,
                     "choice": choice.to_json() if choice else None,
                     **coverage_json(ev)})
         return EXIT_OK
     from econ.outputs.report import format_table
 
     banner(ev)
-    print(f"Consent frontier of tier {front.tier}: {len(front.points)} Pareto-optimal consent sets"
-          f" (retained, always on the student: {', '.join(front.retained) or 'none'})")
-    rows = [[f"{p.price_floor_usd_month:,.2f}", f"{p.loss_usd_month:,.0f}",
-             ", ".join(p.consent) or "(nothing)",
-             ", ".join(p.unmeasured)] for p in front.points]
-    print(format_table(["floor (USD/mo)", "loss (USD/mo)", "consent to lose",
-                        "unmeasured (loss at prior's worst)"], rows, [True, True, False, False]))
+    print(f"Consent frontier of tier {front.tier}: {len(front.points)} Pareto-optimal plans over "
+          f"students {', '.join(front.students) or 'none'} × consent sets, teacher "
+          f"{front.teacher}; router: {front.router}")
+
+    def row(p: Any, mark: str = "") -> list[str]:
+        plan = (p.student or front.teacher) + ("" if p.routed or p.student is None else " alone")
+        if p.student is None:
+            plan += " alone"
+        return [mark, f"{p.price_floor_usd_month:,.2f}", f"{p.loss_usd_month:,.0f}", plan,
+                ", ".join(p.consent) or "(nothing)", ", ".join(p.unmeasured)]
+
+    rows = [row(p) for p in front.points]
+    if front.current is not None:
+        rows.append(row(front.current, "current"))
+    print(format_table(["", "floor (USD/mo)", "loss (USD/mo)", "student", "consent to lose",
+                        "unmeasured (loss at prior's worst)"], rows,
+                       [False, True, True, False, False, False]))
     if args.target_floor is not None or args.max_loss is not None:
         if choice is None:
             print("\nno consent set meets the target")

@@ -11,6 +11,7 @@ from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_OK,
     add_scenario,
+    consent_overrides,
     load,
     positive_int,
     print_json,
@@ -43,7 +44,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from econ.outputs.report import evaluation_json, text_report
 
     loaded = load(args)
-    ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
+    ev = evaluate(loaded.scenario, loaded.measured,
+                  consent=consent_overrides(loaded, args.consent))
     if args.json:
         print_json(evaluation_json(ev))
     else:
@@ -64,9 +66,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise EconError(f"{out}: the folder {out.parent} does not exist")
     loaded = load(args)
-    ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
+    consent = consent_overrides(loaded, args.consent)
+    ev = evaluate(loaded.scenario, loaded.measured, consent=consent)
     prov = build_provenance(ev, Path(args.scenario), Path(args.scenario).name,
-                            unsaved_edits=consent_differs(loaded, args.consent))
+                            unsaved_edits=consent_differs(loaded, consent))
     data = export_bytes(ev, cast("ExportFormat", fmt), prov)
     atomic_write_bytes(out, data)
     print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers)", file=sys.stderr)
@@ -85,9 +88,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise EconError(f"{out}: the folder {out.parent} does not exist")
     loaded = load(args)
-    ev = evaluate(loaded.scenario, loaded.measured, consent=args.consent)
+    consent = consent_overrides(loaded, args.consent)
+    ev = evaluate(loaded.scenario, loaded.measured, consent=consent)
     prov = build_provenance(ev, Path(args.scenario), Path(args.scenario).name,
-                            unsaved_edits=consent_differs(loaded, args.consent))
+                            unsaved_edits=consent_differs(loaded, consent))
     files = record_files(build_record(ev, loaded.measured, prov, draws=args.draws,
                                       seed=args.seed, swing=args.swing))
     out.mkdir(exist_ok=True)
@@ -97,22 +101,52 @@ def cmd_record(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def consent_differs(loaded: Any, consent: list[str] | None) -> bool:
-    """Whether ``--consent`` asks for a consent set other than the file's (an unsaved edit)."""
-    return consent is not None and set(consent) != set(loaded.scenario.consent)
+def consent_differs(loaded: Any, consent: dict[str, tuple[str, ...]] | None) -> bool:
+    """Whether ``--consent`` asks for a tier's consent set other than the file's (an unsaved
+    edit)."""
+    if consent is None:
+        return False
+    s = loaded.scenario
+    return any(set(caps) != set(s.tier_consent(next(t for t in s.tiers if t.id == tid)))
+               for tid, caps in consent.items())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from econ.base.fileio import atomic_write_text
+    from econ.model.loader import parse_scenario
+    from econ.scenario.migrate import migrate_text
+
+    path = Path(args.scenario)
+    load(args)  # a file that does not load is not rewritten
+    text = path.read_text(encoding="utf-8")
+    new, changed = migrate_text(text)
+    if not changed:
+        print(f"{path}: already schema version 2; nothing written", file=sys.stderr)
+        return EXIT_OK
+    parse_scenario(new, str(path), base_dir=path.parent)  # the result must load too
+    out = Path(args.output) if args.output else path
+    atomic_write_text(out, new)
+    print(f"wrote {out} (schema version 2)", file=sys.stderr)
+    return EXIT_OK
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="cost per conversation, retention, tiers and floors")
     add_scenario(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--consent", nargs="*", metavar="CAPABILITY",
-                   help="consent set to use instead of the scenario's")
+    p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
+                   help="the consent set of one tier instead of the scenario's (repeatable; "
+                   "TIER= consents to nothing)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("validate", help="check a scenario file")
     add_scenario(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("migrate", help="rewrite a version-1 scenario as version 2 (comments kept)")
+    add_scenario(p)
+    p.add_argument("-o", "--output", help="write here instead of rewriting the file in place")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("schema", help="print the scenario JSON Schema")
     p.set_defaults(func=cmd_schema)
@@ -121,14 +155,16 @@ def register(sub: Any) -> None:
     add_scenario(p)
     p.add_argument("--format", choices=["csv", "xlsx", "md", "json"])
     p.add_argument("-o", "--output", required=True, help="output file")
-    p.add_argument("--consent", nargs="*", metavar="CAPABILITY")
+    p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
+                   help="the consent set of one tier instead of the scenario's (repeatable)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("record", help="write the decision record: decision.md, decision.html "
                        "and the frontier and tornado PNGs")
     add_scenario(p)
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--consent", nargs="*", metavar="CAPABILITY")
+    p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
+                   help="the consent set of one tier instead of the scenario's (repeatable)")
     p.add_argument("--draws", type=positive_int, default=20_000,
                    help="Monte Carlo draws for the P5–P95 floors (default 20000, as the app)")
     p.add_argument("--seed", type=int, default=0)

@@ -1,11 +1,18 @@
-"""The consent frontier: every consent set of a tier as (price floor, capability loss), exactly.
+"""The consent frontier of a tier: every (student × consent set) as (floor, loss), exactly.
 
-For a tier, the plan from a consent set serves consented capabilities (and those shown
-``retained``) with the student and routes the rest to the teacher. Both the cost of a conversation
-and the monthly loss are sums over capabilities of what each one's choice contributes, and the
-floor is an increasing affine function of the cost. So the Pareto set over consent sets is built
-exactly by merging Pareto sets one capability at a time: the set after capability i is the Pareto
-set of (set after i−1) + each of the capability's two choices. No 2^k enumeration, no greedy step.
+For a tier with teacher τ (its own, or the reference teacher) and each student candidate σ, a
+routed plan serves consented capabilities (and those σ keeps ``retained`` against τ) with σ and
+routes the rest to τ through the tier's router, misrouting a share ``e`` both ways. Uncategorised
+traffic cannot be consented, so it is routed to τ like every unconsented capability (exactly as
+``evaluate`` treats a route of ``unconsented``). Both the cost of a conversation and the monthly
+loss are sums over capabilities of what each one's choice contributes, and the floor is an
+increasing affine function of the cost. So each student's Pareto set is built exactly by merging
+Pareto sets one capability at a time (no 2^k enumeration, no greedy step), and the tier's frontier
+is the Pareto set of the union over students, plus the plans that need no router: each student
+alone, and the teacher alone (the point that consents to nothing).
+
+The router is the tier's own; a tier without one borrows the first router another tier states,
+and a scenario with none assumes a free, perfect router and says so (``Frontier.router``).
 """
 
 from __future__ import annotations
@@ -18,31 +25,22 @@ import numpy as np
 
 from econ.model.evaluate import Evaluation
 from econ.model.loss import loss_drop
-from econ.model.plans import Assignment
 from econ.model.tiers import price_floor_usd_month
 from econ.scenario.schema import Plan, Route, Scenario, Tier
 
 __all__ = [
+    "Candidate",
     "Choice",
     "Frontier",
     "FrontierPoint",
-    "consent_plan",
     "consent_point",
+    "merge_candidates",
     "pareto_merge",
+    "point_plan",
     "tier_choices",
     "tier_frontier",
+    "tier_router",
 ]
-
-
-def consent_plan(tier: Tier, scenario: Scenario) -> Plan:
-    """Student by default; unconsented capabilities go to the teacher (via the tier's router)."""
-    r = tier.plan.route
-    teacher = scenario.teacher_id
-    router = (r.router_usd_per_conversation, r.router_error_rate) if r and r.to == teacher else (
-        0.0, 0.0)
-    return Plan(model=scenario.student_id, route=Route(
-        to=teacher, capabilities="unconsented", router_usd_per_conversation=router[0],
-        router_error_rate=router[1]))
 
 
 @dataclass(frozen=True)
@@ -57,15 +55,29 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One student's routed plans for a tier: shared cost and loss, and per-capability choices."""
+
+    student: str
+    base_cost: float
+    base_loss: float
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
 class FrontierPoint:
     consent: tuple[str, ...]
     cost_per_conversation_usd: float
     price_floor_usd_month: float
     loss_usd_month: float
     unmeasured: tuple[str, ...]
+    student: str | None = None  # None: the teacher serves everything
+    routed: bool = True  # False: one model serves everything, no router
 
     def to_json(self) -> dict[str, Any]:
         return {"consent": list(self.consent),
+                "student": self.student,
+                "routed": self.routed,
                 "cost_per_conversation_usd": self.cost_per_conversation_usd,
                 "price_floor_usd_month": self.price_floor_usd_month,
                 "loss_usd_month": self.loss_usd_month,
@@ -76,37 +88,65 @@ class FrontierPoint:
 class Frontier:
     tier: str
     points: tuple[FrontierPoint, ...]  # floor ascending, loss descending
-    retained: tuple[str, ...]  # kept on the student whatever the consent
+    retained: tuple[str, ...]  # kept on the current student whatever the consent
     base_cost_per_conversation_usd: float
     base_loss_usd_month: float
+    teacher: str = ""
+    students: tuple[str, ...] = ()
+    current: FrontierPoint | None = None  # the tier's plan and consent, as evaluate prices it
+    no_consent: FrontierPoint | None = None  # the tier's teacher alone
+    router: str = ""
 
     def least_loss_under_floor(self, target_floor_usd_month: float) -> FrontierPoint | None:
-        """The consent set with the least loss whose floor is at or under the target."""
+        """The point with the least loss whose floor is at or under the target."""
         ok = [p for p in self.points if p.price_floor_usd_month <= target_floor_usd_month]
         return ok[-1] if ok else None
 
     def cheapest_under_loss(self, max_loss_usd_month: float) -> FrontierPoint | None:
-        """The consent set with the lowest floor whose loss is at or under the budget."""
+        """The point with the lowest floor whose loss is at or under the budget."""
         return next((p for p in self.points if p.loss_usd_month <= max_loss_usd_month), None)
 
 
-def tier_choices(ev: Evaluation, tier: Tier) -> tuple[list[Choice], float, float, Assignment]:
-    """Per-capability choices of a tier, and the cost and loss every consent set shares."""
+def tier_router(scenario: Scenario, tier: Tier) -> tuple[Route | None, str]:
+    """The router a tier's routed plans use, and where it comes from."""
+    if tier.plan.route is not None:
+        return tier.plan.route, f"tier {tier.id}'s router"
+    for t in scenario.tiers:
+        if t.plan.route is not None:
+            return t.plan.route, f"tier {t.id}'s router (tier {tier.id} has none)"
+    return None, "no router in the scenario: a free, perfect router is assumed"
+
+
+def _tier(ev: Evaluation, tier_id: str) -> Tier:
+    return next(t for t in ev.scenario.tiers if t.id == tier_id)
+
+
+def _retained(ev: Evaluation, teacher: str, student: str) -> tuple[str, ...]:
+    return tuple(r.capability for r in ev.retention_against(teacher, student)
+                 if r.verdict == "retained")
+
+
+def tier_choices(ev: Evaluation, tier: Tier, student: str | None = None) -> Candidate:
+    """One student's per-capability choices in a tier, and the cost and loss its routed plans
+    share (router, uncategorised traffic, capabilities it keeps ``retained``)."""
     s = ev.scenario
-    plan = consent_plan(tier, s)
-    assert plan.route is not None
-    e, router = plan.route.router_error_rate, plan.route.router_usd_per_conversation
-    student, teacher = s.student_id, s.teacher_id
+    teacher = s.tier_teacher(tier)
+    student = student or _plan_student(ev, tier) or s.student_id
+    route, _ = tier_router(s, tier)
+    e = route.router_error_rate if route else 0.0
+    router = route.router_usd_per_conversation if route else 0.0
     conversations = tier.users * tier.conversations_per_user_month
-    retained = {r.capability for r in ev.retention if r.verdict == "retained"}
-    base_cost = router + max(0.0, 1.0 - sum(c.traffic_share for c in s.capabilities)) * \
-        ev.costs.uncategorised[student]
+    retained = set(_retained(ev, teacher, student))
+    drops = {r.capability: loss_drop(r) for r in ev.retention_against(teacher, student)}
+    costs = ev.costs
+    rest = max(0.0, 1.0 - sum(c.traffic_share for c in s.capabilities))
+    base_cost = router + rest * ((1 - e) * costs.uncategorised[teacher]
+                                 + e * costs.uncategorised[student])
     base_loss = 0.0
     choices = []
     for c in s.capabilities:
-        cs, ct = ev.costs.per_capability[student][c.id], ev.costs.per_capability[teacher][c.id]
-        unit_loss = conversations * c.traffic_share * loss_drop(ev.retention_of(c.id)) * \
-            c.severity_usd
+        cs, ct = costs.per_capability[student][c.id], costs.per_capability[teacher][c.id]
+        unit_loss = conversations * c.traffic_share * drops[c.id] * c.severity_usd
         on_student_cost = c.traffic_share * ((1 - e) * cs + e * ct)
         if c.id in retained:
             base_cost += on_student_cost
@@ -114,8 +154,7 @@ def tier_choices(ev: Evaluation, tier: Tier) -> tuple[list[Choice], float, float
             continue
         choices.append(Choice(c.id, on_student_cost, (1 - e) * unit_loss,
                               c.traffic_share * ((1 - e) * ct + e * cs), e * unit_loss))
-    assignment = Assignment(student, teacher, frozenset(), router, e)
-    return choices, base_cost, base_loss, assignment
+    return Candidate(student, float(base_cost), float(base_loss), tuple(choices))
 
 
 def pareto_merge(choices: Sequence[Choice]) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -144,37 +183,143 @@ def _pareto(cost: np.ndarray, loss: np.ndarray,
     return cost[keep], loss[keep], masks[keep]
 
 
+def merge_candidates(candidates: Sequence[Candidate],
+                     extra: Sequence[tuple[float, float]] = ()
+                     ) -> list[tuple[float, float, int, int]]:
+    """Exact Pareto set over (candidate × consent set) and ``extra`` fixed points.
+
+    Returns (cost, loss, candidate index, mask) with cost ascending and loss descending; an
+    extra point has candidate index ``len(candidates) + j`` and mask 0.
+    """
+    cost_parts, loss_parts, who, mask_parts = [], [], [], []
+    for i, cand in enumerate(candidates):
+        c, lo, m = pareto_merge(cand.choices)
+        cost_parts.append(c + cand.base_cost)
+        loss_parts.append(lo + cand.base_loss)
+        who.append(np.full(len(c), i))
+        mask_parts.append(np.array(m, dtype=object))
+    for j, (c_, l_) in enumerate(extra):
+        cost_parts.append(np.array([c_]))
+        loss_parts.append(np.array([l_]))
+        who.append(np.array([len(candidates) + j]))
+        mask_parts.append(np.array([0], dtype=object))
+    if not cost_parts:
+        return []
+    cost = np.concatenate(cost_parts)
+    loss = np.concatenate(loss_parts)
+    ids = np.concatenate(who)
+    masks = np.concatenate(mask_parts)
+    order = np.lexsort((ids, loss, cost))
+    cost, loss, ids, masks = cost[order], loss[order], ids[order], masks[order]
+    best_before = np.minimum.accumulate(np.concatenate([[np.inf], loss[:-1]]))
+    keep = loss < best_before
+    return [(float(c), float(lo), int(i), int(m)) for c, lo, i, m in
+            zip(cost[keep], loss[keep], ids[keep], masks[keep], strict=True)]
+
+
+def _plan_student(ev: Evaluation, tier: Tier) -> str | None:
+    """The non-teacher model of a tier's plan (its default model first)."""
+    res = ev.tier(tier.id)
+    return next((m for m in res.assignment.models if m != res.teacher), None)
+
+
+def _unmeasured(ev: Evaluation, teacher: str, student: str | None,
+                consent: Sequence[str]) -> tuple[str, ...]:
+    if student is None:
+        return ()
+    none = {r.capability for r in ev.retention_against(teacher, student) if r.drop is None}
+    return tuple(c for c in consent if c in none)
+
+
+def _point(ev: Evaluation, tier: Tier, cost: float, loss: float, consent: tuple[str, ...],
+           student: str | None, routed: bool) -> FrontierPoint:
+    floor = float(price_floor_usd_month(tier.conversations_per_user_month * cost,
+                                        tier.target_gross_margin, ev.scenario.fees))
+    teacher = ev.scenario.tier_teacher(tier)
+    return FrontierPoint(consent, float(cost), floor, float(loss),
+                         _unmeasured(ev, teacher, student, consent), student, routed)
+
+
+def _alone(ev: Evaluation, tier: Tier, model: str) -> tuple[float, float]:
+    """Cost and loss of one model serving the whole tier, no router."""
+    s = ev.scenario
+    teacher = s.tier_teacher(tier)
+    cost = ev.model_cost_per_conversation_usd[model]
+    if model == teacher:
+        return cost, 0.0
+    drops = {r.capability: loss_drop(r) for r in ev.retention_against(teacher, model)}
+    conversations = tier.users * tier.conversations_per_user_month
+    loss = sum(conversations * c.traffic_share * drops[c.id] * c.severity_usd
+               for c in s.capabilities)
+    return cost, float(loss)
+
+
 def tier_frontier(ev: Evaluation, tier_id: str) -> Frontier:
     s = ev.scenario
-    tier = next(t for t in s.tiers if t.id == tier_id)
-    choices, base_cost, base_loss, _ = tier_choices(ev, tier)
-    costs, losses, masks = pareto_merge(choices)
-    unmeasured = {r.capability for r in ev.retention if r.verdict == "unmeasured"}
-    retained = tuple(c.id for c in s.capabilities if ev.retention_of(c.id).verdict == "retained")
+    tier = _tier(ev, tier_id)
+    teacher = s.tier_teacher(tier)
+    students = tuple(m for m in s.model_ids("student") if m != teacher)
+    candidates = [tier_choices(ev, tier, st) for st in students]
+    extra = [_alone(ev, tier, st) for st in students] + [_alone(ev, tier, teacher)]
     points = []
-    for cost, loss, mask in zip(costs, losses, masks, strict=True):
-        consent = tuple(ch.capability for i, ch in enumerate(choices) if mask >> i & 1)
-        per_conv = float(base_cost + cost)
-        floor = float(price_floor_usd_month(tier.conversations_per_user_month * per_conv,
-                                            tier.target_gross_margin, s.fees))
-        points.append(FrontierPoint(consent, per_conv, floor, float(base_loss + loss),
-                                    tuple(c for c in consent if c in unmeasured)))
-    return Frontier(tier_id, tuple(points), retained, base_cost, base_loss)
+    for cost, loss, i, mask in merge_candidates(candidates, extra):
+        if i < len(candidates):
+            cand = candidates[i]
+            consent = tuple(ch.capability for j, ch in enumerate(cand.choices) if mask >> j & 1)
+            points.append(_point(ev, tier, cost, loss, consent, cand.student, True))
+        elif i - len(candidates) < len(students):
+            st = students[i - len(candidates)]
+            retained = set(_retained(ev, teacher, st))
+            consent = tuple(c.id for c in s.capabilities if c.id not in retained)
+            points.append(_point(ev, tier, cost, loss, consent, st, False))
+        else:
+            points.append(_point(ev, tier, cost, loss, (), None, False))
+    t_cost, _ = _alone(ev, tier, teacher)
+    no_consent = _point(ev, tier, t_cost, 0.0, (), None, False)
+    res = ev.tier(tier_id)
+    plan_student = _plan_student(ev, tier)
+    current = FrontierPoint(
+        res.consent, res.economics.cost_per_conversation_usd,
+        res.economics.price_floor_usd_month, res.loss_usd_month,
+        _unmeasured(ev, teacher, plan_student, res.consent), plan_student,
+        res.assignment.route_to is not None)
+    base = tier_choices(ev, tier)
+    _, router = tier_router(s, tier)
+    return Frontier(tier_id, tuple(points), _retained(ev, teacher, base.student),
+                    base.base_cost, base.base_loss, teacher, students, current, no_consent,
+                    router)
 
 
-def consent_point(ev: Evaluation, tier_id: str, consent: Sequence[str]) -> FrontierPoint:
-    """Where one consent set lies in a tier's frontier plane (on the frontier or not)."""
-    s = ev.scenario
-    tier = next(t for t in s.tiers if t.id == tier_id)
-    choices, cost, loss, _ = tier_choices(ev, tier)
+def consent_point(ev: Evaluation, tier_id: str, consent: Sequence[str],
+                  student: str | None = None) -> FrontierPoint:
+    """Where one consent set of a routed plan with ``student`` (default: the tier's plan's, or
+    the first student) lies in a tier's frontier plane (on the frontier or not)."""
+    tier = _tier(ev, tier_id)
+    cand = tier_choices(ev, tier, student)
+    cost, loss = cand.base_cost, cand.base_loss
     chosen = set(consent)
-    for ch in choices:
+    for ch in cand.choices:
         on = ch.capability in chosen
         cost += ch.consent_cost if on else ch.keep_cost
         loss += ch.consent_loss if on else ch.keep_loss
-    unmeasured = {r.capability for r in ev.retention if r.verdict == "unmeasured"}
-    picked = tuple(ch.capability for ch in choices if ch.capability in chosen)
-    floor = float(price_floor_usd_month(tier.conversations_per_user_month * cost,
-                                        tier.target_gross_margin, s.fees))
-    return FrontierPoint(picked, float(cost), floor, float(loss),
-                         tuple(c for c in picked if c in unmeasured))
+    picked = tuple(ch.capability for ch in cand.choices if ch.capability in chosen)
+    return _point(ev, tier, cost, loss, picked, cand.student, True)
+
+
+
+
+def point_plan(ev: Evaluation, tier_id: str, point: FrontierPoint) -> Plan:
+    """The tier plan that a frontier point prices (with the point's consent as the tier's
+    consent, ``evaluate`` gives the point's floor and loss)."""
+    s = ev.scenario
+    tier = _tier(ev, tier_id)
+    teacher = s.tier_teacher(tier)
+    if point.student is None:
+        return Plan(model=teacher)
+    if not point.routed:
+        return Plan(model=point.student)
+    route, _ = tier_router(s, tier)
+    return Plan(model=point.student, route=Route(
+        to=teacher, capabilities="unconsented",
+        router_usd_per_conversation=route.router_usd_per_conversation if route else 0.0,
+        router_error_rate=route.router_error_rate if route else 0.0))

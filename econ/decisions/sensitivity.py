@@ -10,7 +10,7 @@ utilisation above 1, say) is left out and reported as None.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,7 +25,8 @@ from econ.scenario.schema import Scenario
 
 __all__ = ["SensitivityRow", "sensitivity", "tier_floors", "tornado"]
 
-_SKIP = {"evals", "eval_results", "benchmarks", "traffic_share_sd", "throughput_cv",
+_SKIP = {"schema_version", "conversations_per_user_month_cv", "turns_cv", "price_cv",
+         "evals", "eval_results", "benchmarks", "traffic_share_sd", "throughput_cv",
          "token_length_cv", "tolerance", "max_concurrency", "distillation"}
 
 
@@ -44,14 +45,14 @@ class SensitivityRow:
         return max(vals) - min(vals) if len(vals) == 2 else 0.0
 
 
-def tier_floors(scenario: Scenario, measured: Measured, consent: tuple[str, ...],
-                retained: frozenset[str]) -> dict[str, float]:
-    """Every tier's price floor, with retention held at ``retained``."""
+def tier_floors(scenario: Scenario, measured: Measured, consent: Mapping[str, tuple[str, ...]],
+                retained: Mapping[str, tuple[str, ...]]) -> dict[str, float]:
+    """Every tier's price floor, with each tier's consent and retention held (tier -> set)."""
     costs = cost_table(scenario, measured.prices, measured.time_models)
     caps = [c.id for c in scenario.capabilities]
     out = {}
     for t in scenario.tiers:
-        a = resolve_plan(t.plan, caps, consent, retained)
+        a = resolve_plan(t.plan, caps, consent[t.id], retained[t.id])
         per_conv = float(plan_cost_per_conversation(a, scenario, costs))
         out[t.id] = float(price_floor_usd_month(t.conversations_per_user_month * per_conv,
                                                 t.target_gross_margin, scenario.fees))
@@ -103,13 +104,16 @@ def _moved(scenario: Scenario, path: tuple[str | int, ...], value: float,
 def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[SensitivityRow]:
     """Tornado rows of every input with an effect on some tier's floor, largest swing first."""
     s = ev.scenario
-    retained = frozenset(r.capability for r in ev.retention if r.verdict == "retained")
+    retained = {t.economics.tier: t.retained for t in ev.tiers}
+    consent = {t.economics.tier: t.consent for t in ev.tiers}
     base_data = s.model_dump(mode="python")
     rows = []
     for path, value in _numeric_leaves(base_data):
         sides: list[tuple[float | None, dict[str, float | None]]] = []
         for factor in (1 - swing, 1 + swing):
             new = _moved(s, path, value, factor)
+            if isinstance(_get(base_data, path), int):
+                new = float(round(new))  # integers are rounded; the row shows the value used
             data = s.model_dump(mode="python")
             _set(data, path, int(new) if isinstance(_get(base_data, path), int) else new)
             try:
@@ -120,7 +124,7 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
             refreshed = {k: v for k, v in measured_time_models(scen).items()
                          if k not in measured.fits}
             m = replace(measured, time_models={**measured.time_models, **refreshed})
-            sides.append((new, dict(tier_floors(scen, m, ev.consent, retained))))
+            sides.append((new, dict(tier_floors(scen, m, consent, retained))))
         rows.append(SensitivityRow(_label(s, path), value, sides[0][0], sides[1][0],
                                    sides[0][1], sides[1][1]))
     for mid, p in measured.prices.items():
@@ -130,7 +134,7 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
             sides = []
             for factor in (1 - swing, 1 + swing):
                 prices = {**measured.prices, mid: TokenPrices(**{**vars(p), field: value * factor})}
-                floors = tier_floors(s, replace(measured, prices=prices), ev.consent, retained)
+                floors = tier_floors(s, replace(measured, prices=prices), consent, retained)
                 sides.append((value * factor, dict(floors)))
             rows.append(SensitivityRow(f"prices.{mid}.{field}", value, sides[0][0], sides[1][0],
                                        sides[0][1], sides[1][1]))
@@ -138,7 +142,7 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
         sides = []
         for factor in (1 - swing, 1 + swing):
             models = {**measured.time_models, mid: tm.scaled(factor)}
-            floors = tier_floors(s, replace(measured, time_models=models), ev.consent, retained)
+            floors = tier_floors(s, replace(measured, time_models=models), consent, retained)
             sides.append((factor, dict(floors)))
         rows.append(SensitivityRow(f"measured throughput of {mid} (× base)", 1.0, sides[0][0],
                                    sides[1][0], sides[0][1], sides[1][1]))

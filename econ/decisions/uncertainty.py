@@ -8,24 +8,28 @@ Each draw scales
   ``token_length_cv`` (shared by all capabilities of the draw);
 - each capability's traffic share by a normal draw with its ``traffic_share_sd``, clipped at 0,
   and the shares rescaled to sum to 1 when they exceed it;
-and samples each pass rate from its Beta(1 + passed, 1 + failed) posterior for the loss.
+and samples each pass rate from its Beta(1 + passed, 1 + failed) posterior for the loss. When the
+scenario states them, it also scales the mean number of turns (``turns_cv``), each API model's
+token prices (``price_cv``) and each tier's conversations per user
+(``conversations_per_user_month_cv``) by lognormal factors; these are drawn last, so a scenario
+without them draws exactly as before, and zero spreads reproduce the deterministic result.
 The plan of each tier is held at the deterministic one (consent and retention verdicts fixed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from econ.model.cost import cost_table
+from econ.model.cost import CostTable, cost_table
 from econ.model.evaluate import Evaluation, Measured
 from econ.model.loss import PESSIMISTIC_STUDENT_PASS_RATE, loss_drop, plan_loss_usd_month
 from econ.model.plans import plan_cost_per_conversation
 from econ.model.tiers import gross_margin_at_price, price_floor_usd_month
-from econ.scenario.schema import SelfHostedModel
+from econ.scenario.schema import ApiModel, SelfHostedModel
 
 __all__ = ["Draws", "TierUncertainty", "draw_inputs", "floor_intervals", "simulate"]
 
@@ -38,7 +42,10 @@ class Draws:
     assistant_scale: np.ndarray
     throughput_scale: dict[str, np.ndarray]
     shares: dict[str, np.ndarray]
-    drops: dict[str, np.ndarray]
+    drops: dict[tuple[str, str], dict[str, np.ndarray]]  # (teacher, model) -> capability -> drop
+    turns_scale: np.ndarray | None = None
+    price_scale: dict[str, np.ndarray] = field(default_factory=dict)  # API model -> factor
+    conversations_scale: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> factor
 
 
 @dataclass(frozen=True)
@@ -96,22 +103,40 @@ def draw_inputs(ev: Evaluation, measured: Measured, n: int, seed: int,
     if over.any():
         for k in shares:
             shares[k] = np.where(over, shares[k] / total, shares[k])
-    drops = {}
-    teacher, student = s.teacher_id, s.student_id
+    pairs = sorted({(t.teacher, mm) for t in ev.tiers for mm in t.assignment.models
+                    if mm != t.teacher}, key=lambda p: (list(s.models).index(p[0]),
+                                                       list(s.models).index(p[1])))
+    involved = [mm for mm in s.models if any(mm in p for p in pairs)]
+    drops: dict[tuple[str, str], dict[str, np.ndarray]] = {p: {} for p in pairs}
     for c in s.capabilities:
         per_model = measured.evals.get(c.id, {})
-        t, st = per_model.get(teacher), per_model.get(student)
-        if not posterior:
-            drops[c.id] = np.full(n, loss_drop(ev.retention_of(c.id)))
-            continue
-        if t is None or st is None or t.examples == 0 or st.examples == 0:
-            rate = t.passed / t.examples if t is not None and t.examples else 1.0
-            drops[c.id] = np.full(n, max(0.0, rate - PESSIMISTIC_STUDENT_PASS_RATE))
-            continue
-        pt = rng.beta(1 + t.passed, 1 + t.examples - t.passed, n)
-        ps = rng.beta(1 + st.passed, 1 + st.examples - st.passed, n)
-        drops[c.id] = np.maximum(pt - ps, 0.0)
-    return Draws(user, assistant, throughput, shares, drops)
+        rates: dict[str, np.ndarray] = {}
+        if posterior:
+            for mm in involved:
+                r = per_model.get(mm)
+                if r is not None and r.examples > 0 and all(
+                        (x := per_model.get(o)) is not None and x.examples > 0
+                        for p in pairs if mm in p for o in p):
+                    rates[mm] = rng.beta(1 + r.passed, 1 + r.examples - r.passed, n)
+        for teacher, mm in pairs:
+            ret = next(r for r in ev.retention_against(teacher, mm) if r.capability == c.id)
+            if teacher in rates and mm in rates:
+                drops[(teacher, mm)][c.id] = np.maximum(rates[teacher] - rates[mm], 0.0)
+            elif not posterior or ret.drop is not None:
+                drops[(teacher, mm)][c.id] = np.full(n, loss_drop(ret))
+            else:
+                t_res = per_model.get(teacher)
+                rate = t_res.passed / t_res.examples if t_res is not None and t_res.examples \
+                    else 1.0
+                drops[(teacher, mm)][c.id] = np.full(
+                    n, max(0.0, rate - PESSIMISTIC_STUDENT_PASS_RATE))
+    # drawn last, and only when stated, so scenarios without these spreads draw as before
+    turns = _lognormal(rng, s.conversation.turns_cv, n) if s.conversation.turns_cv > 0 else None
+    prices = {mid: _lognormal(rng, m.price_cv, n) for mid, m in s.models.items()
+              if isinstance(m, ApiModel) and m.price_cv > 0}
+    conversations = {t.id: _lognormal(rng, t.conversations_per_user_month_cv, n)
+                     for t in s.tiers if t.conversations_per_user_month_cv > 0}
+    return Draws(user, assistant, throughput, shares, drops, turns, prices, conversations)
 
 
 def simulate(ev: Evaluation, measured: Measured, draws: int = 10_000, seed: int = 0,
@@ -123,29 +148,46 @@ def simulate(ev: Evaluation, measured: Measured, draws: int = 10_000, seed: int 
     n_tiers = len(ev.tiers)
     cost = np.empty((n_tiers, draws))
     loss = np.empty((n_tiers, draws))
+    conv = np.array([[t.conversations_per_user_month] * draws for t in s.tiers], dtype=float
+                    ).reshape(n_tiers, draws)
     for start in range(0, draws, chunk):
         sl = slice(start, min(draws, start + chunk))
         time_models = {mid: tm.scaled(d.throughput_scale[mid][sl]) if mid in d.throughput_scale
                        else tm for mid, tm in measured.time_models.items()}
         table = cost_table(s, measured.prices, time_models, d.user_scale[sl],
-                           d.assistant_scale[sl])
+                           d.assistant_scale[sl],
+                           1.0 if d.turns_scale is None else d.turns_scale[sl])
+        if d.price_scale:
+            table = _scale_prices(table, {k: v[sl] for k, v in d.price_scale.items()})
         shares = {k: v[sl] for k, v in d.shares.items()}
         for i, (tier, res) in enumerate(zip(s.tiers, ev.tiers, strict=True)):
             cost[i, sl] = plan_cost_per_conversation(res.assignment, s, table, shares)
+            conv_scale = d.conversations_scale.get(tier.id)
+            if conv_scale is not None:
+                conv[i, sl] = tier.conversations_per_user_month * conv_scale[sl]
+            drops = {m: {k: v[sl] for k, v in d.drops[(res.teacher, m)].items()}
+                     for m in res.assignment.models if m != res.teacher}
             loss[i, sl] = plan_loss_usd_month(
-                res.assignment, s, tier.users * tier.conversations_per_user_month,
-                {k: v[sl] for k, v in d.drops.items()}, shares)
+                res.assignment, s, tier.users * conv[i, sl], drops, res.teacher, shares)
         if progress is not None:
             progress(sl.stop / draws)
     out = []
     for i, tier in enumerate(s.tiers):
-        per_user = tier.conversations_per_user_month * cost[i]
+        per_user = conv[i] * cost[i]
         floor = price_floor_usd_month(per_user, tier.target_gross_margin, s.fees)
         margin = gross_margin_at_price(tier.price_usd_month, per_user, s.fees)
         p_meets = None if margin is None else float(np.mean(margin >= tier.target_gross_margin))
         out.append(TierUncertainty(tier.id, draws, _pct(cost[i]), _pct(floor), _pct(loss[i]),
                                    p_meets))
     return tuple(out)
+
+
+def _scale_prices(table: CostTable, scale: dict[str, np.ndarray]) -> CostTable:
+    """API costs are linear in the token prices: scale each priced model's costs."""
+    per_cap = {m: ({c: v * scale[m] for c, v in caps.items()} if m in scale else caps)
+               for m, caps in table.per_capability.items()}
+    uncat = {m: (v * scale[m] if m in scale else v) for m, v in table.uncategorised.items()}
+    return CostTable(per_cap, uncat)
 
 
 def _pct(x: np.ndarray) -> tuple[float, float, float]:

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
+from scipy import stats as sp_stats
+
 from econ.base import stats
 
 __all__ = [
@@ -61,6 +64,8 @@ class Retention:
     tolerance: float
     verdict: Verdict
     n_to_settle: int | None
+    pairing: str | None = None  # "paired on k of n" whenever some example ids match
+    decided_by: str | None = None  # with partial pairing: which analysis gave the verdict
 
     @property
     def underpowered(self) -> bool:
@@ -94,9 +99,22 @@ def compare_slices(capability: str, teacher: SliceResults | None, student: Slice
     if t.examples == 0 or s.examples == 0:
         return base
     common = sorted(set(t.outcomes or {}) & set(s.outcomes or {}))
-    if common:
-        return _paired(base, t, s, common, tolerance)
-    return _unpaired(base, t, s, tolerance)
+    if not common:
+        return _unpaired(base, t, s, tolerance)
+    n_all = len(set(t.outcomes or {}) | set(s.outcomes or {}))
+    note = f"paired on {len(common)} of {n_all}"
+    paired = _paired(base, t, s, common, tolerance)
+    if len(common) == n_all:
+        return replace(paired, pairing=note)
+    # Partial pairing: the paired analysis of the overlap and the unpaired analysis of every
+    # example of each model; the one with the narrower interval of the drop decides.
+    unpaired = _unpaired(base, t, s, tolerance)
+    assert paired.drop_ci is not None and unpaired.drop_ci is not None
+    width_p = paired.drop_ci[1] - paired.drop_ci[0]
+    width_u = unpaired.drop_ci[1] - unpaired.drop_ci[0]
+    if width_p <= width_u:
+        return replace(paired, pairing=note, decided_by="paired overlap")
+    return replace(unpaired, pairing=note, decided_by="unpaired, all examples")
 
 
 def _paired(base: Retention, t: SliceResults, s: SliceResults, ids: list[str],
@@ -120,12 +138,15 @@ def _paired(base: Retention, t: SliceResults, s: SliceResults, ids: list[str],
     discordance = (b + c) / n
     mdd = stats.min_detectable_drop_paired(n, discordance, ALPHA, POWER)
 
-    def interval_at(m: int) -> tuple[float, float]:
-        k = m / n
-        return stats.newcombe_paired(round(a * k), round(b * k), round(c * k), round(d * k))
+    def power_at(ms: np.ndarray) -> np.ndarray:
+        k = ms / n
+        cells = [np.round(x * k) for x in (a, b, c, d)]
+        lo, hi = stats.newcombe_paired_arrays(cells[0], cells[1], cells[2], cells[3])
+        return _power(ms, drop, (cells[1] - cells[2]) / ms, lo, hi, tolerance,
+                      discordance - drop * drop)
 
     return _finish(base, n, drop, ci, p, test, "newcombe_paired_score", mdd, tolerance,
-                   interval_at)
+                   power_at)
 
 
 def _unpaired(base: Retention, t: SliceResults, s: SliceResults,
@@ -136,16 +157,19 @@ def _unpaired(base: Retention, t: SliceResults, s: SliceResults,
     p = stats.two_proportion_p(t.passed, t.examples, s.passed, s.examples)
     mdd = stats.min_detectable_drop_unpaired(pt, t.examples, s.examples, ALPHA, POWER)
 
-    def interval_at(m: int) -> tuple[float, float]:
-        return stats.newcombe_unpaired(round(pt * m), m, round(ps * m), m)
+    def power_at(ms: np.ndarray) -> np.ndarray:
+        kt, ks = np.round(pt * ms), np.round(ps * ms)
+        lo, hi = stats.newcombe_unpaired_arrays(kt, ms, ks, ms)
+        return _power(ms, drop, (kt - ks) / ms, lo, hi, tolerance,
+                      pt * (1 - pt) + ps * (1 - ps))
 
     return _finish(base, 0, drop, ci, p, "two_proportion_z", "newcombe_hybrid_score", mdd,
-                   tolerance, interval_at)
+                   tolerance, power_at)
 
 
 def _finish(base: Retention, n_paired: int, drop: float, ci: tuple[float, float],
             p: float, test: str, method: str, mdd: float | None, tolerance: float,
-            interval_at: Callable[[int], tuple[float, float]]) -> Retention:
+            power_at: Callable[[np.ndarray], np.ndarray]) -> Retention:
     lo, hi = ci
     verdict: Verdict
     if lo > tolerance:
@@ -159,32 +183,42 @@ def _finish(base: Retention, n_paired: int, drop: float, ci: tuple[float, float]
     n_to_settle = None
     if verdict == "inconclusive":
         n = n_paired or min(base.n_teacher, base.n_student)
-        n_to_settle = _sample_size_to_settle(n, drop, tolerance, interval_at)
+        n_to_settle = _sample_size_to_settle(n, drop, tolerance, power_at)
     return replace(base, n_paired=n_paired, drop=drop, drop_ci=ci, p_value=p, test=test,
                    interval_method=method, min_detectable_drop=mdd, verdict=verdict,
                    n_to_settle=n_to_settle)
 
 
-def _sample_size_to_settle(n: int, drop: float, tolerance: float,
-                           interval_at: Callable[[int], tuple[float, float]]) -> int | None:
-    """Smallest sample (per model) whose interval, at the observed rates, clears the tolerance.
+def _power(ms: np.ndarray, drop: float, drop_m: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+           tolerance: float, unit_variance: float) -> np.ndarray:
+    """Probability that the 95% interval at sample size ``ms`` clears the tolerance on the side
+    of the observed drop, if the observed rates are the truth: the estimate is normal around the
+    drop with variance ``unit_variance / m`` and carries the interval's half-width with it."""
+    se = np.sqrt(max(unit_variance, 1e-12) / ms)
+    if drop > tolerance:
+        margin = drop - tolerance - (drop_m - lo)
+    else:
+        margin = tolerance - drop - (hi - drop_m)
+    out: np.ndarray = sp_stats.norm.cdf(margin / se)
+    return out
 
-    ``interval_at(m)`` is the 95% interval of the drop with every observed count scaled to m
-    examples. None when the drop sits on the tolerance or no sample up to 10 million would do.
+
+def _sample_size_to_settle(n: int, drop: float, tolerance: float,
+                           power_at: Callable[[np.ndarray], np.ndarray]) -> int | None:
+    """Smallest sample (per model, or pairs) that settles the verdict with 80% power.
+
+    ``power_at(ms)`` is the power at each sample size in ``ms`` with every observed count
+    scaled (and rounded) to it. Rounding makes power non-monotone in m, so every m from n
+    upward is checked, in blocks that double in size, and the first that reaches 80% is
+    returned. None when the drop sits on the tolerance or no sample up to 10 million would do.
     """
     if abs(drop - tolerance) < SETTLE_GAP:
         return None
-
-    def cleared(m: int) -> bool:
-        lo, hi = interval_at(m)
-        return lo > tolerance if drop > tolerance else hi <= tolerance
-
-    lo_n, hi_n = n, max(n + 1, 2 * n)
-    while not cleared(hi_n):
-        lo_n, hi_n = hi_n, 2 * hi_n
-        if hi_n > MAX_SETTLE_N:
-            return None
-    while hi_n - lo_n > 1:
-        mid = (lo_n + hi_n) // 2
-        lo_n, hi_n = (lo_n, mid) if cleared(mid) else (mid, hi_n)
-    return hi_n
+    start, size = max(n, 1), max(n, 64)
+    while start <= MAX_SETTLE_N:
+        ms = np.arange(start, min(start + size, MAX_SETTLE_N + 1), dtype=float)
+        ok = np.flatnonzero(power_at(ms) >= POWER)
+        if ok.size:
+            return int(ms[ok[0]])
+        start, size = start + size, 2 * size
+    return None

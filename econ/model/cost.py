@@ -128,11 +128,12 @@ class CostTable:
 
 def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
                time_models: Mapping[str, TokenTimeModel], user_scale: Any = 1.0,
-               assistant_scale: Any = 1.0) -> CostTable:
+               assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> CostTable:
     """USD per conversation of every model on every capability (arrays when scales are)."""
-    default_tokens = tokens_of_shape(scenario.conversation, user_scale, assistant_scale)
+    default_tokens = tokens_of_shape(scenario.conversation, user_scale, assistant_scale,
+                                     turns_scale)
     cap_tokens = {c.id: tokens_of_shape(capability_shape(scenario.conversation, c), user_scale,
-                                        assistant_scale)
+                                        assistant_scale, turns_scale)
                   for c in scenario.capabilities}
     per_cap: dict[str, dict[str, Any]] = {}
     uncategorised: dict[str, Any] = {}

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from econ.evidence.retention import Retention, SliceResults, compare_slices
 from econ.model.cost import CostTable, TokenTimeModel, cost_table
 from econ.model.loss import Consequence, consequence, loss_drop, plan_loss_usd_month
-from econ.model.plans import Assignment, plan_cost_per_conversation, resolve_plan, served_share
+from econ.model.plans import (
+    UNCATEGORISED,
+    Assignment,
+    plan_cost_per_conversation,
+    resolve_plan,
+    served_share,
+)
 from econ.model.prices import TokenPrices
-from econ.model.tiers import Blend, TierEconomics, blend_tiers, tier_economics
-from econ.scenario.schema import Scenario
+from econ.model.tiers import (
+    Blend,
+    TierEconomics,
+    blend_tiers,
+    floors_carrying_free_users,
+    tier_economics,
+)
+from econ.scenario.schema import Scenario, Tier
 
 __all__ = [
+    "ConsentArg",
     "Coverage",
     "EvalData",
     "Evaluation",
@@ -23,10 +36,14 @@ __all__ = [
     "coverage",
     "evaluate",
     "inline_eval_data",
+    "retention_pairs",
     "retention_table",
+    "tier_consents",
 ]
 
 EvalData = Mapping[str, Mapping[str, SliceResults]]  # capability -> model -> results
+# a consent set for every tier, or tier -> consent set for the tiers named (the rest keep theirs)
+ConsentArg = Iterable[str] | Mapping[str, Iterable[str]] | None
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,22 @@ class TierResult:
     at_risk: tuple[str, ...]  # served by a non-teacher model without consent or shown retention
     loss_usd_month: float
     pessimistic_loss: tuple[str, ...]  # capabilities whose loss is counted at the prior's worst
+    consent: tuple[str, ...] = ()
+    teacher: str = ""  # the model this tier's retention and loss are measured against
+    retained: tuple[str, ...] = ()  # shown retained by the plan's default model
+    # share of the tier's conversations a non-teacher model serves without eval data
+    # (uncategorised traffic included)
+    unmeasured_traffic_share: float = 0.0
+    price_floor_carrying_free_users_usd_month: float | None = None  # paid tiers
+
+    @property
+    def free(self) -> bool:
+        return self.economics.price_usd_month <= 0
+
+    @property
+    def subsidy_usd_month(self) -> float | None:
+        """What a free tier costs a month: the subsidy it needs from the paying tiers."""
+        return self.economics.cost_usd_month if self.free else None
 
 
 @dataclass(frozen=True)
@@ -76,16 +109,31 @@ class Evaluation:
     tiers: tuple[TierResult, ...]
     blend: Blend
     conversations_month: float
-    consent: tuple[str, ...] = field(default=())
+    consent: tuple[str, ...] = field(default=())  # the default consent set (top level)
+    # (teacher, model) -> retention of every capability of ``model`` against ``teacher``
+    pairs: Mapping[tuple[str, str], tuple[Retention, ...]] = field(default_factory=dict)
+    measured: Measured | None = field(default=None, repr=False, compare=False)
 
     def retention_of(self, capability: str) -> Retention:
         return next(r for r in self.retention if r.capability == capability)
 
+    def tier(self, tier_id: str) -> TierResult:
+        return next(t for t in self.tiers if t.economics.tier == tier_id)
 
-def retention_table(scenario: Scenario, evals: EvalData,
-                    model: str | None = None) -> tuple[Retention, ...]:
-    """Retention of every scenario capability, teacher against ``model`` (the student)."""
-    teacher, student = scenario.teacher_id, model or scenario.student_id
+    def retention_against(self, teacher: str, model: str) -> tuple[Retention, ...]:
+        return self.pairs[(teacher, model)]
+
+    def drops_against(self, teacher: str) -> dict[str, dict[str, float]]:
+        """model -> capability -> drop used for loss, every model against ``teacher``."""
+        return {m: {r.capability: loss_drop(r) for r in rets}
+                for (t, m), rets in self.pairs.items() if t == teacher}
+
+
+def retention_table(scenario: Scenario, evals: EvalData, model: str | None = None,
+                    teacher: str | None = None) -> tuple[Retention, ...]:
+    """Retention of every scenario capability of ``model`` (default: the first student) against
+    ``teacher`` (default: the reference teacher)."""
+    teacher, student = teacher or scenario.teacher_id, model or scenario.student_id
     return tuple(
         compare_slices(c.id, evals.get(c.id, {}).get(teacher), evals.get(c.id, {}).get(student),
                        c.tolerance)
@@ -93,12 +141,34 @@ def retention_table(scenario: Scenario, evals: EvalData,
     )
 
 
+def retention_pairs(scenario: Scenario,
+                    evals: EvalData) -> dict[tuple[str, str], tuple[Retention, ...]]:
+    """Retention of every model against every teacher (the candidates' comparisons)."""
+    return {(t, m): retention_table(scenario, evals, m, t)
+            for t in scenario.model_ids("teacher") for m in scenario.models if m != t}
+
+
+def tier_consents(scenario: Scenario, consent: ConsentArg = None) -> dict[str, tuple[str, ...]]:
+    """Each tier's consent set: its own, else the top-level one; ``consent`` overrides (one set
+    for every tier, or a mapping for the tiers it names)."""
+    out = {t.id: scenario.tier_consent(t) for t in scenario.tiers}
+    if consent is None:
+        return out
+    if isinstance(consent, Mapping):
+        out.update({tid: tuple(caps) for tid, caps in consent.items()})
+        return out
+    caps = tuple(consent)
+    return {tid: caps for tid in out}
+
+
 def coverage(scenario: Scenario, retention: Iterable[Retention], evals: EvalData,
              eval_only: Iterable[str] = ()) -> Coverage:
     share = {c.id: c.traffic_share for c in scenario.capabilities}
     rets = list(retention)
     unmeasured = tuple(r.capability for r in rets if r.verdict == "unmeasured")
-    underpowered = tuple(r.capability for r in rets if r.underpowered)
+    # undecided traffic only: a slice already shown lost or degraded is not underpowered
+    underpowered = tuple(r.capability for r in rets
+                         if r.underpowered and r.verdict == "inconclusive")
     used = {t.plan.model for t in scenario.tiers} | {
         t.plan.route.to for t in scenario.tiers if t.plan.route is not None}
     by_model = {
@@ -117,34 +187,63 @@ def coverage(scenario: Scenario, retention: Iterable[Retention], evals: EvalData
     )
 
 
-def evaluate(scenario: Scenario, measured: Measured,
-             consent: Iterable[str] | None = None) -> Evaluation:
-    """Every headline output of a scenario; ``consent`` replaces the scenario's consent set."""
-    consent_set = tuple(scenario.consent if consent is None else consent)
+def _tier_result(scenario: Scenario, t: Tier, consent: tuple[str, ...], caps: list[str],
+                 costs: CostTable,
+                 pairs: Mapping[tuple[str, str], tuple[Retention, ...]]) -> TierResult:
+    teacher = scenario.tier_teacher(t)
+    rets = {m: {r.capability: r for r in pairs[(teacher, m)]}
+            for m in scenario.models if m != teacher}
+    default = t.plan.model
+    retained = tuple(c for c in caps
+                     if default != teacher and rets[default][c].verdict == "retained")
+    a = resolve_plan(t.plan, caps, consent, retained)
+    econ = tier_economics(t, float(plan_cost_per_conversation(a, scenario, costs)),
+                          scenario.fees)
+    at_risk = []
+    pessimistic = []
+    unmeasured_share = 0.0
+    drops = {m: {c: loss_drop(r) for c, r in per.items()} for m, per in rets.items()}
+    for c in scenario.capabilities:
+        for m in a.models:
+            if m == teacher or not served_share(a, c.id, m):
+                continue
+            r = rets[m][c.id]
+            if a.primary(c.id) == m and c.id not in consent and r.verdict != "retained":
+                at_risk.append(c.id)
+            if r.drop is None:
+                pessimistic.append(c.id)
+                unmeasured_share += c.traffic_share * served_share(a, c.id, m)
+    rest = max(0.0, 1.0 - sum(c.traffic_share for c in scenario.capabilities))
+    unmeasured_share += rest * sum(served_share(a, UNCATEGORISED, m)
+                                   for m in a.models if m != teacher)
+    loss = float(plan_loss_usd_month(a, scenario, t.users * t.conversations_per_user_month,
+                                     drops, teacher))
+    return TierResult(econ, a, tuple(dict.fromkeys(at_risk)), loss,
+                      tuple(dict.fromkeys(pessimistic)), consent, teacher, retained,
+                      unmeasured_share)
+
+
+def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None) -> Evaluation:
+    """Every headline output of a scenario. Each tier is evaluated with its own consent set;
+    ``consent`` replaces it (one set for every tier, or tier -> set for the tiers named)."""
+    consents = tier_consents(scenario, consent)
+    default_consent = tuple(scenario.consent) if consent is None or isinstance(
+        consent, Mapping) else tuple(consent)
     costs = cost_table(scenario, measured.prices, measured.time_models)
-    retention = retention_table(scenario, measured.evals)
-    retained = {r.capability for r in retention if r.verdict == "retained"}
+    pairs = retention_pairs(scenario, measured.evals)
+    retention = pairs[(scenario.teacher_id, scenario.student_id)]
     conversations = sum(t.users * t.conversations_per_user_month for t in scenario.tiers)
     caps = [c.id for c in scenario.capabilities]
     severity = {c.id: c.severity_usd for c in scenario.capabilities}
     share = {c.id: c.traffic_share for c in scenario.capabilities}
-    drops = {r.capability: loss_drop(r) for r in retention}
     consequences = tuple(
         consequence(r, conversations * share[r.capability], severity[r.capability])
         for r in retention)
-    teacher = scenario.teacher_id
-    tiers = []
-    for t in scenario.tiers:
-        a = resolve_plan(t.plan, caps, consent_set, retained)
-        econ = tier_economics(t, float(plan_cost_per_conversation(a, scenario, costs)),
-                              scenario.fees)
-        at_risk = tuple(c for c in caps
-                        if a.primary(c) != teacher and c not in consent_set and c not in retained)
-        loss = float(plan_loss_usd_month(a, scenario, t.users * t.conversations_per_user_month,
-                                         drops))
-        pessimistic = [r.capability for r in retention
-                       if r.drop is None and served_share(a, r.capability, scenario.student_id)]
-        tiers.append(TierResult(econ, a, at_risk, loss, tuple(pessimistic)))
+    tiers = [_tier_result(scenario, t, consents[t.id], caps, costs, pairs)
+             for t in scenario.tiers]
+    carrying = floors_carrying_free_users([t.economics for t in tiers], scenario.fees)
+    tiers = [replace(t, price_floor_carrying_free_users_usd_month=carrying.get(
+        t.economics.tier)) for t in tiers]
     model_costs = {mid: float(plan_cost_per_conversation(
         Assignment(mid, None, frozenset(), 0.0, 0.0), scenario, costs)) for mid in scenario.models}
     return Evaluation(
@@ -157,6 +256,7 @@ def evaluate(scenario: Scenario, measured: Measured,
         tiers=tuple(tiers),
         blend=blend_tiers([t.economics for t in tiers]),
         conversations_month=conversations,
-        consent=consent_set,
+        consent=default_consent,
+        pairs=pairs,
+        measured=measured,
     )
-

@@ -43,6 +43,7 @@ class Loaded:
     path: Path | None
     text: str
     lines: Lines
+    notices: tuple[str, ...] = ()  # what was assumed in reading the file (a version-1 file)
 
 
 def load_snapshot(path: str | Path | None = None) -> PriceSnapshot:
@@ -104,7 +105,11 @@ def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot |
         raise ScenarioError([_locate(pr, lines) for pr in problems], file)
     measured = Measured(resolve_prices(scenario, snap), time_models, evals, tuple(eval_only),
                         fits)
-    return Loaded(scenario, measured, Path(file) if file else None, text, lines)
+    from econ.scenario.migrate import version_notice
+
+    notice = version_notice(data, file)
+    return Loaded(scenario, measured, Path(file) if file else None, text, lines,
+                  (notice,) if notice else ())
 
 
 def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],

@@ -55,15 +55,20 @@ def consequence(r: Retention, conversations_month: float, severity_usd: float) -
                        (ci[0] * severity_usd, ci[1] * severity_usd), False)
 
 
-def plan_loss_usd_month(a: Assignment, scenario: Scenario, conversations_month: float,
-                        drops: Mapping[str, Any], shares: Mapping[str, Any] | None = None) -> Any:
-    """Severity-weighted extra failures a month of the conversations a plan serves with the
-    student; ``drops`` (and ``shares``) may hold Monte Carlo arrays."""
+def plan_loss_usd_month(a: Assignment, scenario: Scenario, conversations_month: Any,
+                        drops: Mapping[str, Mapping[str, Any]], teacher: str,
+                        shares: Mapping[str, Any] | None = None) -> Any:
+    """Severity-weighted extra failures a month of the conversations a plan serves with a model
+    other than the tier's ``teacher``; ``drops`` is model -> capability -> drop against that
+    teacher, and it (and ``shares``) may hold Monte Carlo arrays."""
     total: Any = 0.0
-    for c in scenario.capabilities:
-        on_student = served_share(a, c.id, scenario.student_id)
-        if on_student > 0:
-            share = c.traffic_share if shares is None else shares[c.id]
-            total = total + conversations_month * share * on_student * drops[c.id] * \
-                c.severity_usd
+    for m in a.models:
+        if m == teacher:
+            continue
+        for c in scenario.capabilities:
+            on_model = served_share(a, c.id, m)
+            if on_model > 0:
+                share = c.traffic_share if shares is None else shares[c.id]
+                total = total + conversations_month * share * on_model * drops[m][c.id] * \
+                    c.severity_usd
     return total

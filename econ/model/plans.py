@@ -5,6 +5,11 @@ a list of them or ``unconsented`` (every capability outside the consent set whos
 shown). A router costs a fixed amount per conversation and misroutes a share ``e`` of
 conversations both ways: a routed capability is served by the default model with probability
 ``e``, and an unrouted one by the route's model with probability ``e``.
+
+Uncategorised traffic (the share no capability claims) goes where the plan sends what is not
+consented: a consent set cannot name it, so an ``unconsented`` route sends it to the route's
+model (misrouted at the same rate); a plan without a route, or one routing a named list, serves
+it with the default model. The frontier treats it identically.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ import numpy as np
 from econ.model.cost import CostTable
 from econ.scenario.schema import Plan, Scenario
 
-__all__ = ["Assignment", "plan_cost_per_conversation", "resolve_plan", "served_share"]
+__all__ = ["UNCATEGORISED", "Assignment", "plan_cost_per_conversation", "resolve_plan",
+           "served_share"]
+
+UNCATEGORISED = "(uncategorised)"
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,17 @@ class Assignment:
     routed: frozenset[str]
     router_usd_per_conversation: float
     router_error_rate: float
+    uncategorised_routed: bool = False
 
     def primary(self, capability: str) -> str:
-        if self.route_to is not None and capability in self.routed:
+        if self.route_to is not None and (capability in self.routed or (
+                capability == UNCATEGORISED and self.uncategorised_routed)):
             return self.route_to
         return self.default_model
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([self.default_model, self.route_to or self.default_model]))
 
 
 def resolve_plan(plan: Plan, capabilities: Iterable[str], consent: Iterable[str],
@@ -41,13 +55,14 @@ def resolve_plan(plan: Plan, capabilities: Iterable[str], consent: Iterable[str]
     if route is None:
         return Assignment(plan.model, None, frozenset(), 0.0, 0.0)
     caps = list(capabilities)
-    if route.capabilities == "unconsented":
+    unconsented = route.capabilities == "unconsented"
+    if unconsented:
         keep = set(consent) | set(retained)
         routed = frozenset(c for c in caps if c not in keep)
     else:
         routed = frozenset(route.capabilities)
     return Assignment(plan.model, route.to, routed, route.router_usd_per_conversation,
-                      route.router_error_rate)
+                      route.router_error_rate, uncategorised_routed=unconsented)
 
 
 def served_share(a: Assignment, capability: str, model: str) -> float:
@@ -71,7 +86,7 @@ def plan_cost_per_conversation(a: Assignment, scenario: Scenario, costs: CostTab
     share_of = shares if shares is not None else {
         c.id: c.traffic_share for c in scenario.capabilities}
     covered: Any = 0.0
-    models = list(dict.fromkeys([a.default_model, a.route_to or a.default_model]))
+    models = a.models
     for cap in scenario.capabilities:
         share = share_of[cap.id]
         covered = covered + share
@@ -80,4 +95,8 @@ def plan_cost_per_conversation(a: Assignment, scenario: Scenario, costs: CostTab
             if w:
                 total = total + share * w * costs.per_capability[m][cap.id]
     rest = np.maximum(0.0, 1.0 - covered)
-    return total + rest * costs.uncategorised[a.default_model]
+    for m in models:
+        w = served_share(a, UNCATEGORISED, m)
+        if w:
+            total = total + rest * w * costs.uncategorised[m]
+    return total

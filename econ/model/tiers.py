@@ -17,6 +17,7 @@ __all__ = [
     "Blend",
     "TierEconomics",
     "blend_tiers",
+    "floors_carrying_free_users",
     "gross_margin_at_price",
     "price_floor_usd_month",
     "tier_economics",
@@ -109,3 +110,15 @@ def blend_tiers(tiers: Sequence[TierEconomics]) -> Blend:
         if free_cost_per_user > 0:
             carried = profit_per_paid / free_cost_per_user
     return Blend(revenue, cost, fees, margin, ratio, carried)
+
+
+def floors_carrying_free_users(tiers: Sequence[TierEconomics], fees: Fees) -> dict[str, float]:
+    """Each paid tier's floor when the free tiers' monthly cost is spread evenly over every
+    paying user: ``(C + S + F) ÷ (1 − m − r)`` with ``S`` = free tiers' cost ÷ paying users.
+    Free tiers get no entry (they have a cost per user and a subsidy, not a floor)."""
+    paid = [t for t in tiers if t.price_usd_month > 0]
+    paid_users = sum(t.users for t in paid)
+    free_cost = sum(t.cost_usd_month for t in tiers if t.price_usd_month <= 0)
+    subsidy = free_cost / paid_users if paid_users > 0 else 0.0
+    return {t.tier: float(price_floor_usd_month(t.cost_per_user_month_usd + subsidy,
+                                                t.target_gross_margin, fees)) for t in paid}

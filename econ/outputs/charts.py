@@ -27,7 +27,7 @@ def frontier_spec() -> dict[str, Any]:
     """Price floor against capability loss; datasets ``frontier``, ``current`` and ``prices``
     (:func:`price_rules`: the tier's price and the target price as horizontal rules).
 
-    ``frontier`` rows: point, price_floor_usd_month, loss_usd_month, consent, unmeasured.
+    ``frontier`` rows: point, price_floor_usd_month, loss_usd_month, consent, student, unmeasured.
     A click selects a point (selection parameter ``pick`` over the field ``point``).
     """
     import altair as alt
@@ -43,6 +43,7 @@ def frontier_spec() -> dict[str, Any]:
         tooltip=[alt.Tooltip("price_floor_usd_month:Q", title="floor (USD/month)", format=",.2f"),
                  alt.Tooltip("loss_usd_month:Q", title="loss (USD/month)", format=",.0f"),
                  alt.Tooltip("consent:N", title="consent to lose"),
+                 alt.Tooltip("student:N", title="plan"),
                  alt.Tooltip("unmeasured:N", title="unmeasured (loss at prior's worst)")],
     ).add_params(pick)
     current = alt.Chart(alt.NamedData("current")).mark_point(

@@ -18,22 +18,28 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from econ.decisions.candidates import candidates_table
 from econ.model.evaluate import Evaluation
 from econ.outputs.provenance import Provenance
 from econ.outputs.report import plan_text
 
-__all__ = ["COLUMNS", "EXPORT_FORMATS", "ExportFormat", "display_table", "export_bytes",
+__all__ = ["COLUMNS", "EXPORT_FORMATS", "ExportFormat", "candidates_frame", "display_table",
+           "export_bytes",
            "tier_pricing_table"]
 
 ExportFormat = Literal["csv", "xlsx", "md", "json"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "md", "json")
 
 Kind = Literal["text", "money", "unit_cost", "count", "share"]
+Columns = dict[str, tuple[str, "Kind"]]
+Table = tuple[str, list[dict[str, Any]], Columns]  # sheet/section title, rounded rows, columns
 # column → (title in plain words, kind); the kind decides rounding and the XLSX number format
-COLUMNS: dict[str, tuple[str, Kind]] = {
+COLUMNS: Columns = {
     "tier": ("Tier", "text"),
     "price_usd_month": ("Price (USD/month)", "money"),
     "plan": ("Plan", "text"),
+    "teacher": ("Teacher", "text"),
+    "consent": ("Consent set", "text"),
     "capabilities_consented_lost": ("Consents to lose", "text"),
     "capabilities_at_risk_without_consent": ("At risk without consent", "text"),
     "cost_per_conversation_usd": ("Cost per conversation (USD)", "unit_cost"),
@@ -41,6 +47,9 @@ COLUMNS: dict[str, tuple[str, Kind]] = {
     "cost_per_user_month_usd": ("Cost per user (USD/month)", "money"),
     "target_gross_margin": ("Target gross margin", "share"),
     "price_floor_usd_month": ("Price floor (USD/month)", "money"),
+    "price_floor_carrying_free_users_usd_month": ("Floor carrying free users (USD/month)",
+                                                  "money"),
+    "subsidy_usd_month": ("Free-tier subsidy (USD/month)", "money"),
     "gross_margin_at_price": ("Gross margin at price", "share"),
     "capability_loss_usd_month": ("Capability loss (USD/month)", "money"),
     "unmeasured_traffic_share": ("Unmeasured traffic", "share"),
@@ -60,14 +69,19 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
             "tier": e.tier,
             "price_usd_month": e.price_usd_month,
             "plan": plan_text(t.assignment),
+            "teacher": t.teacher,
+            "consent": ", ".join(t.consent),
             "capabilities_consented_lost": ", ".join(
-                c for c in ev.consent if t.assignment.primary(c) != ev.scenario.teacher_id),
+                c for c in t.consent if t.assignment.primary(c) != t.teacher),
             "capabilities_at_risk_without_consent": ", ".join(t.at_risk),
             "cost_per_conversation_usd": e.cost_per_conversation_usd,
             "conversations_per_user_month": e.conversations_per_user_month,
             "cost_per_user_month_usd": e.cost_per_user_month_usd,
             "target_gross_margin": e.target_gross_margin,
             "price_floor_usd_month": e.price_floor_usd_month,
+            "price_floor_carrying_free_users_usd_month":
+                t.price_floor_carrying_free_users_usd_month,
+            "subsidy_usd_month": t.subsidy_usd_month,
             "gross_margin_at_price": e.gross_margin_at_price,
             "capability_loss_usd_month": t.loss_usd_month,
             "unmeasured_traffic_share": ev.coverage.unmeasured_traffic_share,
@@ -84,11 +98,27 @@ def _rounded(value: Any, kind: Kind) -> Any:
     return round(float(value), _DIGITS[kind]) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+def _rounded_rows(frame: pd.DataFrame, columns: Columns) -> list[dict[str, Any]]:
+    return [{col: _rounded(row[col], columns[col][1]) for col in columns}
+            for row in frame.to_dict("records")]
+
+
 def display_table(ev: Evaluation) -> list[dict[str, Any]]:
     """The tier-pricing table rounded for display: the numbers every export writes."""
-    raw = tier_pricing_table(ev)
-    return [{col: _rounded(row[col], COLUMNS[col][1]) for col in COLUMNS}
-            for row in raw.to_dict("records")]
+    return _rounded_rows(tier_pricing_table(ev), COLUMNS)
+
+
+def candidate_columns(ev: Evaluation) -> Columns:
+    """Titles and kinds of the candidates table's columns (verdict and floor per tier)."""
+    cols: Columns = {"model": ("Model", "text"), "role": ("Role", "text"),
+                     "serving": ("Serving", "text"),
+                     "cost_per_conversation_usd": ("Cost per conversation (USD)", "unit_cost"),
+                     "retention_against": ("Verdicts against", "text")}
+    cols.update({f"verdict_{c.id}": (f"Verdict: {c.id}", "text")
+                 for c in ev.scenario.capabilities})
+    cols.update({f"floor_{t.id}_usd_month": (f"Floor if {t.id} ran on it (USD/month)", "money")
+                 for t in ev.scenario.tiers})
+    return cols
 
 
 def _cell_text(text: str) -> str:
@@ -125,16 +155,23 @@ def _csv(rows: list[dict[str, Any]], prov: Provenance | None) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _markdown(rows: list[dict[str, Any]], prov: Provenance | None) -> bytes:
+def _md_table(rows: list[dict[str, Any]], columns: Columns) -> list[str]:
+    out = ["| " + " | ".join(t for t, _ in columns.values()) + " |",
+           "| " + " | ".join("---" if k == "text" else "---:" for _, k in columns.values()) + " |"]
+    out += ["| " + " | ".join(_md_value(r[c], k) for c, (_, k) in columns.items()) + " |"
+            for r in rows]
+    return out
+
+
+def _markdown(tables: list[Table], prov: Provenance | None) -> bytes:
     out = []
     if prov:
         out += ["---"] + [f"{key}: {json.dumps(_cell_text(value), ensure_ascii=False)}"
                           for key, _, value in prov.items()] + ["---", ""]
-    out.append("| " + " | ".join(t for t, _ in COLUMNS.values()) + " |")
-    out.append("| " + " | ".join("---" if k == "text" else "---:"
-                                 for _, k in COLUMNS.values()) + " |")
-    out += ["| " + " | ".join(_md_value(r[c], k) for c, (_, k) in COLUMNS.items()) + " |"
-            for r in rows]
+    for i, (title, rows, columns) in enumerate(tables):
+        if i:
+            out += ["", f"## {title}", ""]
+        out += _md_table(rows, columns)
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
@@ -142,26 +179,28 @@ def _json(rows: list[dict[str, Any]]) -> bytes:
     return (json.dumps(rows, indent=2, allow_nan=False, ensure_ascii=False) + "\n").encode()
 
 
-def _xlsx(rows: list[dict[str, Any]], prov: Provenance | None) -> bytes:
+def _xlsx(tables: list[Table], prov: Provenance | None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "tier pricing"
-    ws.append([t for t, _ in COLUMNS.values()])
-    for r in rows:
-        ws.append([_cell_text(r[c]) if k == "text" and r[c] is not None else r[c]
-                   for c, (_, k) in COLUMNS.items()])
-    for j, (col, (title, kind)) in enumerate(COLUMNS.items(), 1):
-        ws.cell(1, j).font = Font(bold=True)
-        shown = [title] + [_md_value(r[col], kind) for r in rows]
-        ws.column_dimensions[ws.cell(1, j).column_letter].width = min(
-            60, max(len(s) for s in shown) + 2)
-        for i in range(2, len(rows) + 2):
-            ws.cell(i, j).number_format = _XLSX_FORMAT[kind]
-    ws.freeze_panes = "A2"
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for title, rows, columns in tables:
+        ws = wb.create_sheet(title)
+        ws.append([t for t, _ in columns.values()])
+        for r in rows:
+            ws.append([_cell_text(r[c]) if k == "text" and r[c] is not None else r[c]
+                       for c, (_, k) in columns.items()])
+        for j, (col, (head, kind)) in enumerate(columns.items(), 1):
+            ws.cell(1, j).font = Font(bold=True)
+            shown = [head] + [_md_value(r[col], kind) for r in rows]
+            ws.column_dimensions[ws.cell(1, j).column_letter].width = min(
+                60, max(len(s) for s in shown) + 2)
+            for i in range(2, len(rows) + 2):
+                ws.cell(i, j).number_format = _XLSX_FORMAT[kind]
+        ws.freeze_panes = "A2"
     if prov:
         ps = wb.create_sheet("provenance")
         ps.append(["What", "Value"])
@@ -176,18 +215,35 @@ def _xlsx(rows: list[dict[str, Any]], prov: Provenance | None) -> bytes:
     return _reproducible_zip(buf.getvalue())
 
 
+def candidates_frame(ev: Evaluation) -> pd.DataFrame:
+    """The candidates table: one row per model, verdicts and floors in their own columns."""
+    rows = []
+    for r in candidates_table(ev):
+        row: dict[str, object] = {"model": r.model, "role": r.role, "serving": r.serving,
+                                  "cost_per_conversation_usd": r.cost_per_conversation_usd,
+                                  "retention_against": r.retention_against or ""}
+        row.update({f"verdict_{c.id}": r.verdicts.get(c.id, "")
+                    for c in ev.scenario.capabilities})
+        row.update({f"floor_{t}_usd_month": v for t, v in r.tier_floors_usd_month.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def export_bytes(ev: Evaluation, fmt: ExportFormat, provenance: Provenance | None = None) -> bytes:
-    """The tier-pricing table of ``ev`` in ``fmt``; CSV, Markdown and XLSX carry
-    ``provenance`` when given."""
+    """The tier-pricing table of ``ev`` in ``fmt``; XLSX and Markdown also carry the candidates
+    table; CSV, Markdown and XLSX carry ``provenance`` when given."""
     rows = display_table(ev)
     if fmt == "csv":
         return _csv(rows, provenance)
     if fmt == "json":
         return _json(rows)
+    columns = candidate_columns(ev)
+    tables: list[Table] = [("tier pricing", rows, COLUMNS),
+                           ("candidates", _rounded_rows(candidates_frame(ev), columns), columns)]
     if fmt == "md":
-        return _markdown(rows, provenance)
+        return _markdown(tables, provenance)
     if fmt == "xlsx":
-        return _xlsx(rows, provenance)
+        return _xlsx(tables, provenance)
     raise ValueError(f"unknown export format {fmt!r}")
 
 

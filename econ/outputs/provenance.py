@@ -63,11 +63,8 @@ def _econ_version() -> str:
 
 
 def tier_consent(ev: Evaluation) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Each tier's consented-lost capabilities: consented and served by a non-teacher model."""
-    teacher = ev.scenario.teacher_id
-    return tuple((t.economics.tier, tuple(c for c in ev.consent
-                                          if t.assignment.primary(c) != teacher))
-                 for t in ev.tiers)
+    """Each tier's consent set, as evaluated (the file's, or the edited one)."""
+    return tuple((t.economics.tier, t.consent) for t in ev.tiers)
 
 
 def build_provenance(ev: Evaluation, scenario_path: Path | None, name: str, *,

@@ -17,11 +17,11 @@ import zipfile
 from dataclasses import dataclass
 
 from econ.base.formatting import duration, number, percent
-from econ.decisions.frontier import Frontier, consent_point, tier_frontier
+from econ.decisions.frontier import Frontier, tier_frontier
 from econ.decisions.payback import Payback, payback
 from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
 from econ.decisions.uncertainty import TierUncertainty, simulate
-from econ.model.evaluate import Evaluation, Measured
+from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.outputs.provenance import Provenance, tier_consent
 from econ.outputs.report import plan_text
 
@@ -73,11 +73,20 @@ def priced_below_floor(price_usd_month: float, floor_usd_month: float) -> bool:
     return 0 < price_usd_month < floor_usd_month - 0.005
 
 
+def _verdict(ev: Evaluation, tier: TierResult, capability: str) -> str:
+    """The verdict of the model that serves ``capability`` in a tier, against the tier's
+    teacher ("teacher" when the teacher serves it)."""
+    model = tier.assignment.primary(capability)
+    if model == tier.teacher:
+        return "teacher"
+    rets = ev.pairs.get((tier.teacher, model), ())
+    return next((r.verdict for r in rets if r.capability == capability), "unmeasured")
+
+
 def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
                  draws: int = 20_000, seed: int = 0, swing: float = 0.2) -> DecisionRecord:
     mc: dict[str, TierUncertainty] = {r.tier: r for r in simulate(ev, measured, draws, seed)}
     consent = dict(tier_consent(ev))
-    verdict = {r.capability: r.verdict for r in ev.retention}
     rows = sensitivity(ev, measured, swing)
     tiers = []
     for t in ev.tiers:
@@ -91,12 +100,13 @@ def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
             target_gross_margin=e.target_gross_margin,
             p_margin_meets_target=mc[e.tier].p_margin_meets_target,
             below_floor=priced_below_floor(e.price_usd_month, e.price_floor_usd_month),
-            consent=tuple((c, verdict[c]) for c in consent[e.tier]),
+            consent=tuple((c, _verdict(ev, t, c)) for c in consent[e.tier]),
             at_risk=t.at_risk, loss_usd_month=t.loss_usd_month))
     fronts = {t.economics.tier: tier_frontier(ev, t.economics.tier) for t in ev.tiers}
     current = {}
-    for tid in fronts:
-        here = consent_point(ev, tid, ev.consent)
+    for tid, front in fronts.items():
+        here = front.current
+        assert here is not None  # tier_frontier always marks the tier's current plan
         current[tid] = (here.price_floor_usd_month, here.loss_usd_month)
     cov = ev.coverage
     return DecisionRecord(

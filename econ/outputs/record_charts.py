@@ -35,6 +35,8 @@ def frontier_records(front: Any) -> list[dict[str, Any]]:
     """The frontier chart's ``frontier`` dataset (the app's and the record's)."""
     return [{"point": i, "price_floor_usd_month": p.price_floor_usd_month,
              "loss_usd_month": p.loss_usd_month, "consent": ", ".join(p.consent) or "(nothing)",
+             "student": (p.student or front.teacher)
+             + (" routed" if p.routed and p.student else " alone"),
              "unmeasured": ", ".join(p.unmeasured)} for i, p in enumerate(front.points)]
 
 

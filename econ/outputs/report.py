@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from econ.base.formatting import ci_points, duration, number, points
+from econ.decisions.candidates import candidates_table
 from econ.decisions.payback import Payback, payback
 from econ.model.evaluate import Evaluation, TierResult
 from econ.model.plans import Assignment
@@ -69,6 +70,14 @@ def _tier_json(t: TierResult) -> dict[str, Any]:
     e = t.economics
     return {
         "plan": _plan_json(t.assignment),
+        "model": t.assignment.default_model,
+        "teacher": t.teacher,
+        "consent": list(t.consent),
+        "retained": list(t.retained),
+        "unmeasured_traffic_share": t.unmeasured_traffic_share,
+        "price_floor_carrying_free_users_usd_month":
+            t.price_floor_carrying_free_users_usd_month,
+        "subsidy_usd_month": t.subsidy_usd_month,
         "price_usd_month": e.price_usd_month,
         "users": e.users,
         "conversations_per_user_month": e.conversations_per_user_month,
@@ -101,6 +110,7 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
             "severity_usd": c.severity_usd,
             "load_bearing": c.load_bearing,
             "consented": c.id in ev.consent,
+            "consented_by_tiers": [t.economics.tier for t in ev.tiers if c.id in t.consent],
             "measured": r.verdict != "unmeasured",
             **r.to_json(),
             "extra_failed_conversations_month": q.extra_failed_conversations_month,
@@ -123,7 +133,9 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
         },
         "teacher": s.teacher_id,
         "student": s.student_id,
+        "reference": s.teacher_id,
         "consent": list(ev.consent),
+        "candidates": {r.model: r.to_json() for r in candidates_table(ev)},
         "capabilities": caps,
         "unmeasured_traffic_share": cov.unmeasured_traffic_share,
         "underpowered_traffic_share": cov.underpowered_traffic_share,
@@ -153,13 +165,18 @@ def _payback_json(p: Payback | None) -> dict[str, Any] | None:
     if p is None:
         return None
     return {
+        "gross_savings_usd_month": p.gross_savings_usd_month,
+        "added_loss_usd_month": p.added_loss_usd_month,
+        "net_usd_month": p.net_usd_month,
+        "payback_months": p.payback_months,
         "one_off_usd": p.one_off_usd,
+        "baseline_cost_usd_month": p.teacher_only_cost_usd_month,
         "teacher_only_cost_usd_month": p.teacher_only_cost_usd_month,
         "plan_cost_usd_month": p.plan_cost_usd_month,
         "savings_usd_month": p.savings_usd_month,
-        "payback_months": p.payback_months,
         "distillations_per_year": p.distillations_per_year,
         "net_12_months_usd": p.net_12_months_usd,
+        "tiers": {t.tier: t.to_json() for t in p.tiers},
     }
 
 
@@ -224,12 +241,22 @@ def text_report(ev: Evaluation) -> str:
     if cov.eval_only_capabilities:
         out.append("Measured by the evals but not in the scenario: "
                    + ", ".join(cov.eval_only_capabilities))
-    out += ["", "Models"]
-    rows = [[mid, m.role, m.serving, number(ev.model_cost_per_conversation_usd[mid], 5),
-             number(100 * ev.model_cost_per_conversation_usd[mid], 3)]
-            for mid, m in s.models.items()]
-    out.append(format_table(["model", "role", "serving", "cost/conv (USD)", "cost/conv (¢)"],
-                            rows, [False, False, False, True, True]))
+    out += ["", f"Candidates (verdicts against the reference teacher {s.teacher_id}: "
+            "r retained, d degraded, l lost, i inconclusive, u unmeasured; floor if the tier "
+            "were served by the model alone)"]
+    tier_ids = [t.id for t in s.tiers]
+    rows = []
+    for cand in candidates_table(ev):
+        verdicts = " ".join(v[0] for v in cand.verdicts.values()) or "(reference)"
+        rows.append([cand.model, cand.role, cand.serving,
+                     number(cand.cost_per_conversation_usd, 5),
+                     number(100 * cand.cost_per_conversation_usd, 3), verdicts,
+                     *[number(cand.tier_floors_usd_month[t], 2) for t in tier_ids]])
+    out.append(format_table(
+        ["model", "role", "serving", "cost/conv (USD)", "cost/conv (¢)",
+         "verdicts (" + " ".join(c.id[:4] for c in s.capabilities) + ")",
+         *[f"{t} floor (USD/mo)" for t in tier_ids]],
+        rows, [False, False, False, True, True, False, *[True] * len(tier_ids)]))
     out += ["", f"Capabilities (teacher {s.teacher_id} vs student {s.student_id}; pass rates and "
             "drop in %, 95% intervals)"]
     rows = []
@@ -242,28 +269,41 @@ def text_report(ev: Evaluation) -> str:
             f"{points(r.student_pass_rate)} {ci_points(r.student_ci)}",
             f"{points(r.drop)} {ci_points(r.drop_ci)}",
             points(r.min_detectable_drop) if r.min_detectable_drop is not None else "none",
-            r.verdict + (f" (need n≈{r.n_to_settle})" if r.n_to_settle else ""),
-            "yes" if c.id in ev.consent else "",
+            r.verdict + (f" (need n≈{r.n_to_settle})" if r.n_to_settle else "")
+            + (f"; {r.pairing}" if r.pairing else "")
+            + (f", decided {r.decided_by}" if r.decided_by else ""),
+            ", ".join(t.economics.tier for t in ev.tiers if c.id in t.consent),
         ])
     out.append(format_table(
         ["capability", "share (%)", "severity (USD)", "n (T/S)", "teacher (%)", "student (%)",
-         "drop (pts)", "MDD (pts)", "verdict", "consent"],
+         "drop (pts)", "MDD (pts)", "verdict", "consented by tiers"],
         rows, [False, True, True, True, True, True, True, True, False, False]))
     out += ["", f"Tiers (monthly conversations: {ev.conversations_month:,.0f})"]
     rows = []
     for t in ev.tiers:
         e = t.economics
+        floor = "free" if t.free else number(e.price_floor_usd_month, 2)
+        carrying = ("—" if t.price_floor_carrying_free_users_usd_month is None
+                    else number(t.price_floor_carrying_free_users_usd_month, 2))
         rows.append([
-            e.tier, plan_text(t.assignment), number(e.price_usd_month, 2),
+            e.tier, plan_text(t.assignment), ", ".join(t.consent) or "(nothing)",
+            number(e.price_usd_month, 2),
             number(100 * e.cost_per_conversation_usd, 3), number(e.conversations_per_user_month, 0),
-            number(e.cost_per_user_month_usd, 2), number(e.price_floor_usd_month, 2),
+            number(e.cost_per_user_month_usd, 2), floor, carrying,
             points(e.gross_margin_at_price), points(e.target_gross_margin, 0),
             number(t.loss_usd_month, 0), ", ".join(t.at_risk) or "",
         ])
     out.append(format_table(
-        ["tier", "plan", "price (USD/mo)", "cost/conv (¢)", "conv/user/mo", "cost/user (USD/mo)",
-         "floor (USD/mo)", "margin (%)", "target (%)", "loss (USD/mo)", "at risk (no consent)"],
-        rows, [False, False, True, True, True, True, True, True, True, True, False]))
+        ["tier", "plan", "consent to lose", "price (USD/mo)", "cost/conv (¢)", "conv/user/mo",
+         "cost/user (USD/mo)", "floor (USD/mo)", "floor carrying free users (USD/mo)",
+         "margin (%)", "target (%)", "loss (USD/mo)", "at risk (no consent)"],
+        rows, [False, False, False, True, True, True, True, True, True, True, True, True, False]))
+    for t in ev.tiers:
+        if t.free and t.subsidy_usd_month is not None:
+            out.append(f"Free tier {t.economics.tier}: costs "
+                       f"{number(t.economics.cost_per_user_month_usd, 2)} USD per user a month; "
+                       f"needs a subsidy of {number(t.subsidy_usd_month, 0)} USD/mo from the "
+                       "paying tiers")
     b = ev.blend
     out += ["", f"Blended gross margin: {points(b.blended_gross_margin)}%; revenue "
             f"{number(b.revenue_usd_month, 0)} USD/mo; cost {number(b.cost_usd_month, 0)} USD/mo"]
@@ -274,9 +314,16 @@ def text_report(ev: Evaluation) -> str:
     pb = payback(ev)
     if pb is not None:
         months = duration(pb.payback_months)
-        out.append(f"Distillation: one-off {number(pb.one_off_usd, 0)} USD; saves "
-                   f"{number(pb.savings_usd_month, 0)} USD/mo against serving everything with the "
-                   f"teacher; pays back in {months}; 12-month net "
-                   f"{number(pb.net_12_months_usd, 0)} USD ({pb.distillations_per_year} "
-                   "distillation(s) a year)")
+        out.append(f"Distillation: one-off {number(pb.one_off_usd, 0)} USD; against each tier's "
+                   f"plan without distillation it saves {number(pb.gross_savings_usd_month, 0)} "
+                   f"USD/mo gross, adds {number(pb.added_loss_usd_month, 0)} USD/mo of capability "
+                   f"loss, net {number(pb.net_usd_month, 0)} USD/mo; pays back in {months}; "
+                   f"12-month net {number(pb.net_12_months_usd, 0)} USD "
+                   f"({pb.distillations_per_year} distillation(s) a year)")
+        out.append(format_table(
+            ["tier", "baseline", "gross savings (USD/mo)", "added loss (USD/mo)",
+             "net (USD/mo)"],
+            [[r.tier, r.baseline, number(r.gross_savings_usd_month, 0),
+              number(r.added_loss_usd_month, 0), number(r.net_usd_month, 0)] for r in pb.tiers],
+            [False, False, True, True, True]))
     return "\n".join(out) + "\n"

@@ -45,9 +45,12 @@ def conversation_tokens(turns: Any, system_prompt_tokens: Any, user_tokens_per_t
 
 
 def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
-                    assistant_scale: Any = 1.0) -> ConversationTokens:
-    """Tokens of a shape; the scales multiply the mean tokens per turn (Monte Carlo draws)."""
-    return conversation_tokens(shape.turns, shape.system_prompt_tokens,
+                    assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> ConversationTokens:
+    """Tokens of a shape; the scales multiply the mean tokens per turn and the mean number of
+    turns (Monte Carlo draws)."""
+    turns = shape.turns if turns_scale is None or (
+        isinstance(turns_scale, float) and turns_scale == 1.0) else shape.turns * turns_scale
+    return conversation_tokens(turns, shape.system_prompt_tokens,
                                shape.user_tokens_per_turn * user_scale,
                                shape.assistant_tokens_per_turn * assistant_scale,
                                shape.resend_history, shape.cache_hit_rate)

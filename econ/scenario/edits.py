@@ -1,4 +1,4 @@
-"""Planning-session edits (consent set, tier prices and plans), applied two ways:
+"""Planning-session edits (consent sets, tier prices and plans), applied two ways:
 
 - to a validated :class:`Scenario`, for live figures;
 - to the scenario's YAML text, keeping comments, key order and formatting (round-trip YAML),
@@ -25,16 +25,21 @@ class TierEdit:
     model: str | None = None
     route_to: str | None = None  # "" removes the route
     routed: Literal["unconsented"] | tuple[str, ...] | None = None
+    teacher: str | None = None  # held as the tier's teacher when the plan no longer names it
+    # (USD per conversation, error rate) of the router the route gets: an adopted frontier
+    # point brings the router it was priced with, so adopting it gives exactly its floor
+    router: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
 class Edits:
     consent: tuple[str, ...] | None = None
     tiers: dict[str, TierEdit] = field(default_factory=dict)
+    tier_consent: dict[str, tuple[str, ...]] = field(default_factory=dict)  # tiers[].consent
 
     @property
     def empty(self) -> bool:
-        return self.consent is None and not self.tiers
+        return self.consent is None and not self.tiers and not self.tier_consent
 
 
 def _new_plan(plan: Plan, e: TierEdit) -> Plan:
@@ -43,7 +48,14 @@ def _new_plan(plan: Plan, e: TierEdit) -> Plan:
     if e.route_to == "":
         route = None
     elif e.route_to is not None:
-        route = (route or Route(to=e.route_to)).model_copy(update={"to": e.route_to})
+        if route is None:
+            cost, error = e.router or (0.0, 0.0)
+            route = Route(to=e.route_to, router_usd_per_conversation=cost,
+                          router_error_rate=error)
+        route = route.model_copy(update={"to": e.route_to})
+        if e.router is not None:
+            route = route.model_copy(update={"router_usd_per_conversation": e.router[0],
+                                             "router_error_rate": e.router[1]})
     if route is not None and e.routed is not None:
         caps = e.routed if e.routed == "unconsented" else list(e.routed)
         route = route.model_copy(update={"capabilities": caps})
@@ -58,14 +70,27 @@ def apply_to_scenario(s: Scenario, edits: Edits) -> Scenario:
     if edits.consent is not None:
         data["consent"] = list(edits.consent)
     for t in data["tiers"]:
+        if t["id"] in edits.tier_consent:
+            t["consent"] = list(edits.tier_consent[t["id"]])
         e = edits.tiers.get(t["id"])
         if e is None:
             continue
         if e.price_usd_month is not None:
             t["price_usd_month"] = e.price_usd_month
         old = next(x for x in s.tiers if x.id == t["id"]).plan
-        t["plan"] = _new_plan(old, e).model_dump(mode="python", exclude_none=True)
+        new = _new_plan(old, e)
+        t["plan"] = new.model_dump(mode="python", exclude_none=True)
+        if _needs_teacher(s, new, e):
+            t["teacher"] = e.teacher
     return Scenario.model_validate(data)
+
+
+def _needs_teacher(s: Scenario, plan: Plan, e: TierEdit) -> bool:
+    """Whether the tier must name its teacher: the edited plan names another one (or none)."""
+    if e.teacher is None:
+        return False
+    probe = next(iter(s.tiers)).model_copy(update={"plan": plan, "teacher": None})
+    return s.tier_teacher(probe) != e.teacher
 
 
 def _yaml() -> YAML:
@@ -97,16 +122,38 @@ def apply_to_yaml(text: str, scenario: Scenario, edits: Edits) -> str:
             _insert_before(data, "consent", _flow_list(list(edits.consent), None),
                            ("fees", "tiers", "distillation"))
     for tier_data in data.get("tiers", []):
+        _write_tier_consent(tier_data, edits.tier_consent.get(tier_data.get("id")))
         e = edits.tiers.get(tier_data.get("id"))
         if e is None:
             continue
         if e.price_usd_month is not None and tier_data["price_usd_month"] != e.price_usd_month:
             tier_data["price_usd_month"] = _number(e.price_usd_month)
         old = next(t for t in scenario.tiers if t.id == tier_data["id"]).plan
-        _write_plan(tier_data["plan"], old, _new_plan(old, e))
+        new = _new_plan(old, e)
+        _write_plan(tier_data["plan"], old, new)
+        if _needs_teacher(scenario, new, e) and tier_data.get("teacher") != e.teacher:
+            if "teacher" in tier_data:
+                tier_data["teacher"] = e.teacher
+            else:
+                keys = list(tier_data)
+                tier_data.insert(keys.index("plan") + 1, "teacher", e.teacher)
     out = io.StringIO()
     y.dump(data, out)
     return out.getvalue()
+
+
+def _write_tier_consent(node: CommentedMap, consent: tuple[str, ...] | None) -> None:
+    if consent is None:
+        return
+    old = node.get("consent")
+    if isinstance(old, CommentedSeq) and list(old) == list(consent):
+        return
+    seq = _flow_list(list(consent), old)
+    if "consent" in node:
+        node["consent"] = seq
+    else:
+        keys = list(node)
+        node.insert(keys.index("plan") + 1 if "plan" in keys else len(keys), "consent", seq)
 
 
 def _number(x: float) -> float | int:
@@ -143,8 +190,10 @@ def edits_between(old: Scenario, new: Scenario) -> Edits:
     """The edits that turn ``old`` into ``new`` (consent, tier prices and plans)."""
     consent = tuple(new.consent) if list(new.consent) != list(old.consent) else None
     tiers = {}
+    tier_consent = {b.id: tuple(b.consent) for a, b in zip(old.tiers, new.tiers, strict=True)
+                    if b.consent is not None and a.consent != b.consent}
     for a, b in zip(old.tiers, new.tiers, strict=True):
-        if a == b:
+        if a.model_copy(update={"consent": None}) == b.model_copy(update={"consent": None}):
             continue
         route_to = None
         routed: Literal["unconsented"] | tuple[str, ...] | None = None
@@ -156,5 +205,5 @@ def edits_between(old: Scenario, new: Scenario) -> Edits:
             routed = c if c == "unconsented" else tuple(c)
         tiers[b.id] = TierEdit(
             price_usd_month=b.price_usd_month if b.price_usd_month != a.price_usd_month else None,
-            model=b.plan.model, route_to=route_to, routed=routed)
-    return Edits(consent, tiers)
+            model=b.plan.model, route_to=route_to, routed=routed, teacher=b.teacher)
+    return Edits(consent, tiers, tier_consent)

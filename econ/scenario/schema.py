@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 from econ.base.errors import Problem, ScenarioError
 
 __all__ = [
+    "SCHEMA_VERSION",
     "ApiModel",
     "Capability",
     "ConversationOverride",
@@ -57,6 +58,9 @@ class ConversationShape(_Strict):
     token_length_cv: NonNegative = Field(
         0.0, description="Coefficient of variation of mean tokens per turn (Monte Carlo spread)."
     )
+    turns_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of the mean number of turns (Monte Carlo "
+        "spread, applied to every capability's turns).")
 
 
 class ConversationOverride(_Strict):
@@ -101,6 +105,9 @@ class ApiModel(_Strict):
     prices: TokenPricesOverride | None = None
     use_batch: bool = Field(False, description="Bill at the batch (asynchronous) prices.")
     endpoint: Endpoint | None = None
+    price_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of the model's token prices (Monte Carlo "
+        "spread: a price change over the planning horizon).")
 
 
 class ThroughputMeasurement(_Strict):
@@ -187,6 +194,19 @@ class Tier(_Strict):
     conversations_per_user_month: NonNegative
     target_gross_margin: Annotated[float, Field(ge=0.0, lt=1.0)]
     plan: Plan
+    conversations_per_user_month_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of conversations per user (Monte Carlo).")
+    # --- schema version 2 (issue 11): per-tier consent and payback baseline ---
+    consent: list[str] | None = Field(
+        None, description="Capabilities this tier consents to lose; the top-level consent "
+        "applies when absent.")
+    baseline: Plan | None = Field(
+        None, description="The plan without distillation that payback compares against "
+        "(default: the tier's teacher alone).")
+    teacher: str | None = Field(
+        None, description="The teacher this tier's loss is measured against and the frontier "
+        "routes to (default: the plan's model or route target if it is a teacher, else the "
+        "reference teacher).")
 
 
 class Fees(_Strict):
@@ -205,7 +225,12 @@ class Distillation(_Strict):
     redistill_every_months: Annotated[float, Field(gt=0.0)] | None = None
 
 
+SCHEMA_VERSION = 2
+
+
 class Scenario(_Strict):
+    schema_version: Literal[1, 2] | None = Field(
+        None, description="2 for this schema; a file without it is read as version 1.")
     name: str
     description: str = ""
     conversation: ConversationShape
@@ -217,7 +242,11 @@ class Scenario(_Strict):
     capability_map: dict[str, Any] | None = Field(
         None, description="Which capability an imported eval example exercises: task, tag and "
         "metadata rules (see econ import evals --capability-map).")
-    consent: list[str] = Field(default_factory=list)
+    consent: list[str] = Field(
+        default_factory=list, description="Default consent set of tiers that state none.")
+    reference: str | None = Field(
+        None, description="The teacher every student's retention is measured against where a "
+        "tier has no teacher of its own (default: the first teacher).")
     fees: Fees = Fees()
     tiers: list[Tier]
     distillation: Distillation | None = None
@@ -234,13 +263,33 @@ class Scenario(_Strict):
     def model_id(self, role: Role) -> str:
         return next(mid for mid, m in self.models.items() if m.role == role)
 
+    def model_ids(self, role: Role) -> tuple[str, ...]:
+        return tuple(mid for mid, m in self.models.items() if m.role == role)
+
     @property
     def teacher_id(self) -> str:
-        return self.model_id("teacher")
+        """The reference teacher: ``reference`` if stated, else the first teacher."""
+        return self.reference or self.model_id("teacher")
 
     @property
     def student_id(self) -> str:
+        """The first student: the one the headline and the capability table compare."""
         return self.model_id("student")
+
+    def tier_consent(self, tier: Tier) -> tuple[str, ...]:
+        return tuple(self.consent if tier.consent is None else tier.consent)
+
+    def tier_teacher(self, tier: Tier) -> str:
+        """The teacher of a tier: its ``teacher``, else its plan's model or route target if
+        that is a teacher, else the reference teacher."""
+        if tier.teacher is not None:
+            return tier.teacher
+        options: list[str | None] = [tier.plan.model,
+                                     tier.plan.route.to if tier.plan.route else None]
+        for cand in options:
+            if cand is not None and cand in self.models and self.models[cand].role == "teacher":
+                return cand
+        return self.teacher_id
 
 
 def reference_problems(s: Scenario) -> list[Problem]:
@@ -248,10 +297,13 @@ def reference_problems(s: Scenario) -> list[Problem]:
     out: list[Problem] = []
     for role in ("teacher", "student"):
         ids = [mid for mid, m in s.models.items() if m.role == role]
-        if len(ids) != 1:
-            out.append(Problem(("models",), f"exactly one model needs role '{role}'",
-                               value=ids, has_value=True))
+        if not ids:
+            out.append(Problem(("models",), f"at least one model needs role '{role}'",
+                               value=sorted(s.models), has_value=True))
     models = set(s.models)
+    teachers = {mid for mid, m in s.models.items() if m.role == "teacher"}
+    if s.reference is not None and s.reference not in teachers:
+        out.append(_unknown(("reference",), "teacher", s.reference, teachers))
     caps = [c.id for c in s.capabilities]
     known_caps = set(caps)
     out += _duplicates(caps, "capabilities", "capability id")
@@ -286,6 +338,19 @@ def reference_problems(s: Scenario) -> list[Problem]:
                     if c_id not in known_caps:
                         out.append(_unknown(("tiers", i, "plan", "route", "capabilities", j),
                                             "capability", c_id, known_caps))
+        for j, c_id in enumerate(t.consent or []):
+            if c_id not in known_caps:
+                out.append(_unknown(("tiers", i, "consent", j), "capability", c_id, known_caps))
+        if t.teacher is not None and t.teacher not in teachers:
+            out.append(_unknown(("tiers", i, "teacher"), "teacher", t.teacher, teachers))
+        if t.baseline is not None:
+            b = t.baseline
+            named: list[tuple[tuple[str, ...], str]] = [(("model",), b.model)]
+            if b.route is not None:
+                named.append((("route", "to"), b.route.to))
+            for where, ref in named:
+                if ref not in models:
+                    out.append(_unknown(("tiers", i, "baseline", *where), "model", ref, models))
         if t.target_gross_margin + s.fees.payment_rate >= 1.0:
             out.append(Problem(("tiers", i, "target_gross_margin"),
                                "target margin plus payment fee rate must stay below 1",

@@ -1,0 +1,51 @@
+"""The candidates table: every model on the table, as a planning session compares them.
+
+For each model: its role, its traffic-weighted cost per conversation, each capability's verdict
+against the reference teacher (none for the reference itself), and each tier's price floor if
+that tier were served by the model alone (no router).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from econ.model.evaluate import Evaluation
+from econ.model.tiers import price_floor_usd_month
+
+__all__ = ["CandidateRow", "candidates_table"]
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    model: str
+    role: str
+    serving: str
+    cost_per_conversation_usd: float
+    retention_against: str | None  # the teacher the verdicts compare with; None: the reference
+    verdicts: Mapping[str, str]
+    tier_floors_usd_month: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"role": self.role, "serving": self.serving,
+                "cost_per_conversation_usd": self.cost_per_conversation_usd,
+                "retention_against": self.retention_against,
+                "verdicts": dict(self.verdicts),
+                "tier_floors_usd_month": dict(self.tier_floors_usd_month)}
+
+
+def candidates_table(ev: Evaluation) -> tuple[CandidateRow, ...]:
+    s = ev.scenario
+    ref = s.teacher_id
+    rows = []
+    for mid, m in s.models.items():
+        cost = ev.model_cost_per_conversation_usd[mid]
+        verdicts = {} if mid == ref else {
+            r.capability: r.verdict for r in ev.retention_against(ref, mid)}
+        floors = {t.id: float(price_floor_usd_month(t.conversations_per_user_month * cost,
+                                                    t.target_gross_margin, s.fees))
+                  for t in s.tiers}
+        rows.append(CandidateRow(mid, m.role, m.serving, cost, None if mid == ref else ref,
+                                 verdicts, floors))
+    return tuple(rows)
