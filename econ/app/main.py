@@ -22,7 +22,7 @@ __all__ = ["main"]
 def main() -> None:
     st.title("econ: which capabilities to lose, at which price floor")
     source, text, from_folder = select_source()
-    loaded = parse_cached(text, source, str(scenarios_folder()))
+    loaded = parse_cached(text, source, str(scenarios_folder()), confined=not from_folder)
     if not isinstance(loaded, Loaded):
         st.error("This scenario has problems:\n\n" + "\n".join(f"- `{p}`" for p in loaded))
         return

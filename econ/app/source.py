@@ -17,10 +17,13 @@ MAX_UPLOAD_BYTES = 256 * 1024
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def parse_cached(text: str, name: str, folder: str) -> Loaded | list[str]:
-    """Validated scenario, or its problems as FILE:LINE: field: message lines."""
+def parse_cached(text: str, name: str, folder: str,
+                 confined: bool = False) -> Loaded | list[str]:
+    """Validated scenario, or its problems as FILE:LINE: field: message lines. An uploaded
+    scenario is ``confined``: it may read only files inside the scenarios folder."""
     try:
-        return parse_scenario(text, name, base_dir=Path(folder))
+        return parse_scenario(text, name, base_dir=Path(folder),
+                              confine_to=Path(folder) if confined else None)
     except ScenarioError as exc:
         return str(exc).splitlines()
 
