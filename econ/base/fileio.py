@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -68,8 +69,27 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, exclusive: bool = False
 
     With ``exclusive`` the file must not exist yet: it is linked into place, which fails with
     ``FileExistsError`` (and writes nothing) if another writer created it first.
+
+    Only a regular file or a new path is replaced. A symlink is followed and its target
+    written (the link stays a link); a character device or FIFO (``/dev/stdout``, a pipe) is
+    written directly, never replaced; any other kind of file is refused.
     """
     target = Path(path)
+    try:
+        mode: int | None = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(target)) from None
+    if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        _write_stream(target, data)
+        return
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UnsafeFileError(errno.EINVAL, f"cannot write: not a regular file "
+                              f"({_kind(mode) if not stat.S_ISDIR(mode) else 'a directory'})",
+                              str(target))
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
@@ -96,6 +116,22 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, exclusive: bool = False
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_stream(target: Path, data: bytes) -> None:
+    """Write into a device or pipe as it is: no temporary file, no rename."""
+    try:
+        fd = os.open(target, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(target)) from None
 
 
 def atomic_write_text(path: str | Path, text: str, *, exclusive: bool = False) -> None:

@@ -10,6 +10,7 @@ from typing import Literal
 import pandas as pd
 
 from econ.model.evaluate import Evaluation
+from econ.outputs.cells import safe_cells
 from econ.outputs.report import plan_text
 
 __all__ = ["EXPORT_FORMATS", "ExportFormat", "export_bytes", "tier_pricing_table"]
@@ -44,7 +45,7 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
 
 
 def export_bytes(ev: Evaluation, fmt: ExportFormat) -> bytes:
-    df = tier_pricing_table(ev)
+    df = safe_cells(tier_pricing_table(ev), fmt)
     if fmt == "csv":
         return df.to_csv(index=False).encode("utf-8")
     if fmt == "json":
