@@ -13,6 +13,8 @@ Figures:
   scenario, median of 20 ticks), against empty_app_rerun_median_ms, an empty Streamlit script
   rerun the same way in the same run.
 - app_first_render_s: the app's first run with its imports already loaded.
+- yaml_guard_ratio: parsing the default scenario with the hostile-input guards (depth walk,
+  alias budget, line map: `parse_yaml`) over a bare `yaml.compose` of the same text.
 """
 
 from __future__ import annotations
@@ -129,6 +131,18 @@ def app_figures(ticks: int = 20) -> dict[str, float]:
     return out
 
 
+def yaml_figures(rep: int) -> dict[str, float]:
+    import yaml
+
+    from econ.scenario.yamlio import _Loader, parse_yaml
+
+    text = DEFAULT.read_text()
+    bare, _ = timed(lambda: yaml.compose(text, Loader=_Loader), rep * 3)
+    guarded, _ = timed(lambda: parse_yaml(text, str(DEFAULT)), rep * 3)
+    return {"yaml_compose_ms": 1000 * bare, "yaml_guarded_parse_ms": 1000 * guarded,
+            "yaml_guard_ratio": guarded / bare}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
@@ -156,6 +170,7 @@ def main() -> int:
     figures["montecarlo_100k_s"], _ = timed(
         lambda: simulate(ev, loaded.measured, draws=100_000, seed=0), rep)
 
+    figures.update(yaml_figures(rep))
     figures.update(app_figures())
 
     ratio, floor_s, econ_s = cold_ratio(5 if args.quick else 9)

@@ -14,7 +14,6 @@ import pytest
 
 from econ.cli import main
 from econ.model.loader import load_scenario
-from econ.outputs.cells import markdown_cell, spreadsheet_cell
 from econ.outputs.export import export_bytes
 from tests.conftest import DEFAULT, ROOT
 
@@ -68,10 +67,14 @@ def _is_number(text: str) -> bool:
     ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), (-3.5, -3.5), (7, 7),
 ])
 def test_spreadsheet_cell(value, safe):
+    from econ.outputs.cells import spreadsheet_cell
+
     assert spreadsheet_cell(value) == safe
 
 
 def test_markdown_cell():
+    from econ.outputs.cells import markdown_cell
+
     assert markdown_cell("a|b\nc\r\nd\\") == "a\\|b<br>c<br>d\\\\"
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from econ.base.secrets import cut, redact
 from econ.cli import main
 from tests.conftest import DEFAULT, ROOT
 
@@ -159,6 +158,8 @@ def test_no_key_reaches_any_output_on_any_failure_path(tmp_path, echo):
 
 
 def test_redact_before_cut():
+    from econ.base.secrets import cut, redact
+
     key = "sk-secret-canary-1234567890abcdef"
     text = "x" * 159 + f"Authorization: Bearer {key}"
     # the old order (cut, then replace the whole key) let a fragment through

@@ -8,6 +8,7 @@ import streamlit as st
 
 from econ.app.state import DEFAULT_SCENARIO, LOADED_PREFIX, reload_from_disk, scenarios_folder
 from econ.base.errors import ScenarioError
+from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
 from econ.model.loader import Loaded, parse_scenario
 from econ.scenario.store import list_scenarios
 
@@ -53,6 +54,12 @@ def select_source() -> tuple[str, str, bool]:
                 st.sidebar.error(f"{upload.name}: not UTF-8 text")
     key = LOADED_PREFIX + name
     if key not in ss:
-        ss[key] = (scenarios_folder() / name).read_text(encoding="utf-8")
+        try:  # a FIFO or device named *.yaml in the folder must not hang the server
+            ss[key] = read_text_limited(scenarios_folder() / name, MAX_SCENARIO_BYTES)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
+                exc.strerror or str(exc))
+            st.error(f"scenarios/{name}: cannot read: {reason}")
+            st.stop()
     return name, ss[key], True
 
