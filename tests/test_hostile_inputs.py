@@ -229,3 +229,17 @@ def test_full_disk_is_bad_input(capsys, tmp_path, monkeypatch):
     err = fails(capsys, "export", str(DEFAULT), "-o", str(tmp_path / "t.csv"))
     assert err == f"{tmp_path / 't.csv'}: cannot write: No space left on device"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_prices_refresh_skips_unreadable_scenarios_with_a_note(capsys, tmp_path):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "dir.yaml").mkdir()
+    (folder / "latin.yaml").write_bytes("description: caf\xe9\n".encode("latin-1"))
+    (folder / "ok.yaml").write_text("models: {a: {price_key: gpt-4o-mini}}\n")
+    target = tmp_path / "prices.json"
+    assert main(["prices", "refresh", "--prices", str(target), "--scenarios", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert f"{folder / 'dir.yaml'}: skipped (is a directory, not a file)" in err
+    assert f"{folder / 'latin.yaml'}: skipped (not UTF-8 text)" in err
+    assert json.loads(target.read_text())["models"]["gpt-4o-mini"]["input_cost_per_token"] > 0
