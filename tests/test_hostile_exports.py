@@ -6,6 +6,7 @@ import csv
 import io
 import os
 import re
+import stat
 import subprocess
 import sys
 
@@ -78,31 +79,40 @@ def test_markdown_cell():
     assert markdown_cell("a|b\nc\r\nd\\") == "a\\|b<br>c<br>d\\\\"
 
 
-def test_export_to_a_character_device_and_stdout(tmp_path):
+def private_device(tmp_path, name: str, major: int, minor: int):
+    """A character device node of our own in tmp_path (root only), so a regression replaces
+    that node and never the machine's /dev."""
+    path = tmp_path / name
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(major, minor))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot create a device node: {exc}")
+    return path
+
+
+def test_export_to_a_character_device_writes_into_it(tmp_path):
+    null = private_device(tmp_path, "null", 1, 3)
+    assert main(["export", str(DEFAULT), "-o", str(null), "--format", "csv"]) == 0
+    assert stat.S_ISCHR(os.stat(null).st_mode)  # still the device, not a CSV file
+
+
+def test_export_to_a_full_device_is_bad_input(tmp_path, capsys):
+    full = private_device(tmp_path, "full", 1, 7)
+    assert main(["export", str(DEFAULT), "-o", str(full), "--format", "csv"]) == 1
+    assert capsys.readouterr().err.strip() == f"{full}: cannot write: No space left on device"
+    assert stat.S_ISCHR(os.stat(full).st_mode)
+
+
+def test_export_to_a_symlink_to_stdout(tmp_path):
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")  # what /dev/stdout is; ours, so nothing shared is at risk
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run([sys.executable, "-m", "econ.cli", "export", str(DEFAULT), "-o",
-                        "/dev/stdout", "--format", "csv"], capture_output=True, text=True,
+                        str(link), "--format", "csv"], capture_output=True, text=True,
                        env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("tier,price_usd_month,")
-    assert os.path.exists("/dev/null") and os.stat("/dev/null").st_rdev != 0
-    r = subprocess.run([sys.executable, "-m", "econ.cli", "export", str(DEFAULT), "-o",
-                        "/dev/null", "--format", "csv"], capture_output=True, text=True,
-                       env=env, timeout=60)
-    assert r.returncode == 0, r.stderr
-    import stat
-
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # still the device
-
-
-def test_export_to_a_full_device_is_bad_input(capsys):
-    if not os.path.exists("/dev/full"):
-        pytest.skip("no /dev/full")
-    import stat
-
-    assert main(["export", str(DEFAULT), "-o", "/dev/full", "--format", "csv"]) == 1
-    assert capsys.readouterr().err.strip() == "/dev/full: cannot write: No space left on device"
-    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    assert link.is_symlink()
 
 
 def test_export_through_a_symlink_writes_its_target(tmp_path, capsys):
@@ -130,6 +140,4 @@ def test_export_to_a_fifo_writes_into_it(tmp_path):
         data = fh.read()
     assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
     assert data.startswith("tier,price_usd_month,")
-    import stat
-
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)

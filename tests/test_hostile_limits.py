@@ -21,10 +21,14 @@ from tests.conftest import DEFAULT, ROOT
 MAX_SECONDS = 5.0
 MAX_RSS_MB = 500.0
 
+# the command runs under a 3 GiB address-space limit, so a regression fails the test instead of
+# taking memory from everyone on the machine
 WRAPPER = """
 import json, resource, subprocess, sys
+def cap():
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
 r = subprocess.run([sys.executable, "-m", "econ.cli", *sys.argv[1:]], capture_output=True,
-                   text=True)
+                   text=True, preexec_fn=cap, timeout=60)
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"code": r.returncode, "err": r.stderr, "out": r.stdout, "rss_mb": rss}))
 """
