@@ -22,6 +22,8 @@ Figures:
   draws, in one run: a tick must not depend on the draw count (target <= 1.3).
 - app_tick_median_ms: that median tick at 1M draws (target <= 60 ms), next to
   empty_app_rerun_median_ms from the same run.
+- yaml_guard_ratio: parsing the default scenario with the hostile-input guards (depth walk,
+  alias budget, line map: `parse_yaml`) over a bare `yaml.compose` of the same text.
 """
 
 from __future__ import annotations
@@ -195,6 +197,16 @@ def app_tick_figures(ticks: int = 20) -> dict[str, float]:
     return {"app_tick_median_ms_mc_10k": medians[10_000],
             "app_tick_median_ms": medians[1_000_000],
             "app_tick_ms_mc_1m_over_10k": medians[1_000_000] / medians[10_000]}
+def yaml_figures(rep: int) -> dict[str, float]:
+    import yaml
+
+    from econ.scenario.yamlio import _Loader, parse_yaml
+
+    text = DEFAULT.read_text()
+    bare, _ = timed(lambda: yaml.compose(text, Loader=_Loader), rep * 3)
+    guarded, _ = timed(lambda: parse_yaml(text, str(DEFAULT)), rep * 3)
+    return {"yaml_compose_ms": 1000 * bare, "yaml_guarded_parse_ms": 1000 * guarded,
+            "yaml_guard_ratio": guarded / bare}
 
 
 def main() -> int:
@@ -235,6 +247,7 @@ def main() -> int:
     figures["montecarlo_100k_s"], _ = timed(
         lambda: simulate(ev, loaded.measured, draws=100_000, seed=0), rep)
 
+    figures.update(yaml_figures(rep))
     figures.update(app_figures())
     figures.update(app_tick_figures())
 

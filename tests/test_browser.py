@@ -92,6 +92,10 @@ def _open_tab(page, name: str) -> None:
 
 def _frontier_symbols(page):
     groups = page.locator('[data-testid="stVegaLiteChart"] svg g.mark-symbol')
+    deadline = time.monotonic() + 30
+    while groups.count() == 0:  # the chart renders after the tab's rerun
+        assert time.monotonic() < deadline, "no frontier chart"
+        page.wait_for_timeout(200)
     return max((groups.nth(i) for i in range(groups.count())),
                key=lambda g: g.locator("path").count()).locator("path")
 

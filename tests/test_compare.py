@@ -145,4 +145,4 @@ def test_bad_tolerance(capsys, tmp_path):
     path, _ = build(tmp_path)
     with pytest.raises(SystemExit) as exc:
         main(["compare", str(path), "--teacher", "a", "--student", "b", "--tolerance", "2"])
-    assert exc.value.code == 2
+    assert exc.value.code == 1  # a usage error is bad input

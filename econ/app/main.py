@@ -44,7 +44,7 @@ def main() -> None:
     st.html("<style>.block-container{padding-left:2rem;padding-right:2rem;}</style>")
     st.title("econ: which capabilities to lose, at which price floor")
     source, text, from_folder = select_source()
-    loaded = parse_cached(text, source, str(scenarios_folder()))
+    loaded = parse_cached(text, source, str(scenarios_folder()), confined=not from_folder)
     if not isinstance(loaded, Loaded):
         st.error("This scenario has problems:\n\n" + "\n".join(f"- `{p}`" for p in loaded))
         return

@@ -9,6 +9,7 @@ import streamlit as st
 from econ.app.reload import reload_scenario
 from econ.app.state import DEFAULT_SCENARIO, LOADED_PREFIX, scenarios_folder
 from econ.base.errors import ScenarioError
+from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
 from econ.model.loader import Loaded, parse_scenario
 from econ.scenario.store import list_scenarios
 
@@ -24,10 +25,14 @@ def _chose(what: str) -> None:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def parse_cached(text: str, name: str, folder: str) -> Loaded | list[str]:
-    """Validated scenario, or its problems as FILE:LINE: field: message lines."""
+def parse_cached(text: str, name: str, folder: str,
+                 confined: bool = False) -> Loaded | list[str]:
+    """Validated scenario, or its problems as FILE:LINE: field: message lines. An uploaded
+    scenario is ``confined``: it may read only files inside the scenarios folder and the data
+    folder beside it."""
     try:
-        return parse_scenario(text, name, base_dir=Path(folder))
+        return parse_scenario(text, name, base_dir=Path(folder),
+                              confine_to=Path(folder) if confined else None)
     except ScenarioError as exc:
         return str(exc).splitlines()
 
@@ -62,6 +67,12 @@ def select_source() -> tuple[str, str, bool]:
                 st.sidebar.error(f"{upload.name}: not UTF-8 text")
     key = LOADED_PREFIX + name
     if key not in ss:
-        ss[key] = (scenarios_folder() / name).read_text(encoding="utf-8")
+        try:  # a FIFO or device named *.yaml in the folder must not hang the server
+            ss[key] = read_text_limited(scenarios_folder() / name, MAX_SCENARIO_BYTES)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
+                exc.strerror or str(exc))
+            st.error(f"scenarios/{name}: cannot read: {reason}")
+            st.stop()
     return name, ss[key], True
 

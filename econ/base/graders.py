@@ -6,7 +6,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["Grader", "grade"]
 
@@ -18,6 +18,29 @@ class Grader(BaseModel):
     value: Annotated[str, Field(description="expected text, substring or pattern")] | None = None
     json_schema: dict[str, Any] | None = Field(None, alias="schema")
     case_sensitive: bool = False
+
+    @model_validator(mode="after")
+    def _usable(self) -> Grader:
+        """Checked when the probes are loaded, before the first paid call: a grader without
+        its value would pass every reply, and a bad pattern would fail only after the calls."""
+        if self.type == "json_schema":
+            if self.json_schema is None:
+                raise ValueError("a json_schema grader needs a schema")
+            import jsonschema
+
+            try:
+                jsonschema.Draft202012Validator.check_schema(self.json_schema)
+            except jsonschema.SchemaError as exc:
+                raise ValueError(f"invalid JSON Schema: {exc.message}") from None
+            return self
+        if not self.value:
+            raise ValueError(f"a {self.type} grader needs a non-empty value")
+        if self.type == "regex":
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return self
 
 
 def grade(g: Grader, reply: str) -> bool:

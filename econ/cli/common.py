@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -11,8 +12,8 @@ from econ.base.errors import EconError
 
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_scenario", "banner",
-    "consent_overrides", "coverage_json", "fmt_number", "load", "positive_int", "print_json",
-    "progress_bar",
+    "consent_overrides", "coverage_json", "finite_float", "fmt_number", "load",
+    "non_negative_int", "positive_float", "positive_int", "print_json", "progress_bar",
     "share_arg", "short", "tier_id",
 ]
 
@@ -43,8 +44,36 @@ def share_arg(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= v <= 1.0:
+    if not 0.0 <= v <= 1.0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {v})")
+    return v
+
+
+def finite_float(text: str) -> float:
+    """A number; ``nan``, ``inf`` and ``-inf`` are refused."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number (got {text})")
+    return v
+
+
+def positive_float(text: str) -> float:
+    v = finite_float(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0 (got {text})")
+    return v
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {v})")
     return v
 
 

@@ -11,7 +11,9 @@ from econ.cli.common import (
     add_scenario,
     banner,
     coverage_json,
+    finite_float,
     load,
+    non_negative_int,
     positive_int,
     print_json,
     progress_bar,
@@ -19,7 +21,17 @@ from econ.cli.common import (
     tier_id,
 )
 
-__all__ = ["register"]
+__all__ = ["MAX_DRAWS", "register"]
+
+MAX_DRAWS = 500_000  # the draws are held in memory at once (~0.4 GB RSS at 1M)
+
+
+def draws_arg(text: str) -> int:
+    v = positive_int(text)
+    if v > MAX_DRAWS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DRAWS:,} draws (got {v:,}); the draws are "
+                                         "held in memory at once")
+    return v
 
 
 def cmd_frontier(args: argparse.Namespace) -> int:
@@ -138,17 +150,18 @@ def register(sub: Any) -> None:
     p = sub.add_parser("frontier", help="Pareto frontier of consent sets: floor against loss")
     add_scenario(p)
     p.add_argument("--tier", required=True)
-    p.add_argument("--target-floor", type=float, metavar="USD",
+    p.add_argument("--target-floor", type=finite_float, metavar="USD",
                    help="least-loss consent set whose floor is at or under this price")
-    p.add_argument("--max-loss", type=float, metavar="USD",
+    p.add_argument("--max-loss", type=finite_float, metavar="USD",
                    help="cheapest consent set whose monthly loss is at or under this")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_frontier)
 
     p = sub.add_parser("uncertainty", help="Monte Carlo P5/P50/P95 of floors and margins")
     add_scenario(p)
-    p.add_argument("--draws", type=positive_int, default=10_000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--draws", type=draws_arg, default=10_000,
+                   help=f"Monte Carlo draws, 1 to {MAX_DRAWS:,} (default 10,000)")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_uncertainty)
 

@@ -34,14 +34,19 @@ def installed_cost_map() -> tuple[dict[str, Any], str]:
 
 
 def watched_price_keys(folder: Path) -> set[str]:
-    """price_key values used by the scenario files in ``folder``."""
-    import yaml
+    """price_key values used by the scenario files in ``folder`` (a file that cannot be read
+    as a scenario is named on stderr and skipped)."""
+    from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
+    from econ.scenario.yamlio import parse_yaml
 
     keys: set[str] = set()
     for f in sorted(folder.glob("*.y*ml")):
         try:
-            data = yaml.safe_load(f.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            data, _ = parse_yaml(read_text_limited(f, MAX_SCENARIO_BYTES), str(f))
+        except (OSError, UnicodeDecodeError, EconError) as exc:
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
+                getattr(exc, "strerror", None) or str(exc).splitlines()[0])
+            print(f"{f}: skipped ({reason})", file=sys.stderr)
             continue
         models = data.get("models") if isinstance(data, dict) else None
         if isinstance(models, dict):
@@ -54,6 +59,10 @@ def refresh(args: argparse.Namespace) -> int:
     from econ.model.loader import DEFAULT_SNAPSHOT, load_snapshot
 
     target = Path(args.prices or DEFAULT_SNAPSHOT)
+    if not target.parent.is_dir():
+        raise EconError(f"{target}: the folder {target.parent} does not exist")
+    if not Path(args.scenarios).is_dir():
+        raise EconError(f"--scenarios {args.scenarios}: not a folder")
     old = load_snapshot(target) if target.exists() else PriceSnapshot("none", "never", {})
     cost_map, version = installed_cost_map()
     new = build_snapshot(cost_map, version, dt.date.today().isoformat())

@@ -14,6 +14,8 @@ from econ.cli.common import (
     EXIT_OK,
     add_scenario,
     load,
+    non_negative_int,
+    positive_float,
     positive_int,
     progress_bar,
 )
@@ -49,12 +51,19 @@ def cmd_probe(args: argparse.Namespace) -> int:
         raise EconError(f"{args.scenario}: the scenario names no probes file; add probes: "
                         "FILE.jsonl or pass --probes")
     base = Path(args.scenario).parent
-    from econ.evidence.probe import ProbeTarget, finished_records, load_probes, run_probes
+    from econ.evidence.probe import (
+        ProbeTarget,
+        check_probe_output,
+        finished_records,
+        load_probes,
+        run_probes,
+    )
 
     probes = load_probes(Path(probes_file) if args.probes else base / probes_file)
     out = Path(args.output or f"{Path(args.scenario).stem}.{args.model}.probe.jsonl")
     if not out.parent.is_dir():
         raise EconError(f"{out}: the folder {out.parent} does not exist")
+    check_probe_output(out, s.models)
     prices = loaded.measured.prices.get(args.model)
     time_model = loaded.measured.time_models.get(args.model)
     target = ProbeTarget(args.model, litellm_model,
@@ -101,6 +110,7 @@ def register(sub: Any) -> None:
     p.add_argument("--probes", help="probes JSONL (default: the scenario's probes)")
     p.add_argument("-o", "--output", help="results JSONL, appended and resumed "
                    "(default: SCENARIO.MODEL.probe.jsonl)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
-    p.add_argument("--retries", type=int, default=4, help="retries on 429/5xx/timeouts")
+    p.add_argument("--timeout", type=positive_float, default=60.0, help="seconds per request")
+    p.add_argument("--retries", type=non_negative_int, default=4,
+                   help="retries on 429/5xx/timeouts")
     p.set_defaults(func=cmd_probe)

@@ -12,11 +12,13 @@ This module imports litellm (slow, so only ``econ probe`` loads it).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +27,21 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from econ.base.errors import EconError
+from econ.base.fileio import MAX_INPUT_BYTES, MAX_SCENARIO_BYTES, read_limited, read_text_limited
 from econ.base.graders import Grader, grade
+from econ.base.secrets import cut
 from econ.scenario.conversation import ConversationTokens
 
-__all__ = ["Probe", "ProbeOutcome", "ProbeTarget", "finished_records", "load_probes",
-           "run_probes"]
+__all__ = ["Probe", "ProbeOutcome", "ProbeTarget", "check_probe_output", "finished_records",
+           "load_probes", "output_lock", "run_probes"]
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+_RECORD_KEYS = {"model", "example_id", "capability", "passed", "latency_s"}
+ERROR_CHARS = 300  # an error message is cut to this length, after redaction
+# litellm gives these a status code (500, 408) although no server replied
+_TIMEOUTS = {"Timeout", "APITimeoutError", "ReadTimeout", "ConnectTimeout", "WriteTimeout",
+             "PoolTimeout", "TimeoutException"}
+_CONNECTION_FAILURES = {"APIConnectionError", "ConnectError", "RemoteProtocolError"}
 
 
 class Probe(BaseModel):
@@ -46,9 +56,13 @@ class Probe(BaseModel):
 
 def load_probes(path: Path) -> list[Probe]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_limited(path, MAX_SCENARIO_BYTES)
     except FileNotFoundError:
         raise EconError(f"{path}: probes file not found") from None
+    except UnicodeDecodeError as exc:
+        raise EconError(f"{path}: the probes file is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise EconError(f"{path}: cannot read the probes file: {exc.strerror or exc}") from None
     probes, problems, seen = [], [], set()
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -58,7 +72,7 @@ def load_probes(path: Path) -> list[Probe]:
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             where = ".".join(str(x) for x in err["loc"]) or "(line)"
-            problems.append(f"{path}:{i}: {where}: {err['msg']}")
+            problems.append(f"{path}:{i}: {where}: {str(err['msg']).removeprefix('Value error, ')}")
             continue
         if p.id in seen:
             problems.append(f"{path}:{i}: id: duplicate probe id {p.id!r}")
@@ -102,18 +116,99 @@ def _retryable(exc: Exception) -> bool:
                     "InternalServerError", "RateLimitError"}
 
 
-def _clean(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
+def _describe(exc: Exception, secret: str | None) -> str:
+    """One line about a failed call, with every secret redacted before the text is cut."""
+    name = type(exc).__name__
+    status = _status(exc)
+    reason = _no_reply(exc)
+    if reason:
+        label = f"{name} (no HTTP reply: {reason})"
+    else:
+        label = name + (f" (HTTP {status})" if status else "")
+    return cut(f"{label}: {exc}", ERROR_CHARS, [secret])
+
+
+def _no_reply(exc: BaseException) -> str | None:
+    """Why no server replied, when litellm labels a refused connection or a timeout with a
+    status code of its own (500, 408): found in the exception chain."""
+    chain: list[BaseException] = []
+    node: BaseException | None = exc
+    while node is not None and len(chain) < 20:
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    names = [type(e).__name__ for e in chain]
+    if any(isinstance(e, TimeoutError) or n in _TIMEOUTS for e, n in zip(chain, names,
+                                                                          strict=True)):
+        return "timed out"
+    if any(isinstance(e, ConnectionError) or n in _CONNECTION_FAILURES
+           for e, n in zip(chain, names, strict=True)):
+        return "the connection failed"
+    return None
 
 
 def run_probes(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, *,
                concurrency: int = 4, timeout_s: float = 60.0, retries: int = 4,
                backoff_s: float = 0.5,
                progress: Callable[[int, int], None] | None = None) -> ProbeOutcome:
+    if retries < 0:
+        raise EconError(f"--retries {retries}: give 0 or more retries")
+    if not timeout_s > 0 or timeout_s == float("inf"):
+        raise EconError(f"--timeout {timeout_s}: give a positive number of seconds")
+    with output_lock(out_path):
+        return _run_locked(probes, target, out_path, concurrency, timeout_s, retries,
+                           backoff_s, progress)
+
+
+@contextlib.contextmanager
+def output_lock(out_path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``out_path`` (created empty if new) for the whole run, so
+    a second run on the same output refuses instead of doubling the spend."""
+    try:
+        fd = os.open(out_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise EconError(f"{out_path}: cannot lock the output: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EconError(f"{out_path}: another econ probe is writing to this file; wait "
+                            "for it to finish (a rerun then resumes where it stopped)") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def check_probe_output(path: Path, model_ids: Iterable[str]) -> None:
+    """Refuse to append to a file that is not an earlier probe result of this scenario."""
+    if not path.exists():
+        return
+    data = read_limited(path, MAX_INPUT_BYTES)
+    known = set(model_ids)
+    lines = data.split(b"\n")
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        last_partial = i == len(lines)
+        try:
+            rec = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            if last_partial and line.startswith(b'{"model"'):
+                continue  # an interrupted run's half line: the resume cuts it
+            rec = None
+        if not (isinstance(rec, dict) and set(rec) >= _RECORD_KEYS
+                and rec.get("model") in known):
+            raise EconError(f"{path}:{i}: not a probe result of this scenario; econ probe "
+                            "appends only to its own results: choose another -o")
+
+
+def _run_locked(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, concurrency: int,
+                timeout_s: float, retries: int, backoff_s: float,
+                progress: Callable[[int, int], None] | None) -> ProbeOutcome:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
     litellm.telemetry = False
+    litellm.suppress_debug_info = True  # its "Give Feedback" banner would go to stdout
     _drop_partial_line(out_path)
     done_ids = {str(r.get("example_id")) for r in finished_records(out_path, target.model_id)}
     todo = [p for p in probes if p.id not in done_ids]
@@ -123,7 +218,7 @@ def run_probes(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, *,
     counter = [0]
 
     def call(messages: list[dict[str, str]]) -> tuple[str, int, int]:
-        for attempt in range(retries + 1):
+        for attempt in range(max(0, retries) + 1):
             try:
                 resp = litellm.completion(
                     model=target.litellm_model, messages=messages, api_base=target.api_base,
@@ -140,7 +235,7 @@ def run_probes(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, *,
                 if attempt >= retries or not _retryable(exc):
                     raise
                 time.sleep(backoff_s * 2 ** attempt)
-        raise AssertionError("unreachable")
+        raise RuntimeError("no attempt was made")  # pragma: no cover - the loop runs once
 
     def one(p: Probe) -> None:
         messages = [{"role": "system", "content": p.system}] if p.system else []
@@ -156,10 +251,7 @@ def run_probes(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, *,
                 messages.append({"role": "assistant", "content": reply})
         except Exception as exc:
             with lock:
-                status = _status(exc)
-                failed[p.id] = _clean(f"{type(exc).__name__}"
-                                      + (f" (HTTP {status})" if status else "")
-                                      + f": {str(exc)[:200]}", target.api_key)
+                failed[p.id] = _describe(exc, target.api_key)
                 counter[0] += 1
                 if progress:
                     progress(counter[0], len(todo))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from econ.base.errors import Problem, ScenarioError
+from econ.base.fileio import read_text_limited
 from econ.evidence.retention import SliceResults
 
 __all__ = [
@@ -47,11 +48,15 @@ def read_results(path: str | Path) -> list[ResultRow]:
     """Read a CSV or JSONL results file; every problem is reported with its line."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text_limited(p)
     except FileNotFoundError:
         raise ScenarioError([Problem((), "results file not found")], str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem((), f"cannot read results file: {exc}")], str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem((), f"results file is not UTF-8 text (byte {exc.start})")],
+                            str(p)) from None
+    except OSError as exc:
+        raise ScenarioError([Problem((), "cannot read results file: "
+                                     f"{exc.strerror or exc}")], str(p)) from None
     if p.suffix.lower() in (".jsonl", ".ndjson"):
         raw, problems = _jsonl_rows(text)
     else:
@@ -85,12 +90,16 @@ def _jsonl_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[Probl
         except json.JSONDecodeError as exc:
             problems.append(Problem((), f"invalid JSON at column {exc.colno}: {exc.msg}", line=i))
             continue
+        except RecursionError:
+            problems.append(Problem((), "JSON nested too deeply", line=i))
+            continue
         if not isinstance(rec, dict):
             problems.append(Problem((), "each line must be a JSON object", line=i))
             continue
-        missing = [c for c in REQUIRED_COLUMNS if c not in rec]
+        missing = [c for c in REQUIRED_COLUMNS if rec.get(c) is None]
         for c in missing:
-            problems.append(Problem((c,), f"missing field '{c}'", line=i))
+            problems.append(Problem((c,), f"missing field '{c}'" if c not in rec
+                                    else f"field '{c}' is null", line=i))
         if not missing:
             rows.append((i, {k: v for k, v in rec.items() if v is not None}))
     return rows, problems

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from econ.base.errors import EconError, Problem, ScenarioError
+from econ.base.fileio import MAX_INPUT_BYTES, MAX_SCENARIO_BYTES, read_text_limited
 from econ.evidence.results_io import read_results, results_to_eval_data
 from econ.evidence.retention import SliceResults
 from econ.model.cost import measured_time_models
@@ -49,30 +50,46 @@ class Loaded:
 def load_snapshot(path: str | Path | None = None) -> PriceSnapshot:
     p = Path(path or os.environ.get("ECON_PRICES") or DEFAULT_SNAPSHOT)
     try:
-        return PriceSnapshot.from_json(json.loads(p.read_text(encoding="utf-8")))
+        return PriceSnapshot.from_json(json.loads(read_text_limited(p, MAX_INPUT_BYTES)))
     except FileNotFoundError:
         raise ScenarioError([Problem((), "price snapshot not found")], str(p)) from None
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem((), f"not UTF-8 text (byte {exc.start})")],
+                            str(p)) from None
+    except OSError as exc:
+        raise ScenarioError([Problem((), f"cannot read the price snapshot: "
+                                     f"{exc.strerror or exc}")], str(p)) from None
+    except RecursionError:
+        raise ScenarioError([Problem((), "not a price snapshot: nested too deeply")],
+                            str(p)) from None
+    except EconError as exc:
+        raise ScenarioError([Problem((), f"not a price snapshot: {exc}")], str(p)) from None
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise ScenarioError([Problem((), f"not a price snapshot: {exc}")], str(p)) from None
 
 
 def load_scenario(path: str | Path, snapshot: PriceSnapshot | None = None) -> Loaded:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text_limited(p, MAX_SCENARIO_BYTES)
     except FileNotFoundError:
         raise ScenarioError([Problem((), "scenario file not found")], str(p)) from None
     except IsADirectoryError:
         raise ScenarioError([Problem((), "is a directory, not a scenario file")], str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem((), f"cannot read scenario file: {exc}")], str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem((), f"not UTF-8 text (byte {exc.start})")],
+                            str(p)) from None
+    except OSError as exc:
+        raise ScenarioError([Problem((), f"cannot read scenario file: {exc.strerror or exc}")],
+                            str(p)) from None
     return parse_scenario(text, str(p), snapshot, base_dir=p.parent)
 
 
 def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot | None = None,
-                   base_dir: Path | None = None) -> Loaded:
+                   base_dir: Path | None = None, confine_to: Path | None = None) -> Loaded:
     """Validate scenario text; ``base_dir`` (default: the file's folder) resolves relative
-    result and benchmark paths."""
+    result and benchmark paths. With ``confine_to`` (an uploaded scenario) every file the
+    scenario names must lie inside that folder, so an upload cannot probe the server's files."""
     if base_dir is None:
         base_dir = Path(file).parent if file else Path(".")
     data, lines = parse_yaml(text, file)
@@ -85,6 +102,8 @@ def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot |
         raise ScenarioError(_pydantic_problems(exc, data, lines), file) from None
     snap = snapshot or load_snapshot()
     problems = reference_problems(scenario) + price_problems(scenario, snap)
+    if confine_to is not None:
+        problems += _outside_files(scenario, base_dir, confine_to)
     if scenario.capability_map is not None:
         from econ.evidence.importers.capmap import CapabilityMap
 
@@ -110,6 +129,21 @@ def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot |
     notice = version_notice(data, file)
     return Loaded(scenario, measured, Path(file) if file else None, text, lines,
                   (notice,) if notice else ())
+
+
+def _outside_files(scenario: Scenario, base: Path, folder: Path) -> list[Problem]:
+    named: list[tuple[tuple[str | int, ...], str]] = [
+        (("eval_results", i), f) for i, f in enumerate(scenario.eval_results)]
+    named += [(("models", mid, "benchmarks", i), f) for mid, m in scenario.models.items()
+              if isinstance(m, SelfHostedModel) for i, f in enumerate(m.benchmarks or [])]
+    if scenario.probes is not None:
+        named.append((("probes",), scenario.probes))
+    # the scenarios folder and the data folder beside it (measured benchmarks live there)
+    roots = (folder.resolve(), (folder / ".." / "data").resolve())
+    return [Problem(loc, "an uploaded scenario may name only files inside the scenarios folder "
+                    "or the data folder beside it", value=f, has_value=True)
+            for loc, f in named
+            if not any((base / f).resolve().is_relative_to(r) for r in roots)]
 
 
 def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],

@@ -5,11 +5,12 @@ The snapshot keeps litellm's own field names (USD per token); econ works in USD 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import Any
 
-from econ.base.errors import Problem
+from econ.base.errors import EconError, Problem
 from econ.scenario.schema import ApiModel, Scenario
 
 __all__ = [
@@ -62,7 +63,20 @@ class PriceSnapshot:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PriceSnapshot:
-        return cls(str(data["litellm_version"]), str(data["snapshot_date"]), dict(data["models"]))
+        """A snapshot from its JSON; a price that is negative, NaN or infinite is refused."""
+        models = dict(data["models"])
+        for name, entry in models.items():
+            if not isinstance(entry, dict):
+                raise EconError(f"models.{name}: not a mapping of price fields")
+            for k in SNAPSHOT_FIELDS:
+                v = entry.get(k)
+                if v is None:
+                    continue
+                if isinstance(v, bool) or not isinstance(v, int | float) or not (
+                        0.0 <= v < math.inf):
+                    raise EconError(f"models.{name}.{k}: a price is a finite number of at "
+                                    f"least 0 (got {v!r})")
+        return cls(str(data["litellm_version"]), str(data["snapshot_date"]), models)
 
 
 def build_snapshot(cost_map: dict[str, Any], litellm_version: str, date: str) -> PriceSnapshot:

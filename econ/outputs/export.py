@@ -20,6 +20,7 @@ import pandas as pd
 
 from econ.decisions.candidates import candidates_table
 from econ.model.evaluate import Evaluation
+from econ.outputs.cells import markdown_cell, spreadsheet_cell
 from econ.outputs.provenance import Provenance
 from econ.outputs.report import plan_text
 
@@ -122,9 +123,10 @@ def candidate_columns(ev: Evaluation) -> Columns:
 
 
 def _cell_text(text: str) -> str:
-    """Every text cell of every export passes here (room for spreadsheet-formula
-    neutralisation)."""
-    return text
+    """Every text cell of the CSV and the XLSX: never a live formula (OWASP's leading
+    apostrophe on ``= + - @``, tab, CR), and never a line break that would end a row."""
+    return str(spreadsheet_cell(text.replace("\r\n", " ").replace("\n", " ")
+                                .replace("\r", " ")))
 
 
 def _csv_value(value: Any, kind: Kind) -> str:
@@ -141,7 +143,7 @@ def _md_value(value: Any, kind: Kind) -> str:
     if value is None:
         return "—"
     if kind == "text":
-        return _cell_text(str(value)).replace("|", "\\|") or "—"
+        return str(markdown_cell(str(value))) or "—"
     if kind == "share":
         return f"{100 * value:.1f}%"
     return f"{value:,.{_DIGITS[kind]}f}"
@@ -166,7 +168,7 @@ def _md_table(rows: list[dict[str, Any]], columns: Columns) -> list[str]:
 def _markdown(tables: list[Table], prov: Provenance | None) -> bytes:
     out = []
     if prov:
-        out += ["---"] + [f"{key}: {json.dumps(_cell_text(value), ensure_ascii=False)}"
+        out += ["---"] + [f"{key}: {json.dumps(value, ensure_ascii=False)}"
                           for key, _, value in prov.items()] + ["---", ""]
     for i, (title, rows, columns) in enumerate(tables):
         if i:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from econ.scenario.aliases import own_subtree, shared_nodes
 from econ.scenario.schema import Plan, Route, Scenario
 
 __all__ = ["Edits", "TierEdit", "apply_to_scenario", "apply_to_yaml", "edits_between"]
@@ -121,14 +122,19 @@ def apply_to_yaml(text: str, scenario: Scenario, edits: Edits) -> str:
         else:
             _insert_before(data, "consent", _flow_list(list(edits.consent), None),
                            ("fees", "tiers", "distillation"))
-    for tier_data in data.get("tiers", []):
-        _write_tier_consent(tier_data, edits.tier_consent.get(tier_data.get("id")))
-        e = edits.tiers.get(tier_data.get("id"))
+    shared = shared_nodes(data)
+    for i, tier in enumerate(scenario.tiers):  # by position: YAML 1.2 reads an id like 1e3
+        e = edits.tiers.get(tier.id)            # as a number, the schema as text
+        consent = edits.tier_consent.get(tier.id)
+        if e is None and consent is None:
+            continue
+        tier_data = own_subtree(data["tiers"], i, shared)  # an alias in it is broken first
+        _write_tier_consent(tier_data, consent)
         if e is None:
             continue
         if e.price_usd_month is not None and tier_data["price_usd_month"] != e.price_usd_month:
             tier_data["price_usd_month"] = _number(e.price_usd_month)
-        old = next(t for t in scenario.tiers if t.id == tier_data["id"]).plan
+        old = tier.plan
         new = _new_plan(old, e)
         _write_plan(tier_data["plan"], old, new)
         if _needs_teacher(scenario, new, e) and tier_data.get("teacher") != e.teacher:

@@ -41,7 +41,8 @@ Role = Literal["teacher", "student", "other"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf, -.inf and .nan are refused in every number of a scenario
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ConversationShape(_Strict):

@@ -1,7 +1,10 @@
 """Safe YAML reading that keeps the line of every key and item.
 
 Only plain YAML types are built (mappings, sequences, strings, numbers, booleans, null); any other
-tag, such as ``!!python/object``, is reported as a problem and never constructed.
+tag, such as ``!!python/object``, is reported as a problem and never constructed. Hostile shapes
+are refused with their line before they cost memory: nesting deeper than ``MAX_DEPTH`` (found in
+the event stream, without recursion), and aliases that would expand to more than
+``MAX_ALIAS_NODES`` nodes (the "billion laughs" bomb).
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import yaml
 
 from econ.base.errors import Problem, ScenarioError
 
-__all__ = ["Lines", "parse_yaml"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "Lines", "parse_yaml"]
+
+MAX_DEPTH = 64  # mappings and lists nested in each other
+MAX_ALIAS_NODES = 100_000  # nodes built again because an alias points at them
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -35,6 +41,7 @@ _SEQ = "tag:yaml.org,2002:seq"
 def parse_yaml(text: str, file: str | None = None) -> tuple[Any, Lines]:
     """Parse YAML text into plain Python data and a map from path to 1-based line number."""
     try:
+        _check_depth(text, file)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -50,14 +57,55 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[Any, Lines]:
         raise ScenarioError([Problem((), "the file is empty", line=1)], file)
     lines: Lines = {}
     problems: list[Problem] = []
-    data = _build(root, (), lines, problems)
+    try:
+        data = _build(root, (), lines, problems, _Budget())
+    except _TooManyAliasNodes as exc:
+        raise ScenarioError([Problem((), f"aliases expand to more than {MAX_ALIAS_NODES:,} "
+                                     "nodes; write the values out or use fewer aliases",
+                                     line=exc.line)], file) from None
     if problems:
         raise ScenarioError(problems, file)
     return data, lines
 
 
+def _check_depth(text: str, file: str | None) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, with its line, walking events (no recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise ScenarioError([Problem((), f"nested more than {MAX_DEPTH} levels deep",
+                                             line=mark.line + 1 if mark else None)], file)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+class _TooManyAliasNodes(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _Budget:
+    """Counts nodes built more than once (reached through an alias)."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self.again = 0
+
+    def enter(self, node: yaml.Node) -> None:
+        if id(node) in self.seen:
+            self.again += 1
+            if self.again > MAX_ALIAS_NODES:
+                raise _TooManyAliasNodes(node.start_mark.line + 1)
+        else:
+            self.seen.add(id(node))
+
+
 def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
-           problems: list[Problem]) -> Any:
+           problems: list[Problem], budget: _Budget) -> Any:
+    budget.enter(node)
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         if node.tag != _MAP:
@@ -69,7 +117,7 @@ def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
                 problems.append(Problem(path, "merge keys (<<) are not supported",
                                         line=key_node.start_mark.line + 1))
                 continue
-            key = _build(key_node, path, {}, problems)
+            key = _build(key_node, path, {}, problems, budget)
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(Problem(path, "mapping keys must be plain scalars",
                                         line=key_node.start_mark.line + 1))
@@ -79,21 +127,27 @@ def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
             if key in out:
                 problems.append(Problem(child, "duplicate key", line=key_node.start_mark.line + 1))
                 continue
-            out[key] = _build(value_node, child, lines, problems)
+            out[key] = _build(value_node, child, lines, problems, budget)
             lines[child] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
         if node.tag != _SEQ:
             problems.append(_bad_tag(node, path))
             return None
-        return [_build(item, (*path, i), lines, problems) for i, item in enumerate(node.value)]
+        return [_build(item, (*path, i), lines, problems, budget)
+                for i, item in enumerate(node.value)]
     assert isinstance(node, yaml.ScalarNode)
     if node.tag == "tag:yaml.org,2002:timestamp":
         return str(node.value)  # dates stay text: a scenario records them, never computes on them
     if node.tag not in _SAFE_SCALAR_TAGS:
         problems.append(_bad_tag(node, path))
         return None
-    return _CONSTRUCTOR.construct_object(node)
+    try:
+        return _CONSTRUCTOR.construct_object(node)
+    except ValueError:  # an integer of more than 4,300 digits
+        problems.append(Problem(path, "number too long", line=node.start_mark.line + 1,
+                                value=f"{len(node.value):,} characters", has_value=True))
+        return None
 
 
 def _bad_tag(node: yaml.Node, path: tuple[str | int, ...]) -> Problem:

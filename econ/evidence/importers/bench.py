@@ -53,8 +53,17 @@ class BenchRun:
         return asdict(self)
 
 
+MAX_MEASURE = 1e15  # no token count, duration or rate of a benchmark run comes near this
+
+
+class _Implausible(Exception):
+    def __init__(self, key: str, value: Any) -> None:
+        self.key, self.value = key, value
+
+
 def _num(d: dict[str, Any], *keys: str) -> float | None:
-    """The first of ``keys`` holding a finite number (numbers given as strings included)."""
+    """The first of ``keys`` holding a number (numbers given as strings included); a NaN, an
+    infinity or a number beyond ``MAX_MEASURE`` is refused, not skipped."""
     for k in keys:
         v = d.get(k)
         if isinstance(v, bool) or v is None:
@@ -63,9 +72,20 @@ def _num(d: dict[str, Any], *keys: str) -> float | None:
             f = float(v)
         except (TypeError, ValueError):
             continue
-        if f == f and f not in (float("inf"), float("-inf")):
-            return f
+        if not abs(f) <= MAX_MEASURE:
+            raise _Implausible(k, v)
+        return f
     return None
+
+
+def _tokens(r: dict[str, Any], key: str) -> float:
+    """A per-request token count of LLMPerf: a number, or absent (0)."""
+    v = r.get(key)
+    if v is None:
+        return 0.0
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise _Implausible(key, v)
+    return _num(r, key) or 0.0
 
 
 def _int(x: float | None) -> int | None:
@@ -117,8 +137,8 @@ def _llmperf_summary(doc: dict[str, Any], file: str) -> BenchRun:
 def _llmperf_individual(doc: list[Any], file: str) -> BenchRun:
     ok = [r for r in doc if isinstance(r, dict) and not r.get("error_code")]
     failed = sum(1 for r in doc if isinstance(r, dict) and r.get("error_code"))
-    total_in = sum(float(r.get("number_input_tokens") or 0) for r in ok)
-    total_out = sum(float(r.get("number_output_tokens") or 0) for r in ok)
+    total_in = sum(_tokens(r, "number_input_tokens") for r in ok)
+    total_out = sum(_tokens(r, "number_output_tokens") for r in ok)
     # per-request latencies only: no wall clock, so no duration and no throughput
     return BenchRun("llmperf-individual", file, None, len(ok), failed, None, total_in,
                     total_out, None, None, None)
@@ -186,7 +206,19 @@ def parse_bench(docs: list[Any], file: str, fmt: str | None = None) -> list[Benc
                 "its content matches none"
             raise EconError(f"{where}: not a serving benchmark result; {hint}; supported: "
                             f"{', '.join(BENCH_FORMATS)}")
-        runs.append(_PARSERS[kind](doc, file))
+        try:
+            run = _PARSERS[kind](doc, file)
+            for name, value in run.to_json().items():  # sums of per-request arrays included
+                if isinstance(value, float | int) and not abs(value) <= MAX_MEASURE:
+                    raise _Implausible(name, value)
+            runs.append(run)
+        except _Implausible as exc:
+            raise EconError(f"{where}: {exc.key}: not a plausible measurement (got "
+                            f"{str(exc.value)[:40]}); give a finite number below "
+                            f"{MAX_MEASURE:g}") from None
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise EconError(f"{where}: not a valid {kind} result: {type(exc).__name__}: "
+                            f"{str(exc)[:80]}") from None
     return runs
 
 

@@ -76,17 +76,25 @@ class CapabilityMap:
 
 
 def load_capability_map(path: str | Path) -> CapabilityMap:
-    import yaml
+    from econ.base.errors import ScenarioError
+    from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
+    from econ.scenario.yamlio import parse_yaml
 
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data, _ = parse_yaml(read_text_limited(p, MAX_SCENARIO_BYTES), str(p))
     except FileNotFoundError:
         raise EconError(f"{p}: capability map not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise EconError(f"{p}{line}: invalid YAML/JSON in the capability map") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EconError(f"{p}: cannot read the capability map: {_reason(exc)}") from None
+    except ScenarioError as exc:
+        raise EconError(f"{exc}\n(in the capability map; it is YAML or JSON)") from None
     if isinstance(data, dict) and "capability_map" in data and "models" in data:
         data = data["capability_map"]  # a scenario file: use its map
     return CapabilityMap.from_data(data, str(p))
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -16,15 +16,19 @@ An example passes when its metric is at least ``pass_threshold`` (default 0.5).
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError, ScenarioError
+from econ.base.fileio import read_limited
 from econ.evidence.importers.capmap import CapabilityMap
 from econ.evidence.importers.detect import identify
 from econ.evidence.importers.jsonfile import read_json_or_lines
@@ -35,6 +39,8 @@ __all__ = ["EVAL_FORMATS", "ImportOptions", "read_evals"]
 EVAL_FORMATS = ("lmeval-samples", "lmeval-results", "inspect", "promptfoo", "plain")
 _LETTERS = {"C": (1, 1.0), "I": (0, 0.0), "N": (0, 0.0), "P": (0, 0.5)}
 _NOT_CORRECTNESS = {"latency", "cost", "perplexity", "perplexity-score"}
+MAX_UNZIPPED_MEMBER_BYTES = 64 * 2**20  # one member of an Inspect .eval ZIP, unpacked
+MAX_UNZIPPED_BYTES = 256 * 2**20  # all members together
 _SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+$")
 
 
@@ -62,6 +68,8 @@ def _passed(value: Any, threshold: float) -> tuple[int, float | None] | None:
         return int(value), float(value)
     if isinstance(value, int | float):
         score = float(value)
+        if not math.isfinite(score):
+            return None  # NaN or Infinity is no verdict: the caller refuses it
         return int(score >= threshold), (score if 0.0 <= score <= 1.0 else None)
     return None
 
@@ -83,6 +91,9 @@ def _lmeval_samples(docs: list[Any], path: Path, o: ImportOptions) -> list[Resul
     for doc in docs:
         if not isinstance(doc, dict) or "doc_id" not in doc:
             continue
+        if isinstance(doc["doc_id"], bool) or not isinstance(doc["doc_id"], int | str):
+            raise EconError(f"{path}: doc_id must be a number or text (got "
+                            f"{json.dumps(doc['doc_id'])[:40]})")
         by_filter.setdefault(str(doc.get("filter", "none")), {}).setdefault(doc["doc_id"], doc)
     if not by_filter:
         raise EconError(f"{path}: no samples")
@@ -130,6 +141,10 @@ def _lmeval_results(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[R
             values = {k: v for k, v in values.items() if k.split(",", 1)[1] == o.filter}
         numeric = [(k, float(v)) for k, v in values.items()
                    if isinstance(v, int | float) and not isinstance(v, bool)]
+        bad = [(k, v) for k, v in numeric if not 0.0 <= v <= 1.0]  # NaN fails this too
+        if bad:
+            raise EconError(f"{path}: results.{task}.{bad[0][0]}: a pass rate is a number in "
+                            f"[0, 1] (got {bad[0][1]})")
         n_info = counts.get(task) or {}
         n = n_info.get("effective", n_info.get("original")) if isinstance(n_info, dict) else None
         if not numeric or not isinstance(n, int | float) or n <= 0:
@@ -165,6 +180,9 @@ def _inspect_samples(header: dict[str, Any], samples: Iterable[dict[str, Any]], 
         value = scores[name].get("value") if isinstance(scores[name], dict) else scores[name]
         verdict = _passed(value, o.pass_threshold)
         if verdict is None:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise EconError(f"{path}: sample {s.get('id')}: score {name} is {value}; give "
+                                "a finite number")
             continue  # a dict-valued or missing score is not a pass/fail
         sid = str(s.get("id"))
         if len(epochs) > 1:
@@ -179,20 +197,56 @@ def _inspect_samples(header: dict[str, Any], samples: Iterable[dict[str, Any]], 
 
 def _inspect_zip(path: Path, o: ImportOptions) -> list[ResultRow]:
     try:
-        with zipfile.ZipFile(path) as z:
+        data = read_limited(path)
+    except FileNotFoundError:
+        raise EconError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise EconError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    budget = [MAX_UNZIPPED_BYTES]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = z.namelist()
-            header = json.loads(z.read("header.json")) if "header.json" in names else {}
+            header = _member(z, "header.json", budget) if "header.json" in names else {}
             if not header and "_journal/start.json" in names:
-                header = json.loads(z.read("_journal/start.json"))
-            samples = [json.loads(z.read(n)) for n in sorted(names)
+                header = _member(z, "_journal/start.json", budget)
+            samples = [_member(z, n, budget) for n in sorted(names)
                        if n.startswith("samples/") and n.endswith(".json")]
             if not samples and "summaries.json" in names:
-                samples = json.loads(z.read("summaries.json"))
+                samples = _member(z, "summaries.json", budget)
     except zipfile.BadZipFile:
         raise EconError(f"{path}: not a ZIP archive (an Inspect .eval log is one)") from None
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise EconError(f"{path}: damaged Inspect .eval log: {exc}") from None
+    except _ZipTooBig as exc:
+        raise EconError(f"{path}: {exc}; an Inspect log this large is refused") from None
+    except (KeyError, ValueError, zlib.error, EOFError, NotImplementedError,
+            RecursionError) as exc:  # JSON, UTF-8 and deflate errors are ValueErrors
+        raise EconError(f"{path}: damaged Inspect .eval log: {type(exc).__name__}: "
+                        f"{str(exc)[:120]}") from None
+    if not isinstance(header, dict):
+        raise EconError(f"{path}: damaged Inspect .eval log: the header is not a JSON object")
+    if not isinstance(samples, list) or not all(isinstance(s, dict) for s in samples):
+        raise EconError(f"{path}: damaged Inspect .eval log: a sample is not a JSON object")
     return _inspect_samples(header, samples, path, o)
+
+
+class _ZipTooBig(Exception):
+    pass
+
+
+def _member(z: zipfile.ZipFile, name: str, budget: list[int]) -> Any:
+    """One JSON member, decompressed in chunks and refused past the per-member and total caps
+    (the sizes a ZIP declares are not trusted)."""
+    cap = min(MAX_UNZIPPED_MEMBER_BYTES, budget[0])
+    chunks, total = [], 0
+    with z.open(name) as fh:
+        while chunk := fh.read(1 << 20):
+            total += len(chunk)
+            if total > cap:
+                raise _ZipTooBig(f"{name} unpacks to more than the limit (the limits are "
+                                 f"{MAX_UNZIPPED_MEMBER_BYTES // 2**20} MiB a member, "
+                                 f"{MAX_UNZIPPED_BYTES // 2**20} MiB in all)")
+            chunks.append(chunk)
+    budget[0] -= total
+    return json.loads(b"".join(chunks).decode("utf-8"))
 
 
 # ---- promptfoo -------------------------------------------------------------------------------
@@ -200,7 +254,7 @@ def _inspect_zip(path: Path, o: ImportOptions) -> list[ResultRow]:
 def _promptfoo(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[ResultRow]:
     results = doc["results"]["results"]
     task = str((doc.get("config") or {}).get("description") or "promptfoo")
-    rows = []
+    rows: list[ResultRow] = []
     for r in results:
         provider = r.get("provider") or {}
         model = o.model or provider.get("label") or provider.get("id")
@@ -208,25 +262,39 @@ def _promptfoo(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[Result
         grading = r.get("gradingResult") or {}
         parts = [c for c in grading.get("componentResults") or []
                  if (c.get("assertion") or {}).get("type") not in _NOT_CORRECTNESS]
+        where = f"{path}: results[{len(rows)}]"
         if parts:
             passed = int(all(bool(c.get("pass")) for c in parts))
-            score: float | None = sum(float(c.get("score", c.get("pass", 0))) for c in parts) / \
-                len(parts)
+            score: float | None = sum(_score(c.get("score", c.get("pass", 0)), where) or 0.0
+                                      for c in parts) / len(parts)
         elif grading:
-            passed, score = int(bool(grading.get("pass"))), grading.get("score")
+            passed, score = int(bool(grading.get("pass"))), _score(grading.get("score"), where)
         else:
-            passed, score = int(bool(r.get("success"))), r.get("score")
+            passed, score = int(bool(r.get("success"))), _score(r.get("score"), where)
         meta = {**_flat_meta(test.get("vars")), **_flat_meta(test.get("metadata"))}
         tags = test.get("metadata", {}).get("tags", []) if isinstance(test.get("metadata"),
                                                                       dict) else []
         example = test.get("description") or f"test{r.get('testIdx')}"
-        if score is not None and not 0.0 <= float(score) <= 1.0:
+        if score is not None and not 0.0 <= score <= 1.0:
             score = None
         rows.append(ResultRow(str(model), f"{example}#p{r.get('promptIdx', 0)}"
                               if _prompts(doc) > 1 else str(example),
                               o.capability_map.capability(task, [str(t) for t in tags], meta),
                               passed, None if score is None else float(score)))
     return rows
+
+
+def _score(value: Any, where: str) -> float | None:
+    """A promptfoo score as a finite number (None when absent); anything else is refused."""
+    if value is None:
+        return None
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        raise EconError(f"{where}: score is not a number (got {json.dumps(value)[:40]})") from None
+    if not math.isfinite(score):
+        raise EconError(f"{where}: score is {score}; give a finite number")
+    return score
 
 
 def _prompts(doc: dict[str, Any]) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError
+from econ.base.fileio import read_text_limited
 
 __all__ = ["read_json_or_lines"]
 
@@ -17,13 +18,22 @@ def read_json_or_lines(path: Path) -> list[Any]:
     A file that is one JSON array stays one document (a list).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_limited(path)
     except FileNotFoundError:
         raise EconError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EconError(f"{path}: cannot read: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise EconError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise EconError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not text.strip():
         raise EconError(f"{path}: the file is empty")
+    try:
+        return _loads_lines(path, text)
+    except RecursionError:
+        raise EconError(f"{path}: JSON nested too deeply to be a result file") from None
+
+
+def _loads_lines(path: Path, text: str) -> list[Any]:
     try:
         return [json.loads(text)]
     except json.JSONDecodeError as whole:

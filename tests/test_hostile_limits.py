@@ -1,0 +1,119 @@
+"""Inputs built to exhaust memory or hang: each is refused with exit 1, fast, in little memory.
+
+Each case runs in its own process under a small wrapper that reports the command's own peak
+RSS (``resource.getrusage(RUSAGE_CHILDREN)`` of the wrapper, whose only child is the command).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEFAULT, ROOT
+
+MAX_SECONDS = 5.0
+MAX_RSS_MB = 500.0
+
+# the command runs under a 3 GiB address-space limit, so a regression fails the test instead of
+# taking memory from everyone on the machine
+WRAPPER = """
+import json, resource, subprocess, sys
+def cap():
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+r = subprocess.run([sys.executable, "-m", "econ.cli", *sys.argv[1:]], capture_output=True,
+                   text=True, preexec_fn=cap, timeout=60)
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"code": r.returncode, "err": r.stderr, "out": r.stdout, "rss_mb": rss}))
+"""
+
+
+def measured(*argv: str) -> tuple[int, str, float, float]:
+    """(exit code, stderr, seconds, peak RSS in MB) of one econ command in its own process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", WRAPPER, *argv], capture_output=True, text=True,
+                       env=env, timeout=120)
+    seconds = time.perf_counter() - t0
+    result = json.loads(r.stdout)
+    return result["code"], result["err"], seconds, result["rss_mb"]
+
+
+def alias_bomb(path: Path) -> Path:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")  # 10^9 leaves
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def zip_bomb(path: Path) -> Path:
+    """A small .eval whose one sample member unpacks to 512 MiB (its declared size is true)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("header.json", json.dumps({"eval": {"task": "t", "model": "m"}}))
+        with z.open("samples/1.json", "w", force_zip64=True) as fh:
+            block = b" " * (1 << 24)
+            for _ in range(32):
+                fh.write(block)
+    return path
+
+
+def with_eval_results(tmp_path: Path, target: str, name: str) -> Path:
+    text = DEFAULT.read_text().replace(
+        "probes: probes/frontier-vs-distilled.jsonl",
+        f"probes: probes/frontier-vs-distilled.jsonl\neval_results: [{target}]  # [assumption]")
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    bomb = alias_bomb(tmp_path / "bomb.yaml")
+    return {
+        "alias bomb": (["evaluate", str(bomb)],
+                       f"{bomb}:1: (top level): aliases expand to more than 100,000 nodes"),
+        "/dev/zero scenario": (["evaluate", "/dev/zero"],
+                               "/dev/zero: (top level): cannot read scenario file: not a regular "
+                               "file (a character device); give a file"),
+        "/dev/zero results": (["evaluate", str(with_eval_results(tmp_path, "/dev/zero", "z.yaml"))],
+                              "/dev/zero: (top level): cannot read results file: not a regular "
+                              "file (a character device)"),
+        "FIFO results": (["evaluate", str(with_eval_results(tmp_path, str(fifo), "f.yaml"))],
+                         f"{fifo}: (top level): cannot read results file: not a regular file "
+                         "(a FIFO)"),
+        "zip bomb": (["import", "evals", str(zip_bomb(tmp_path / "bomb.eval")), "-o",
+                      str(tmp_path / "o.csv")],
+                     "samples/1.json unpacks to more than the limit"),
+        "200k-deep JSON": (["import", "bench", str(deep)],
+                           f"{deep}: JSON nested too deeply to be a result file"),
+        "100M draws": (["uncertainty", str(DEFAULT), "--draws", "100000000"],
+                       "argument --draws: at most 500,000 draws (got 100,000,000)"),
+    }
+
+
+@pytest.fixture(scope="module")
+def bomb_cases(tmp_path_factory):
+    return cases(tmp_path_factory.mktemp("bombs"))
+
+
+@pytest.mark.parametrize("name", ["alias bomb", "/dev/zero scenario", "/dev/zero results",
+                                  "FIFO results", "zip bomb", "200k-deep JSON", "100M draws"])
+def test_bomb_is_refused_fast_in_little_memory(bomb_cases, name):
+    argv, message = bomb_cases[name]
+    code, err, seconds, rss_mb = measured(*argv)
+    assert code == 1, err
+    assert message in err
+    assert "internal error" not in err and "Traceback" not in err
+    assert seconds < MAX_SECONDS, f"{name}: {seconds:.2f} s"
+    assert rss_mb < MAX_RSS_MB, f"{name}: {rss_mb:.0f} MB"
+    print(f"{name}: {seconds:.2f} s, peak RSS {rss_mb:.0f} MB")
