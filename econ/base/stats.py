@@ -14,6 +14,7 @@ Methods (all at 95% unless told otherwise):
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,14 @@ __all__ = [
 EXACT_MCNEMAR_BELOW = 25
 
 
+@lru_cache(maxsize=64)
+def _normal_quantile(p: float) -> float:
+    """scipy's normal quantile, cached: one evaluation asks for the same few thousands of times."""
+    return float(stats.norm.ppf(p))
+
+
 def z_value(confidence: float = 0.95) -> float:
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return _normal_quantile(0.5 + confidence / 2)
 
 
 def wilson_interval(passed: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -125,7 +132,7 @@ def min_detectable_drop_unpaired(p_teacher: float, n_teacher: int, n_student: in
     """
     if n_teacher == 0 or n_student == 0 or p_teacher <= 0:
         return None
-    za, zb = z_value(1 - alpha), float(stats.norm.ppf(power))
+    za, zb = z_value(1 - alpha), _normal_quantile(power)
 
     def gap(delta: float) -> float:
         p2 = p_teacher - delta
@@ -148,7 +155,7 @@ def min_detectable_drop_paired(n_pairs: int, discordance: float, alpha: float = 
     """
     if n_pairs == 0:
         return None
-    za, zb = z_value(1 - alpha), float(stats.norm.ppf(power))
+    za, zb = z_value(1 - alpha), _normal_quantile(power)
 
     def gap(delta: float) -> float:
         psi = max(discordance, delta)
