@@ -66,6 +66,9 @@ def test_record_has_evaluates_figures(tmp_path, capsys, monkeypatch, scenario):
         expected = (f"{24 * days:.1f} hours" if days < 2 else f"{days:.1f} days"
                     if days < 60.875 else f"{months:,.1f} months")
     assert f"pays back in {expected};" in md
+    pb = ev["payback"]
+    assert f"save {pb['gross_savings_usd_month']:,.2f} USD/month gross" in md
+    assert f"net {pb['net_usd_month']:,.2f} USD/month (" in md
 
 
 def test_record_files_and_pngs(tmp_path, capsys):

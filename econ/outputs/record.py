@@ -147,8 +147,12 @@ TIER_HEADERS = ["Tier", "Plan", "Price (USD/month)", "Price floor (USD/month)",
 def _payback_line(p: Payback | None) -> str:
     if p is None:
         return "The scenario has no distillation costs; payback is not computed."
-    return (f"One-off distillation cost {_usd(p.one_off_usd)}; the plans save "
-            f"{_usd(p.savings_usd_month)}/month against serving everything with the teacher; "
+    per_tier = "; ".join(f"{r.tier} {_usd(r.net_usd_month)}/month against {r.baseline}"
+                         for r in p.tiers)
+    return (f"One-off distillation cost {_usd(p.one_off_usd)}. Against each tier's plan "
+            f"without distillation the plans save {_usd(p.gross_savings_usd_month)}/month "
+            f"gross, add {_usd(p.added_loss_usd_month)}/month of capability loss, net "
+            f"{_usd(p.net_usd_month)}/month ({per_tier}); "
             f"pays back in {duration(p.payback_months)}; 12-month net "
             f"{_usd(p.net_12_months_usd)} ({p.distillations_per_year} distillation(s) a year).")
 
