@@ -10,6 +10,7 @@ from econ.app.consent_tab import consent_table, headline_metrics, tiers_panel
 from econ.app.export_tab import export_and_save
 from econ.app.frontier_tab import frontier_tab
 from econ.app.reload import reload_changes
+from econ.app.share import link_scenario, open_link, write_link
 from econ.app.source import parse_cached, select_source
 from econ.app.sources_panel import sources_expander
 from econ.app.state import edits_from_widgets, init_widgets, scenarios_folder
@@ -43,14 +44,17 @@ def main() -> None:
     # a narrower margin around the page, so six columns fit at 1024 px with the sidebar open
     st.html("<style>.block-container{padding-left:2rem;padding-right:2rem;}</style>")
     st.title("econ: which capabilities to lose, at which price floor")
+    link_scenario()
     source, text, from_folder = select_source()
     loaded = parse_cached(text, source, str(scenarios_folder()), confined=not from_folder)
     if not isinstance(loaded, Loaded):
         st.error("This scenario has problems:\n\n" + "\n".join(f"- `{p}`" for p in loaded))
         return
     keep_hidden_widgets()
+    open_link(source, loaded)
     init_widgets(source, loaded)
     edits = edits_from_widgets(source, loaded)
+    write_link(source, loaded, from_folder)
     try:
         working = apply_to_scenario(loaded.scenario, edits)
     except (ValidationError, ValueError) as exc:
