@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import ValidationError
 
+from econ.app.ab_tab import ab_tab
 from econ.app.compare_tab import compare_tab
 from econ.app.consent_tab import consent_table, headline_metrics, tiers_panel
 from econ.app.export_tab import export_and_save
@@ -22,13 +23,14 @@ from econ.scenario.edits import apply_to_scenario
 __all__ = ["TABS", "main"]
 
 TABS = ["Consent & tiers", "Frontier", "Uncertainty & sensitivity", "Export & save",
-        "Compare with revision"]
+        "Compare with revision", "A/B plans"]
 
 
 # widget kinds whose value must survive a run in which their tab is not drawn (Streamlit drops
 # the state of a widget that is not rendered; re-assigning it at the top of a run keeps it)
-KEPT_WIDGETS = frozenset({"consent", "ctier", "price", "model", "route", "ftier", "fpick", "target",
-                          "draws", "seed", "swing", "ttier", "rev", "saveas"})
+KEPT_WIDGETS = frozenset({"consent", "ctier", "price", "model", "route", "ftier", "fpick",
+                          "target", "draws", "seed", "swing", "ttier", "rev", "saveas",
+                          "ab_mc"})
 
 
 def keep_hidden_widgets() -> None:
@@ -85,4 +87,7 @@ def main() -> None:
     if tabs[4].open:
         with tabs[4]:
             compare_tab(source, ev, from_folder)
+    if tabs[5].open:
+        with tabs[5]:
+            ab_tab(source, ev, loaded, edits)
     sources_expander(text)

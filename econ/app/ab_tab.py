@@ -1,0 +1,84 @@
+"""A/B plans: pin the current consent sets, prices and plans as plan A, change things, and see
+A and B side by side, tier by tier (figures from :func:`econ.decisions.ab.compare_plans`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from econ.app.state import wkey
+from econ.decisions.ab import compare_plans
+from econ.decisions.uncertainty import simulate
+from econ.model.evaluate import Evaluation, evaluate
+from econ.model.loader import Loaded
+from econ.scenario.edits import Edits, apply_to_scenario
+
+__all__ = ["ab_tab"]
+
+_num = st.column_config.NumberColumn
+_text = st.column_config.TextColumn
+COLUMNS = {
+    "tier": _text("Tier", width="small"),
+    "plan": _text("Plan", width="small"),
+    "consent": _text("Consents to lose", width="medium"),
+    "price_usd_month": _num("Price (USD/mo)", format="%.2f"),
+    "floor_usd_month": _num("Floor (USD/mo)", format="%.2f"),
+    "margin": _num("Margin at price", format="percent"),
+    "loss_usd_month": _num("Loss (USD/mo)", format="%.0f"),
+    "unmeasured": _num("Unmeasured traffic", format="percent"),
+    "p_meets_target": _num("P(margin ≥ target)", format="percent"),
+}
+
+
+def _pin(source: str, edits: Edits) -> None:
+    st.session_state[wkey(source, "plan_a")] = edits
+
+
+def _unpin(source: str) -> None:
+    st.session_state.pop(wkey(source, "plan_a"), None)
+
+
+def _rows(a: Evaluation, b: Evaluation, with_mc: bool, loaded: Loaded, draws: int,
+          seed: int) -> list[dict[str, Any]]:
+    mc_a = simulate(a, loaded.measured, draws, seed) if with_mc else None
+    mc_b = simulate(b, loaded.measured, draws, seed) if with_mc else None
+    rows: list[dict[str, Any]] = []
+    for r in compare_plans(a, b, mc_a, mc_b):
+        for plan, consent, price, floor, margin, loss, unmeasured, p in (
+                ("A", r.consent_a, r.price_a_usd_month, r.floor_a_usd_month, r.margin_a,
+                 r.loss_a_usd_month, r.unmeasured_a, r.p_meets_target_a),
+                ("B", r.consent_b, r.price_b_usd_month, r.floor_b_usd_month, r.margin_b,
+                 r.loss_b_usd_month, r.unmeasured_b, r.p_meets_target_b)):
+            rows.append({"tier": r.tier, "plan": plan, "consent": ", ".join(consent) or "nothing",
+                         "price_usd_month": price, "floor_usd_month": floor, "margin": margin,
+                         "loss_usd_month": loss, "unmeasured": unmeasured, "p_meets_target": p})
+    return rows
+
+
+def ab_tab(source: str, ev: Evaluation, loaded: Loaded, edits: Edits) -> None:
+    key = wkey(source, "plan_a")
+    pinned: Edits | None = st.session_state.get(key)
+    cols = st.columns(2)
+    cols[0].button("Pin the current plan as A", key=wkey(source, "pin"), on_click=_pin,
+                   args=(source, edits), type="primary" if pinned is None else "secondary")
+    if pinned is None:
+        st.info("Pin the current consent sets, prices and plans as plan A; then change ticks, "
+                "prices or plans and compare A with the current plan B here.")
+        return
+    cols[1].button("Unpin A", key=wkey(source, "unpin"), on_click=_unpin, args=(source,))
+    a = evaluate(apply_to_scenario(loaded.scenario, pinned), loaded.measured)
+    with_mc = st.checkbox("With P(margin ≥ target) from the Monte Carlo (draws and seed of the "
+                          "Uncertainty tab)", key=wkey(source, "ab_mc"))
+    draws = int(st.session_state.get(wkey(source, "draws"), 20_000))
+    seed = int(st.session_state.get(wkey(source, "seed"), 0))
+    table = pd.DataFrame(_rows(a, ev, with_mc, loaded, draws, seed))
+    st.dataframe(table, hide_index=True, width="stretch", column_order=list(COLUMNS),
+                 column_config=COLUMNS, key=wkey(source, "ab_table"))
+    changes = [f"**{r.tier}**: floor {r.floor_change_usd_month:+,.2f} USD/mo, loss "
+               f"{r.loss_change_usd_month:+,.0f} USD/mo"
+               + ("" if r.margin_change_points is None
+                  else f", margin {r.margin_change_points:+.1f} pp")
+               for r in compare_plans(a, ev)]
+    st.markdown("B − A: " + "; ".join(changes))
