@@ -8,7 +8,8 @@ from econ.app.state import NO_ROUTE, show_tier_consent, wkey
 from econ.base.formatting import ci_percent, duration, number, percent
 from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation
-from econ.outputs.export import candidates_frame, tier_pricing_table
+from econ.outputs.consent_matrix import consent_matrix
+from econ.outputs.export import candidate_columns, candidates_frame, tier_pricing_table
 from econ.outputs.record import priced_below_floor
 from econ.outputs.report import headline
 
@@ -151,10 +152,20 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     table = tier_pricing_table(ev)
     st.dataframe(table, hide_index=True, width="stretch", column_order=list(TIER_TABLE),
                  column_config=TIER_TABLE)
+    st.markdown("**Consent matrix**: what each tier consents to lose, and what its plan risks "
+                "without consent (verdicts of the serving model against the tier's teacher)")
+    matrix = consent_matrix(ev)
+    st.dataframe(matrix, hide_index=True, width="stretch", column_config={
+        "capability": st.column_config.TextColumn("Capability")})
     st.markdown(f"**Candidates** (verdicts against the reference teacher "
                 f"`{ev.scenario.teacher_id}`; floors if a tier were served by the model alone)")
+    columns = candidate_columns(ev)
     st.dataframe(candidates_frame(ev), hide_index=True, width="stretch",
-                 key=wkey(source, "candidates"))
+                 column_order=list(columns), column_config={
+                     col: (st.column_config.NumberColumn(title, format="%.2f") if kind == "money"
+                           else st.column_config.NumberColumn(title, format="%.6f")
+                           if kind == "unit_cost" else st.column_config.TextColumn(title))
+                     for col, (title, kind) in columns.items()})
     b = ev.blend
     st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
