@@ -78,7 +78,8 @@ _TAB_MARK = {"Consent & tiers": "Capabilities: what the student keeps",
              "Frontier": "Pareto-optimal plans (student × consent set) for tier",
              "Uncertainty & sensitivity": "Monte Carlo draws",
              "Export & save": "Export the tier-pricing table",
-             "Compare with revision": "Compare the current state"}
+             "Compare with revision": "Compare the current state",
+             "A/B plans": "Pin the current plan as A"}
 
 
 def _open_tab(page, name: str) -> None:
@@ -399,3 +400,108 @@ def test_no_truncated_metric_or_broken_header(server, tmp_path, width):
             assert not problems, problems
         finally:
             browser.close()
+
+
+def test_a_whole_planning_session(server, tmp_path, capsys):
+    """Open a shared link; tick per tier; adopt a frontier point; pin A; change a price; compare
+    A/B; download the XLSX and the decision record; save. The downloads carry provenance, their
+    numbers equal `econ export` of the saved file, and the record's PNGs are real images."""
+    import io
+    import zipfile
+
+    import openpyxl
+    from playwright.sync_api import expect, sync_playwright
+
+    url, folder = server
+    name = "frontier-vs-distilled.yaml"
+    free = "creative_assist,factual_qa,code_help,clarifying_questions,analysis"
+    shots = tmp_path / "session"
+    shots.mkdir()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1400},
+                                    accept_downloads=True)
+            # 1. the shared link: free consents to lose analysis too, and the ticks show free
+            page.goto(f"{url}/?scenario={name}&tier=free&consent.free={free}")
+            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+                timeout=60_000)
+            deadline = time.monotonic() + 30
+            while _ticked_ids(page) != set(free.split(",")):
+                assert time.monotonic() < deadline, _ticked_ids(page)
+                page.wait_for_timeout(200)
+            _settle(page)
+            # 2. a tick on plus
+            page.locator('[data-testid="stSelectbox"]').filter(
+                has_text="Consent set of tier").click()
+            page.get_by_role("option", name="plus").click()
+            _settle(page)
+            page.get_by_role("checkbox", name="consent to lose code_help").check(force=True)
+            deadline = time.monotonic() + 30
+            while "code_help" not in _ticked_ids(page):
+                assert time.monotonic() < deadline
+                page.wait_for_timeout(200)
+            _settle(page)
+            assert "code_help" in page.url and "consent.plus=" in page.url  # the URL follows
+            # ... adopt a frontier point of plus (the cheapest: the ticks sit elsewhere)
+            _open_tab(page, "Frontier")
+            before = _current_floor(page)
+            _frontier_symbols(page).first.click(force=True)
+            deadline = time.monotonic() + 30
+            while _current_floor(page) == before:
+                assert time.monotonic() < deadline, "nothing adopted"
+                page.wait_for_timeout(200)
+            _settle(page)
+            # 3. pin A, change pro's price
+            _open_tab(page, "A/B plans")
+            page.get_by_role("button", name="Pin the current plan as A").click()
+            _settle(page)
+            _open_tab(page, "Consent & tiers")
+            price = page.get_by_label("price (USD/month)").nth(2)
+            price.fill("250")
+            price.press("Enter")
+            deadline = time.monotonic() + 30
+            while "price.pro=250" not in page.url:
+                assert time.monotonic() < deadline, page.url
+                page.wait_for_timeout(200)
+            _settle(page)
+            # 4. A and B side by side
+            _open_tab(page, "A/B plans")
+            expect(page.get_by_text("B − A:")).to_be_visible(timeout=30_000)
+            assert "**pro**" not in page.inner_text("body")  # rendered as bold, not raw
+            page.screenshot(path=str(shots / "ab.png"), full_page=True)
+            # 5. downloads
+            _open_tab(page, "Export & save")
+            with page.expect_download(timeout=60_000) as info:
+                page.get_by_role("button", name="Download XLSX").click()
+            xlsx = tmp_path / "session.xlsx"
+            info.value.save_as(xlsx)
+            with page.expect_download(timeout=120_000) as info:
+                page.get_by_role("button", name="Download the decision record").click()
+            record = tmp_path / "record.zip"
+            info.value.save_as(record)
+            # 6. save
+            page.get_by_role("button", name=f"Save to scenarios/{name}").click()
+            expect(page.get_by_text(f"Saved scenarios/{name}")).to_be_visible(timeout=30_000)
+        finally:
+            browser.close()
+    book = openpyxl.load_workbook(xlsx)
+    prov = dict(list(book["provenance"].values)[1:])
+    assert prov["Unsaved edits"] == "yes" and prov["Scenario file"]
+    saved = openpyxl.load_workbook(io.BytesIO(_cli_export(folder / name, tmp_path, "xlsx")))
+    for sheet in ("tier pricing", "candidates"):
+        assert list(book[sheet].values) == list(saved[sheet].values), sheet
+    assert next(r for r in book["tier pricing"].values if r[0] == "pro")[1] == 250
+    with zipfile.ZipFile(record) as z:
+        names = z.namelist()
+        base = {n.rsplit("/", 1)[-1]: n for n in names}
+        assert "decision.md" in base and "decision.html" in base
+        pngs = [n for n in names if n.endswith(".png")]
+        assert len(pngs) == 6
+        for n in pngs:
+            data = z.read(n)
+            assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000, n
+        assert "unsaved edits: yes" in z.read(base["decision.md"]).decode()
+    with capsys.disabled():
+        print(f"\nsession screenshots: {shots}")
