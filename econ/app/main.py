@@ -6,6 +6,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from econ.app.ab_tab import ab_tab
+from econ.app.author_tab import author_tab
 from econ.app.compare_tab import compare_tab
 from econ.app.consent_tab import consent_table, headline_metrics, tiers_panel
 from econ.app.export_tab import export_and_save
@@ -23,7 +24,7 @@ from econ.scenario.edits import apply_to_scenario
 __all__ = ["TABS", "main"]
 
 TABS = ["Consent & tiers", "Frontier", "Uncertainty & sensitivity", "Export & save",
-        "Compare with revision", "A/B plans"]
+        "Compare with revision", "A/B plans", "Author"]
 
 
 # widget kinds whose value must survive a run in which their tab is not drawn (Streamlit drops
@@ -90,4 +91,7 @@ def main() -> None:
     if tabs[5].open:
         with tabs[5]:
             ab_tab(source, ev, loaded, edits)
+    if tabs[6].open:
+        with tabs[6]:
+            author_tab(source, loaded, from_folder)
     sources_expander(text)

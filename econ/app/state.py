@@ -75,6 +75,8 @@ def edits_from_widgets(source: str, loaded: Loaded) -> Edits:
     ss = st.session_state
     s = loaded.scenario
     sets = consent_sets(source)
+    for t in s.tiers:  # a tier added since the sets were first taken starts at its file's
+        sets.setdefault(t.id, s.tier_consent(t))
     sets[ss[wkey(source, "ctier")]] = tuple(
         c.id for c in s.capabilities if ss[wkey(source, "consent", c.id)])
     ss[wkey(source, "consent_sets")] = sets
