@@ -276,6 +276,7 @@ def test_fit_on_the_vllm_fixture(fixtures_dir, tmp_path, capsys):
     assert code == 0, err
     fit = json.loads(out)
     assert fit["method"] == "single_split"
+    assert fit["cross_validation"] is None  # one run: nothing to hold out
     (run,) = fit["runs"]
     assert run["seconds_per_request"] == pytest.approx(1 / 1.8633739431904777)
     assert run["relative_residual"] == pytest.approx(0, abs=1e-12)

@@ -118,9 +118,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
                              m.prefill_cost_ratio)
     costs = cost_table(s, loaded.measured.prices, loaded.measured.time_models)
     per_cap = dict(costs.per_capability[args.model])
+    from econ.model.fit import leave_one_out
+
+    loo = leave_one_out(fit.runs, m.prefill_cost_ratio)
     if args.json:
         print_json({
             "model": args.model, "method": fit.method,
+            "cross_validation": None if loo is None else {
+                "method": "leave_one_out",
+                "max_abs_log_error": loo.max_abs_log_error,
+                "runs": [{"run": lab, "predicted_over_measured": r}
+                         for lab, r in zip(loo.labels, loo.predicted_over_measured, strict=True)],
+            },
             "prefill_s_per_token": fit.model.prefill_s_per_token,
             "decode_s_per_token": fit.model.decode_s_per_token,
             "runs": [{"run": r.label, "input_tokens_per_request": r.input_tokens_per_request,

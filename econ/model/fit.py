@@ -24,7 +24,8 @@ from econ.evidence.importers.bench import BenchRun
 from econ.model.cost import TokenTimeModel
 from econ.scenario.schema import ThroughputMeasurement
 
-__all__ = ["Fit", "RunShape", "fit_time_model", "shape_of_measurement", "shape_of_run"]
+__all__ = ["Fit", "LeaveOneOut", "RunShape", "fit_time_model", "leave_one_out",
+           "shape_of_measurement", "shape_of_run"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,29 @@ def fit_time_model(runs: Sequence[RunShape], prefill_cost_ratio: float) -> Fit:
     predicted = tuple(float(alpha * r.input_tokens_per_request + beta * r.output_tokens_per_request)
                       for r in runs)
     return Fit(TokenTimeModel(alpha, beta), method, tuple(runs), predicted)
+
+
+@dataclass(frozen=True)
+class LeaveOneOut:
+    """Each run predicted by a fit to the other runs: predicted ÷ measured seconds per request."""
+
+    labels: tuple[str, ...]
+    predicted_over_measured: tuple[float, ...]
+
+    @property
+    def max_abs_log_error(self) -> float:
+        return max((abs(float(np.log(r))) for r in self.predicted_over_measured), default=0.0)
+
+
+def leave_one_out(runs: Sequence[RunShape], prefill_cost_ratio: float) -> LeaveOneOut | None:
+    """Leave-one-out cross-validation of `fit_time_model`; None with fewer than three runs."""
+    if len(runs) < 3:
+        return None
+    ratios = []
+    for i, held in enumerate(runs):
+        rest = [r for j, r in enumerate(runs) if j != i]
+        m = fit_time_model(rest, prefill_cost_ratio).model
+        predicted = (m.prefill_s_per_token * held.input_tokens_per_request
+                     + m.decode_s_per_token * held.output_tokens_per_request)
+        ratios.append(predicted / held.seconds_per_request)
+    return LeaveOneOut(tuple(r.label for r in runs), tuple(ratios))
