@@ -79,7 +79,8 @@ _TAB_MARK = {"Consent & tiers": "Capabilities: what the student keeps",
              "Uncertainty & sensitivity": "Monte Carlo draws",
              "Export & save": "Export the tier-pricing table",
              "Compare with revision": "Compare the current state",
-             "A/B plans": "Pin the current plan as A"}
+             "A/B plans": "Pin the current plan as A",
+             "Author": "A new scenario from this one"}
 
 
 def _open_tab(page, name: str) -> None:
@@ -391,7 +392,7 @@ def test_no_truncated_metric_or_broken_header(server, tmp_path, width):
             expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(6)
             problems = []
             for tab in ("Consent & tiers", "Frontier", "Uncertainty & sensitivity",
-                        "Export & save"):
+                        "Export & save", "A/B plans", "Author"):
                 _open_tab(page, tab)
                 _settle(page)
                 problems += [(tab, *p) for p in page.evaluate(_TRUNCATED)]
