@@ -55,9 +55,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from econ.base.fileio import atomic_write_bytes
-    from econ.model.evaluate import evaluate
     from econ.outputs.export import EXPORT_FORMATS, export_bytes
-    from econ.outputs.provenance import build_provenance
 
     out = Path(args.output)
     fmt = args.format or out.suffix.lstrip(".").lower()
@@ -65,11 +63,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise EconError(f"{out}: cannot tell the export format; use --format csv|xlsx|md|json")
     if not out.parent.is_dir():
         raise EconError(f"{out}: the folder {out.parent} does not exist")
-    loaded = load(args)
-    consent = consent_overrides(loaded, args.consent)
-    ev = evaluate(loaded.scenario, loaded.measured, consent=consent)
-    prov = build_provenance(ev, Path(args.scenario), Path(args.scenario).name,
-                            unsaved_edits=consent_differs(loaded, consent))
+    loaded, ev, prov = evaluated_with_provenance(args)
     data = export_bytes(ev, cast("ExportFormat", fmt), prov)
     atomic_write_bytes(out, data)
     print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers)", file=sys.stderr)
@@ -78,8 +72,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_record(args: argparse.Namespace) -> int:
     from econ.base.fileio import atomic_write_bytes
-    from econ.model.evaluate import evaluate
-    from econ.outputs.provenance import build_provenance
     from econ.outputs.record import build_record, record_files
 
     out = Path(args.output)
@@ -87,11 +79,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise EconError(f"{out}: not a folder")
     if not out.parent.is_dir():
         raise EconError(f"{out}: the folder {out.parent} does not exist")
-    loaded = load(args)
-    consent = consent_overrides(loaded, args.consent)
-    ev = evaluate(loaded.scenario, loaded.measured, consent=consent)
-    prov = build_provenance(ev, Path(args.scenario), Path(args.scenario).name,
-                            unsaved_edits=consent_differs(loaded, consent))
+    loaded, ev, prov = evaluated_with_provenance(args)
     files = record_files(build_record(ev, loaded.measured, prov, draws=args.draws,
                                       seed=args.seed, swing=args.swing))
     out.mkdir(exist_ok=True)
@@ -99,6 +87,20 @@ def cmd_record(args: argparse.Namespace) -> int:
         atomic_write_bytes(out / name, data)
     print(f"wrote {', '.join(files)} to {out}", file=sys.stderr)
     return EXIT_OK
+
+
+def evaluated_with_provenance(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The scenario, its evaluation under ``--consent`` and the provenance an output of it
+    carries (export and record write the same)."""
+    from econ.model.evaluate import evaluate
+    from econ.outputs.provenance import build_provenance
+
+    loaded = load(args)
+    consent = consent_overrides(loaded, args.consent)
+    ev = evaluate(loaded.scenario, loaded.measured, consent=consent)
+    prov = build_provenance(ev, Path(args.scenario), Path(args.scenario).name,
+                            unsaved_edits=consent_differs(loaded, consent))
+    return loaded, ev, prov
 
 
 def consent_differs(loaded: Any, consent: dict[str, tuple[str, ...]] | None) -> bool:

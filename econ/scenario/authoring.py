@@ -12,10 +12,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from econ.base.errors import EconError
+from econ.scenario.edits import round_trip_yaml
 
 __all__ = ["add_item", "from_template", "remove_item"]
 
@@ -23,16 +23,8 @@ __all__ = ["add_item", "from_template", "remove_item"]
 SECTIONS = {"capabilities": "list", "tiers": "list", "models": "map"}
 
 
-def _yaml() -> YAML:
-    y = YAML()
-    y.indent(mapping=2, sequence=4, offset=2)
-    y.width = 4096
-    y.preserve_quotes = True
-    return y
-
-
 def _load(text: str) -> Any:
-    data = _yaml().load(text)
+    data = round_trip_yaml().load(text)
     if not isinstance(data, CommentedMap):
         raise EconError("the scenario is not a YAML mapping")
     return data
@@ -40,7 +32,7 @@ def _load(text: str) -> Any:
 
 def _dump(data: Any) -> str:
     out = io.StringIO()
-    _yaml().dump(data, out)
+    round_trip_yaml().dump(data, out)
     return out.getvalue()
 
 

@@ -17,7 +17,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from econ.scenario.aliases import own_subtree, shared_nodes
 from econ.scenario.schema import Plan, Route, Scenario
 
-__all__ = ["Edits", "TierEdit", "apply_to_scenario", "apply_to_yaml", "edits_between"]
+__all__ = ["Edits", "TierEdit", "apply_to_scenario", "apply_to_yaml", "edits_between",
+           "round_trip_yaml"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def _needs_teacher(s: Scenario, plan: Plan, e: TierEdit) -> bool:
     return s.tier_teacher(probe) != e.teacher
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """The ruamel round-trip loader/dumper every scenario edit uses (comments and layout kept)."""
     y = YAML()
     y.indent(mapping=2, sequence=4, offset=2)
     y.width = 4096
@@ -111,7 +113,7 @@ def _flow_list(items: list[str], like: Any) -> CommentedSeq:
 
 def apply_to_yaml(text: str, scenario: Scenario, edits: Edits) -> str:
     """The scenario text with the edits written in; everything else is left as it was."""
-    y = _yaml()
+    y = round_trip_yaml()
     data = y.load(text)
     if edits.consent is not None:
         old = data.get("consent")

@@ -13,8 +13,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ruamel.yaml import YAML
-
+from econ.scenario.edits import round_trip_yaml
 from econ.scenario.schema import SCHEMA_VERSION
 
 __all__ = ["migrate_text", "version_notice"]
@@ -37,10 +36,7 @@ def version_notice(data: Any, file: str | None) -> str | None:
 
 def migrate_text(text: str) -> tuple[str, bool]:
     """The text rewritten as version 2, and whether anything changed."""
-    y = YAML()
-    y.indent(mapping=2, sequence=4, offset=2)
-    y.width = 4096
-    y.preserve_quotes = True
+    y = round_trip_yaml()
     data = y.load(text)
     if data.get("schema_version") == SCHEMA_VERSION:
         return text, False
