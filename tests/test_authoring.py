@@ -91,6 +91,16 @@ def test_app_adds_a_tier_removes_a_capability_and_creates_a_scenario(folder):
     at.button(key=f"w|{NAME}|author|capabilities|rm").click().run()
     assert any("changed on disk" in e.value for e in at.error)
     assert "code_help" in (folder / NAME).read_text()
+    # removing a capability that tiers consent to lose (the file is back as it was loaded)
+    (folder / NAME).write_text(before)
+    at.button(key="reload").click().run()
+    author(at)
+    at.radio(key=f"w|{NAME}|author|section").set_value("capabilities").run()
+    at.selectbox(key=f"w|{NAME}|author|capabilities|remove|id").select("creative_assist").run()
+    at.button(key=f"w|{NAME}|author|capabilities|rm").click().run()
+    assert not at.error, [e.value for e in at.error]  # the app's consent sets let it go too
+    assert "creative_assist" not in {c.id for c in
+                                     load_scenario(folder / NAME).scenario.capabilities}
     # a new scenario from this one opens it
     at.text_input(key=f"w|{NAME}|new_name").set_value("my-plan").run()
     at.button(key=f"w|{NAME}|create").click().run()
