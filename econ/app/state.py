@@ -74,8 +74,8 @@ def init_widgets(source: str, loaded: Loaded) -> None:
 def edits_from_widgets(source: str, loaded: Loaded) -> Edits:
     ss = st.session_state
     s = loaded.scenario
-    caps = [c.id for c in s.capabilities]
-    sets = {tier: tuple(c for c in caps if c in chosen)  # a removed capability leaves them
+    caps = {c.id for c in s.capabilities}
+    sets = {tier: tuple(c for c in chosen if c in caps)  # a removed capability leaves them
             for tier, chosen in consent_sets(source).items()}
     for t in s.tiers:  # a tier added since the sets were first taken starts at its file's
         sets.setdefault(t.id, s.tier_consent(t))
