@@ -34,6 +34,18 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch copy of scenarios/ (with the benchmarks it measures) the app may write to."""
+    import shutil
+
+    dst = tmp_path / "scenarios"
+    shutil.copytree(SCENARIOS, dst)
+    shutil.copytree(ROOT / "data" / "benchmarks", tmp_path / "data" / "benchmarks")
+    monkeypatch.setenv("ECON_SCENARIOS", str(dst))
+    return dst
+
+
+@pytest.fixture
 def edited(tmp_path: Path):
     """Write the default scenario with one text replacement applied; return its path."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,16 +14,6 @@ from econ.model.loader import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
 APP = str(ROOT / "app.py")
-
-
-@pytest.fixture
-def folder(tmp_path, monkeypatch) -> Path:
-    """A scratch copy of scenarios/ the app may write to."""
-    dst = tmp_path / "scenarios"
-    shutil.copytree(SCENARIOS, dst)
-    shutil.copytree(ROOT / "data" / "benchmarks", tmp_path / "data" / "benchmarks")
-    monkeypatch.setenv("ECON_SCENARIOS", str(dst))
-    return dst
 
 
 def start(folder: Path, name: str | None = None) -> AppTest:

@@ -3,9 +3,6 @@ validated with econ validate's messages and saved through the conflict-safe path
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -49,15 +46,6 @@ def test_from_template_renames():
     s = parse_scenario(from_template(DEFAULT.read_text(), "my-plan"), "my-plan.yaml",
                        base_dir=SCENARIOS).scenario
     assert s.name == "my-plan"
-
-
-@pytest.fixture
-def folder(tmp_path, monkeypatch) -> Path:
-    dst = tmp_path / "scenarios"
-    shutil.copytree(SCENARIOS, dst)
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    monkeypatch.setenv("ECON_SCENARIOS", str(dst))
-    return dst
 
 
 def author(at: AppTest) -> AppTest:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
 NAME = "self-hosted-llama.yaml"  # not the default: the link must pick it
-
-
-@pytest.fixture
-def folder(tmp_path, monkeypatch) -> Path:
-    dst = tmp_path / "scenarios"
-    shutil.copytree(SCENARIOS, dst)
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    monkeypatch.setenv("ECON_SCENARIOS", str(dst))
-    return dst
 
 
 def floors(at: AppTest) -> dict[str, float]:

@@ -67,21 +67,22 @@ def positive_float(text: str) -> float:
     return v
 
 
-def non_negative_int(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
-        v = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def non_negative_int(text: str) -> int:
+    v = _whole_number(text)
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more (got {v})")
     return v
 
 
 def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    v = _whole_number(text)
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
     return v
