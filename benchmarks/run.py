@@ -22,6 +22,11 @@ Figures:
   draws, in one run: a tick must not depend on the draw count (target <= 1.3).
 - app_tick_median_ms: that median tick at 1M draws (target <= 60 ms), next to
   empty_app_rerun_median_ms from the same run.
+- fit_loo_max_abs_log_error: the largest |ln(predicted ÷ measured)| when each shape of the public
+  Qwen3-8B FP8 / H100 sweep (../shared/fixtures, data/SOURCES.md §2) is predicted by the serving
+  model fitted to the other four; fit_loo_max_abs_log_error_linear is the same for the linear
+  α·input + β·output fit, measured in the same run (the baseline it replaced);
+  fit_max_abs_residual is the in-sample worst relative error; fit_s the time of one fit.
 - yaml_guard_ratio: parsing the default scenario with the hostile-input guards (depth walk,
   alias budget, line map: `parse_yaml`) over a bare `yaml.compose` of the same text.
 """
@@ -209,6 +214,49 @@ def yaml_figures(rep: int) -> dict[str, float]:
             "yaml_guard_ratio": guarded / bare}
 
 
+SWEEP = ROOT.parent / "shared" / "fixtures" / "serving_sweep_qwen3-8b-fp8_h100.csv"
+
+
+def fit_figures(rep: int) -> dict[str, Any]:
+    """Leave-one-out of the GPU time model on the public Qwen3-8B FP8 / H100 sweep (each shape at
+    its highest-throughput concurrency): the context-aware serving model against the linear
+    α·input + β·output fit it replaced, both measured here. Absent without ../shared."""
+    import csv
+
+    from econ.model.fit import RunShape, leave_one_out
+    from econ.model.serving_fit import fit_serving, leave_one_out_serving
+    from econ.model.serving_specs import architecture_table, gpu_table, replica_of
+    from econ.scenario.schema import SelfHostedModel
+
+    if not SWEEP.is_file():
+        return {"fit_loo_max_abs_log_error": None}
+    best: dict[tuple[int, int], dict[str, str]] = {}
+    for r in csv.DictReader(SWEEP.open()):
+        key = (int(r["input_len"]), int(r["output_len"]))
+        if key not in best or float(r["request_throughput"]) > float(
+                best[key]["request_throughput"]):
+            best[key] = r
+    runs = [RunShape(f"{i}/{o}", i, o, 1 / float(r["request_throughput"]),
+                     float(r["concurrency"])) for (i, o), r in sorted(best.items())]
+    model = SelfHostedModel(serving="self_hosted", role="student", gpu="H100-SXM",
+                            usd_per_gpu_hour=1.0, gpus_per_replica=1, benchmarks=["sweep"],
+                            architecture="qwen3-8b", weight_bytes_per_parameter=1.0)
+    replica = replica_of(model, architecture_table(), gpu_table())
+    assert replica is not None
+    fit_s, fit = timed(lambda: fit_serving(replica, runs), rep)
+    loo = leave_one_out_serving(replica, runs)
+    linear = leave_one_out(runs, None)
+    assert loo is not None
+    return {
+        "fit_loo_max_abs_log_error": loo.max_abs_log_error,
+        "fit_loo_predicted_over_measured": [round(x, 4) for x in loo.predicted_over_measured],
+        "fit_max_abs_residual": max(abs(e) for e in fit.relative_residuals),
+        "fit_loo_max_abs_log_error_linear": None if linear is None else
+        linear.max_abs_log_error,
+        "fit_s": fit_s,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
@@ -248,6 +296,7 @@ def main() -> int:
         lambda: simulate(ev, loaded.measured, draws=100_000, seed=0), rep)
 
     figures.update(yaml_figures(rep))
+    figures.update(fit_figures(rep))
     figures.update(app_figures())
     figures.update(app_tick_figures())
 

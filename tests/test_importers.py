@@ -18,7 +18,7 @@ from tests.conftest import BASIC as DEFAULT
 DATA = Path(__file__).parent / "data"
 RUN_KEYS = {"source_format", "file", "model", "completed", "failed", "duration_s",
             "total_input_tokens", "total_output_tokens", "request_throughput_per_s",
-            "output_tokens_per_s", "max_concurrency"}
+            "output_tokens_per_s", "max_concurrency", "latency_ms"}
 
 
 def run_cli(capsys, *argv):
@@ -249,7 +249,7 @@ def test_eval_import_failure_writes_nothing(capsys, tmp_path):
 
 # ---- fitting the GPU time model --------------------------------------------------------------
 
-def scenario_with_benchmarks(tmp_path, files: list[Path]) -> Path:
+def scenario_with_benchmarks(tmp_path, files: list[Path], extra_fields: str = "") -> Path:
     text = DEFAULT.read_text()
     extra = "\n".join(f"      - {f}" for f in files)
     text = text.replace('''  student:
@@ -259,7 +259,7 @@ def scenario_with_benchmarks(tmp_path, files: list[Path]) -> Path:
     gpu: H100
     usd_per_gpu_hour: 2.99         # §1
     gpus_per_replica: 1
-    target_utilisation: 1.0
+    target_utilisation: 1.0{extra_fields}
     benchmarks:
 {extra}
   student:
@@ -269,9 +269,21 @@ def scenario_with_benchmarks(tmp_path, files: list[Path]) -> Path:
     return p
 
 
-def test_fit_on_the_vllm_fixture(fixtures_dir, tmp_path, capsys):
+def test_one_shape_without_a_prior_cannot_be_identified(fixtures_dir, tmp_path, capsys):
+    """One request shape, no architecture and no stated prefill_cost_ratio: refused, not split
+    by a silent default."""
     path = scenario_with_benchmarks(
         tmp_path, [fixtures_dir / "vllm_benchmark_serving_detailed_llama3-8b_h100.json"])
+    code, out, err = run_cli(capsys, "fit", str(path), "--model", "local", "--json")
+    assert code == 1 and out == ""
+    assert f"{path}:" in err and "models.local.benchmarks" in err
+    assert "cannot identify" in err and "Traceback" not in err
+
+
+def test_fit_on_the_vllm_fixture(fixtures_dir, tmp_path, capsys):
+    path = scenario_with_benchmarks(
+        tmp_path, [fixtures_dir / "vllm_benchmark_serving_detailed_llama3-8b_h100.json"],
+        "\n    prefill_cost_ratio: 0.35")
     code, out, err = run_cli(capsys, "fit", str(path), "--model", "local", "--json")
     assert code == 0, err
     fit = json.loads(out)

@@ -36,6 +36,10 @@ def headline_metrics(ev: Evaluation) -> None:
                    f"eval results for the teacher or the student on "
                    f"{', '.join(cov.unmeasured_capabilities)}. Their loss is counted at the "
                    "pessimistic end of the prior.")
+    for w in ev.warnings:
+        model, _, rest = w.partition(": ")
+        st.warning(f"**GPU cost of `{model}` is extrapolated**: {rest}. Add a benchmark run at "
+                   "that context (econ fit shows what the runs cover).")
     if cov.uncategorised_traffic_share > 0:
         st.info(f"**{percent(cov.uncategorised_traffic_share)} of conversations are "
                 "uncategorised**: the capabilities' traffic shares sum to less than 100%, so "

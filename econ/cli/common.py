@@ -14,7 +14,7 @@ __all__ = [
     "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_scenario", "banner",
     "consent_overrides", "coverage_json", "finite_float", "fmt_number", "load",
     "non_negative_int", "positive_float", "positive_int", "print_json", "progress_bar",
-    "share_arg", "short", "tier_id",
+    "share_arg", "short", "tier_id", "token_count",
 ]
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_LOST = 0, 1, 2, 3
@@ -64,6 +64,14 @@ def positive_float(text: str) -> float:
     v = finite_float(text)
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0 (got {text})")
+    return v
+
+
+def token_count(text: str) -> float:
+    """A token count: a finite number from 0 to 10 million."""
+    v = finite_float(text)
+    if not 0 <= v <= 1e7:
+        raise argparse.ArgumentTypeError(f"must be a token count from 0 to 10,000,000 (got {text})")
     return v
 
 

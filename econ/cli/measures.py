@@ -15,6 +15,7 @@ from econ.cli.common import (
     load,
     print_json,
     share_arg,
+    token_count,
 )
 
 __all__ = ["register"]
@@ -100,6 +101,11 @@ def cmd_import_evals(args: argparse.Namespace) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from econ.model.cost import cost_table
+    from econ.model.extrapolation import extrapolation_warnings
+    from econ.model.fit import fit_time_model, leave_one_out, shape_of_measurement
+    from econ.model.serving import ServingModel
+    from econ.model.serving_fit import leave_one_out_serving
+    from econ.outputs.fit_report import fit_json, fit_text, predict
     from econ.scenario.schema import SelfHostedModel
 
     loaded = load(args)
@@ -111,57 +117,27 @@ def cmd_fit(args: argparse.Namespace) -> int:
                         f"self-hosted: {', '.join(hosted) or 'none'}")
     fit = loaded.measured.fits.get(args.model)
     if fit is None:
-        from econ.model.fit import fit_time_model, shape_of_measurement
-
         assert m.throughput is not None
         fit = fit_time_model([shape_of_measurement(m.throughput, "throughput")],
                              m.prefill_cost_ratio)
+    if isinstance(fit.model, ServingModel):
+        loo = leave_one_out_serving(fit.model.replica, fit.runs)
+    else:
+        loo = leave_one_out(fit.runs, m.prefill_cost_ratio)
+    time_model = loaded.measured.time_models[args.model]
     costs = cost_table(s, loaded.measured.prices, loaded.measured.time_models)
     per_cap = dict(costs.per_capability[args.model])
-    from econ.model.fit import leave_one_out
-
-    loo = leave_one_out(fit.runs, m.prefill_cost_ratio)
+    warnings = [w for w in extrapolation_warnings(s, loaded.measured.time_models)
+                if w.startswith(f"{args.model}: ")]
+    prediction = None
+    if args.predict is not None:
+        prediction = predict(m, time_model, args.predict[0], args.predict[1])
+    parts = (args.model, fit, loo, per_cap, costs.uncategorised[args.model], warnings,
+             prediction)
     if args.json:
-        print_json({
-            "model": args.model, "method": fit.method,
-            "cross_validation": None if loo is None else {
-                "method": "leave_one_out",
-                "max_abs_log_error": loo.max_abs_log_error,
-                "runs": [{"run": lab, "predicted_over_measured": r}
-                         for lab, r in zip(loo.labels, loo.predicted_over_measured, strict=True)],
-            },
-            "prefill_s_per_token": fit.model.prefill_s_per_token,
-            "decode_s_per_token": fit.model.decode_s_per_token,
-            "runs": [{"run": r.label, "input_tokens_per_request": r.input_tokens_per_request,
-                     "output_tokens_per_request": r.output_tokens_per_request,
-                     "seconds_per_request": r.seconds_per_request,
-                     "predicted_seconds_per_request": p, "relative_residual": e}
-                    for r, p, e in zip(fit.runs, fit.predicted_seconds_per_request,
-                                       fit.relative_residuals, strict=True)],
-            "cost_per_conversation_usd_by_capability": per_cap,
-            "cost_per_conversation_usd": costs.uncategorised[args.model],
-        })
-        return EXIT_OK
-    from econ.outputs.report import format_table
-
-    how = ("non-negative least squares on relative errors" if fit.method == "nnls" else
-           f"one input/output ratio: split with prefill_cost_ratio {m.prefill_cost_ratio:g}")
-    print(f"GPU time model of {args.model} ({m.gpus_per_replica}× {m.gpu} per replica), {how}:")
-    print(f"  prefill {fit.model.prefill_s_per_token * 1e3:.5f} ms/token, decode "
-          f"{fit.model.decode_s_per_token * 1e3:.5f} ms/token (replica time)")
-    rows = [[r.label, f"{r.input_tokens_per_request:,.1f}", f"{r.output_tokens_per_request:,.1f}",
-             f"{r.seconds_per_request * 1e3:,.2f}", f"{p * 1e3:,.2f}", f"{100 * e:+.1f}"]
-            for r, p, e in zip(fit.runs, fit.predicted_seconds_per_request,
-                               fit.relative_residuals, strict=True)]
-    print(format_table(["run", "input tok/req", "output tok/req", "measured (ms/req)",
-                        "fitted (ms/req)", "residual (%)"], rows,
-                       [False, True, True, True, True, True]))
-    print(f"\nCost per conversation at {m.usd_per_gpu_hour:g} USD/GPU-hour, utilisation "
-          f"{m.target_utilisation:g} ÷ peak-to-average {m.peak_to_average:g} (USD):")
-    print(format_table(["capability", "USD/conversation"],
-                       [[c, f"{v:.6f}"] for c, v in per_cap.items()]
-                       + [["(uncategorised)", f"{costs.uncategorised[args.model]:.6f}"]],
-                       [False, True]))
+        print_json(fit_json(*parts))
+    else:
+        print(fit_text(args.model, m, *parts[1:]))
     return EXIT_OK
 
 
@@ -202,5 +178,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("fit", help="GPU time per prefill/decode token fitted to benchmarks")
     add_scenario(p)
     p.add_argument("--model", required=True, help="a self-hosted model of the scenario")
+    p.add_argument("--predict", nargs=2, type=token_count, metavar=("INPUT_TOKENS",
+                                                                     "OUTPUT_TOKENS"),
+                   help="replica-seconds and cost of one single-turn request of that shape at "
+                   "the fitted operating point")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_fit)

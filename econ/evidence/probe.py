@@ -241,6 +241,7 @@ def _run_locked(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, co
         messages = [{"role": "system", "content": p.system}] if p.system else []
         t0 = time.perf_counter()
         tokens_in = tokens_out = 0
+        per_turn: list[tuple[float, float, float]] = []
         try:
             reply = ""
             for turn in p.turns:
@@ -248,6 +249,7 @@ def _run_locked(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, co
                 reply, i, o = call(messages)
                 tokens_in += i
                 tokens_out += o
+                per_turn.append((float(i), 0.0, float(o)))
                 messages.append({"role": "assistant", "content": reply})
         except Exception as exc:
             with lock:
@@ -257,7 +259,8 @@ def _run_locked(probes: Sequence[Probe], target: ProbeTarget, out_path: Path, co
                     progress(counter[0], len(todo))
             return
         latency = time.perf_counter() - t0
-        tokens = ConversationTokens(float(tokens_in), 0.0, float(tokens_out))
+        tokens = ConversationTokens(float(tokens_in), 0.0, float(tokens_out),
+                                    measured_turns=tuple(per_turn))
         record = {"model": target.model_id, "example_id": p.id, "capability": p.capability,
                   "passed": int(grade(p.grader, reply)), "input_tokens": tokens_in,
                   "output_tokens": tokens_out, "latency_s": round(latency, 4),

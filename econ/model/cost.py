@@ -1,9 +1,12 @@
 """Cost of one conversation on one model: API token billing or self-hosted GPU time.
 
-Self-hosted: a replica serves requests at a measured throughput. Its time per request is split
-between prefill (input) and decode (output) tokens, ``seconds = α·input + β·output`` with
-``α = prefill_cost_ratio · β`` when only one measurement is given; tokens served from the prefix
-cache cost no prefill. Dollars = GPU-seconds × USD/GPU-hour ÷ 3600 ÷ effective utilisation, with
+Self-hosted: a replica's time per conversation comes from one of two time models. With the
+model's architecture known, :class:`econ.model.serving.ServingModel` charges each turn at its own
+context (prefill of the uncached new tokens, decode whose time grows with the context, the batch
+the KV cache allows). Without it, the time per request is split between prefill (input) and
+decode (output) tokens, ``seconds = α·input + β·output`` with ``α = prefill_cost_ratio · β`` when
+only one measurement is given; tokens served from the prefix cache cost no prefill.
+Dollars = GPU-seconds × USD/GPU-hour ÷ 3600 ÷ effective utilisation, with
 effective utilisation = target utilisation ÷ peak-to-average ratio (capacity is provisioned for
 the peak).
 """
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from econ.model.prices import TokenPrices
+from econ.model.serving import ServingModel
 from econ.scenario.conversation import ConversationTokens, capability_shape, tokens_of_shape
 from econ.scenario.schema import (
     ApiModel,
@@ -26,6 +30,7 @@ from econ.scenario.schema import (
 
 __all__ = [
     "CostTable",
+    "TimeModel",
     "TokenTimeModel",
     "api_cost_usd",
     "conversation_cost_usd",
@@ -62,15 +67,20 @@ class TokenTimeModel:
 
     prefill_s_per_token: Any
     decode_s_per_token: Any
+    max_measured_context_tokens: float = 0.0  # largest input + output of a run fitted
 
     def scaled(self, throughput_scale: Any) -> TokenTimeModel:
         """The model at ``throughput_scale`` times the measured throughput."""
         return TokenTimeModel(self.prefill_s_per_token / throughput_scale,
-                              self.decode_s_per_token / throughput_scale)
+                              self.decode_s_per_token / throughput_scale,
+                              self.max_measured_context_tokens)
 
     def replica_seconds(self, tokens: ConversationTokens) -> Any:
         return (self.prefill_s_per_token * tokens.uncached_input_tokens
                 + self.decode_s_per_token * tokens.output_tokens)
+
+
+TimeModel = TokenTimeModel | ServingModel
 
 
 def time_model_from_measurement(m: ThroughputMeasurement, prefill_cost_ratio: float,
@@ -80,7 +90,8 @@ def time_model_from_measurement(m: ThroughputMeasurement, prefill_cost_ratio: fl
     seconds_per_request = m.output_tokens_per_request / rate
     weight = prefill_cost_ratio * m.input_tokens_per_request + m.output_tokens_per_request
     decode = seconds_per_request / weight
-    return TokenTimeModel(prefill_cost_ratio * decode, decode)
+    return TokenTimeModel(prefill_cost_ratio * decode, decode,
+                          m.input_tokens_per_request + m.output_tokens_per_request)
 
 
 def effective_utilisation(model: SelfHostedModel) -> float:
@@ -88,13 +99,22 @@ def effective_utilisation(model: SelfHostedModel) -> float:
 
 
 def self_hosted_gpu_seconds(tokens: ConversationTokens, model: SelfHostedModel,
-                            time_model: TokenTimeModel) -> Any:
+                            time_model: TimeModel) -> Any:
     """GPU-seconds of one conversation at full load (before utilisation)."""
+    if isinstance(time_model, ServingModel):
+        if tokens.measured_turns:
+            seconds = sum(time_model.request_seconds(p, p - c, o)
+                          for p, c, o in tokens.measured_turns)
+        elif tokens.per_turn is not None:
+            seconds = time_model.conversation_seconds(tokens.per_turn)
+        else:
+            raise ValueError("the serving model needs the conversation's turns")
+        return seconds * model.gpus_per_replica
     return time_model.replica_seconds(tokens) * model.gpus_per_replica
 
 
 def self_hosted_cost_usd(tokens: ConversationTokens, model: SelfHostedModel,
-                         time_model: TokenTimeModel) -> Any:
+                         time_model: TimeModel) -> Any:
     gpu_s = self_hosted_gpu_seconds(tokens, model, time_model)
     return gpu_s * model.usd_per_gpu_hour / _SECONDS_PER_HOUR / effective_utilisation(model)
 
@@ -110,7 +130,7 @@ def measured_time_models(scenario: Scenario) -> dict[str, TokenTimeModel]:
 
 
 def conversation_cost_usd(model: ModelSpec, tokens: ConversationTokens,
-                          prices: TokenPrices | None, time_model: TokenTimeModel | None) -> Any:
+                          prices: TokenPrices | None, time_model: TimeModel | None) -> Any:
     if isinstance(model, ApiModel):
         assert prices is not None
         return api_cost_usd(tokens, prices, model.use_batch)
@@ -127,7 +147,7 @@ class CostTable:
 
 
 def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
-               time_models: Mapping[str, TokenTimeModel], user_scale: Any = 1.0,
+               time_models: Mapping[str, TimeModel], user_scale: Any = 1.0,
                assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> CostTable:
     """USD per conversation of every model on every capability (arrays when scales are)."""
     default_tokens = tokens_of_shape(scenario.conversation, user_scale, assistant_scale,

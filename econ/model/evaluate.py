@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from econ.evidence.retention import Retention, SliceResults, compare_slices
-from econ.model.cost import CostTable, TokenTimeModel, cost_table
+from econ.model.cost import CostTable, TimeModel, cost_table
+from econ.model.extrapolation import extrapolation_warnings
 from econ.model.loss import Consequence, consequence, loss_drop, plan_loss_usd_month
 from econ.model.plans import (
     UNCATEGORISED,
@@ -51,7 +52,7 @@ class Measured:
     """What the scenario's measurements resolve to: prices, GPU time models, eval results."""
 
     prices: Mapping[str, TokenPrices]
-    time_models: Mapping[str, TokenTimeModel]
+    time_models: Mapping[str, TimeModel]
     evals: EvalData
     eval_only_capabilities: tuple[str, ...] = ()
     fits: Mapping[str, Any] = field(default_factory=dict)  # model -> econ.model.fit.Fit
@@ -113,6 +114,8 @@ class Evaluation:
     # (teacher, model) -> retention of every capability of ``model`` against ``teacher``
     pairs: Mapping[tuple[str, str], tuple[Retention, ...]] = field(default_factory=dict)
     measured: Measured | None = field(default=None, repr=False, compare=False)
+    # a self-hosted model's GPU cost extrapolated beyond its runs, one line per model
+    warnings: tuple[str, ...] = ()
 
     def retention_of(self, capability: str) -> Retention:
         return next(r for r in self.retention if r.capability == capability)
@@ -259,4 +262,5 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         consent=default_consent,
         pairs=pairs,
         measured=measured,
+        warnings=extrapolation_warnings(scenario, measured.time_models),
     )

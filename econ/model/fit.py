@@ -13,8 +13,8 @@ that all share one input/output ratio, α and β cannot be told apart: the docum
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import nnls
@@ -27,6 +27,11 @@ from econ.scenario.schema import ThroughputMeasurement
 __all__ = ["Fit", "LeaveOneOut", "RunShape", "fit_time_model", "leave_one_out",
            "shape_of_measurement", "shape_of_run"]
 
+CANNOT_IDENTIFY = (
+    "the runs measure one input/output ratio, which cannot identify prefill and decode time "
+    "apart; name the model's architecture (a row of data/serving/models.csv, or its figures) so "
+    "the GPU's physics decides the split, add runs of other shapes, or state prefill_cost_ratio")
+
 
 @dataclass(frozen=True)
 class RunShape:
@@ -34,6 +39,8 @@ class RunShape:
     input_tokens_per_request: float
     output_tokens_per_request: float
     seconds_per_request: float
+    concurrency: float | None = None  # the client's concurrency; None: unbounded
+    latency_ms: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,15 +72,20 @@ def shape_of_run(run: BenchRun, label: str) -> RunShape:
         raise EconError(f"{label}: the run gives no throughput or duration to time requests by")
     if not seconds > 0 or not np.isfinite(seconds):
         raise EconError(f"{label}: time per request is {seconds}, not a positive number")
-    return RunShape(label, run.mean_input_tokens, run.mean_output_tokens, seconds)
+    return RunShape(label, run.mean_input_tokens, run.mean_output_tokens, seconds,
+                    None if run.max_concurrency is None else float(run.max_concurrency),
+                    dict(run.latency_ms))
 
 
 def shape_of_measurement(m: ThroughputMeasurement, label: str) -> RunShape:
     return RunShape(label, m.input_tokens_per_request, m.output_tokens_per_request,
-                    m.output_tokens_per_request / m.output_tokens_per_s)
+                    m.output_tokens_per_request / m.output_tokens_per_s,
+                    None if m.max_concurrency is None else float(m.max_concurrency))
 
 
-def fit_time_model(runs: Sequence[RunShape], prefill_cost_ratio: float) -> Fit:
+def fit_time_model(runs: Sequence[RunShape], prefill_cost_ratio: float | None) -> Fit:
+    """``prefill_cost_ratio`` None: the scenario states none, so runs of one input/output ratio
+    are refused rather than split by a default."""
     if not runs:
         raise EconError("no runs to fit")
     a = np.array([[r.input_tokens_per_request, r.output_tokens_per_request] for r in runs])
@@ -84,13 +96,16 @@ def fit_time_model(runs: Sequence[RunShape], prefill_cost_ratio: float) -> Fit:
         alpha, beta = float(coef[0]), float(coef[1])
         method = "nnls"
     else:
+        if prefill_cost_ratio is None:
+            raise EconError(CANNOT_IDENTIFY)
         x = (prefill_cost_ratio * a[:, 0] + a[:, 1]) / b
         beta = float(np.sum(x) / np.sum(x * x))
         alpha = prefill_cost_ratio * beta
         method = "single_split"
     predicted = tuple(float(alpha * r.input_tokens_per_request + beta * r.output_tokens_per_request)
                       for r in runs)
-    return Fit(TokenTimeModel(alpha, beta), method, tuple(runs), predicted)
+    context = max(r.input_tokens_per_request + r.output_tokens_per_request for r in runs)
+    return Fit(TokenTimeModel(alpha, beta, context), method, tuple(runs), predicted)
 
 
 @dataclass(frozen=True)
@@ -105,14 +120,18 @@ class LeaveOneOut:
         return max((abs(float(np.log(r))) for r in self.predicted_over_measured), default=0.0)
 
 
-def leave_one_out(runs: Sequence[RunShape], prefill_cost_ratio: float) -> LeaveOneOut | None:
+def leave_one_out(runs: Sequence[RunShape],
+                  prefill_cost_ratio: float | None) -> LeaveOneOut | None:
     """Leave-one-out cross-validation of `fit_time_model`; None with fewer than three runs."""
     if len(runs) < 3:
         return None
     ratios = []
     for i, held in enumerate(runs):
         rest = [r for j, r in enumerate(runs) if j != i]
-        m = fit_time_model(rest, prefill_cost_ratio).model
+        try:
+            m = fit_time_model(rest, prefill_cost_ratio).model
+        except EconError:
+            return None  # the others alone cannot identify the split
         predicted = (m.prefill_s_per_token * held.input_tokens_per_request
                      + m.decode_s_per_token * held.output_tokens_per_request)
         ratios.append(predicted / held.seconds_per_request)

@@ -148,17 +148,29 @@ def _outside_files(scenario: Scenario, base: Path, folder: Path) -> list[Problem
 
 def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],
                     fits: dict[str, Any]) -> list[Problem]:
-    """Fit the GPU time model of every self-hosted model that lists benchmark files."""
+    """Fit the GPU time model of every self-hosted model that names its architecture or lists
+    benchmark files: the context-aware serving model with a physical prior when the
+    architecture is known, else the linear prefill/decode split."""
     from econ.evidence.importers.bench import read_bench
     from econ.model.fit import fit_time_model, shape_of_measurement, shape_of_run
+    from econ.model.operating_point import operating_points
+    from econ.model.serving_fit import fit_serving
+    from econ.model.serving_specs import architecture_table, gpu_table, replica_of
 
     problems = []
     for mid, m in scenario.models.items():
-        if not isinstance(m, SelfHostedModel) or not m.benchmarks:
+        if not isinstance(m, SelfHostedModel) or not (m.benchmarks or m.architecture):
+            continue
+        try:
+            replica = replica_of(m, architecture_table(), gpu_table())
+        except EconError as exc:
+            field, _, msg = str(exc).partition(": ")
+            problems.append(Problem(("models", mid, field), msg))
             continue
         shapes = []
         if m.throughput is not None:
             shapes.append(shape_of_measurement(m.throughput, f"models.{mid}.throughput"))
+        bad = False
         for i, f in enumerate(m.benchmarks):
             try:
                 runs = read_bench(base / f)
@@ -167,10 +179,25 @@ def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],
                     shapes.append(shape_of_run(run, label))
             except EconError as exc:
                 problems.append(Problem(("models", mid, "benchmarks", i), str(exc)))
-        if shapes and not problems:
-            fit = fit_time_model(shapes, m.prefill_cost_ratio)
-            fits[mid] = fit
-            time_models[mid] = fit.model
+                bad = True
+        if bad or not shapes:
+            continue
+        try:
+            points = operating_points(shapes, m.slo)
+            if replica is not None:
+                fit: Any = fit_serving(replica, points.runs, points.concurrency_points,
+                                       notes=points.notes)
+            else:
+                stated = "prefill_cost_ratio" in m.model_fields_set
+                fit = fit_time_model(points.runs, m.prefill_cost_ratio if stated or not
+                                     m.benchmarks else None)
+        except EconError as exc:
+            where = ("models", mid, "slo") if "latency objective" in str(exc) else \
+                ("models", mid, "benchmarks")
+            problems.append(Problem(where, str(exc)))
+            continue
+        fits[mid] = fit
+        time_models[mid] = fit.model
     return problems
 
 

@@ -31,6 +31,7 @@ class Provenance(BaseModel):
     econ_version: str
     consent: tuple[tuple[str, tuple[str, ...]], ...]
     unsaved_edits: bool
+    warnings: tuple[str, ...] = ()  # GPU costs extrapolated beyond the runs measured
 
     def items(self) -> list[tuple[str, str, str]]:
         """(key, label, value) rows, in the order every export writes them."""
@@ -44,6 +45,7 @@ class Provenance(BaseModel):
         rows += [(f"consent_{tier}", f"Consent to lose ({tier})", ", ".join(caps) or "nothing")
                  for tier, caps in self.consent]
         rows.append(("unsaved_edits", "Unsaved edits", "yes" if self.unsaved_edits else "no"))
+        rows += [(f"warning_{i}", "Warning", w) for i, w in enumerate(self.warnings, start=1)]
         return rows
 
 
@@ -78,4 +80,5 @@ def build_provenance(ev: Evaluation, scenario_path: Path | None, name: str, *,
         label, rev, dirty = state.path_in_repo, state.revision, state.dirty
     return Provenance(scenario_file=label, git_revision=rev, git_dirty=dirty,
                       date=date or export_date(), econ_version=_econ_version(),
-                      consent=tier_consent(ev), unsaved_edits=unsaved_edits)
+                      consent=tier_consent(ev), unsaved_edits=unsaved_edits,
+                      warnings=tuple(f"extrapolated GPU cost: {w}" for w in ev.warnings))

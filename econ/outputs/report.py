@@ -128,9 +128,11 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
                 "serving": m.serving,
                 "cost_per_conversation_usd": ev.model_cost_per_conversation_usd[mid],
                 "cost_per_conversation_usd_by_capability": dict(ev.costs.per_capability[mid]),
+                "gpu_cost_extrapolated": any(w.startswith(f"{mid}: ") for w in ev.warnings),
             }
             for mid, m in s.models.items()
         },
+        "warnings": list(ev.warnings),
         "teacher": s.teacher_id,
         "student": s.student_id,
         "reference": s.teacher_id,
@@ -230,6 +232,7 @@ def coverage_banner(ev: Evaluation) -> list[str]:
         out.append(f"!! UNDERPOWERED TRAFFIC: {points(cov.underpowered_traffic_share)}% of "
                    f"conversations are in capabilities whose eval slice cannot detect a drop as "
                    f"large as its tolerance: {', '.join(cov.underpowered_capabilities)}")
+    out += [f"!! EXTRAPOLATED GPU COST: {w}" for w in ev.warnings]
     return out
 
 

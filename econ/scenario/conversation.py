@@ -20,7 +20,33 @@ from typing import Any
 
 from econ.scenario.schema import Capability, ConversationShape
 
-__all__ = ["ConversationTokens", "capability_shape", "conversation_tokens", "tokens_of_shape"]
+__all__ = ["ConversationTokens", "TurnShape", "capability_shape", "conversation_tokens",
+           "tokens_of_shape", "turn_tokens"]
+
+
+@dataclass(frozen=True)
+class TurnShape:
+    """The per-turn figures of a conversation (floats or Monte Carlo arrays), for costs that
+    depend on each turn's context rather than on the totals."""
+
+    turns: Any
+    system_prompt_tokens: Any
+    user_tokens_per_turn: Any
+    assistant_tokens_per_turn: Any
+    resend_history: bool
+    cache_hit_rate: Any
+
+
+def turn_tokens(shape: TurnShape, k: int) -> tuple[Any, Any, Any]:
+    """(prompt tokens, of them served from the prefix cache, output tokens) of turn ``k`` (from 1).
+
+    Summed over turns 1..T these are the totals of :func:`conversation_tokens`."""
+    s, u = shape.system_prompt_tokens, shape.user_tokens_per_turn
+    a = shape.assistant_tokens_per_turn
+    history = (k - 1) * (u + a) if shape.resend_history else 0.0
+    prompt = s + u + history
+    cacheable = (s if k > 1 else 0.0) + history
+    return prompt, shape.cache_hit_rate * cacheable, a
 
 
 @dataclass(frozen=True)
@@ -28,6 +54,9 @@ class ConversationTokens:
     input_tokens: Any
     cached_input_tokens: Any
     output_tokens: Any
+    per_turn: TurnShape | None = None
+    # turns as measured (prompt tokens, of them cached, output tokens), e.g. by a live probe
+    measured_turns: tuple[tuple[float, float, float], ...] = ()
 
     @property
     def uncached_input_tokens(self) -> Any:
@@ -41,7 +70,8 @@ def conversation_tokens(turns: Any, system_prompt_tokens: Any, user_tokens_per_t
     history = t * (t - 1) / 2 * (u + a) if resend_history else 0.0
     total_input = t * s + t * u + history
     cached = cache_hit_rate * ((t - 1) * s + history)
-    return ConversationTokens(total_input, cached, t * a)
+    return ConversationTokens(total_input, cached, t * a,
+                              TurnShape(t, s, u, a, resend_history, cache_hit_rate))
 
 
 def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,

@@ -16,6 +16,7 @@ from econ.base.errors import Problem, ScenarioError
 __all__ = [
     "SCHEMA_VERSION",
     "ApiModel",
+    "Architecture",
     "Capability",
     "ConversationOverride",
     "ConversationShape",
@@ -23,6 +24,8 @@ __all__ = [
     "Endpoint",
     "EvalCounts",
     "Fees",
+    "GpuSpec",
+    "LatencySlo",
     "ModelSpec",
     "Plan",
     "Route",
@@ -124,6 +127,39 @@ class ThroughputMeasurement(_Strict):
     source: str | None = None
 
 
+class Architecture(_Strict):
+    """What the GPU cost model needs of a transformer: its KV-cache size per token, its weights,
+    and its attention work per token pair."""
+
+    layers: Annotated[int, Field(ge=1, le=1000)]
+    attention_heads: Annotated[int, Field(ge=1, le=1024)]
+    kv_heads: Annotated[int, Field(ge=1, le=1024)]
+    head_dim: Annotated[int, Field(ge=1, le=4096)]
+    parameters_billion: Annotated[float, Field(gt=0.0, le=100_000.0)]
+    source: str | None = None
+
+
+class GpuSpec(_Strict):
+    """One GPU's datasheet figures (dense tensor throughput, not the sparse figure)."""
+
+    memory_gb: Annotated[float, Field(gt=0.0, le=10_000.0)]
+    hbm_tb_per_s: Annotated[float, Field(gt=0.0, le=1_000.0)]
+    bf16_dense_tflops: Annotated[float, Field(gt=0.0, le=1_000_000.0)]
+    fp8_dense_tflops: Annotated[float, Field(gt=0.0, le=1_000_000.0)] | None = None
+    source: str | None = None
+
+
+class LatencySlo(_Strict):
+    """A latency objective: the operating point is the highest-throughput run meeting it."""
+
+    ttft_ms: Annotated[float, Field(gt=0.0)] | None = Field(
+        None, description="Largest time to first token, at ttft_statistic.")
+    ttft_statistic: Literal["mean", "median", "p90", "p95", "p99"] = "p99"
+    itl_ms: Annotated[float, Field(gt=0.0)] | None = Field(
+        None, description="Largest inter-token latency, at itl_statistic.")
+    itl_statistic: Literal["mean", "median", "p90", "p95", "p99"] = "median"
+
+
 class SelfHostedModel(_Strict):
     serving: Literal["self_hosted"]
     role: Role
@@ -147,6 +183,24 @@ class SelfHostedModel(_Strict):
     target_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
     peak_to_average: Annotated[float, Field(ge=1.0)] = 1.0
     endpoint: Endpoint | None = None
+    architecture: Annotated[str, Field(min_length=1, max_length=120)] | Architecture | None = (
+        Field(None, description="The model's architecture: a row of data/serving/models.csv by "
+              "name, or its figures inline. With it (and the GPU's figures) GPU time is charged "
+              "per turn at its context, and the runs are fitted with a physical prior."))
+    gpu_spec: GpuSpec | None = Field(
+        None, description="The GPU's figures, when `gpu` names no row of data/serving/gpus.csv.")
+    weight_bytes_per_parameter: Annotated[float, Field(gt=0.0, le=8.0)] = Field(
+        2.0, description="Bytes per weight as served: 2 for BF16, 1 for FP8, 0.5 for 4-bit.")
+    kv_cache_bytes_per_value: Annotated[float, Field(gt=0.0, le=8.0)] = Field(
+        2.0, description="Bytes per KV-cache value: 2 for a BF16 cache, 1 for FP8.")
+    gpu_memory_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.9, description="Share of GPU memory the engine may use (vLLM's default 0.9).")
+    max_num_seqs: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        None, description="The engine's cap on sequences in flight (default: vLLM's, 1024 on "
+        "GPUs of 70 GiB or more that are not A100s, else 256).")
+    slo: LatencySlo | None = Field(
+        None, description="Latency objective: each request shape's operating point is its "
+        "highest-throughput run that meets it.")
 
 
 ModelSpec = Annotated[ApiModel | SelfHostedModel, Field(discriminator="serving")]

@@ -11,8 +11,8 @@ Formats (detected from content, or named with ``--format``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ class BenchRun:
     request_throughput_per_s: float | None
     output_tokens_per_s: float | None
     max_concurrency: int | None
+    # "ttft_p99", "itl_median", "tpot_mean", …: the latency statistics the file gives, in ms
+    latency_ms: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def mean_input_tokens(self) -> float | None:
@@ -92,6 +94,21 @@ def _int(x: float | None) -> int | None:
     return None if x is None else round(x)
 
 
+_STATS = ("mean", "median", "p90", "p95", "p99")
+_LATENCIES = ("ttft", "itl", "tpot")
+
+
+def _flat_latency(doc: dict[str, Any]) -> dict[str, float]:
+    """vLLM and SGLang: ``p99_ttft_ms``, ``median_itl_ms``, …"""
+    out = {}
+    for what in _LATENCIES:
+        for stat in _STATS:
+            v = _num(doc, f"{stat}_{what}_ms")
+            if v is not None:
+                out[f"{what}_{stat}"] = v
+    return out
+
+
 def _vllm(doc: dict[str, Any], file: str) -> BenchRun:
     completed = _int(_num(doc, "completed"))
     failed = _int(_num(doc, "failed"))
@@ -108,7 +125,7 @@ def _vllm(doc: dict[str, Any], file: str) -> BenchRun:
     return BenchRun("vllm", file, doc.get("model_id") or doc.get("model"), completed, failed,
                     _num(doc, "duration"), total_in, total_out,
                     _num(doc, "request_throughput"), _num(doc, "output_throughput"),
-                    _int(_num(doc, "max_concurrency")))
+                    _int(_num(doc, "max_concurrency")), _flat_latency(doc))
 
 
 def _sglang(doc: dict[str, Any], file: str) -> BenchRun:
@@ -116,7 +133,8 @@ def _sglang(doc: dict[str, Any], file: str) -> BenchRun:
                     _int(_num(doc, "completed")), _int(_num(doc, "failed")),
                     _num(doc, "duration"), _num(doc, "total_input_tokens"),
                     _num(doc, "total_output_tokens"), _num(doc, "request_throughput"),
-                    _num(doc, "output_throughput"), _int(_num(doc, "max_concurrency")))
+                    _num(doc, "output_throughput"), _int(_num(doc, "max_concurrency")),
+                    _flat_latency(doc))
 
 
 def _llmperf_summary(doc: dict[str, Any], file: str) -> BenchRun:
@@ -126,12 +144,20 @@ def _llmperf_summary(doc: dict[str, Any], file: str) -> BenchRun:
     duration = completed / rps if completed and rps else None
     mean_in = _num(doc, "results_number_input_tokens_mean", "mean_input_tokens")
     mean_out = _num(doc, "results_number_output_tokens_mean", "mean_output_tokens")
+    latency = {}
+    for what, key in (("ttft", "ttft_s"), ("itl", "inter_token_latency_s")):
+        for stat, suffix in (("mean", "mean"), ("median", "quantiles_p50"),
+                             ("p90", "quantiles_p90"), ("p95", "quantiles_p95"),
+                             ("p99", "quantiles_p99")):
+            v = _num(doc, f"results_{key}_{suffix}")
+            if v is not None:
+                latency[f"{what}_{stat}"] = v * 1000.0
     return BenchRun("llmperf-summary", file, doc.get("model"), completed,
                     _int(_num(doc, "results_number_errors")), duration,
                     mean_in * completed if mean_in is not None and completed else None,
                     mean_out * completed if mean_out is not None and completed else None,
                     rps, _num(doc, "results_mean_output_throughput_token_per_s"),
-                    _int(_num(doc, "num_concurrent_requests")))
+                    _int(_num(doc, "num_concurrent_requests")), latency)
 
 
 def _llmperf_individual(doc: list[Any], file: str) -> BenchRun:
@@ -173,10 +199,17 @@ def _aiperf(doc: dict[str, Any], file: str) -> BenchRun:
         total_in = _metric(doc, "total_isl")
     total_out = _metric(doc, "total_output_tokens") or _metric(doc, "output_sequence_length",
                                                                "sum")
+    latency = {}
+    for what, name in (("ttft", "time_to_first_token"), ("itl", "inter_token_latency")):
+        for stat, key in (("mean", "avg"), ("median", "p50"), ("p90", "p90"), ("p95", "p95"),
+                          ("p99", "p99")):
+            v = _metric(doc, name, key)
+            if v is not None:
+                latency[f"{what}_{stat}"] = v
     return BenchRun("aiperf", file, model, completed, failed,
                     _metric(doc, "benchmark_duration"), total_in, total_out,
                     _metric(doc, "request_throughput"), _metric(doc, "output_token_throughput"),
-                    concurrency)
+                    concurrency, latency)
 
 
 _PARSERS: dict[str, Callable[[Any, str], BenchRun]] = {

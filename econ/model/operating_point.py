@@ -1,0 +1,84 @@
+"""The operating point of each request shape in a sweep of benchmark runs.
+
+A sweep runs each request shape (mean input and output tokens) at several client concurrencies.
+Without a latency objective the operating point of a shape is its highest-throughput run (the
+replica at saturation). With one (``slo``: a largest TTFT and/or inter-token latency at a stated
+statistic) it is the highest-throughput run that meets it, and the cost is the cost at that SLO;
+a shape with no run meeting it is left out and said so, and a sweep where no shape meets it is
+refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from econ.base.errors import EconError
+from econ.model.fit import RunShape
+from econ.scenario.schema import LatencySlo
+
+__all__ = ["SHAPE_TOLERANCE", "OperatingPoints", "operating_points", "same_shape"]
+
+SHAPE_TOLERANCE = 0.05  # runs within 5% in both input and output tokens are one shape
+
+
+def same_shape(a: RunShape, b: RunShape) -> bool:
+    def near(x: float, y: float) -> bool:
+        return abs(x - y) <= SHAPE_TOLERANCE * max(abs(x), abs(y), 1.0)
+
+    return (near(a.input_tokens_per_request, b.input_tokens_per_request)
+            and near(a.output_tokens_per_request, b.output_tokens_per_request))
+
+
+def _meets(run: RunShape, slo: LatencySlo) -> bool:
+    for what, limit, stat in (("ttft", slo.ttft_ms, slo.ttft_statistic),
+                              ("itl", slo.itl_ms, slo.itl_statistic)):
+        if limit is None:
+            continue
+        value = run.latency_ms.get(f"{what}_{stat}")
+        if value is None:
+            raise EconError(f"{run.label}: the run gives no {stat} {what.upper()}, so the "
+                            f"latency objective cannot be checked against it")
+        if value > limit:
+            return False
+    return True
+
+
+class OperatingPoints:
+    """The chosen run of each shape, and a note per shape left out."""
+
+    def __init__(self, runs: tuple[RunShape, ...], notes: tuple[str, ...],
+                 at_slo: bool) -> None:
+        self.runs, self.notes, self.at_slo = runs, notes, at_slo
+
+    @property
+    def concurrency_points(self) -> tuple[tuple[float, float], ...]:
+        """(context tokens, concurrency) at which the model prices requests: the chosen runs'
+        concurrency at an SLO; unbounded (the engine's own limits) at saturation."""
+        return tuple((r.input_tokens_per_request + r.output_tokens_per_request,
+                      r.concurrency if self.at_slo and r.concurrency is not None
+                      else float("inf"))
+                     for r in self.runs)
+
+
+def operating_points(runs: Sequence[RunShape], slo: LatencySlo | None) -> OperatingPoints:
+    groups: list[list[RunShape]] = []
+    for r in runs:
+        for g in groups:
+            if same_shape(g[0], r):
+                g.append(r)
+                break
+        else:
+            groups.append([r])
+    chosen, notes = [], []
+    for g in groups:
+        ok = g if slo is None else [r for r in g if _meets(r, slo)]
+        if not ok:
+            notes.append(f"{g[0].input_tokens_per_request:,.0f}/"
+                         f"{g[0].output_tokens_per_request:,.0f} tokens: none of its "
+                         f"{len(g)} runs meets the latency objective; left out")
+            continue
+        chosen.append(min(ok, key=lambda r: r.seconds_per_request))
+    if not chosen:
+        raise EconError("no run of any shape meets the latency objective (slo); relax it or "
+                        "add runs at lower concurrency")
+    return OperatingPoints(tuple(chosen), tuple(notes), slo is not None)

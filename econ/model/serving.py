@@ -1,0 +1,183 @@
+"""Context-aware GPU time of a self-hosted model, from the physics of a batching engine.
+
+A replica (``gpus`` GPUs, tensor parallel) serves requests with continuous batching. One request
+of ``P`` prompt tokens, ``N`` of them not in the prefix cache, that decodes ``O`` tokens costs the
+replica (Vidur, Agrawal et al. MLSys 2024; the roofline view of vLLM and SGLang serving):
+
+* **compute**: ``2·params`` FLOPs per new or decoded token, plus attention, ``4·layers·heads·
+  head_dim`` FLOPs per (token, context token) pair: the new tokens attend to the cached prefix and
+  to each other, each decoded token to the context at that token;
+* **memory traffic**: each decode step reads the weights once for the whole batch of ``B``
+  sequences in flight (``O·weight_bytes/B`` for this request) and this sequence's KV cache, which
+  grows with its context (``kv_bytes_per_token`` per context token, summed over the ``O`` steps);
+* **engine overhead**: a fixed time per decode step, shared by the batch (``O/B`` steps), and a
+  fixed time per request.
+
+The batch is what the KV cache allows: ``B = min(concurrency, max_num_seqs, capacity ÷ (P +
+O/2))`` with ``capacity = (gpus·memory·gpu_memory_utilization − weights) ÷ kv_bytes_per_token``;
+a sequence holds ``P + O/2`` tokens of KV cache on average over its decode.
+
+Replica seconds per request = ``c·compute_at_peak + m·memory_at_peak + s·O/B + r``, with the
+efficiencies ``c, m ≥ 1``-ish and the overheads ``s, r ≥ 0`` fitted (``econ.model.serving_fit``)
+to benchmark runs. A multi-turn conversation is charged turn by turn, each turn a request at its
+own context. Every function accepts floats or numpy arrays (Monte Carlo draws).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from econ.base.errors import EconError
+from econ.scenario.conversation import TurnShape, turn_tokens
+
+__all__ = [
+    "PRIOR",
+    "Efficiencies",
+    "Replica",
+    "ServingModel",
+    "request_terms",
+]
+
+
+@dataclass(frozen=True)
+class Replica:
+    """The physical figures of one replica: the model's architecture and its GPUs."""
+
+    layers: int
+    attention_heads: int
+    kv_heads: int
+    head_dim: int
+    parameters: float
+    weight_bytes_per_parameter: float
+    kv_cache_bytes_per_value: float
+    gpus: int
+    gpu_memory_bytes: float  # per GPU
+    hbm_bytes_per_s: float  # per GPU
+    dense_flops_per_s: float  # per GPU, at the precision the weights are served in
+    gpu_memory_utilization: float
+    max_num_seqs: int
+
+    def __post_init__(self) -> None:
+        if self.kv_capacity_tokens < 1:
+            raise EconError(
+                f"the weights ({self.weight_bytes / 1e9:,.1f} GB) do not fit in "
+                f"{self.gpu_memory_utilization:g} × {self.gpus} × "
+                f"{self.gpu_memory_bytes / 1e9:g} GB of GPU memory: no room for a KV cache")
+
+    @property
+    def kv_bytes_per_token(self) -> float:
+        """Keys and values of one token in every layer."""
+        return 2.0 * self.layers * self.kv_heads * self.head_dim * self.kv_cache_bytes_per_value
+
+    @property
+    def weight_bytes(self) -> float:
+        return self.parameters * self.weight_bytes_per_parameter
+
+    @property
+    def kv_capacity_tokens(self) -> float:
+        """Tokens of KV cache the replica holds."""
+        free = self.gpus * self.gpu_memory_bytes * self.gpu_memory_utilization - self.weight_bytes
+        return free / self.kv_bytes_per_token
+
+    @property
+    def attention_flops_per_token_pair(self) -> float:
+        """QKᵀ and AV for one (query token, context token) pair, every layer and head."""
+        return 4.0 * self.layers * self.attention_heads * self.head_dim
+
+    def batch(self, prompt_tokens: Any, output_tokens: Any, concurrency: Any) -> Any:
+        """Sequences in flight: the client's concurrency, the engine's cap, the KV cache."""
+        by_memory = self.kv_capacity_tokens / (prompt_tokens + output_tokens / 2.0 + 1.0)
+        return np.maximum(1.0, np.minimum(np.minimum(concurrency, self.max_num_seqs), by_memory))
+
+
+def request_terms(replica: Replica, prompt_tokens: Any, new_tokens: Any, output_tokens: Any,
+                  concurrency: Any) -> tuple[Any, Any, Any]:
+    """(compute seconds at peak, memory seconds at peak, decode steps ÷ batch) of one request:
+    the three terms the efficiencies multiply."""
+    p, n, o = prompt_tokens, new_tokens, output_tokens
+    pairs_prefill = n * (p - n) + n * n / 2.0
+    pairs_decode = o * p + o * (o - 1.0) / 2.0
+    flops = (2.0 * replica.parameters * (n + o)
+             + replica.attention_flops_per_token_pair * (pairs_prefill + pairs_decode))
+    g = replica.gpus
+    compute_s = flops / (replica.dense_flops_per_s * g)
+    b = replica.batch(p, o, concurrency)
+    bytes_read = o * replica.weight_bytes / b + replica.kv_bytes_per_token * pairs_decode
+    memory_s = bytes_read / (replica.hbm_bytes_per_s * g)
+    return compute_s, memory_s, o / b
+
+
+@dataclass(frozen=True)
+class Efficiencies:
+    """How far the engine runs from the hardware's peak: seconds over the compute time at the
+    dense tensor peak, seconds over the memory time at peak bandwidth, seconds of overhead per
+    decode step and per request."""
+
+    compute_factor: float
+    memory_factor: float
+    step_overhead_s: float
+    request_overhead_s: float
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.compute_factor, self.memory_factor, self.step_overhead_s,
+                self.request_overhead_s)
+
+
+# data/SOURCES.md §9 [assumption]: 50% of the tensor peak, 70% of peak bandwidth, 2 ms per decode
+# step and 0.5 ms per request
+PRIOR = Efficiencies(2.0, 1.4, 2e-3, 5e-4)
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """A replica with fitted efficiencies, at an operating point: the replica-seconds of any
+    request or conversation.
+
+    ``concurrency_points`` are (context tokens, concurrency) of the runs chosen as operating
+    points; a request runs at the concurrency of the point nearest its context (log scale); with
+    no latency objective every point is unbounded (the highest-throughput run of each shape).
+    """
+
+    replica: Replica
+    efficiencies: Efficiencies
+    concurrency_points: tuple[tuple[float, float], ...] = ()
+    max_measured_context_tokens: float = 0.0
+    time_scale: Any = 1.0  # Monte Carlo throughput draws: times are divided by it
+
+    def concurrency_at(self, context_tokens: Any) -> Any:
+        pts = [(c, k) for c, k in self.concurrency_points if np.isfinite(k)]
+        if not pts:
+            return np.inf
+        ctx = np.log(np.maximum(np.asarray(context_tokens, dtype=float), 1.0))
+        logs = np.log(np.array([max(c, 1.0) for c, _ in pts]))
+        conc = np.array([k for _, k in pts])
+        nearest = np.abs(ctx[..., None] - logs).argmin(axis=-1)
+        out = conc[nearest]
+        return float(out) if np.ndim(out) == 0 else out
+
+    def request_seconds(self, prompt_tokens: Any, new_tokens: Any, output_tokens: Any) -> Any:
+        """Replica-seconds of one request at the operating point."""
+        conc = self.concurrency_at(prompt_tokens + output_tokens)
+        c, m, steps = request_terms(self.replica, prompt_tokens, new_tokens, output_tokens, conc)
+        e = self.efficiencies
+        seconds = (e.compute_factor * c + e.memory_factor * m + e.step_overhead_s * steps
+                   + e.request_overhead_s)
+        return seconds / self.time_scale
+
+    def conversation_seconds(self, shape: TurnShape) -> Any:
+        """Replica-seconds of one conversation, turn by turn; a fractional number of turns (a
+        Monte Carlo draw) charges its last turn in proportion."""
+        turns = np.asarray(shape.turns, dtype=float)
+        total: Any = 0.0
+        for k in range(1, int(np.ceil(float(np.max(turns)))) + 1):
+            weight = np.clip(turns - (k - 1), 0.0, 1.0)
+            prompt, cached, output = turn_tokens(shape, k)
+            total = total + weight * self.request_seconds(prompt, prompt - cached, output)
+        return total
+
+    def scaled(self, throughput_scale: Any) -> ServingModel:
+        """The model at ``throughput_scale`` times the fitted throughput."""
+        return replace(self, time_scale=self.time_scale * throughput_scale)
