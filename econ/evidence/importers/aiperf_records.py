@@ -140,14 +140,15 @@ def _value(metrics: Mapping[str, Any], name: str, where: str) -> float | None:
     return float(v)
 
 
-def _ns(meta: Mapping[str, Any], key: str, where: str) -> float | None:
+def _ns(meta: Mapping[str, Any], key: str, where: str) -> int | float | None:
+    """Epoch nanoseconds, kept whole: a float cannot tell 1.8e18 ns apart to the 100 ns."""
     v = meta.get(key)
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= _MAX:
         raise EconError(f"{where}: metadata.{key}: not a time in nanoseconds "
                         f"(got {str(v)[:40]})")
-    return float(v)
+    return v
 
 
 @dataclass
@@ -168,7 +169,8 @@ def parse_records(docs: list[Any], file: str,
                   expected_turns: Mapping[str, int] | None = None) -> ConversationRun:
     """What the records of one AIPerf run measured per completed conversation."""
     reqs: list[_Req] = []
-    start, end = math.inf, -math.inf
+    start: int | float = math.inf
+    end: int | float = -math.inf
     for line, doc in enumerate(docs, start=1):
         where = f"{file}:{line}"
         if not is_record(doc):
@@ -189,7 +191,7 @@ def parse_records(docs: list[Any], file: str,
             _value(metrics, "max_response_timestamp", where)
         latency_ms = _value(metrics, "request_latency", where)
         if t1 is None and t0 is not None and latency_ms is not None:
-            t1 = t0 + latency_ms * 1e6
+            t1 = t0 + round(latency_ms * 1e6)
         if t0 is None or t1 is None or t1 < t0:
             raise EconError(f"{where}: metadata.request_start_ns: the record gives no start and "
                             "end time of its request")
