@@ -5,9 +5,9 @@ number of turns each dataset conversation has (from the run's ``inputs.json``).
 Out: a :class:`ConversationRun`. May import ``econ.base``.
 
 The record format is AIPerf's, as documented in "Working with Profile Export Files"
-(https://docs.nvidia.com/aiperf/tutorials/working-with-profile-exports.md; source: ai-dynamo/aiperf
-``docs/tutorials/working-with-profile-exports.md``): each line is ``{"metadata": {...},
-"metrics": {name: {"value": v, "unit": u}}, "error": null | {code, type, message}}``, where
+(https://docs.nvidia.com/aiperf/tutorials/metrics-analysis/working-with-profile-export-files.md;
+source: ai-dynamo/aiperf ``docs/tutorials/working-with-profile-exports.md``): each line is
+``{"metadata": {...}, "metrics": {name: {"value": v, "unit": u}}, "error": null | {code, type, message}}``, where
 ``metadata.x_correlation_id`` is the user session (the same for every turn of one conversation),
 ``metadata.conversation_id`` the dataset conversation it replays, ``metadata.turn_index`` the
 turn (0-based), ``metadata.request_start_ns``/``request_end_ns`` epoch nanoseconds and
