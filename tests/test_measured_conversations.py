@@ -434,3 +434,37 @@ def test_measured_model_needs_no_benchmarks_and_runs_through_monte_carlo(capsys,
     assert err.strip().splitlines()[-1] == (
         "models.llama-8b: no benchmarks or throughput to fit; its cost comes from "
         "measured_conversations (see econ evaluate --json, cost_source)")
+
+
+def test_older_aiperf_record_keys(capsys, tmp_path):
+    """AIPerf 0.1 records (as in ai-dynamo/aiperf examples/artifacts/run1): timestamp_ns and
+    credit_phase in the metadata, min_request_timestamp / max_response_timestamp as metrics,
+    cancelled requests with no end time; single-turn, so each request is a conversation."""
+    t0 = 1_759_522_419_154_829_652
+
+    def rec(i, start, end=None, cancelled=False, phase="profiling"):
+        meta = {"x_request_id": f"r{i}", "x_correlation_id": f"s{i}", "conversation_id": f"c{i}",
+                "turn_index": 0, "timestamp_ns": start, "credit_phase": phase}
+        if cancelled:
+            return {"metadata": meta, "metrics": {"error_request_count": {"value": 1}},
+                    "error": {"code": 499, "type": "RequestCancellationError", "message": "x"}}
+        return {"metadata": meta, "metrics": {
+            "input_sequence_length": {"value": 550, "unit": "tokens"},
+            "output_sequence_length": {"value": 193, "unit": "tokens"},
+            "min_request_timestamp": {"value": start, "unit": "ns"},
+            "max_response_timestamp": {"value": end, "unit": "ns"}}, "error": None}
+
+    recs = [rec(0, t0 - 10**9, t0, phase="warmup"), rec(1, t0, cancelled=True),
+            rec(2, t0 + 1_000, t0 + 7_936_968_269), rec(3, t0 + 2_000, t0 + 8_214_202_336)]
+    f = tmp_path / "profile_export.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    code, out, err = run(capsys, "import", "bench", str(f), "--json")
+    assert code == 0, err
+    got = json.loads(out)[0]
+    conv = got["conversations"]
+    assert (conv["sessions"], conv["completed_conversations"]) == (3, 2)  # warm-up left out
+    assert conv["duration_s"] == 8.214202336
+    assert conv["replica_seconds_per_conversation"] == pytest.approx(8.214202336 / 2)
+    assert conv["token_counts"] == "AIPerf tokenizer"
+    assert conv["cached_input_tokens_per_conversation"] is None
+    assert (got["completed"], got["failed"]) == (2, 1)

@@ -7,7 +7,8 @@ Out: a :class:`ConversationRun`. May import ``econ.base``.
 The record format is AIPerf's, as documented in "Working with Profile Export Files"
 (https://docs.nvidia.com/aiperf/tutorials/metrics-analysis/working-with-profile-export-files.md;
 source: ai-dynamo/aiperf ``docs/tutorials/working-with-profile-exports.md``): each line is
-``{"metadata": {...}, "metrics": {name: {"value": v, "unit": u}}, "error": null | {code, type, message}}``, where
+``{"metadata": {...}, "metrics": {name: {"value": v, "unit": u}}, "error": null | {code, type,
+message}}``, where
 ``metadata.x_correlation_id`` is the user session (the same for every turn of one conversation),
 ``metadata.conversation_id`` the dataset conversation it replays, ``metadata.turn_index`` the
 turn (0-based), ``metadata.request_start_ns``/``request_end_ns`` epoch nanoseconds and
@@ -137,7 +138,7 @@ def _value(metrics: Mapping[str, Any], name: str, where: str) -> float | None:
             or not 0 <= v <= _MAX:
         raise EconError(f"{where}: metrics.{name}.value: not a plausible measurement "
                         f"(got {str(v)[:40]})")
-    return float(v)
+    return v  # a whole number stays whole (epoch nanoseconds need all their digits)
 
 
 def _ns(meta: Mapping[str, Any], key: str, where: str) -> int | float | None:
@@ -190,14 +191,16 @@ def parse_records(docs: list[Any], file: str,
         t1 = _ns(meta, "request_end_ns", where) or _ns(meta, "cancellation_time_ns", where) or \
             _value(metrics, "max_response_timestamp", where)
         latency_ms = _value(metrics, "request_latency", where)
+        err = doc.get("error")
+        ok = err is None and not meta.get("was_cancelled", False)
         if t1 is None and t0 is not None and latency_ms is not None:
             t1 = t0 + round(latency_ms * 1e6)
+        if t1 is None and not ok:  # a request cancelled or refused before it ran (AIPerf 0.1)
+            t1 = t0
         if t0 is None or t1 is None or t1 < t0:
             raise EconError(f"{where}: metadata.request_start_ns: the record gives no start and "
                             "end time of its request")
         start, end = min(start, t0), max(end, t1)
-        err = doc.get("error")
-        ok = err is None and not meta.get("was_cancelled", False)
         error = "" if ok else (f"{err.get('code')} {err.get('type')}: {err.get('message')}"
                                if isinstance(err, dict) else "cancelled")
         session = meta.get("x_correlation_id") or meta.get("conversation_id")
