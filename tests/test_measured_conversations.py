@@ -391,6 +391,12 @@ def test_measured_conversations_set_the_self_hosted_cost(capsys, tmp_path):
     assert code == 0
     assert "Cost of llama-8b: measured conversations (1 AIPerf run(s), 8 conversations" in out
     assert f"{gpu_s:,.4f} GPU-seconds per conversation" in out
+    # econ fit still shows the benchmark fit, and says the cost is not the fit's
+    code, out, err = run(capsys, "fit", str(p), "--model", "llama-8b", "--json")
+    assert code == 0, err
+    fit = json.loads(out)
+    assert fit["cost_source"] == "measured_conversations"
+    assert fit["cost_per_conversation_usd"] == pytest.approx(usd, rel=1e-9)
 
 
 def test_two_runs_pool_their_time(capsys, tmp_path):

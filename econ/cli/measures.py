@@ -151,6 +151,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
                              m.prefill_cost_ratio)
     costs = cost_table(s, loaded.measured.prices, loaded.measured.time_models)
     per_cap = dict(costs.per_capability[args.model])
+    from econ.model.measured import cost_source
+
+    source = cost_source(m, loaded.measured.time_models.get(args.model),
+                         args.model in loaded.measured.fits)["cost_source"]
     from econ.model.fit import leave_one_out
 
     loo = leave_one_out(fit.runs, m.prefill_cost_ratio)
@@ -173,6 +177,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
                                        fit.relative_residuals, strict=True)],
             "cost_per_conversation_usd_by_capability": per_cap,
             "cost_per_conversation_usd": costs.uncategorised[args.model],
+            "cost_source": source,
         })
         return EXIT_OK
     from econ.outputs.report import format_table
@@ -189,6 +194,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     print(format_table(["run", "input tok/req", "output tok/req", "measured (ms/req)",
                         "fitted (ms/req)", "residual (%)"], rows,
                        [False, True, True, True, True, True]))
+    if source == "measured_conversations":
+        print("\nThe cost below is not this fit's: it comes from the model's "
+              "measured_conversations (econ evaluate says how).")
     print(f"\nCost per conversation at {m.usd_per_gpu_hour:g} USD/GPU-hour, utilisation "
           f"{m.target_utilisation:g} ÷ peak-to-average {m.peak_to_average:g} (USD):")
     print(format_table(["capability", "USD/conversation"],
