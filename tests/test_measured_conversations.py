@@ -2,8 +2,9 @@
 files, and a scenario's self-hosted cost taken from them.
 
 The replay is done by ``replay_like_aiperf`` below, a minimal replayer that follows AIPerf's
-documented multi-turn semantics and writes its documented record format (AIPerf itself cannot be
-installed beside econ: it pins pandas 2). ``test_real_aiperf_replay`` runs the real AIPerf when
+documented multi-turn semantics and writes its documented record format (AIPerf 0.13.0 cannot be
+installed beside econ: it pins pandas~=2.3.3, pillow~=12.3.0, ruamel-yaml~=0.18.12 and
+huggingface-hub<2, older than econ's). ``test_real_aiperf_replay`` runs the real AIPerf when
 ``ECON_AIPERF`` names its executable, and ``tests/data/aiperf_multi_turn`` holds a real AIPerf run
 made that way (see its README).
 """
