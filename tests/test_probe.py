@@ -21,11 +21,24 @@ SECRET = "sk-test-secret-7f3a9"
 
 class FakeServer:
     """Deterministic chat completions; some prompts fail on their first try (429, 500) or are
-    slow once; ``ALWAYS500`` fails until ``healed`` is set."""
+    slow once; ``ALWAYS500`` fails until ``healed`` is set.
 
-    def __init__(self) -> None:
+    With ``s_per_prefill_token`` or ``s_per_decode_token`` it is also a simulated one-sequence
+    replica: a request naming ``max_tokens`` is answered with that many words, after holding
+    the replica (one request at a time) for prefill × uncached prompt words + decode × reply
+    words seconds. It keeps a prefix cache of the message lists it has seen (the longest seen
+    prefix is not prefilled again, and is reported as ``prompt_tokens_details.cached_tokens``)
+    and counts its own busy time in ``busy_s`` (measured around the hold)."""
+
+    def __init__(self, s_per_prefill_token: float = 0.0, s_per_decode_token: float = 0.0,
+                 api_key: str | None = SECRET) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
         self.healed = False
+        self.s_per_prefill_token, self.s_per_decode_token = s_per_prefill_token, s_per_decode_token
+        self.replica = threading.Lock()
+        self.busy_s = 0.0
+        self.timed_requests = 0
+        self.prefixes: set[str] = set()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,8 +47,12 @@ class FakeServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if self.headers.get("Authorization") != f"Bearer {SECRET}":
+                if api_key is not None and (self.headers.get("Authorization")
+                                            != f"Bearer {api_key}"):
                     return self._send(401, {"error": {"message": "bad key"}})
+                limit = body.get("max_tokens") or body.get("max_completion_tokens")
+                if limit and (server.s_per_prefill_token or server.s_per_decode_token):
+                    return self._send(200, server.serve_timed(body, int(limit)))
                 model = body["model"]
                 last = body["messages"][-1]["content"]
                 key = (model, last)
@@ -73,6 +90,31 @@ class FakeServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
+    def serve_timed(self, body: dict, limit: int) -> dict:
+        messages = [(m["role"], _content(m["content"])) for m in body["messages"]]
+        words = [len(text.split()) for _role, text in messages]
+        keys = [json.dumps(messages[:k]) for k in range(1, len(messages) + 1)]
+        reply = " ".join(["tok"] * limit)
+        with self.replica:
+            cached = max((sum(words[:k + 1]) for k in range(len(keys)) if keys[k] in self.prefixes),
+                         default=0)
+            hold = (self.s_per_prefill_token * (sum(words) - cached)
+                    + self.s_per_decode_token * limit)
+            start = time.perf_counter()
+            time.sleep(hold)
+            self.busy_s += time.perf_counter() - start
+            self.timed_requests += 1
+            self.prefixes.update(keys)
+            # the reply joins the prefix the next turn re-sends
+            self.prefixes.add(json.dumps([*messages, ("assistant", reply)]))
+        return {"id": f"r{self.timed_requests}", "object": "chat.completion", "created": 0,
+                "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "length",
+                             "message": {"role": "assistant", "content": reply}}],
+                "usage": {"prompt_tokens": sum(words), "completion_tokens": limit,
+                          "total_tokens": sum(words) + limit,
+                          "prompt_tokens_details": {"cached_tokens": cached}}}
+
     @staticmethod
     def answer(model: str, last: str) -> str:
         if "ambiguous" in last:
@@ -85,6 +127,13 @@ class FakeServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _content(content: str | list) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from econ.cli.common import (
     EXIT_OK,
     add_scenario,
     load,
+    positive_int,
     print_json,
     share_arg,
     token_count,
@@ -37,13 +38,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_import_bench(args: argparse.Namespace) -> int:
+    from econ.evidence.importers.aiperf_records import read_conversations
     from econ.evidence.importers.bench import read_bench
 
-    runs = []
+    runs: list[Any] = []
+    conversations: dict[int, Any] = {}  # run index -> an AIPerf records file per conversation
     for f in args.files:
-        runs += read_bench(f, args.format)
+        for r in read_bench(f, args.format):
+            if r.source_format == "aiperf-records":
+                conversations[len(runs)] = read_conversations(f)
+            runs.append(r)
+    gpus = args.gpus_per_replica
     if args.json:
-        print_json([r.to_json() for r in runs])
+        out = []
+        for i, r in enumerate(runs):
+            rec = r.to_json()
+            if i in conversations:
+                rec["conversations"] = conversations[i].to_json(gpus)
+            out.append(rec)
+        print_json(out)
         return EXIT_OK
     from econ.outputs.report import format_table
 
@@ -58,6 +71,23 @@ def cmd_import_bench(args: argparse.Namespace) -> int:
                         "input tok/req", "output tok/req", "requests/s", "output tok/s",
                         "concurrency"], rows,
                        [False, False, False] + [True] * 8))
+    if conversations:
+        print(f"\nMeasured conversations (GPU-seconds = run duration ÷ completed conversations "
+              f"× {gpus} GPU(s) per replica):")
+        crow = []
+        for c in conversations.values():
+            hit = c.prefix_cache_hit_rate
+            cached = ("not reported" if c.cached_input_tokens_per_conversation is None else
+                      f"{c.cached_input_tokens_per_conversation:,.0f} ({100 * (hit or 0):.0f}%)")
+            crow.append([Path(c.file).name, f"{c.completed_conversations}/{c.sessions}",
+                         f"{c.turns_per_conversation:.2f}",
+                         f"{c.input_tokens_per_conversation:,.0f}", cached,
+                         f"{c.output_tokens_per_conversation:,.0f}",
+                         f"{c.replica_seconds_per_conversation:,.4f}",
+                         f"{c.gpu_seconds_per_conversation(gpus):,.4f}"])
+        print(format_table(["file", "completed/sessions", "turns/conv", "input tok/conv",
+                            "cached tok/conv (hit)", "output tok/conv", "replica-s/conv",
+                            "GPU-s/conv"], crow, [False] + [True] * 7))
     return EXIT_OK
 
 
@@ -117,23 +147,29 @@ def cmd_fit(args: argparse.Namespace) -> int:
                         f"self-hosted: {', '.join(hosted) or 'none'}")
     fit = loaded.measured.fits.get(args.model)
     if fit is None:
-        assert m.throughput is not None
+        if m.throughput is None:
+            raise EconError(f"models.{args.model}: no benchmarks or throughput to fit; its cost "
+                            "comes from measured_conversations (see econ evaluate --json, "
+                            "cost_source)")
         fit = fit_time_model([shape_of_measurement(m.throughput, "throughput")],
                              m.prefill_cost_ratio)
     if isinstance(fit.model, ServingModel):
         loo = leave_one_out_serving(fit.model.replica, fit.runs)
     else:
         loo = leave_one_out(fit.runs, m.prefill_cost_ratio)
-    time_model = loaded.measured.time_models[args.model]
     costs = cost_table(s, loaded.measured.prices, loaded.measured.time_models)
     per_cap = dict(costs.per_capability[args.model])
+    from econ.model.measured import cost_source
+
+    source = cost_source(m, loaded.measured.time_models.get(args.model),
+                         args.model in loaded.measured.fits)["cost_source"]
     warnings = [w for w in extrapolation_warnings(s, loaded.measured.time_models)
                 if w.startswith(f"{args.model}: ")]
     prediction = None
     if args.predict is not None:
-        prediction = predict(m, time_model, args.predict[0], args.predict[1])
+        prediction = predict(m, fit.model, args.predict[0], args.predict[1])
     parts = (args.model, fit, loo, per_cap, costs.uncategorised[args.model], warnings,
-             prediction)
+             prediction, source)
     if args.json:
         print_json(fit_json(*parts))
     else:
@@ -156,8 +192,11 @@ def register(sub: Any) -> None:
     isub = p.add_subparsers(dest="import_command", required=True, metavar="KIND")
     q = isub.add_parser("bench", help="serving benchmark results → one record per run")
     q.add_argument("files", nargs="+", metavar="FILE")
-    q.add_argument("--format", help="vllm, sglang, llmperf-summary, llmperf-individual, aiperf "
-                   "(default: detected from the content)")
+    q.add_argument("--format", help="vllm, sglang, llmperf-summary, llmperf-individual, aiperf, "
+                   "aiperf-records (default: detected from the content)")
+    q.add_argument("--gpus-per-replica", type=positive_int, default=1, metavar="N",
+                   help="GPUs of the replica that served an AIPerf multi-turn run, for its "
+                   "GPU-seconds per conversation (default 1)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_import_bench)
     q = isub.add_parser("evals", help="eval logs → per-example results (CSV or JSONL)")

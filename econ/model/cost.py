@@ -121,11 +121,13 @@ def self_hosted_cost_usd(tokens: ConversationTokens, model: SelfHostedModel,
 
 
 def measured_time_models(scenario: Scenario) -> dict[str, TokenTimeModel]:
-    """Time models of self-hosted models that state one throughput measurement."""
+    """Time models of self-hosted models that state one throughput measurement (and no
+    measured conversations, which replace it: see ``econ.model.measured``)."""
     return {
         mid: time_model_from_measurement(m.throughput, m.prefill_cost_ratio)
         for mid, m in scenario.models.items()
         if isinstance(m, SelfHostedModel) and m.throughput is not None
+        and not m.measured_conversations
     }
 
 

@@ -118,8 +118,11 @@ def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot |
         problems += more
     time_models = dict(measured_time_models(scenario))
     fits: dict[str, Any] = {}
+    notices: list[str] = []
     if not problems:
         problems += _fit_benchmarks(scenario, base_dir, time_models, fits)
+    if not problems:
+        problems += _measured_conversations(scenario, base_dir, time_models, notices)
     if problems:
         raise ScenarioError([_locate(pr, lines) for pr in problems], file)
     measured = Measured(resolve_prices(scenario, snap), time_models, evals, tuple(eval_only),
@@ -128,7 +131,7 @@ def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot |
 
     notice = version_notice(data, file)
     return Loaded(scenario, measured, Path(file) if file else None, text, lines,
-                  (notice,) if notice else ())
+                  ((notice,) if notice else ()) + tuple(notices))
 
 
 def _outside_files(scenario: Scenario, base: Path, folder: Path) -> list[Problem]:
@@ -136,6 +139,9 @@ def _outside_files(scenario: Scenario, base: Path, folder: Path) -> list[Problem
         (("eval_results", i), f) for i, f in enumerate(scenario.eval_results)]
     named += [(("models", mid, "benchmarks", i), f) for mid, m in scenario.models.items()
               if isinstance(m, SelfHostedModel) for i, f in enumerate(m.benchmarks or [])]
+    named += [(("models", mid, "measured_conversations", i), f)
+              for mid, m in scenario.models.items() if isinstance(m, SelfHostedModel)
+              for i, f in enumerate(m.measured_conversations)]
     if scenario.probes is not None:
         named.append((("probes",), scenario.probes))
     # the scenarios folder and the data folder beside it (measured benchmarks live there)
@@ -198,6 +204,30 @@ def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],
             continue
         fits[mid] = fit
         time_models[mid] = fit.model
+    return problems
+
+
+def _measured_conversations(scenario: Scenario, base: Path, time_models: dict[str, Any],
+                            notices: list[str]) -> list[Problem]:
+    """Replace the time model of every self-hosted model that lists measured conversations."""
+    from econ.evidence.importers.aiperf_records import read_conversations
+    from econ.model.measured import measured_conversation_time, shape_notice
+
+    problems = []
+    for mid, m in scenario.models.items():
+        if not isinstance(m, SelfHostedModel) or not m.measured_conversations:
+            continue
+        runs = []
+        for i, f in enumerate(m.measured_conversations):
+            try:
+                runs.append(read_conversations(base / f))
+            except EconError as exc:
+                problems.append(Problem(("models", mid, "measured_conversations", i), str(exc)))
+        if runs and len(runs) == len(m.measured_conversations):
+            time_models[mid] = measured = measured_conversation_time(runs)
+            notice = shape_notice(mid, scenario, measured)
+            if notice:
+                notices.append(notice)
     return problems
 
 

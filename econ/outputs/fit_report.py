@@ -58,7 +58,8 @@ def _coefficients(tm: TimeModel) -> dict[str, Any]:
 
 def fit_json(model_id: str, fit: Any, loo: LeaveOneOut | None,
              per_capability_usd: Mapping[str, float], uncategorised_usd: float,
-             warnings: Sequence[str], prediction: Prediction | None) -> dict[str, Any]:
+             warnings: Sequence[str], prediction: Prediction | None,
+             cost_source: str | None = None) -> dict[str, Any]:
     tm = fit.model
     out: dict[str, Any] = {
         "model": model_id, "method": fit.method,
@@ -82,6 +83,7 @@ def fit_json(model_id: str, fit: Any, loo: LeaveOneOut | None,
         "warnings": list(warnings),
         "cost_per_conversation_usd_by_capability": dict(per_capability_usd),
         "cost_per_conversation_usd": uncategorised_usd,
+        "cost_source": cost_source,
     }
     if prediction is not None:
         out.update({
@@ -96,7 +98,8 @@ def fit_json(model_id: str, fit: Any, loo: LeaveOneOut | None,
 
 def fit_text(model_id: str, m: SelfHostedModel, fit: Any, loo: LeaveOneOut | None,
              per_capability_usd: Mapping[str, float], uncategorised_usd: float,
-             warnings: Sequence[str], prediction: Prediction | None) -> str:
+             warnings: Sequence[str], prediction: Prediction | None,
+             cost_source: str | None = None) -> str:
     tm = fit.model
     out = [f"!! EXTRAPOLATED GPU COST: {w}" for w in warnings]
     if isinstance(tm, ServingModel):
@@ -134,6 +137,9 @@ def fit_text(model_id: str, m: SelfHostedModel, fit: Any, loo: LeaveOneOut | Non
                    f"{prediction.seconds * 1e3:,.3f} ms of replica time, "
                    f"{prediction.gpu_seconds * 1e3:,.3f} GPU-ms, "
                    f"{prediction.cost_usd:.8f} USD")
+    if cost_source == "measured_conversations":
+        out.append("\nThe cost below is not this fit's: it comes from the model's "
+                   "measured_conversations (econ evaluate says how).")
     out.append(f"\nCost per conversation at {m.usd_per_gpu_hour:g} USD/GPU-hour, utilisation "
                f"{m.target_utilisation:g} ÷ peak-to-average {m.peak_to_average:g} (USD):")
     out.append(format_table(["capability", "USD/conversation"],

@@ -120,6 +120,7 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
             "extra_failures_pessimistic": q.pessimistic,
         })
     cov = ev.coverage
+    sources = _cost_sources(ev)
     out: dict[str, Any] = _clean({
         "scenario": s.name,
         "models": {
@@ -129,6 +130,7 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
                 "cost_per_conversation_usd": ev.model_cost_per_conversation_usd[mid],
                 "cost_per_conversation_usd_by_capability": dict(ev.costs.per_capability[mid]),
                 "gpu_cost_extrapolated": any(w.startswith(f"{mid}: ") for w in ev.warnings),
+                **sources.get(mid, {}),
             }
             for mid, m in s.models.items()
         },
@@ -160,6 +162,32 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
         },
         "payback": _payback_json(payback(ev)),
     })
+    return out
+
+
+def _cost_sources(ev: Evaluation) -> dict[str, dict[str, Any]]:
+    """Where each model's cost per conversation comes from (empty without measurements)."""
+    from econ.model.measured import cost_sources
+
+    if ev.measured is None:
+        return {}
+    return cost_sources(ev.scenario, ev.measured.time_models, ev.measured.fits)
+
+
+def _measured_lines(ev: Evaluation) -> list[str]:
+    """One line per model whose cost is measured conversations (none otherwise)."""
+    out = []
+    for mid, src in _cost_sources(ev).items():
+        mc = src.get("measured_conversations")
+        if mc is None:
+            continue
+        out.append(f"Cost of {mid}: measured conversations ({len(mc['files'])} AIPerf run(s), "
+                   f"{mc['completed_conversations']} conversations of "
+                   f"{mc['turns_per_conversation']:.2f} turns, "
+                   f"{mc['input_tokens_per_conversation']:,.0f} input and "
+                   f"{mc['output_tokens_per_conversation']:,.0f} output tokens): "
+                   f"{mc['gpu_seconds_per_conversation']:,.4f} GPU-seconds per conversation, "
+                   "charged to every capability as measured (not rescaled to its shape)")
     return out
 
 
@@ -260,6 +288,7 @@ def text_report(ev: Evaluation) -> str:
          "verdicts (" + " ".join(c.id[:4] for c in s.capabilities) + ")",
          *[f"{t} floor (USD/mo)" for t in tier_ids]],
         rows, [False, False, False, True, True, False, *[True] * len(tier_ids)]))
+    out += _measured_lines(ev)
     out += ["", f"Capabilities (teacher {s.teacher_id} vs student {s.student_id}; pass rates and "
             "drop in %, 95% intervals)"]
     rows = []

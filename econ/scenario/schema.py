@@ -172,6 +172,13 @@ class SelfHostedModel(_Strict):
         default_factory=list,
         description="Serving benchmark result files (vLLM, SGLang, LLMPerf, GenAI-Perf/AIPerf), "
         "relative to the scenario file; GPU time per token is fitted to them.")
+    measured_conversations: list[str] = Field(
+        default_factory=list,
+        description="AIPerf per-request results (profile_export.jsonl) of multi-turn "
+        "conversations replayed against this model, e.g. of an econ trace, relative to the "
+        "scenario file. When given, the model's GPU-seconds per conversation are the measured "
+        "ones (duration ÷ completed conversations × gpus_per_replica), for every capability, "
+        "instead of the fitted model's.")
     throughput_cv: NonNegative = Field(
         0.0, description="Run-to-run coefficient of variation of throughput (Monte Carlo spread); "
         "a measurement's own throughput_cv is used when this is 0.")
@@ -375,9 +382,11 @@ def reference_problems(s: Scenario) -> list[Problem]:
         if isinstance(m, ApiModel) and m.price_key is None and not _full_prices(m):
             out.append(Problem(("models", mid, "price_key"),
                                "an API model needs a price_key or input and output prices"))
-        if isinstance(m, SelfHostedModel) and m.throughput is None and not m.benchmarks:
+        if isinstance(m, SelfHostedModel) and m.throughput is None and not m.benchmarks \
+                and not m.measured_conversations:
             out.append(Problem(("models", mid, "throughput"),
-                               "a self-hosted model needs a throughput measurement or benchmarks"))
+                               "a self-hosted model needs a throughput measurement, benchmarks "
+                               "or measured_conversations"))
     for j, c_id in enumerate(s.consent):
         if c_id not in known_caps:
             out.append(_unknown(("consent", j), "capability", c_id, known_caps))

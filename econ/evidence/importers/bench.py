@@ -6,7 +6,9 @@ Formats (detected from content, or named with ``--format``):
 - ``sglang``: ``bench_serving`` JSONL (one run per line);
 - ``llmperf-summary`` and ``llmperf-individual``: LLMPerf ``*_summary.json`` (seconds) and
   ``*_individual_responses.json`` (a list of requests);
-- ``aiperf``: GenAI-Perf and AIPerf profile exports (metrics as ``{unit, avg, p50, …}``).
+- ``aiperf``: GenAI-Perf and AIPerf profile exports (metrics as ``{unit, avg, p50, …}``);
+- ``aiperf-records``: AIPerf's per-request ``profile_export.jsonl``, one run for the whole file
+  (its multi-turn conversations are read by :mod:`econ.evidence.importers.aiperf_records`).
 """
 
 from __future__ import annotations
@@ -219,14 +221,27 @@ _PARSERS: dict[str, Callable[[Any, str], BenchRun]] = {
     "llmperf-individual": _llmperf_individual,
     "aiperf": _aiperf,
 }
-BENCH_FORMATS = tuple(_PARSERS)
+BENCH_FORMATS = (*_PARSERS, "aiperf-records")
+
+
+def _aiperf_records(docs: list[Any], file: str) -> BenchRun:
+    """The requests of an AIPerf per-request records file as one run."""
+    from econ.evidence.importers.aiperf_records import parse_records
+
+    c = parse_records(docs, file)
+    return BenchRun("aiperf-records", file, None, c.completed_requests, c.failed_requests,
+                    c.duration_s, c.input_tokens_total, c.output_tokens_total,
+                    c.completed_requests / c.duration_s if c.duration_s else None,
+                    c.output_tokens_total / c.duration_s if c.duration_s else None, None)
 
 
 def parse_bench(docs: list[Any], file: str, fmt: str | None = None) -> list[BenchRun]:
     """Runs in the documents of one file (one per JSON Lines line)."""
-    if fmt is not None and fmt not in _PARSERS:
+    if fmt is not None and fmt not in BENCH_FORMATS:
         raise EconError(f"{file}: unknown benchmark format {fmt!r}; supported: "
                         f"{', '.join(BENCH_FORMATS)}")
+    if docs and identify(docs[0]) == "aiperf-records" and fmt in (None, "aiperf-records"):
+        return [_aiperf_records(docs, file)]
     runs = []
     for i, doc in enumerate(docs, start=1):
         kind = identify(doc)
@@ -234,6 +249,8 @@ def parse_bench(docs: list[Any], file: str, fmt: str | None = None) -> list[Benc
         if fmt is not None and kind != fmt:
             seen = f"it looks like {kind}" if kind else "its content matches no known format"
             raise EconError(f"{where}: not a {fmt} result: {seen}")
+        if kind == "aiperf-records":
+            raise EconError(f"{where}: an AIPerf per-request record among lines that are not")
         if kind not in _PARSERS:
             hint = f"it looks like {kind} (an eval log: use econ import evals)" if kind else \
                 "its content matches none"

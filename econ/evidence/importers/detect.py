@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from econ.evidence.importers.aiperf_records import is_record
+
 __all__ = ["identify"]
 
 
@@ -22,6 +24,8 @@ def identify(doc: Any) -> str | None:
     if not isinstance(doc, dict):
         return None
     keys = set(doc)
+    if is_record(doc):
+        return "aiperf-records"
     if "results_num_completed_requests" in keys or "num_concurrent_requests" in keys:
         return "llmperf-summary"
     if _is_metric(doc.get("request_throughput")) or _is_metric(doc.get("benchmark_duration")):
