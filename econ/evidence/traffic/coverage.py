@@ -143,10 +143,10 @@ def calibrate_threshold(evals: Any, mean: np.ndarray,
     needed = math.ceil(1.0 / (1.0 - quantile) - 1e-9)
     note = None
     if n < needed:
-        note = (f"only {n} distinct eval inputs: the {quantile:.0%} quantile of their "
-                f"leave-one-out distances needs at least {needed} to be estimated, so the "
-                f"threshold {threshold:.3f} lies among the {n} largest-distance examples and "
-                "reflects how sparse the evals are; add eval examples for a firmer threshold")
+        note = (f"only {n} distinct eval inputs: a {quantile:.0%} quantile of their "
+                f"leave-one-out distances needs at least {needed}, so the threshold "
+                f"{threshold:.3f} is set by the two largest of them and says more about how "
+                "sparse the evals are than where their domain ends; add eval examples")
     return threshold, note
 
 

@@ -25,7 +25,7 @@ NGRAMS = (3, 5)
 
 def _hasher() -> HashingVectorizer:
     return HashingVectorizer(analyzer="char_wb", ngram_range=NGRAMS, n_features=N_FEATURES,
-                             alternate_sign=False, norm=None, lowercase=True, dtype=np.float32)
+                             alternate_sign=False, norm=None, lowercase=True, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class CharTfidf:
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         x = sp.csr_matrix(_hasher().transform(list(texts)))
         x.data = 1.0 + np.log(x.data)
-        x = x @ sp.diags(self.idf.astype(np.float32))
+        x = x @ sp.diags(self.idf)
         return sp.csr_matrix(normalize(x, norm="l2", copy=False))
 
 
