@@ -4,6 +4,7 @@ with dense numpy centring, statsmodels for the intervals; and the MT-Bench done-
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,14 @@ def test_clusters_shares_intervals_terms_and_snippets() -> None:
     weather_terms = {t for c in {int(x) for x in labels[:12]} for t in cov.clusters[c].terms}
     assert weather_terms <= set(TOPICS["weather"].split()) | set(FILLER) - {"the", "a"}
     assert measure_coverage(traffic, evals, seed=3) == cov  # seeded: the same clusters
+    # each cluster says which capability its conversations were assigned to
+    labels = ["weather"] * 10 + [None] * 2 + ["cooking"] * 6
+    d = cov.to_dict(labels)
+    by_cluster = [c["from"] for c in d["clusters"]]
+    assert sum((Counter(f) for f in by_cluster), Counter()) == Counter(
+        {"weather": 10, "uncategorised": 2, "cooking": 6})
+    with pytest.raises(EconError, match="3 labels for 18 conversations"):
+        cov.to_dict(["a", "b", "c"])
 
 
 def test_contract_and_a_clear_note_with_few_evals() -> None:

@@ -29,6 +29,7 @@ sparse product against the eval matrix), so only the eval vectors and one chunk 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,10 +42,11 @@ from econ.base.stats import wilson_interval
 from econ.evidence.traffic.clusters import UnseenCluster, cluster_unseen
 from econ.evidence.traffic.vectors import fit_char_tfidf
 
-__all__ = ["DEFAULT_QUANTILE", "TrafficCoverage", "calibrate_threshold", "coverage_of_vectors",
-           "distinct_texts", "measure_coverage", "nearest_distances"]
+__all__ = ["DEFAULT_QUANTILE", "UNCATEGORISED", "TrafficCoverage", "calibrate_threshold",
+           "coverage_of_vectors", "distinct_texts", "measure_coverage", "nearest_distances"]
 
 DEFAULT_QUANTILE = 0.95
+UNCATEGORISED = "uncategorised"
 Take = Callable[[np.ndarray], Any]
 
 
@@ -72,12 +74,22 @@ class TrafficCoverage:
         """True where a conversation lies within the threshold of some eval example."""
         return np.asarray(self.distance <= self.threshold)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``coverage`` object of ``econ traffic --json``."""
+    def to_dict(self, labels: Sequence[str | None] | None = None) -> dict[str, Any]:
+        """The ``coverage`` object of ``econ traffic --json``. With ``labels`` (each
+        conversation's capability, None when uncategorised) every cluster also says where its
+        conversations were assigned (``from``), so a write-back can carve it out of them."""
+        clusters = [c.to_dict() for c in self.clusters]
+        if labels is not None:
+            if len(labels) != self.conversations:
+                raise EconError(f"coverage: {len(labels)} labels for {self.conversations} "
+                                "conversations")
+            for k, c in enumerate(clusters):
+                members = np.flatnonzero(self.cluster == k)
+                c["from"] = dict(Counter(labels[int(i)] or UNCATEGORISED for i in members))
         return {"threshold": self.threshold, "unseen_share": self.unseen_share,
                 "unseen_ci_low": self.unseen_ci[0], "unseen_ci_high": self.unseen_ci[1],
                 "quantile": self.quantile, "evals": self.evals, "method": self.method,
-                "note": self.note, "clusters": [c.to_dict() for c in self.clusters]}
+                "note": self.note, "clusters": clusters}
 
 
 def distinct_texts(texts: Sequence[str]) -> list[str]:
