@@ -6,6 +6,7 @@ import contextlib
 import json
 import threading
 import time
+import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -37,6 +38,14 @@ class FakeServer:
                 if self.headers.get("Authorization") != f"Bearer {SECRET}":
                     return self._send(401, {"error": {"message": "bad key"}})
                 model = body["model"]
+                if self.path.endswith("/embeddings"):  # for traffic coverage --embeddings
+                    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                    server.calls[(model, "embeddings")] += 1
+                    return self._send(200, {
+                        "object": "list", "model": model,
+                        "data": [{"object": "embedding", "index": i,
+                                  "embedding": server.embed(t)} for i, t in enumerate(texts)],
+                        "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)}})
                 last = body["messages"][-1]["content"]
                 key = (model, last)
                 server.calls[key] += 1
@@ -81,6 +90,14 @@ class FakeServer:
         if "csv" in last:
             return '{"rows": 2}' if model == "big" else "rows: 2"
         return "The answer is 42."
+
+    @staticmethod
+    def embed(text: str) -> list[float]:
+        """Deterministic bag of words: counts of lower-cased words hashed into 64 slots."""
+        vec = [0.0] * 64
+        for word in text.lower().split():
+            vec[zlib.crc32(word.strip(".,?!").encode()) % 64] += 1.0
+        return vec
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -232,7 +232,7 @@ def write_traffic(text: str, summary: Mapping[str, Any], provenance: TrafficProv
         shares[cid] = _share(c["share"])
         lo, hi = float(c["ci_low"]), float(c["ci_high"])
         w.set(node, f"capabilities[{cid}]", "traffic_share", shares[cid],
-              f"{_pct(c['share'])} (95% CI {_pct(lo)}–{_pct(hi)}) of {c.get('n', '?')} "
+              f"{_pct(c['share'])} (95% CI {_pct(lo)}–{_pct(hi)}), {c.get('n', '?')} "
               "conversations", after="label" if "label" in node else "id")
         w.set(node, f"capabilities[{cid}]", "traffic_share_sd", _num((hi - lo) / (2 * Z95), 4),
               "half the 95% interval ÷ 1.96", after="traffic_share")
