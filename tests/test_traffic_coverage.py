@@ -14,8 +14,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from statsmodels.stats.proportion import proportion_confint
 
 from econ.base.errors import EconError
+from econ.evidence.traffic import read_log
 from econ.evidence.traffic.clusters import cluster_count, snippet
-from econ.evidence.traffic.coverage import distinct_texts, measure_coverage
+from econ.evidence.traffic.coverage import distinct_texts, measure_coverage, user_texts
 from econ.evidence.traffic.eval_inputs import read_eval_inputs
 
 TOPICS = {
@@ -139,18 +140,38 @@ def test_helpers() -> None:
     assert [cluster_count(n, 8) for n in (0, 1, 2, 8, 50, 1000)] == [0, 1, 1, 2, 5, 8]
 
 
+def _mtbench(fixtures_dir: Path, first_turn_only: bool) -> tuple[list[dict], list[str]]:
+    """MT-Bench as traffic: a one-line reshape to ShareGPT, read by the traffic reader."""
+    questions = [json.loads(x) for x in
+                 (fixtures_dir / "mtbench_questions.jsonl").read_text().splitlines()]
+    log = "".join(json.dumps({"id": q["question_id"], "conversations": [
+        m for t in q["turns"] for m in ({"from": "human", "value": t},
+                                        {"from": "gpt", "value": "(answer)"})]}) + "\n"
+        for q in questions)
+    frame, _ = read_log(log.encode(), "mtbench.jsonl")
+    ids, texts = user_texts(frame, first_turn_only=first_turn_only)
+    assert ids == [str(q["question_id"]) for q in questions]
+    return questions, texts
+
+
+def test_user_texts_join_a_conversations_user_turns(fixtures_dir: Path) -> None:
+    questions, texts = _mtbench(fixtures_dir, first_turn_only=False)
+    assert texts == ["\n\n".join(q["turns"]) for q in questions]
+    _, first = _mtbench(fixtures_dir, first_turn_only=True)
+    assert first == [q["turns"][0] for q in questions]
+
+
 def test_mtbench_math_seen_writing_and_roleplay_unseen(fixtures_dir: Path) -> None:
-    """Done when (issue 15): MT-Bench traffic against the lm-eval math samples.
+    """Done when (issue 15): MT-Bench traffic (first turns) against the lm-eval math samples.
 
     The 10 lm-eval samples are all MATH algebra problems; the threshold is the method's own
     95% leave-one-out quantile (no figure chosen here). Asserted in both directions: most math
     questions are seen, most writing and roleplay questions are not, and math is seen far more
     often than writing and roleplay (Fisher's exact test).
     """
-    questions = [json.loads(x) for x in
-                 (fixtures_dir / "mtbench_questions.jsonl").read_text().splitlines()]
+    questions, texts = _mtbench(fixtures_dir, first_turn_only=True)
     evals = [e.text for e in read_eval_inputs(fixtures_dir / "lmeval_samples_math_perturbed.jsonl")]
-    cov = measure_coverage([q["turns"][0] for q in questions], evals)
+    cov = measure_coverage(texts, evals)
     seen = {c: int(sum(s for s, q in zip(cov.seen, questions, strict=True)
                        if q["category"] == c)) for c in {q["category"] for q in questions}}
     assert seen["math"] > 10 / 2

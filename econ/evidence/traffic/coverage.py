@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from econ.base.errors import EconError
@@ -43,7 +44,8 @@ from econ.evidence.traffic.clusters import UnseenCluster, cluster_unseen
 from econ.evidence.traffic.vectors import fit_char_tfidf
 
 __all__ = ["DEFAULT_QUANTILE", "UNCATEGORISED", "TrafficCoverage", "calibrate_threshold",
-           "coverage_of_vectors", "distinct_texts", "measure_coverage", "nearest_distances"]
+           "coverage_of_vectors", "distinct_texts", "measure_coverage", "nearest_distances",
+           "user_texts"]
 
 DEFAULT_QUANTILE = 0.95
 UNCATEGORISED = "uncategorised"
@@ -90,6 +92,18 @@ class TrafficCoverage:
                 "unseen_ci_low": self.unseen_ci[0], "unseen_ci_high": self.unseen_ci[1],
                 "quantile": self.quantile, "evals": self.evals, "method": self.method,
                 "note": self.note, "clusters": clusters}
+
+
+def user_texts(frame: pd.DataFrame, *, first_turn_only: bool = False) -> tuple[list[str],
+                                                                               list[str]]:
+    """(conversation ids, user text) from the tidy table of :func:`read_log`: a conversation's
+    user messages joined by blank lines (only its first with ``first_turn_only``), in the order
+    the conversations first appear."""
+    users = frame[frame["role"] == "user"]
+    if first_turn_only:
+        users = users[users["turn"] == 1]
+    grouped = users.groupby("conversation_id", sort=False)["text"].agg("\n\n".join)
+    return [str(i) for i in grouped.index], [str(t) for t in grouped.tolist()]
 
 
 def distinct_texts(texts: Sequence[str]) -> list[str]:
