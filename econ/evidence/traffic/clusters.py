@@ -7,12 +7,12 @@ three example snippets.
 
 Method (seeded, deterministic):
 - k-means (scikit-learn, ``n_init=10``) on at most ``MAX_SAMPLE`` unseen conversations drawn
-  without replacement, on the L2-normalised vectors (spherical k-means in effect);
+  without replacement, on their word-level TF-IDF (English stop words removed, L2-normalised,
+  so spherical k-means in effect), or on their embeddings when coverage ran on embeddings;
 - k = round(sqrt(n / 2)) (the rule of thumb of Mardia, Kent and Bibby), between 1 and
   ``max_clusters``, and never more than the conversations sampled;
 - every unseen conversation is then assigned to the centroid of highest cosine, in chunks;
-- terms: word-level TF-IDF (English stop words removed) over the sample; a cluster's terms are the
-  highest mean weights among its members (words read better than character n-grams);
+- terms: a cluster's highest mean word TF-IDF weights among its sampled members;
 - examples: the three members nearest their centroid, whitespace collapsed, cut to 80 characters.
 """
 
@@ -77,46 +77,73 @@ def _unit(c: np.ndarray) -> np.ndarray:
     return out
 
 
-def _terms(texts: list[str], labels: np.ndarray, k: int) -> list[tuple[str, ...]]:
-    vec = TfidfVectorizer(stop_words="english", sublinear_tf=True,
-                          token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b")
-    try:
-        w = vec.fit_transform(texts)
-    except ValueError:  # nothing but stop words and digits
-        return [() for _ in range(k)]
-    names = vec.get_feature_names_out()
-    out = []
+def _word_vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(stop_words="english", sublinear_tf=True, max_features=20000,
+                           token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b", dtype=np.float64)
+
+
+def _terms(w: Any, names: np.ndarray, labels: np.ndarray, k: int) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
     for c in range(k):
-        mean = np.asarray(w[labels == c].mean(axis=0)).ravel()
+        members = w[labels == c]
+        if members.shape[0] == 0:
+            out.append(())
+            continue
+        mean = np.asarray(members.mean(axis=0)).ravel()
         top = [i for i in np.argsort(-mean, kind="stable")[:TERMS] if mean[i] > 0]
         out.append(tuple(str(names[i]) for i in top))
     return out
 
 
-def cluster_unseen(unseen: np.ndarray, take: Take, texts: Callable[[int], str], total: int, *,
-                   seed: int = 0, max_clusters: int = 8, chunk_rows: int = 4096,
+def cluster_unseen(unseen: np.ndarray, texts: Callable[[int], str], total: int, *,
+                   take: Take | None = None, seed: int = 0, max_clusters: int = 8,
+                   chunk_rows: int = 4096,
                    confidence: float = 0.95) -> tuple[tuple[UnseenCluster, ...], np.ndarray]:
-    """Clusters of the ``unseen`` conversation indices (sorted by share, largest first) and the
-    cluster of each unseen conversation (aligned with ``unseen``)."""
+    """Clusters of the ``unseen`` conversation indices (sorted by size, largest first) and the
+    cluster of each unseen conversation (aligned with ``unseen``).
+
+    Clustered on ``take(indices)`` vectors when given (embeddings), else on word-level TF-IDF
+    fitted on the sample (topical, and a few thousand columns where the character n-grams
+    hash into a million: k-means on those would be slow for no gain)."""
     if len(unseen) == 0:
         return (), np.zeros(0, dtype=np.int64)
     rng = np.random.default_rng(seed)
     sample = unseen if len(unseen) <= MAX_SAMPLE else np.sort(
         rng.choice(unseen, MAX_SAMPLE, replace=False))
+    sample_texts = [texts(int(i)) for i in sample]
+    words = _word_vectorizer()
+    try:
+        w = words.fit_transform(sample_texts)
+        names = words.get_feature_names_out()
+    except ValueError:  # nothing but stop words and digits
+        w, names = None, np.array([], dtype=object)
+
+    def vectors(idx: np.ndarray) -> Any:
+        if take is not None:
+            return take(idx)
+        return words.transform([texts(int(i)) for i in idx])
+
     k = cluster_count(len(sample), max_clusters)
-    x = take(sample)
+    x = take(sample) if take is not None else w
+    if x is None:
+        k = 1
     if k == 1:
-        centroids = _unit(np.asarray(x.mean(axis=0), dtype=np.float64).reshape(1, -1))
+        centroids = np.ones((1, 1)) if x is None else _unit(
+            np.asarray(x.mean(axis=0), dtype=np.float64).reshape(1, -1))
     else:
         km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x)
         centroids = _unit(np.asarray(km.cluster_centers_, dtype=np.float64))
     labels = np.empty(len(unseen), dtype=np.int64)
-    for a in range(0, len(unseen), chunk_rows):
-        labels[a:a + chunk_rows] = _dense(take(unseen[a:a + chunk_rows]) @ centroids.T).argmax(1)
-    sims = _dense(x @ centroids.T)
+    if x is None:
+        labels[:] = 0
+        sims = np.zeros((len(sample), 1))
+    else:
+        for a in range(0, len(unseen), chunk_rows):
+            block = vectors(unseen[a:a + chunk_rows])
+            labels[a:a + chunk_rows] = _dense(block @ centroids.T).argmax(1)
+        sims = _dense(x @ centroids.T)
     sample_labels = sims.argmax(axis=1)
-    sample_texts = [texts(int(i)) for i in sample]
-    terms = _terms(sample_texts, sample_labels, k)
+    terms = _terms(w, names, sample_labels, k) if w is not None else [()] * k
     counts = np.bincount(labels, minlength=k)
     clusters = []
     for c in range(k):

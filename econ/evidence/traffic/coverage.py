@@ -179,9 +179,11 @@ def calibrate_threshold(evals: Any, mean: np.ndarray,
 def coverage_of_vectors(take: Take, conversations: int, evals: Any, texts: Callable[[int], str],
                         *, method: str, quantile: float = DEFAULT_QUANTILE, seed: int = 0,
                         max_clusters: int = 8, chunk_rows: int = 4096,
-                        confidence: float = 0.95) -> TrafficCoverage:
+                        confidence: float = 0.95,
+                        cluster_on_vectors: bool = False) -> TrafficCoverage:
     """Coverage over vectors: ``take(indices)`` gives L2-normalised traffic rows, ``evals`` the
-    eval rows (sparse or dense); ``texts(i)`` is conversation i's text (for clusters)."""
+    eval rows (sparse or dense); ``texts(i)`` is conversation i's text. The unseen traffic is
+    clustered on these vectors with ``cluster_on_vectors`` (embeddings), else on words."""
     if conversations == 0:
         raise EconError("coverage needs at least one conversation")
     total = np.zeros(evals.shape[1], dtype=np.float64)
@@ -193,7 +195,8 @@ def coverage_of_vectors(take: Take, conversations: int, evals: Any, texts: Calla
     threshold, note = calibrate_threshold(evals, mean, quantile)
     dist, nearest = nearest_distances(take, conversations, evals, mean, chunk_rows)
     unseen = np.flatnonzero(dist > threshold)
-    clusters, labels = cluster_unseen(unseen, take, texts, conversations, seed=seed,
+    clusters, labels = cluster_unseen(unseen, texts, conversations,
+                                      take=take if cluster_on_vectors else None, seed=seed,
                                       max_clusters=max_clusters, chunk_rows=chunk_rows,
                                       confidence=confidence)
     cluster = np.full(conversations, -1, dtype=np.int64)

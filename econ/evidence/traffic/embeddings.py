@@ -85,4 +85,4 @@ def measure_coverage_embeddings(traffic: Sequence[str], eval_inputs: Sequence[st
                         "dimensions")
     return coverage_of_vectors(lambda idx: t[idx], len(traffic), e, lambda i: traffic[i],
                                method=f"embeddings:{model}", quantile=quantile, seed=seed,
-                               max_clusters=max_clusters)
+                               max_clusters=max_clusters, cluster_on_vectors=True)
