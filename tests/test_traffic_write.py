@@ -21,6 +21,7 @@ CITE = "(hh.jsonl.gz, 2026-11-28, n=2312)"
 SUMMARY = {
     "conversations": 2312,
     "turns": {"mean": 2.31, "p50": 2, "p90": 4, "single_turn_share": 0.3, "sd": 1.4},
+    # no system messages in the log: system_prompt_tokens is left as it is
     "tokens_per_turn": {"user": {"mean": 21.4, "sd": 18.0}, "assistant": {"mean": 60.2, "sd": 40.1},
                         "system": {"mean": 0.0}},
     "tokenizer": "tiktoken cl100k_base",
@@ -67,7 +68,6 @@ def test_write_back_changes_only_the_intended_figures(folder: Path, capsys) -> N
     cv_tokens = max(18.0 / 21.4, 40.1 / 60.2) / math.sqrt(2312)
     expected = {
         "conversation.turns": (5, 2),
-        "conversation.system_prompt_tokens": (500, 0),
         "conversation.user_tokens_per_turn": (295.58, 21.4),
         "conversation.assistant_tokens_per_turn": (441.34, 60.2),
         "conversation.token_length_cv": (0.25, round(cv_tokens, 4)),
@@ -133,6 +133,9 @@ def test_shares_are_rounded_down_and_refusals_name_the_problem(folder: Path) -> 
         {"id": "math", "share": 0.06339, "ci_low": 0.01, "ci_high": 0.2, "n": 10}]}
     out = write_traffic(text, one, PROV)
     assert [c.new for c in out.changes if c.path.endswith("traffic_share")] == [0.0633]
+    system = write_traffic(text, {"tokens_per_turn": {"system": {"mean": 120.04}}}, PROV)
+    assert [(c.path, c.old, c.new) for c in system.changes] == [
+        ("conversation.system_prompt_tokens", 500, 120)]
     with pytest.raises(EconError, match=r"capabilities not in the scenario: chess; known: "
                                          r"creative_assist"):
         write_traffic(text, {"capabilities": [{"id": "chess", "share": 0.1, "ci_low": 0,

@@ -9,7 +9,8 @@ What is written, each with an end-of-line provenance comment (files, date, n, in
 figure's earlier comment is kept after it as "was <old>: <comment>", so no comment is lost:
 - ``conversation``: ``turns`` = the mean number of turns rounded to a whole number (the schema
   counts whole turns; the comment gives the mean, p50 and p90), ``user_tokens_per_turn``,
-  ``assistant_tokens_per_turn`` and ``system_prompt_tokens`` = the means; the Monte Carlo
+  ``assistant_tokens_per_turn`` and ``system_prompt_tokens`` = the means (the last only when
+  the log holds system messages: a prompt added server-side is often not logged); the Monte Carlo
   spreads ``token_length_cv`` (the larger of user and assistant) and ``turns_cv`` (when the
   summary's ``turns`` has ``sd``) are the coefficients of variation *of the mean*:
   sd / (mean · sqrt(conversations)). They scale the scenario's mean in each draw, so the
@@ -173,8 +174,8 @@ def _shape_fields(summary: Mapping[str, Any], n: int) -> dict[str, tuple[Any, st
     for role, key in (("user", "user_tokens_per_turn"), ("assistant", "assistant_tokens_per_turn"),
                       ("system", "system_prompt_tokens")):
         t = tokens.get(role) or {}
-        if not isinstance(t.get("mean"), int | float):
-            continue
+        if not isinstance(t.get("mean"), int | float) or (role == "system" and t["mean"] <= 0):
+            continue  # a log without system messages says nothing of a server-side prompt
         sd = t.get("sd")
         spread = f", sd {sd:.1f}" if isinstance(sd, int | float) else ""
         out[key] = (_num(t["mean"], 1), f"mean {t['mean']:.1f} tokens{spread}{counted}")
