@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from statsmodels.stats.proportion import proportion_confint
 
 from econ.base.errors import EconError
-from econ.evidence.traffic import read_log
+from econ.evidence.traffic import coverage, read_log
 from econ.evidence.traffic.clusters import cluster_count, snippet
 from econ.evidence.traffic.coverage import distinct_texts, measure_coverage, user_texts
 from econ.evidence.traffic.eval_inputs import read_eval_inputs
@@ -69,11 +69,13 @@ def test_threshold_and_distances_match_a_dense_reference() -> None:
     assert cov.note is None  # 24 eval inputs are enough for a 95% quantile
 
 
-def test_chunking_does_not_change_the_result() -> None:
+def test_chunking_does_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     evals = _texts("password", 6) + _texts("invoice", 6)
     traffic = _texts("weather", 9) + _texts("invoice", 4, seed=1)
-    a = measure_coverage(traffic, evals, chunk_rows=2)
     b = measure_coverage(traffic, evals, chunk_rows=4096)
+    # at most 25 similarities at once: evals against evals in chunks of 2 rows, traffic of 2
+    monkeypatch.setattr(coverage, "MAX_CELLS", 25)
+    a = measure_coverage(traffic, evals, chunk_rows=3)
     assert a.threshold == pytest.approx(b.threshold, abs=1e-9)
     np.testing.assert_allclose(a.distance, b.distance, atol=1e-9)
     assert a.seen.tolist() == b.seen.tolist() and a.clusters == b.clusters

@@ -22,8 +22,9 @@ Method:
 - **Unseen.** Traffic farther than the threshold from every eval example. Its share of all
   traffic comes with a Wilson interval; the unseen traffic is clustered
   (:mod:`econ.evidence.traffic.clusters`).
-Memory: the traffic is vectorised and compared in chunks of ``chunk_rows`` conversations (a
-sparse product against the eval matrix), so only the eval vectors and one chunk are held.
+Memory: the traffic is vectorised and compared in chunks of at most ``chunk_rows``
+conversations (a sparse product against the eval matrix, at most ``MAX_CELLS`` similarities at
+once, evals against evals too), so only the eval vectors and one chunk are held.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = ["DEFAULT_QUANTILE", "UNCATEGORISED", "TrafficCoverage", "calibrate_th
            "user_texts"]
 
 DEFAULT_QUANTILE = 0.95
+MAX_CELLS = 2**22  # dense similarities held at once (32 MiB of float64)
 UNCATEGORISED = "uncategorised"
 Take = Callable[[np.ndarray], Any]
 
@@ -140,13 +142,19 @@ def _centred_cosine(block: Any, evals: Any, mean: np.ndarray) -> np.ndarray:
     return np.asarray(dot / nb[:, None] / ne[None, :])
 
 
+def _rows(chunk_rows: int, evals: int) -> int:
+    """Rows per chunk so that a chunk's dense block against the evals stays within MAX_CELLS."""
+    return max(1, min(chunk_rows, MAX_CELLS // max(1, evals)))
+
+
 def nearest_distances(take: Take, n: int, evals: Any, mean: np.ndarray,
                       chunk_rows: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Distance to, and index of, the nearest eval example of each of ``n`` conversations."""
     dist = np.empty(n, dtype=np.float64)
     idx = np.empty(n, dtype=np.int64)
-    for a in range(0, n, chunk_rows):
-        cos = _centred_cosine(take(np.arange(a, min(n, a + chunk_rows))), evals, mean)
+    step = _rows(chunk_rows, evals.shape[0])
+    for a in range(0, n, step):
+        cos = _centred_cosine(take(np.arange(a, min(n, a + step))), evals, mean)
         idx[a:a + len(cos)] = cos.argmax(axis=1)
         dist[a:a + len(cos)] = np.clip(1.0 - cos.max(axis=1), 0.0, 2.0)
     return dist, idx
@@ -162,9 +170,13 @@ def calibrate_threshold(evals: Any, mean: np.ndarray,
                         f"threshold (got {n})")
     if not 0.0 < quantile < 1.0:
         raise EconError(f"coverage quantile must lie between 0 and 1 (got {quantile})")
-    cos = _centred_cosine(evals, evals, mean)
-    np.fill_diagonal(cos, -np.inf)
-    loo = np.clip(1.0 - cos.max(axis=1), 0.0, 2.0)
+    loo = np.empty(n, dtype=np.float64)
+    step = _rows(n, n)
+    for a in range(0, n, step):
+        cos = _centred_cosine(evals[a:a + step], evals, mean)
+        rows = np.arange(len(cos))
+        cos[rows, a + rows] = -np.inf  # an example is not its own neighbour
+        loo[a:a + len(cos)] = np.clip(1.0 - cos.max(axis=1), 0.0, 2.0)
     threshold = float(np.quantile(loo, quantile))
     needed = math.ceil(1.0 / (1.0 - quantile) - 1e-9)
     note = None
