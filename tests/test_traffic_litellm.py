@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,13 +14,16 @@ from statsmodels.stats.proportion import proportion_confint
 
 from econ.base.errors import EconError
 from econ.evidence.traffic.classifier import (
-    check_spend,
     classifier_shares,
     classify,
     estimate_classifier_cost,
     stratified_sample,
 )
-from econ.evidence.traffic.embeddings import measure_coverage_embeddings
+from econ.evidence.traffic.embeddings import (
+    estimate_embedding_cost,
+    measure_coverage_embeddings,
+)
+from econ.evidence.traffic.spend import check_spend
 from tests.conftest import SNAPSHOT
 from tests.test_probe import SECRET, FakeServer, server  # noqa: F401 - the loopback fixture
 
@@ -33,7 +37,8 @@ CAPS = [("math", "arithmetic and algebra"), ("code_help", "programming questions
 def test_importing_the_traffic_modules_does_not_import_litellm() -> None:
     code = ("import sys; import econ.evidence.traffic.coverage, econ.evidence.traffic.embeddings,"
             " econ.evidence.traffic.classifier, econ.evidence.traffic.eval_inputs,"
-            " econ.evidence.traffic.readers, econ.scenario.traffic_write;"
+            " econ.evidence.traffic.readers, econ.evidence.traffic.spend,"
+            " econ.scenario.traffic_write;"
             " print('litellm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -56,6 +61,31 @@ def test_coverage_on_embeddings_from_the_loopback_server(server: FakeServer) -> 
     assert cov.threshold == pytest.approx(float(np.quantile(1 - cos.max(axis=1), 0.95)), abs=1e-9)
     np.testing.assert_allclose(cov.distance, 1 - (t @ e.T).max(axis=1), atol=1e-9)
     assert cov.seen.tolist()[2:] == [False, False, False]  # no eval mentions cooking
+
+
+def test_embedding_spend_is_estimated_and_refused_before_any_call(
+        server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import litellm  # only to find the tiktoken encodings it bundles
+    import tiktoken
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(Path(litellm.__file__).parent
+                                                 / "litellm_core_utils" / "tokenizers"))
+    enc = tiktoken.get_encoding("cl100k_base")
+    texts = PASSWORD + COOKING
+    est = estimate_embedding_cost(texts, "text-embedding-3-small", batch_size=4)
+    assert est.prompt_tokens == sum(len(enc.encode(t)) for t in texts)
+    assert est.calls == 3 and est.max_completion_tokens == 0
+    # OpenAI lists text-embedding-3-small at 0.02 USD per million tokens
+    assert est.usd == pytest.approx(est.prompt_tokens * 0.02 / 1e6, rel=1e-9)
+    with pytest.raises(EconError, match=r"embeddings text-embedding-3-small: 3 calls are "
+                                         r"estimated at up to \d\.\d\de-06 USD"):
+        measure_coverage_embeddings(COOKING, PASSWORD, "openai/emb", api_base=server.url,
+                                    api_key=SECRET, max_spend_usd=0.0,
+                                    estimate=est)
+    assert sum(server.calls.values()) == 0
+    cov = measure_coverage_embeddings(COOKING, PASSWORD, "openai/emb", api_base=server.url,
+                                      api_key=SECRET, max_spend_usd=1.0, estimate=est)
+    assert cov.conversations == 3
 
 
 def test_embedding_errors_name_the_model_and_hide_the_key(server: FakeServer) -> None:  # noqa: F811
@@ -83,8 +113,9 @@ def test_classifier_estimates_refuses_then_labels(server: FakeServer) -> None:  
                                       "openai/small", price_model="gpt-4o-mini")
     assert longer.prompt_tokens > est.prompt_tokens
     # above the limit: refused before any call
-    with pytest.raises(EconError, match=r"5 calls are estimated at up to 0\.\d+ USD .* above "
-                                         r"the spend limit of 0\.0000 USD"):
+    with pytest.raises(EconError, match=r"^classifier openai/small: 5 calls are estimated at up "
+                                         r"to \d\.\d\de-05 USD \(\d\.\d\de-05 USD a call\), "
+                                         r"above the spend limit of 0 USD; raise --max-spend"):
         classify(texts, CAPS, "openai/small", max_spend_usd=0.0, api_base=server.url,
                  api_key=SECRET, estimate=est)
     assert sum(server.calls.values()) == 0

@@ -22,9 +22,9 @@ litellm is imported inside the functions that call it only.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +32,11 @@ import numpy as np
 
 from econ.base.errors import EconError
 from econ.base.stats import wilson_interval
+from econ.evidence.traffic.spend import SpendEstimate, check_spend, litellm_module
+from econ.evidence.traffic.spend import prices_usd_per_mtok as prices_usd_per_mtok_of
 
-__all__ = ["MAX_TEXT_CHARS", "ClassifierEstimate", "ClassifierResult", "check_spend",
-           "classifier_messages", "classifier_shares", "classify", "estimate_classifier_cost",
-           "stratified_sample"]
+__all__ = ["MAX_TEXT_CHARS", "ClassifierResult", "classifier_messages", "classifier_shares",
+           "classify", "estimate_classifier_cost", "stratified_sample"]
 
 MAX_TEXT_CHARS = 4000
 MAX_REPLY_TOKENS = 16
@@ -43,29 +44,9 @@ Capabilities = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
-class ClassifierEstimate:
-    model: str
-    calls: int
-    prompt_tokens: int
-    max_completion_tokens: int  # the cap per call times calls
-    input_usd_per_mtok: float
-    output_usd_per_mtok: float
-
-    @property
-    def usd(self) -> float:
-        """Upper bound of the spend: every reply at its token cap."""
-        return (self.prompt_tokens * self.input_usd_per_mtok
-                + self.max_completion_tokens * self.output_usd_per_mtok) / 1e6
-
-    @property
-    def usd_per_call(self) -> float:
-        return self.usd / self.calls if self.calls else 0.0
-
-
-@dataclass(frozen=True)
 class ClassifierResult:
     labels: tuple[str | None, ...]
-    estimate: ClassifierEstimate
+    estimate: SpendEstimate
     prompt_tokens: int  # as the server reported
     completion_tokens: int
 
@@ -102,34 +83,16 @@ def classifier_messages(text: str, capabilities: Capabilities) -> list[dict[str,
             {"role": "user", "content": text[:MAX_TEXT_CHARS]}]
 
 
-def _litellm() -> Any:
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.telemetry = False
-    litellm.suppress_debug_info = True
-    return litellm
-
-
 def estimate_classifier_cost(texts: Sequence[str], capabilities: Capabilities, model: str, *,
                              max_tokens: int = MAX_REPLY_TOKENS,
                              prices_usd_per_mtok: tuple[float, float] | None = None,
-                             price_model: str | None = None) -> ClassifierEstimate:
+                             price_model: str | None = None) -> SpendEstimate:
     """What classifying ``texts`` would cost at most, before any call.
 
     Prices come from ``prices_usd_per_mtok`` (input, output) when given, else from litellm's
     price map under ``price_model`` (default: ``model``)."""
-    litellm = _litellm()
-    if prices_usd_per_mtok is None:
-        try:
-            info = litellm.get_model_info(price_model or model)
-            prices = (float(info["input_cost_per_token"]) * 1e6,
-                      float(info["output_cost_per_token"]) * 1e6)
-        except Exception:
-            raise EconError(f"classifier {price_model or model}: not priced in litellm's price "
-                            "map; give its prices in USD per million tokens") from None
-    else:
-        prices = prices_usd_per_mtok
+    litellm = litellm_module()
+    prices = prices_usd_per_mtok or prices_usd_per_mtok_of(price_model or model, "classifier")
     counter_model = price_model or model
     prompt = 0
     for t in texts:
@@ -138,17 +101,8 @@ def estimate_classifier_cost(texts: Sequence[str], capabilities: Capabilities, m
                                                 messages=classifier_messages(t, capabilities)))
         except Exception:  # a model litellm cannot tokenise: count with its default encoding
             prompt += int(litellm.token_counter(messages=classifier_messages(t, capabilities)))
-    return ClassifierEstimate(model, len(texts), prompt, max_tokens * len(texts), *prices)
-
-
-def check_spend(estimate: ClassifierEstimate, max_spend_usd: float,
-                confirmed: bool = False) -> None:
-    """Refuse an estimated spend above the limit unless the user confirmed it."""
-    if estimate.usd > max_spend_usd and not confirmed:
-        raise EconError(f"classifier {estimate.model}: {estimate.calls} calls are estimated at up "
-                        f"to {estimate.usd:.4f} USD ({estimate.usd_per_call:.6f} USD a call), "
-                        f"above the spend limit of {max_spend_usd:.4f} USD; raise "
-                        "--max-spend-usd or confirm")
+    return SpendEstimate(model, "classifier", len(texts), prompt, max_tokens * len(texts),
+                         *prices)
 
 
 def _label(reply: str, ids: Sequence[str]) -> str | None:
@@ -161,20 +115,21 @@ def classify(texts: Sequence[str], capabilities: Capabilities, model: str, *,
              max_spend_usd: float, confirmed: bool = False, api_base: str | None = None,
              api_key: str | None = None, max_tokens: int = MAX_REPLY_TOKENS,
              prices_usd_per_mtok: tuple[float, float] | None = None,
-             price_model: str | None = None, timeout_s: float = 60.0,
-             estimate: ClassifierEstimate | None = None) -> ClassifierResult:
-    """Label each text with a capability id (None: uncategorised); the spend is checked first."""
+             price_model: str | None = None, timeout_s: float = 60.0, concurrency: int = 4,
+             estimate: SpendEstimate | None = None) -> ClassifierResult:
+    """Label each text with a capability id (None: uncategorised); the spend is checked first.
+    Calls run ``concurrency`` at a time; the first failure stops the run with an EconError."""
     est = estimate or estimate_classifier_cost(texts, capabilities, model, max_tokens=max_tokens,
                                                prices_usd_per_mtok=prices_usd_per_mtok,
                                                price_model=price_model)
     check_spend(est, max_spend_usd, confirmed)
-    litellm = _litellm()
+    litellm = litellm_module()
     ids = [cid for cid, _ in capabilities]
-    labels: list[str | None] = []
-    used_in = used_out = 0
-    for i, t in enumerate(texts):
+
+    def one(i: int) -> tuple[str | None, int, int]:
         try:
-            resp = litellm.completion(model=model, messages=classifier_messages(t, capabilities),
+            resp = litellm.completion(model=model,
+                                      messages=classifier_messages(texts[i], capabilities),
                                       api_base=api_base,
                                       api_key=api_key or ("EMPTY" if api_base else None),
                                       max_tokens=max_tokens, temperature=0, timeout=timeout_s,
@@ -186,10 +141,14 @@ def classify(texts: Sequence[str], capabilities: Capabilities, model: str, *,
             raise EconError(f"classifier {model}: conversation {i + 1} of {len(texts)}: "
                             f"{type(exc).__name__}: {msg}") from None
         usage = getattr(resp, "usage", None)
-        used_in += int(getattr(usage, "prompt_tokens", 0) or 0)
-        used_out += int(getattr(usage, "completion_tokens", 0) or 0)
-        labels.append(_label(resp.choices[0].message.content or "", ids))
-    return ClassifierResult(tuple(labels), est, used_in, used_out)
+        return (_label(resp.choices[0].message.content or "", ids),
+                int(getattr(usage, "prompt_tokens", 0) or 0),
+                int(getattr(usage, "completion_tokens", 0) or 0))
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        done = list(pool.map(one, range(len(texts))))
+    return ClassifierResult(tuple(d[0] for d in done), est, sum(d[1] for d in done),
+                            sum(d[2] for d in done))
 
 
 def classifier_shares(labels: Sequence[str | None], capability_ids: Sequence[str],
