@@ -167,16 +167,19 @@ def test_mtbench_math_seen_writing_and_roleplay_unseen(fixtures_dir: Path) -> No
     """Done when (issue 15): MT-Bench traffic (first turns) against the lm-eval math samples.
 
     The 10 lm-eval samples are all MATH algebra problems; the threshold is the method's own
-    95% leave-one-out quantile (no figure chosen here). Asserted in both directions: most math
-    questions are seen, most writing and roleplay questions are not, and math is seen far more
-    often than writing and roleplay (Fisher's exact test).
+    95% leave-one-out quantile (no figure chosen here). Asserted in both directions: at least
+    half the math questions are seen (6 of 10 measured; the sixth lies 0.0014 inside the
+    threshold, so the bound is 5), at most 2 of 10 writing and of 10 roleplay questions are
+    (0 and 0 measured), and math is seen far more often than writing and roleplay (Fisher's
+    exact test). Math outside the threshold is probability, geometry and word problems: the
+    10 samples are all algebra.
     """
     questions, texts = _mtbench(fixtures_dir, first_turn_only=True)
     evals = [e.text for e in read_eval_inputs(fixtures_dir / "lmeval_samples_math_perturbed.jsonl")]
     cov = measure_coverage(texts, evals)
     seen = {c: int(sum(s for s, q in zip(cov.seen, questions, strict=True)
                        if q["category"] == c)) for c in {q["category"] for q in questions}}
-    assert seen["math"] > 10 / 2
+    assert seen["math"] >= 10 / 2
     assert seen["writing"] <= 2 and seen["roleplay"] <= 2
     p = fisher_exact([[seen["math"], 10 - seen["math"]],
                       [seen["writing"] + seen["roleplay"],
