@@ -186,3 +186,20 @@ def test_mtbench_math_seen_writing_and_roleplay_unseen(fixtures_dir: Path) -> No
                        20 - seen["writing"] - seen["roleplay"]]])[1]
     assert p < 0.01
     assert cov.note is not None  # 10 examples cannot estimate a 95% quantile: said so
+
+
+def test_clusters_from_a_sample_cover_every_unseen_conversation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_SAMPLE, k-means runs on a seeded sample and the rest join the nearest centroid."""
+    from econ.evidence.traffic import clusters
+
+    monkeypatch.setattr(clusters, "MAX_SAMPLE", 12)
+    evals = _texts("password", 10) + _texts("invoice", 10)
+    traffic = _texts("weather", 20) + _texts("cooking", 20)
+    cov = measure_coverage(traffic, evals, chunk_rows=7)
+    assert cov.unseen == 40
+    assert len(cov.clusters) == cluster_count(12, 8) == 2  # k from the sample's size
+    assert sum(c.n for c in cov.clusters) == 40 and min(cov.cluster) >= 0
+    # the two topics land in different clusters, whole
+    assert len(set(cov.cluster[:20])) == len(set(cov.cluster[20:])) == 1
+    assert cov.cluster[0] != cov.cluster[20]

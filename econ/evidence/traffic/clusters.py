@@ -11,7 +11,8 @@ Method (seeded, deterministic):
   so spherical k-means in effect), or on their embeddings when coverage ran on embeddings;
 - k = round(sqrt(n / 2)) (the rule of thumb of Mardia, Kent and Bibby), between 1 and
   ``max_clusters``, and never more than the conversations sampled;
-- every unseen conversation is then assigned to the centroid of highest cosine, in chunks;
+- every unseen conversation is then assigned to the centroid of highest cosine, in chunks (one
+  with no word of the sample's vocabulary has cosine 0 to all and goes to the first);
 - terms: a cluster's highest mean word TF-IDF weights among its sampled members;
 - examples: the three members nearest their centroid, whitespace collapsed, cut to 80 characters.
 """
@@ -147,20 +148,22 @@ def cluster_unseen(unseen: np.ndarray, texts: Callable[[int], str], total: int, 
     counts = np.bincount(labels, minlength=k)
     clusters = []
     for c in range(k):
-        members = np.flatnonzero(sample_labels == c)
-        if counts[c] == 0 or len(members) == 0:
+        if counts[c] == 0:
             continue
+        members = np.flatnonzero(sample_labels == c)
         order = members[np.argsort(-sims[members, c], kind="stable")]
+        candidates = [sample_texts[i] for i in order] or [  # no sampled member: the first ones
+            texts(int(i)) for i in unseen[labels == c][:EXAMPLES * 4]]
         examples: list[str] = []
-        for i in order:
-            s = snippet(sample_texts[i])
+        for text in candidates:
+            s = snippet(text)
             if s and s not in examples:
                 examples.append(s)
             if len(examples) == EXAMPLES:
                 break
         lo, hi = wilson_interval(int(counts[c]), total, confidence)
-        clusters.append((c, UnseenCluster(int(counts[c]), counts[c] / total, lo, hi, terms[c],
-                                          tuple(examples))))
+        n = int(counts[c])
+        clusters.append((c, UnseenCluster(n, n / total, lo, hi, terms[c], tuple(examples))))
     clusters.sort(key=lambda t: (-t[1].n, t[0]))
     rank = {c: r for r, (c, _) in enumerate(clusters)}
     relabelled = np.array([rank.get(int(c), -1) for c in labels], dtype=np.int64)
