@@ -6,6 +6,7 @@ import contextlib
 import json
 import threading
 import time
+import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -54,6 +55,14 @@ class FakeServer:
                 if limit and (server.s_per_prefill_token or server.s_per_decode_token):
                     return self._send(200, server.serve_timed(body, int(limit)))
                 model = body["model"]
+                if self.path.endswith("/embeddings"):  # for traffic coverage --embeddings
+                    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                    server.calls[(model, "embeddings")] += 1
+                    return self._send(200, {
+                        "object": "list", "model": model,
+                        "data": [{"object": "embedding", "index": i,
+                                  "embedding": server.embed(t)} for i, t in enumerate(texts)],
+                        "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)}})
                 last = body["messages"][-1]["content"]
                 key = (model, last)
                 server.calls[key] += 1
@@ -123,6 +132,14 @@ class FakeServer:
         if "csv" in last:
             return '{"rows": 2}' if model == "big" else "rows: 2"
         return "The answer is 42."
+
+    @staticmethod
+    def embed(text: str) -> list[float]:
+        """Deterministic bag of words: counts of lower-cased words hashed into 64 slots."""
+        vec = [0.0] * 64
+        for word in text.lower().split():
+            vec[zlib.crc32(word.strip(".,?!").encode()) % 64] += 1.0
+        return vec
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -34,7 +34,7 @@ from econ.evidence.importers.detect import identify
 from econ.evidence.importers.jsonfile import read_json_or_lines
 from econ.evidence.results_io import ResultRow, read_results
 
-__all__ = ["EVAL_FORMATS", "ImportOptions", "read_evals"]
+__all__ = ["EVAL_FORMATS", "ImportOptions", "inspect_zip_docs", "read_evals"]
 
 EVAL_FORMATS = ("lmeval-samples", "lmeval-results", "inspect", "promptfoo", "plain")
 _LETTERS = {"C": (1, 1.0), "I": (0, 0.0), "N": (0, 0.0), "P": (0, 0.5)}
@@ -196,6 +196,12 @@ def _inspect_samples(header: dict[str, Any], samples: Iterable[dict[str, Any]], 
 
 
 def _inspect_zip(path: Path, o: ImportOptions) -> list[ResultRow]:
+    header, samples = inspect_zip_docs(path)
+    return _inspect_samples(header, samples, path, o)
+
+
+def inspect_zip_docs(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and the samples of an Inspect ``.eval`` ZIP log, unpacked within the caps."""
     try:
         data = read_limited(path)
     except FileNotFoundError:
@@ -225,7 +231,7 @@ def _inspect_zip(path: Path, o: ImportOptions) -> list[ResultRow]:
         raise EconError(f"{path}: damaged Inspect .eval log: the header is not a JSON object")
     if not isinstance(samples, list) or not all(isinstance(s, dict) for s in samples):
         raise EconError(f"{path}: damaged Inspect .eval log: a sample is not a JSON object")
-    return _inspect_samples(header, samples, path, o)
+    return header, samples
 
 
 class _ZipTooBig(Exception):
