@@ -1,5 +1,10 @@
 """Cost of one conversation on one model: API token billing or self-hosted GPU time.
 
+API: each kind of token at its price (see :func:`api_cost_usd`). Output includes the model's
+hidden reasoning tokens; cache writes and reads are defined in
+:mod:`econ.scenario.conversation` (each turn writes the part of its reusable prefix it did not
+read from the cache, when caching is on) and billed at the cache-write and cached-input prices.
+
 Self-hosted: a replica serves requests at a measured throughput. Its time per request is split
 between prefill (input) and decode (output) tokens, ``seconds = α·input + β·output`` with
 ``α = prefill_cost_ratio · β`` when only one measurement is given; tokens served from the prefix
@@ -11,11 +16,17 @@ the peak).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from econ.model.prices import TokenPrices
-from econ.scenario.conversation import ConversationTokens, capability_shape, tokens_of_shape
+from econ.scenario.conversation import (
+    ConversationTokens,
+    capability_shape,
+    reasoning_tokens_per_turn,
+    tokens_of_shape,
+    with_reasoning,
+)
 from econ.scenario.schema import (
     ApiModel,
     ModelSpec,
@@ -42,7 +53,14 @@ _SECONDS_PER_HOUR = 3600.0
 
 
 def api_cost_usd(tokens: ConversationTokens, prices: TokenPrices, use_batch: bool) -> Any:
-    """USD of one conversation billed per token."""
+    """USD of one conversation billed per token.
+
+    Uncached input not written to the cache is billed at the input price, cache writes at the
+    cache-write price (the input price when the model has none), cache reads at the cached
+    price (the input price when it has none), and output (visible and reasoning) at the output
+    price. With ``use_batch`` the input and output prices are the batch ones; cache reads and
+    writes keep their own prices where the model states them.
+    """
     in_price, out_price = prices.input_usd_per_mtok, prices.output_usd_per_mtok
     if use_batch:
         assert prices.batch_input_usd_per_mtok is not None
@@ -51,7 +69,11 @@ def api_cost_usd(tokens: ConversationTokens, prices: TokenPrices, use_batch: boo
     cached_price = prices.cached_input_usd_per_mtok
     if cached_price is None:
         cached_price = in_price
-    return (tokens.uncached_input_tokens * in_price
+    write_price = prices.cache_write_input_usd_per_mtok
+    if write_price is None:
+        write_price = in_price
+    return ((tokens.uncached_input_tokens - tokens.cache_write_tokens) * in_price
+            + tokens.cache_write_tokens * write_price
             + tokens.cached_input_tokens * cached_price
             + tokens.output_tokens * out_price) / _MTOK
 
@@ -120,25 +142,49 @@ def conversation_cost_usd(model: ModelSpec, tokens: ConversationTokens,
 
 @dataclass(frozen=True)
 class CostTable:
-    """USD per conversation of each model on each capability, and on uncategorised traffic."""
+    """USD per conversation of each model on each capability, and on uncategorised traffic,
+    with the tokens each is billed for (reasoning differs by model, so tokens do too)."""
 
     per_capability: Mapping[str, Mapping[str, Any]]  # model -> capability -> USD
     uncategorised: Mapping[str, Any]  # model -> USD
+    tokens: Mapping[str, Mapping[str, ConversationTokens]] = field(
+        default_factory=dict)  # model -> capability -> tokens
+    uncategorised_tokens: Mapping[str, ConversationTokens] = field(default_factory=dict)
 
 
 def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
                time_models: Mapping[str, TokenTimeModel], user_scale: Any = 1.0,
-               assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> CostTable:
-    """USD per conversation of every model on every capability (arrays when scales are)."""
+               assistant_scale: Any = 1.0, turns_scale: Any = 1.0,
+               reasoning_scale: Mapping[str, Any] | None = None) -> CostTable:
+    """USD per conversation of every model on every capability (arrays when scales are).
+
+    The conversation's tokens are computed once per capability; each model then adds its own
+    reasoning tokens (the capability's override for it, else its own figure), times
+    ``reasoning_scale[model]`` when given (Monte Carlo draws).
+    """
     default_tokens = tokens_of_shape(scenario.conversation, user_scale, assistant_scale,
                                      turns_scale)
+    caps = scenario.capabilities
     cap_tokens = {c.id: tokens_of_shape(capability_shape(scenario.conversation, c), user_scale,
                                         assistant_scale, turns_scale)
-                  for c in scenario.capabilities}
+                  for c in caps}
+    scale = reasoning_scale or {}
     per_cap: dict[str, dict[str, Any]] = {}
     uncategorised: dict[str, Any] = {}
+    tokens: dict[str, dict[str, ConversationTokens]] = {}
+    uncat_tokens: dict[str, ConversationTokens] = {}
     for mid, m in scenario.models.items():
         p, tm = prices.get(mid), time_models.get(mid)
-        per_cap[mid] = {cid: conversation_cost_usd(m, t, p, tm) for cid, t in cap_tokens.items()}
-        uncategorised[mid] = conversation_cost_usd(m, default_tokens, p, tm)
-    return CostTable(per_cap, uncategorised)
+        factor = scale.get(mid, 1.0)
+        tokens[mid] = {c.id: _reasoned(cap_tokens[c.id], reasoning_tokens_per_turn(mid, m, c),
+                                       factor) for c in caps}
+        uncat_tokens[mid] = _reasoned(default_tokens, m.reasoning_tokens_per_turn, factor)
+        per_cap[mid] = {cid: conversation_cost_usd(m, t, p, tm) for cid, t in tokens[mid].items()}
+        uncategorised[mid] = conversation_cost_usd(m, uncat_tokens[mid], p, tm)
+    return CostTable(per_cap, uncategorised, tokens, uncat_tokens)
+
+
+def _reasoned(tokens: ConversationTokens, per_turn: float, factor: Any) -> ConversationTokens:
+    if per_turn == 0:
+        return tokens
+    return with_reasoning(tokens, per_turn * factor)

@@ -36,6 +36,7 @@ __all__ = [
     "coverage",
     "evaluate",
     "inline_eval_data",
+    "model_tokens_per_conversation",
     "retention_pairs",
     "retention_table",
     "tier_consents",
@@ -113,6 +114,9 @@ class Evaluation:
     # (teacher, model) -> retention of every capability of ``model`` against ``teacher``
     pairs: Mapping[tuple[str, str], tuple[Retention, ...]] = field(default_factory=dict)
     measured: Measured | None = field(default=None, repr=False, compare=False)
+    # model -> traffic-weighted tokens of one conversation (see model_tokens_per_conversation)
+    model_tokens_per_conversation: Mapping[str, Mapping[str, float]] = field(
+        default_factory=dict)
 
     def retention_of(self, capability: str) -> Retention:
         return next(r for r in self.retention if r.capability == capability)
@@ -223,6 +227,22 @@ def _tier_result(scenario: Scenario, t: Tier, consent: tuple[str, ...], caps: li
                       unmeasured_share)
 
 
+TOKEN_KINDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
+               "reasoning_tokens")
+
+
+def model_tokens_per_conversation(scenario: Scenario, costs: CostTable,
+                                  model: str) -> dict[str, float]:
+    """Tokens of one conversation on ``model`` alone, weighted over capabilities by traffic
+    share (uncategorised traffic at the scenario's shape) as its cost per conversation is:
+    input (cached reads and cache writes are parts of it) and output (reasoning is part of it).
+    For an API model, these tokens at its prices give its cost per conversation."""
+    rest = max(0.0, 1.0 - sum(c.traffic_share for c in scenario.capabilities))
+    weighted = [(c.traffic_share, costs.tokens[model][c.id]) for c in scenario.capabilities]
+    weighted.append((rest, costs.uncategorised_tokens[model]))
+    return {k: float(sum(w * getattr(t, k) for w, t in weighted)) for k in TOKEN_KINDS}
+
+
 def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None) -> Evaluation:
     """Every headline output of a scenario. Each tier is evaluated with its own consent set;
     ``consent`` replaces it (one set for every tier, or tier -> set for the tiers named)."""
@@ -259,4 +279,6 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         consent=default_consent,
         pairs=pairs,
         measured=measured,
+        model_tokens_per_conversation={
+            mid: model_tokens_per_conversation(scenario, costs, mid) for mid in scenario.models},
     )

@@ -128,6 +128,8 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
                 "serving": m.serving,
                 "cost_per_conversation_usd": ev.model_cost_per_conversation_usd[mid],
                 "cost_per_conversation_usd_by_capability": dict(ev.costs.per_capability[mid]),
+                "reasoning_tokens_per_turn": m.reasoning_tokens_per_turn,
+                "tokens_per_conversation": dict(ev.model_tokens_per_conversation[mid]),
             }
             for mid, m in s.models.items()
         },
