@@ -69,13 +69,14 @@ def api_cost_usd(tokens: ConversationTokens, prices: TokenPrices, use_batch: boo
     cached_price = prices.cached_input_usd_per_mtok
     if cached_price is None:
         cached_price = in_price
+    usd = (tokens.uncached_input_tokens * in_price
+           + tokens.cached_input_tokens * cached_price
+           + tokens.output_tokens * out_price)
     write_price = prices.cache_write_input_usd_per_mtok
-    if write_price is None:
-        write_price = in_price
-    return ((tokens.uncached_input_tokens - tokens.cache_write_tokens) * in_price
-            + tokens.cache_write_tokens * write_price
-            + tokens.cached_input_tokens * cached_price
-            + tokens.output_tokens * out_price) / _MTOK
+    if write_price is not None and write_price != in_price:
+        # cache writes are part of the uncached input: bill the difference of their price
+        usd = usd + tokens.cache_write_tokens * (write_price - in_price)
+    return usd / _MTOK
 
 
 @dataclass(frozen=True)
@@ -175,16 +176,26 @@ def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
     uncat_tokens: dict[str, ConversationTokens] = {}
     for mid, m in scenario.models.items():
         p, tm = prices.get(mid), time_models.get(mid)
-        factor = scale.get(mid, 1.0)
-        tokens[mid] = {c.id: _reasoned(cap_tokens[c.id], reasoning_tokens_per_turn(mid, m, c),
-                                       factor) for c in caps}
-        uncat_tokens[mid] = _reasoned(default_tokens, m.reasoning_tokens_per_turn, factor)
+        per_turn = _ScaledReasoning(scale.get(mid, 1.0))
+        tokens[mid] = {c.id: per_turn.add(cap_tokens[c.id], reasoning_tokens_per_turn(mid, m, c))
+                       for c in caps}
+        uncat_tokens[mid] = per_turn.add(default_tokens, m.reasoning_tokens_per_turn)
         per_cap[mid] = {cid: conversation_cost_usd(m, t, p, tm) for cid, t in tokens[mid].items()}
         uncategorised[mid] = conversation_cost_usd(m, uncat_tokens[mid], p, tm)
     return CostTable(per_cap, uncategorised, tokens, uncat_tokens)
 
 
-def _reasoned(tokens: ConversationTokens, per_turn: float, factor: Any) -> ConversationTokens:
-    if per_turn == 0:
-        return tokens
-    return with_reasoning(tokens, per_turn * factor)
+class _ScaledReasoning:
+    """Adds a model's reasoning tokens, times its Monte Carlo factor, to conversation tokens
+    (each distinct per-turn figure is scaled once)."""
+
+    def __init__(self, factor: Any) -> None:
+        self.factor = factor
+        self.scaled: dict[float, Any] = {}
+
+    def add(self, tokens: ConversationTokens, per_turn: float) -> ConversationTokens:
+        if per_turn == 0:
+            return tokens
+        if per_turn not in self.scaled:
+            self.scaled[per_turn] = per_turn * self.factor
+        return with_reasoning(tokens, self.scaled[per_turn])

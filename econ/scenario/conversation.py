@@ -97,12 +97,13 @@ def with_reasoning(tokens: ConversationTokens,
                    reasoning_tokens_per_turn: Any) -> ConversationTokens:
     """``tokens`` with ``reasoning_tokens_per_turn`` hidden reasoning tokens on every turn
     (replacing any reasoning they had): billed as output, not re-sent."""
-    if isinstance(reasoning_tokens_per_turn, int | float) and reasoning_tokens_per_turn == 0 \
-            and isinstance(tokens.reasoning_tokens, int | float) and tokens.reasoning_tokens == 0:
+    none_yet = isinstance(tokens.reasoning_tokens, int | float) and tokens.reasoning_tokens == 0
+    if none_yet and isinstance(reasoning_tokens_per_turn, int | float) \
+            and reasoning_tokens_per_turn == 0:
         return tokens
+    visible = tokens.output_tokens if none_yet else tokens.visible_output_tokens
     reasoning = tokens.turns * reasoning_tokens_per_turn
-    return replace(tokens, output_tokens=tokens.visible_output_tokens + reasoning,
-                   reasoning_tokens=reasoning,
+    return replace(tokens, output_tokens=visible + reasoning, reasoning_tokens=reasoning,
                    reasoning_tokens_per_turn=reasoning_tokens_per_turn)
 
 
