@@ -214,3 +214,26 @@ def test_monte_carlo_spreads_reasoning_tokens():
     w5, _, w95 = wide.cost_per_conversation_usd
     n5, _, n95 = narrow.cost_per_conversation_usd
     assert w95 - w5 > (n95 - n5) * 1.1
+
+
+def test_exports_show_reasoning_and_cache_write_tokens(capsys, tmp_path):
+    md = tmp_path / "t.md"
+    assert main(["export", str(DEFAULT), "--format", "md", "-o", str(md)]) == 0
+    capsys.readouterr()
+    lines = md.read_text().splitlines()
+    head = next(ln for ln in lines if ln.startswith("| Model |"))
+    assert "Reasoning tokens per conversation (billed as output)" in head
+    assert "Cache-write tokens" not in head  # no model of the default scenario writes
+    o1 = next(ln for ln in lines if ln.startswith("| o1 |"))
+    assert "| 6,280.00 |" in o1  # 0.872 × 5,000 + 0.128 × 15,000, as in test_golden
+    assert main(["evaluate", str(DEFAULT), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["candidates"]["o1"]["reasoning_tokens_per_conversation"] == pytest.approx(6280)
+    # a scenario with caching on lists the 2,750 written tokens of the hand computation above
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(scenario({"price_key": "claude-sonnet-4-5"}), sort_keys=False))
+    assert main(["export", str(p), "--format", "md", "-o", str(md)]) == 0
+    lines = md.read_text().splitlines()
+    head = next(ln for ln in lines if ln.startswith("| Model |"))
+    assert "Cache-write tokens per conversation" in head
+    assert "| 2,750.00 |" in next(ln for ln in lines if ln.startswith("| m |"))
