@@ -30,7 +30,8 @@ The last turn writes too (a client does not know a turn is the last). With cachi
 model with a cache-write price (Anthropic) bills them at it, one without (OpenAI's automatic
 caching) at the plain input price.
 
-Every function accepts floats or numpy arrays (Monte Carlo draws) for the token figures.
+Every function accepts floats or numpy arrays (Monte Carlo draws) for the token figures and
+the turns; ``cache_hit_rate`` is a plain number (it decides whether caching is on).
 """
 
 from __future__ import annotations
