@@ -103,8 +103,10 @@ def fit(hand: Hand, runs: list[tuple[float, float, float, float]]) -> np.ndarray
     return np.exp(z)
 
 
-def conversation_seconds(hand: Hand, eff: np.ndarray, shape: dict) -> float:
-    """Replica-seconds of a conversation, turn by turn at each turn's context (saturation)."""
+def conversation_seconds(hand: Hand, eff: np.ndarray, shape: dict,
+                         reasoning_per_turn: float = 0.0) -> float:
+    """Replica-seconds of a conversation, turn by turn at each turn's context (saturation);
+    each turn decodes its hidden reasoning and its answer, and re-sends only the answers."""
     t, s = int(shape["turns"]), shape["system_prompt_tokens"]
     u, a, hit = shape["user_tokens_per_turn"], shape["assistant_tokens_per_turn"], \
         shape.get("cache_hit_rate", 0.0)
@@ -112,5 +114,6 @@ def conversation_seconds(hand: Hand, eff: np.ndarray, shape: dict) -> float:
     for k in range(1, t + 1):
         prompt = s + u + (k - 1) * (u + a)
         cached = hit * ((s if k > 1 else 0) + (k - 1) * (u + a))
-        total += float(np.dot(hand.terms(prompt, prompt - cached, a, math.inf), eff))
+        total += float(np.dot(hand.terms(prompt, prompt - cached, a + reasoning_per_turn,
+                                         math.inf), eff))
     return total

@@ -21,12 +21,20 @@ def run_json(capsys, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def tokens(shape: dict) -> tuple[float, float, float]:
+def tokens(shape: dict, reasoning_per_turn: float = 0.0) -> tuple[float, float, float]:
     t, s = shape["turns"], shape["system_prompt_tokens"]
     u, a = shape["user_tokens_per_turn"], shape["assistant_tokens_per_turn"]
     inp = t * s + t * u + t * (t - 1) / 2 * (u + a)  # history re-sent every turn
     cached = shape["cache_hit_rate"] * ((t - 1) * s + t * (t - 1) / 2 * (u + a))
-    return inp, cached, t * a
+    # reasoning tokens are billed as output and never re-sent: they add to output only
+    return inp, cached, t * (a + reasoning_per_turn)
+
+
+def reasoning(y: dict, model: str, cap: dict | None) -> float:
+    """The capability's reasoning figure for the model if it states one, else the model's."""
+    if cap and model in cap.get("reasoning_tokens_per_turn", {}):
+        return cap["reasoning_tokens_per_turn"][model]
+    return y["models"][model].get("reasoning_tokens_per_turn", 0.0)
 
 
 def shape_of(y: dict, cap: dict | None) -> dict:
@@ -38,7 +46,9 @@ def shape_of(y: dict, cap: dict | None) -> dict:
 
 def api_cost(y: dict, model: str, cap: dict | None) -> float:
     p = raw_snapshot()[y["models"][model]["price_key"]]
-    inp, cached, out = tokens(shape_of(y, cap))
+    shape = shape_of(y, cap)
+    assert shape["cache_hit_rate"] == 0  # no cache writes to price in these scenarios' API models
+    inp, cached, out = tokens(shape, reasoning(y, model, cap))
     return ((inp - cached) * p["input_cost_per_token"]
             + cached * p.get("cache_read_input_token_cost", p["input_cost_per_token"])
             + out * p["output_cost_per_token"])
@@ -54,15 +64,22 @@ def test_default_scenario_lands_at_essay_scale(capsys):
     out = run_json(capsys, str(DEFAULT))
     teacher = out["models"]["o1"]["cost_per_conversation_usd"]
     student = out["models"]["gpt-4o-mini"]["cost_per_conversation_usd"]
-    assert 0.25 <= teacher <= 0.40
+    # o1 thinks 1,000 tokens a turn, 3,000 on code help (6.7%) and math (6.1%): over five turns
+    # 0.872 * 5,000 + 0.128 * 15,000 = 6,280 reasoning tokens a conversation, at 60 USD/MTok
+    reasoning_tokens = out["models"]["o1"]["tokens_per_conversation"]["reasoning_tokens"]
+    assert reasoning_tokens == pytest.approx(6280.0, rel=1e-12)
+    visible = teacher - 6280.0 * 60e-6
+    assert 0.25 <= visible <= 0.40  # the essay's scale, before the hidden reasoning
     assert 0.002 <= student <= 0.005
+    assert out["models"]["gpt-4o-mini"]["tokens_per_conversation"]["reasoning_tokens"] == 0
 
 
 def test_default_base_shape_matches_reference_table(capsys):
-    # econ_reference.md §7: five turns at WildChat lengths, o1 30.3¢ and 4o-mini 0.30¢
+    # econ_reference.md §7: five turns at WildChat lengths, o1 30.3¢ and 4o-mini 0.30¢; o1 adds
+    # 5 turns x 1,000 reasoning tokens at 60 USD/MTok = 30¢ (data/SOURCES.md §8 [assumption])
     out = run_json(capsys, str(DEFAULT))
     by_cap = out["models"]["o1"]["cost_per_conversation_usd_by_capability"]
-    assert by_cap["analysis"] == pytest.approx(0.303, abs=0.0006)
+    assert by_cap["analysis"] == pytest.approx(0.303 + 0.30, abs=0.0006)
     by_cap = out["models"]["gpt-4o-mini"]["cost_per_conversation_usd_by_capability"]
     assert by_cap["analysis"] == pytest.approx(0.0030, abs=0.00006)
 
@@ -74,11 +91,13 @@ def test_default_scenario_costs_by_hand(capsys):
         expected = traffic_weighted(y, lambda c, m=model: api_cost(y, m, c))
         got = out["models"][model]["cost_per_conversation_usd"]
         assert got == pytest.approx(expected, rel=1e-12)
-        # by hand for the base shape: 11,347.1 input and 2,206.7 output tokens
+        # by hand for the base shape: 11,347.1 input and 2,206.7 output tokens, plus on math
+        # o1's 3,000 reasoning tokens a turn: 15,000 over five turns
         base = out["models"][model]["cost_per_conversation_usd_by_capability"]["math"]
         price = raw_snapshot()[y["models"][model]["price_key"]]
+        out_tokens = 2206.7 + (15000.0 if model == "o1" else 0.0)
         assert base == pytest.approx(11347.1 * price["input_cost_per_token"]
-                                     + 2206.7 * price["output_cost_per_token"], rel=1e-12)
+                                     + out_tokens * price["output_cost_per_token"], rel=1e-12)
 
 
 def model_cost(y: dict, model: str, cap: dict | None) -> float:
@@ -154,7 +173,8 @@ def self_hosted_cost(y: dict, model: str, cap: dict | None, base=SELF_HOSTED.par
                      float(run.get("max_concurrency") or math.inf),
                      1 / run["request_throughput"]))
     eff = serving_by_hand.fit(hand, runs)
-    replica_s = serving_by_hand.conversation_seconds(hand, eff, shape_of(y, cap))
+    replica_s = serving_by_hand.conversation_seconds(hand, eff, shape_of(y, cap),
+                                                     reasoning(y, model, cap))
     gpu_s = replica_s * m["gpus_per_replica"]
     utilisation = m["target_utilisation"] / m["peak_to_average"]
     return gpu_s * m["usd_per_gpu_hour"] / 3600 / utilisation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,34 @@ def test_api_cost_never_falls_as_tokens_or_turns_rise(p, turns, s, u, a, resend,
     assert _cost_api(p, turns, s, u + du, a, resend, hit) >= base - 1e-12
     assert _cost_api(p, turns, s, u, a + da, resend, hit) >= base - 1e-12
     assert _cost_api(p, turns + 1, s, u, a, resend, hit) >= base - 1e-12
+
+
+@given(st.integers(1, 30), tok, tok, tok, st.booleans(), st.floats(0, 1), tok)
+def test_cache_writes_and_reads_never_exceed_the_input(turns, s, u, a, resend, hit, r):
+    t = conversation_tokens(turns, s, u, a, resend, hit, r)
+    assert t.cached_input_tokens >= 0 and t.cache_write_tokens >= -1e-9
+    # reads and writes are disjoint parts of the input
+    assert t.cached_input_tokens + t.cache_write_tokens <= t.input_tokens * (1 + 1e-12) + 1e-9
+    assert t.output_tokens == pytest.approx(turns * (a + r), rel=1e-12)
+    assert t.reasoning_tokens == pytest.approx(turns * r, rel=1e-12)
+    if hit == 0:
+        assert t.cache_write_tokens == 0
+
+
+@given(st.floats(0, 100), st.floats(0, 100), st.floats(0, 1), st.floats(1, 3),
+       st.integers(1, 30), tok, tok, tok, st.booleans(), st.floats(0, 1), tok, tok, tok)
+def test_api_cost_with_cache_writes_never_falls_as_tokens_rise(inp, out, read, write, turns, s,
+                                                               u, a, resend, hit, r, du, dr):
+    # Anthropic-style: reads at most the input price, writes at 1x to 3x of it
+    p = TokenPrices(inp, out, read * inp, cache_write_input_usd_per_mtok=write * inp)
+
+    def cost(t, uu, rr):
+        return api_cost_usd(conversation_tokens(t, s, uu, a, resend, hit, rr), p, False)
+
+    base = cost(turns, u, r)
+    assert cost(turns, u + du, r) >= base - 1e-12
+    assert cost(turns, u, r + dr) >= base - 1e-12
+    assert cost(turns + 1, u, r) >= base - 1e-12
 
 
 @given(st.integers(1, 30), tok, tok, tok, st.floats(0, 1), st.floats(0.01, 5), tok, tok)

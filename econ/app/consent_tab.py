@@ -168,7 +168,9 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
                  column_order=list(columns), column_config={
                      col: (st.column_config.NumberColumn(title, format="%.2f") if kind == "money"
                            else st.column_config.NumberColumn(title, format="%.6f")
-                           if kind == "unit_cost" else st.column_config.TextColumn(title))
+                           if kind == "unit_cost"
+                           else st.column_config.NumberColumn(title, format="%.0f")
+                           if kind == "count" else st.column_config.TextColumn(title))
                      for col, (title, kind) in columns.items()})
     b = ev.blend
     st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "

@@ -1,6 +1,7 @@
 """The candidates table: every model on the table, as a planning session compares them.
 
-For each model: its role, its traffic-weighted cost per conversation, each capability's verdict
+For each model: its role, its traffic-weighted cost per conversation (and the reasoning and
+cache-write tokens in it), each capability's verdict
 against the reference teacher (none for the reference itself), and each tier's price floor if
 that tier were served by the model alone (no router).
 """
@@ -26,10 +27,14 @@ class CandidateRow:
     retention_against: str | None  # the teacher the verdicts compare with; None: the reference
     verdicts: Mapping[str, str]
     tier_floors_usd_month: dict[str, float]
+    reasoning_tokens_per_conversation: float = 0.0
+    cache_write_tokens_per_conversation: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {"role": self.role, "serving": self.serving,
                 "cost_per_conversation_usd": self.cost_per_conversation_usd,
+                "reasoning_tokens_per_conversation": self.reasoning_tokens_per_conversation,
+                "cache_write_tokens_per_conversation": self.cache_write_tokens_per_conversation,
                 "retention_against": self.retention_against,
                 "verdicts": dict(self.verdicts),
                 "tier_floors_usd_month": dict(self.tier_floors_usd_month)}
@@ -46,6 +51,8 @@ def candidates_table(ev: Evaluation) -> tuple[CandidateRow, ...]:
         floors = {t.id: float(price_floor_usd_month(t.conversations_per_user_month * cost,
                                                     t.target_gross_margin, s.fees))
                   for t in s.tiers}
+        tokens = ev.model_tokens_per_conversation.get(mid, {})
         rows.append(CandidateRow(mid, m.role, m.serving, cost, None if mid == ref else ref,
-                                 verdicts, floors))
+                                 verdicts, floors, tokens.get("reasoning_tokens", 0.0),
+                                 tokens.get("cache_write_tokens", 0.0)))
     return tuple(rows)

@@ -27,7 +27,7 @@ __all__ = ["SensitivityRow", "sensitivity", "tier_floors", "tornado"]
 
 _SKIP = {"schema_version", "conversations_per_user_month_cv", "turns_cv", "price_cv",
          "evals", "eval_results", "benchmarks", "traffic_share_sd", "throughput_cv",
-         "token_length_cv", "tolerance", "max_concurrency", "distillation"}
+         "token_length_cv", "reasoning_tokens_cv", "tolerance", "max_concurrency", "distillation"}
 
 
 @dataclass(frozen=True)

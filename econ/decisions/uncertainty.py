@@ -10,9 +10,11 @@ Each draw scales
   and the shares rescaled to sum to 1 when they exceed it;
 and samples each pass rate from its Beta(1 + passed, 1 + failed) posterior for the loss. When the
 scenario states them, it also scales the mean number of turns (``turns_cv``), each API model's
-token prices (``price_cv``) and each tier's conversations per user
-(``conversations_per_user_month_cv``) by lognormal factors; these are drawn last, so a scenario
-without them draws exactly as before, and zero spreads reproduce the deterministic result.
+token prices (``price_cv``), each tier's conversations per user
+(``conversations_per_user_month_cv``) and each model's reasoning tokens per turn
+(``reasoning_tokens_cv``, one factor per model shared by its capabilities) by lognormal factors;
+these are drawn last, in that order, so a scenario without them draws exactly as before, and zero
+spreads reproduce the deterministic result.
 The plan of each tier is held at the deterministic one (consent and retention verdicts fixed).
 """
 
@@ -46,6 +48,7 @@ class Draws:
     turns_scale: np.ndarray | None = None
     price_scale: dict[str, np.ndarray] = field(default_factory=dict)  # API model -> factor
     conversations_scale: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> factor
+    reasoning_scale: dict[str, np.ndarray] = field(default_factory=dict)  # model -> factor
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,10 @@ def draw_inputs(ev: Evaluation, measured: Measured, n: int, seed: int,
               if isinstance(m, ApiModel) and m.price_cv > 0}
     conversations = {t.id: _lognormal(rng, t.conversations_per_user_month_cv, n)
                      for t in s.tiers if t.conversations_per_user_month_cv > 0}
-    return Draws(user, assistant, throughput, shares, drops, turns, prices, conversations)
+    reasoning = {mid: _lognormal(rng, m.reasoning_tokens_cv, n) for mid, m in s.models.items()
+                 if m.reasoning_tokens_cv > 0}
+    return Draws(user, assistant, throughput, shares, drops, turns, prices, conversations,
+                 reasoning)
 
 
 def simulate(ev: Evaluation, measured: Measured, draws: int = 10_000, seed: int = 0,
@@ -156,7 +162,8 @@ def simulate(ev: Evaluation, measured: Measured, draws: int = 10_000, seed: int 
                        else tm for mid, tm in measured.time_models.items()}
         table = cost_table(s, measured.prices, time_models, d.user_scale[sl],
                            d.assistant_scale[sl],
-                           1.0 if d.turns_scale is None else d.turns_scale[sl])
+                           1.0 if d.turns_scale is None else d.turns_scale[sl],
+                           {k: v[sl] for k, v in d.reasoning_scale.items()})
         if d.price_scale:
             table = _scale_prices(table, {k: v[sl] for k, v in d.price_scale.items()})
         shares = {k: v[sl] for k, v in d.shares.items()}
@@ -187,7 +194,7 @@ def _scale_prices(table: CostTable, scale: dict[str, np.ndarray]) -> CostTable:
     per_cap = {m: ({c: v * scale[m] for c, v in caps.items()} if m in scale else caps)
                for m, caps in table.per_capability.items()}
     uncat = {m: (v * scale[m] if m in scale else v) for m, v in table.uncategorised.items()}
-    return CostTable(per_cap, uncat)
+    return CostTable(per_cap, uncat, table.tokens, table.uncategorised_tokens)
 
 
 def _pct(x: np.ndarray) -> tuple[float, float, float]:

@@ -1,5 +1,10 @@
 """Cost of one conversation on one model: API token billing or self-hosted GPU time.
 
+API: each kind of token at its price (see :func:`api_cost_usd`). Output includes the model's
+hidden reasoning tokens; cache writes and reads are defined in
+:mod:`econ.scenario.conversation` (each turn writes the part of its reusable prefix it did not
+read from the cache, when caching is on) and billed at the cache-write and cached-input prices.
+
 Self-hosted: a replica's time per conversation comes from one of two time models. With the
 model's architecture known, :class:`econ.model.serving.ServingModel` charges each turn at its own
 context (prefill of the uncached new tokens, decode whose time grows with the context, the batch
@@ -14,12 +19,18 @@ the peak).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from econ.model.prices import TokenPrices
 from econ.model.serving import ServingModel
-from econ.scenario.conversation import ConversationTokens, capability_shape, tokens_of_shape
+from econ.scenario.conversation import (
+    ConversationTokens,
+    capability_shape,
+    reasoning_tokens_per_turn,
+    tokens_of_shape,
+    with_reasoning,
+)
 from econ.scenario.schema import (
     ApiModel,
     ModelSpec,
@@ -47,7 +58,14 @@ _SECONDS_PER_HOUR = 3600.0
 
 
 def api_cost_usd(tokens: ConversationTokens, prices: TokenPrices, use_batch: bool) -> Any:
-    """USD of one conversation billed per token."""
+    """USD of one conversation billed per token.
+
+    Uncached input not written to the cache is billed at the input price, cache writes at the
+    cache-write price (the input price when the model has none), cache reads at the cached
+    price (the input price when it has none), and output (visible and reasoning) at the output
+    price. With ``use_batch`` the input and output prices are the batch ones; cache reads and
+    writes keep their own prices where the model states them.
+    """
     in_price, out_price = prices.input_usd_per_mtok, prices.output_usd_per_mtok
     if use_batch:
         assert prices.batch_input_usd_per_mtok is not None
@@ -56,9 +74,14 @@ def api_cost_usd(tokens: ConversationTokens, prices: TokenPrices, use_batch: boo
     cached_price = prices.cached_input_usd_per_mtok
     if cached_price is None:
         cached_price = in_price
-    return (tokens.uncached_input_tokens * in_price
-            + tokens.cached_input_tokens * cached_price
-            + tokens.output_tokens * out_price) / _MTOK
+    usd = (tokens.uncached_input_tokens * in_price
+           + tokens.cached_input_tokens * cached_price
+           + tokens.output_tokens * out_price)
+    write_price = prices.cache_write_input_usd_per_mtok
+    if write_price is not None and write_price != in_price:
+        # cache writes are part of the uncached input: bill the difference of their price
+        usd = usd + tokens.cache_write_tokens * (write_price - in_price)
+    return usd / _MTOK
 
 
 @dataclass(frozen=True)
@@ -106,7 +129,8 @@ def self_hosted_gpu_seconds(tokens: ConversationTokens, model: SelfHostedModel,
             seconds = sum(time_model.request_seconds(p, p - c, o)
                           for p, c, o in tokens.measured_turns)
         elif tokens.per_turn is not None:
-            seconds = time_model.conversation_seconds(tokens.per_turn)
+            seconds = time_model.conversation_seconds(tokens.per_turn,
+                                                      tokens.reasoning_tokens_per_turn)
         else:
             raise ValueError("the serving model needs the conversation's turns")
         return seconds * model.gpus_per_replica
@@ -142,25 +166,59 @@ def conversation_cost_usd(model: ModelSpec, tokens: ConversationTokens,
 
 @dataclass(frozen=True)
 class CostTable:
-    """USD per conversation of each model on each capability, and on uncategorised traffic."""
+    """USD per conversation of each model on each capability, and on uncategorised traffic,
+    with the tokens each is billed for (reasoning differs by model, so tokens do too)."""
 
     per_capability: Mapping[str, Mapping[str, Any]]  # model -> capability -> USD
     uncategorised: Mapping[str, Any]  # model -> USD
+    tokens: Mapping[str, Mapping[str, ConversationTokens]] = field(
+        default_factory=dict)  # model -> capability -> tokens
+    uncategorised_tokens: Mapping[str, ConversationTokens] = field(default_factory=dict)
 
 
 def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
                time_models: Mapping[str, TimeModel], user_scale: Any = 1.0,
-               assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> CostTable:
-    """USD per conversation of every model on every capability (arrays when scales are)."""
+               assistant_scale: Any = 1.0, turns_scale: Any = 1.0,
+               reasoning_scale: Mapping[str, Any] | None = None) -> CostTable:
+    """USD per conversation of every model on every capability (arrays when scales are).
+
+    The conversation's tokens are computed once per capability; each model then adds its own
+    reasoning tokens (the capability's override for it, else its own figure), times
+    ``reasoning_scale[model]`` when given (Monte Carlo draws).
+    """
     default_tokens = tokens_of_shape(scenario.conversation, user_scale, assistant_scale,
                                      turns_scale)
+    caps = scenario.capabilities
     cap_tokens = {c.id: tokens_of_shape(capability_shape(scenario.conversation, c), user_scale,
                                         assistant_scale, turns_scale)
-                  for c in scenario.capabilities}
+                  for c in caps}
+    scale = reasoning_scale or {}
     per_cap: dict[str, dict[str, Any]] = {}
     uncategorised: dict[str, Any] = {}
+    tokens: dict[str, dict[str, ConversationTokens]] = {}
+    uncat_tokens: dict[str, ConversationTokens] = {}
     for mid, m in scenario.models.items():
         p, tm = prices.get(mid), time_models.get(mid)
-        per_cap[mid] = {cid: conversation_cost_usd(m, t, p, tm) for cid, t in cap_tokens.items()}
-        uncategorised[mid] = conversation_cost_usd(m, default_tokens, p, tm)
-    return CostTable(per_cap, uncategorised)
+        per_turn = _ScaledReasoning(scale.get(mid, 1.0))
+        tokens[mid] = {c.id: per_turn.add(cap_tokens[c.id], reasoning_tokens_per_turn(mid, m, c))
+                       for c in caps}
+        uncat_tokens[mid] = per_turn.add(default_tokens, m.reasoning_tokens_per_turn)
+        per_cap[mid] = {cid: conversation_cost_usd(m, t, p, tm) for cid, t in tokens[mid].items()}
+        uncategorised[mid] = conversation_cost_usd(m, uncat_tokens[mid], p, tm)
+    return CostTable(per_cap, uncategorised, tokens, uncat_tokens)
+
+
+class _ScaledReasoning:
+    """Adds a model's reasoning tokens, times its Monte Carlo factor, to conversation tokens
+    (each distinct per-turn figure is scaled once)."""
+
+    def __init__(self, factor: Any) -> None:
+        self.factor = factor
+        self.scaled: dict[float, Any] = {}
+
+    def add(self, tokens: ConversationTokens, per_turn: float) -> ConversationTokens:
+        if per_turn == 0:
+            return tokens
+        if per_turn not in self.scaled:
+            self.scaled[per_turn] = per_turn * self.factor
+        return with_reasoning(tokens, self.scaled[per_turn])

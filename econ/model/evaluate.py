@@ -37,6 +37,7 @@ __all__ = [
     "coverage",
     "evaluate",
     "inline_eval_data",
+    "model_tokens_per_conversation",
     "retention_pairs",
     "retention_table",
     "tier_consents",
@@ -116,6 +117,9 @@ class Evaluation:
     measured: Measured | None = field(default=None, repr=False, compare=False)
     # a self-hosted model's GPU cost extrapolated beyond its runs, one line per model
     warnings: tuple[str, ...] = ()
+    # model -> traffic-weighted tokens of one conversation (see model_tokens_per_conversation)
+    model_tokens_per_conversation: Mapping[str, Mapping[str, float]] = field(
+        default_factory=dict)
 
     def retention_of(self, capability: str) -> Retention:
         return next(r for r in self.retention if r.capability == capability)
@@ -226,6 +230,22 @@ def _tier_result(scenario: Scenario, t: Tier, consent: tuple[str, ...], caps: li
                       unmeasured_share)
 
 
+TOKEN_KINDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
+               "reasoning_tokens")
+
+
+def model_tokens_per_conversation(scenario: Scenario, costs: CostTable,
+                                  model: str) -> dict[str, float]:
+    """Tokens of one conversation on ``model`` alone, weighted over capabilities by traffic
+    share (uncategorised traffic at the scenario's shape) as its cost per conversation is:
+    input (cached reads and cache writes are parts of it) and output (reasoning is part of it).
+    For an API model, these tokens at its prices give its cost per conversation."""
+    rest = max(0.0, 1.0 - sum(c.traffic_share for c in scenario.capabilities))
+    weighted = [(c.traffic_share, costs.tokens[model][c.id]) for c in scenario.capabilities]
+    weighted.append((rest, costs.uncategorised_tokens[model]))
+    return {k: float(sum(w * getattr(t, k) for w, t in weighted)) for k in TOKEN_KINDS}
+
+
 def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None) -> Evaluation:
     """Every headline output of a scenario. Each tier is evaluated with its own consent set;
     ``consent`` replaces it (one set for every tier, or tier -> set for the tiers named)."""
@@ -263,4 +283,6 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         pairs=pairs,
         measured=measured,
         warnings=extrapolation_warnings(scenario, measured.time_models),
+        model_tokens_per_conversation={
+            mid: model_tokens_per_conversation(scenario, costs, mid) for mid in scenario.models},
     )

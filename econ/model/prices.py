@@ -32,19 +32,23 @@ SNAPSHOT_FIELDS = {
     "cache_read_input_token_cost": "cached_input_usd_per_mtok",
     "input_cost_per_token_batches": "batch_input_usd_per_mtok",
     "output_cost_per_token_batches": "batch_output_usd_per_mtok",
+    "cache_creation_input_token_cost": "cache_write_input_usd_per_mtok",
 }
 _PER_MTOK = 1_000_000
 
 
 @dataclass(frozen=True)
 class TokenPrices:
-    """USD per million tokens. A missing cached price bills cached tokens at the input price."""
+    """USD per million tokens. A missing cached (read) price bills cache reads at the input
+    price; a missing cache-write price bills cache writes at the input price (OpenAI-style
+    automatic caching, where writing costs nothing extra)."""
 
     input_usd_per_mtok: float
     output_usd_per_mtok: float
     cached_input_usd_per_mtok: float | None = None
     batch_input_usd_per_mtok: float | None = None
     batch_output_usd_per_mtok: float | None = None
+    cache_write_input_usd_per_mtok: float | None = None
 
 
 @dataclass(frozen=True)

@@ -167,15 +167,17 @@ class ServingModel:
                    + e.request_overhead_s)
         return seconds / self.time_scale
 
-    def conversation_seconds(self, shape: TurnShape) -> Any:
+    def conversation_seconds(self, shape: TurnShape, reasoning_tokens_per_turn: Any = 0.0) -> Any:
         """Replica-seconds of one conversation, turn by turn; a fractional number of turns (a
-        Monte Carlo draw) charges its last turn in proportion."""
+        Monte Carlo draw) charges its last turn in proportion. Each turn decodes its hidden
+        reasoning, then its answer, from the turn's prompt on (reasoning is not re-sent)."""
         turns = np.asarray(shape.turns, dtype=float)
         total: Any = 0.0
         for k in range(1, int(np.ceil(float(np.max(turns)))) + 1):
             weight = np.clip(turns - (k - 1), 0.0, 1.0)
             prompt, cached, output = turn_tokens(shape, k)
-            total = total + weight * self.request_seconds(prompt, prompt - cached, output)
+            total = total + weight * self.request_seconds(
+                prompt, prompt - cached, output + reasoning_tokens_per_turn)
         return total
 
     def scaled(self, throughput_scale: Any) -> ServingModel:

@@ -110,11 +110,19 @@ def display_table(ev: Evaluation) -> list[dict[str, Any]]:
 
 
 def candidate_columns(ev: Evaluation) -> Columns:
-    """Titles and kinds of the candidates table's columns (verdict and floor per tier)."""
+    """Titles and kinds of the candidates table's columns (verdict and floor per tier); the
+    reasoning and cache-write tokens per conversation where some model has them."""
     cols: Columns = {"model": ("Model", "text"), "role": ("Role", "text"),
                      "serving": ("Serving", "text"),
-                     "cost_per_conversation_usd": ("Cost per conversation (USD)", "unit_cost"),
-                     "retention_against": ("Verdicts against", "text")}
+                     "cost_per_conversation_usd": ("Cost per conversation (USD)", "unit_cost")}
+    tokens = ev.model_tokens_per_conversation.values()
+    if any(t.get("reasoning_tokens") for t in tokens):
+        cols["reasoning_tokens_per_conversation"] = (
+            "Reasoning tokens per conversation (billed as output)", "count")
+    if any(t.get("cache_write_tokens") for t in tokens):
+        cols["cache_write_tokens_per_conversation"] = (
+            "Cache-write tokens per conversation", "count")
+    cols["retention_against"] = ("Verdicts against", "text")
     cols.update({f"verdict_{c.id}": (f"Verdict: {c.id}", "text")
                  for c in ev.scenario.capabilities})
     cols.update({f"floor_{t.id}_usd_month": (f"Floor if {t.id} ran on it (USD/month)", "money")
@@ -223,6 +231,10 @@ def candidates_frame(ev: Evaluation) -> pd.DataFrame:
     for r in candidates_table(ev):
         row: dict[str, object] = {"model": r.model, "role": r.role, "serving": r.serving,
                                   "cost_per_conversation_usd": r.cost_per_conversation_usd,
+                                  "reasoning_tokens_per_conversation":
+                                      r.reasoning_tokens_per_conversation,
+                                  "cache_write_tokens_per_conversation":
+                                      r.cache_write_tokens_per_conversation,
                                   "retention_against": r.retention_against or ""}
         row.update({f"verdict_{c.id}": r.verdicts.get(c.id, "")
                     for c in ev.scenario.capabilities})

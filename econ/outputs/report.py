@@ -131,6 +131,8 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
                 "cost_per_conversation_usd_by_capability": dict(ev.costs.per_capability[mid]),
                 "gpu_cost_extrapolated": any(w.startswith(f"{mid}: ") for w in ev.warnings),
                 **sources.get(mid, {}),
+                "reasoning_tokens_per_turn": m.reasoning_tokens_per_turn,
+                "tokens_per_conversation": dict(ev.model_tokens_per_conversation[mid]),
             }
             for mid, m in s.models.items()
         },

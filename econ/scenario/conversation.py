@@ -1,28 +1,56 @@
-"""Tokens of one conversation, from its shape.
+"""Tokens of one conversation, from its shape and the model's reasoning.
 
 With history re-sent, turn k sends the system prompt, all k-1 earlier turns and the new user
-message, so over T turns:
+message, so over T turns (S system prompt, u user, a assistant, r reasoning tokens per turn):
 
-    input  = T·S + T·u + T(T−1)/2·(u + a)
-    output = T·a
+    input     = T·S + T·u + T(T−1)/2·(u + a)
+    reasoning = T·r
+    output    = T·(a + r)
 
-The re-sent part (the system prompt and history from turn 2 on) is what a prompt cache can hit:
-cached = cache_hit_rate · ((T−1)·S + T(T−1)/2·(u + a)). Without history re-sent the cacheable part
-is the system prompt of turns 2..T.
+``output`` is what the model bills as output: its visible answers and its hidden reasoning
+(thinking) tokens. Reasoning tokens are never re-sent in the history (the APIs drop them, and a
+chat client only has the visible answer), so they add to output and not to input; a self-hosted
+model decodes them at the context of their turn.
 
-Every function accepts floats or numpy arrays (Monte Carlo draws) for the token figures.
+Prompt cache. Turn k re-sends a prefix of turn k+1's prompt: with history re-sent that is the
+whole turn-k prompt, ``S + (k−1)(u + a) + u``; without it only the system prompt ``S``. Reads
+(cache hits) are as they have always been: a share ``cache_hit_rate`` of the re-sent part of
+turns 2..T, so
+
+    cached (read) = cache_hit_rate · ((T−1)·S + T(T−1)/2·(u + a))
+
+With caching on (``cache_hit_rate > 0``) each turn writes to the cache the part of its reusable
+prefix it did not read from it: ``write_k = prefix_k − read_k``. Summed over the turns:
+
+    with history re-sent:     cache_write = input − cached (every input token not read is written)
+    without history re-sent:  cache_write = T·S − cached
+
+The last turn writes too (a client does not know a turn is the last). With caching off
+(``cache_hit_rate == 0``) nothing is written. Cache writes are part of the uncached input: a
+model with a cache-write price (Anthropic) bills them at it, one without (OpenAI's automatic
+caching) at the plain input price.
+
+Every function accepts floats or numpy arrays (Monte Carlo draws) for the token figures and
+the turns; ``cache_hit_rate`` is a plain number (it decides whether caching is on).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from econ.scenario.schema import Capability, ConversationShape
+from econ.scenario.schema import Capability, ConversationShape, ModelSpec
 
-__all__ = ["ConversationTokens", "TurnShape", "capability_shape", "conversation_tokens",
-           "tokens_of_shape", "turn_tokens"]
-
+__all__ = [
+    "ConversationTokens",
+    "TurnShape",
+    "capability_shape",
+    "conversation_tokens",
+    "reasoning_tokens_per_turn",
+    "tokens_of_shape",
+    "turn_tokens",
+    "with_reasoning",
+]
 
 @dataclass(frozen=True)
 class TurnShape:
@@ -51,9 +79,16 @@ def turn_tokens(shape: TurnShape, k: int) -> tuple[Any, Any, Any]:
 
 @dataclass(frozen=True)
 class ConversationTokens:
+    """Tokens of one conversation. ``output_tokens`` is what is billed as output and includes
+    ``reasoning_tokens``; ``cache_write_tokens`` are part of the uncached input."""
+
     input_tokens: Any
     cached_input_tokens: Any
     output_tokens: Any
+    reasoning_tokens: Any = 0.0
+    cache_write_tokens: Any = 0.0
+    turns: Any = 1.0
+    reasoning_tokens_per_turn: Any = 0.0
     per_turn: TurnShape | None = None
     # turns as measured (prompt tokens, of them cached, output tokens), e.g. by a live probe
     measured_turns: tuple[tuple[float, float, float], ...] = ()
@@ -62,22 +97,60 @@ class ConversationTokens:
     def uncached_input_tokens(self) -> Any:
         return self.input_tokens - self.cached_input_tokens
 
+    @property
+    def visible_output_tokens(self) -> Any:
+        """The answers the user sees (and the history re-sends): output without reasoning."""
+        return self.output_tokens - self.reasoning_tokens
+
 
 def conversation_tokens(turns: Any, system_prompt_tokens: Any, user_tokens_per_turn: Any,
                         assistant_tokens_per_turn: Any, resend_history: bool,
-                        cache_hit_rate: Any) -> ConversationTokens:
+                        cache_hit_rate: Any,
+                        reasoning_tokens_per_turn: Any = 0.0) -> ConversationTokens:
     t, s, u, a = turns, system_prompt_tokens, user_tokens_per_turn, assistant_tokens_per_turn
     history = t * (t - 1) / 2 * (u + a) if resend_history else 0.0
     total_input = t * s + t * u + history
     cached = cache_hit_rate * ((t - 1) * s + history)
-    return ConversationTokens(total_input, cached, t * a,
+    if _caching_off(cache_hit_rate):
+        written: Any = 0.0
+    else:
+        written = (total_input if resend_history else t * s) - cached
+    base = ConversationTokens(total_input, cached, t * a, 0.0, written, t, 0.0,
                               TurnShape(t, s, u, a, resend_history, cache_hit_rate))
+    return with_reasoning(base, reasoning_tokens_per_turn)
+
+
+def _caching_off(cache_hit_rate: Any) -> bool:
+    return isinstance(cache_hit_rate, int | float) and cache_hit_rate <= 0
+
+
+def with_reasoning(tokens: ConversationTokens,
+                   reasoning_tokens_per_turn: Any) -> ConversationTokens:
+    """``tokens`` with ``reasoning_tokens_per_turn`` hidden reasoning tokens on every turn
+    (replacing any reasoning they had): billed as output, not re-sent."""
+    none_yet = isinstance(tokens.reasoning_tokens, int | float) and tokens.reasoning_tokens == 0
+    if none_yet and isinstance(reasoning_tokens_per_turn, int | float) \
+            and reasoning_tokens_per_turn == 0:
+        return tokens
+    visible = tokens.output_tokens if none_yet else tokens.visible_output_tokens
+    reasoning = tokens.turns * reasoning_tokens_per_turn
+    return replace(tokens, output_tokens=visible + reasoning, reasoning_tokens=reasoning,
+                   reasoning_tokens_per_turn=reasoning_tokens_per_turn)
+
+
+def reasoning_tokens_per_turn(model_id: str, model: ModelSpec,
+                              capability: Capability | None) -> float:
+    """The model's reasoning tokens per turn on a capability: the capability's override for
+    the model if it states one, else the model's own figure."""
+    if capability is not None and model_id in capability.reasoning_tokens_per_turn:
+        return capability.reasoning_tokens_per_turn[model_id]
+    return model.reasoning_tokens_per_turn
 
 
 def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
                     assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> ConversationTokens:
-    """Tokens of a shape; the scales multiply the mean tokens per turn and the mean number of
-    turns (Monte Carlo draws)."""
+    """Tokens of a shape without reasoning; the scales multiply the mean tokens per turn and
+    the mean number of turns (Monte Carlo draws)."""
     turns = shape.turns if turns_scale is None or (
         isinstance(turns_scale, float) and turns_scale == 1.0) else shape.turns * turns_scale
     return conversation_tokens(turns, shape.system_prompt_tokens,

@@ -87,6 +87,9 @@ class TokenPricesOverride(_Strict):
     cached_input_usd_per_mtok: NonNegative | None = None
     batch_input_usd_per_mtok: NonNegative | None = None
     batch_output_usd_per_mtok: NonNegative | None = None
+    cache_write_input_usd_per_mtok: NonNegative | None = Field(
+        None, description="Price of input tokens written to the prompt cache (Anthropic bills "
+        "them above plain input); without it cache writes are billed as plain input.")
 
 
 class Endpoint(_Strict):
@@ -112,6 +115,12 @@ class ApiModel(_Strict):
     price_cv: NonNegative = Field(
         0.0, description="Coefficient of variation of the model's token prices (Monte Carlo "
         "spread: a price change over the planning horizon).")
+    reasoning_tokens_per_turn: NonNegative = Field(
+        0.0, description="Hidden reasoning (thinking) tokens the model writes each turn: billed "
+        "as output, decoded by a self-hosted model, never re-sent in the history.")
+    reasoning_tokens_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of the reasoning tokens per turn (Monte Carlo "
+        "spread).")
 
 
 class ThroughputMeasurement(_Strict):
@@ -208,6 +217,12 @@ class SelfHostedModel(_Strict):
     slo: LatencySlo | None = Field(
         None, description="Latency objective: each request shape's operating point is its "
         "highest-throughput run that meets it.")
+    reasoning_tokens_per_turn: NonNegative = Field(
+        0.0, description="Hidden reasoning (thinking) tokens the model writes each turn: billed "
+        "as output, decoded by a self-hosted model, never re-sent in the history.")
+    reasoning_tokens_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of the reasoning tokens per turn (Monte Carlo "
+        "spread).")
 
 
 ModelSpec = Annotated[ApiModel | SelfHostedModel, Field(discriminator="serving")]
@@ -234,6 +249,9 @@ class Capability(_Strict):
     tolerance: Share = Field(0.02, description="Largest accepted drop in pass rate (0.02 = 2 pts).")
     conversation: ConversationOverride | None = None
     evals: dict[str, EvalCounts] = Field(default_factory=dict)
+    reasoning_tokens_per_turn: dict[str, NonNegative] = Field(
+        default_factory=dict, description="Reasoning tokens per turn of the models named "
+        "(model id -> tokens) on this capability, replacing the model's own figure.")
 
 
 class Route(_Strict):
@@ -378,6 +396,10 @@ def reference_problems(s: Scenario) -> list[Problem]:
         for mid in c.evals:
             if mid not in models:
                 out.append(_unknown(("capabilities", i, "evals", mid), "model", mid, models))
+        for mid in c.reasoning_tokens_per_turn:
+            if mid not in models:
+                out.append(_unknown(("capabilities", i, "reasoning_tokens_per_turn", mid),
+                                    "model", mid, models))
     for mid, m in s.models.items():
         if isinstance(m, ApiModel) and m.price_key is None and not _full_prices(m):
             out.append(Problem(("models", mid, "price_key"),
