@@ -186,3 +186,19 @@ def test_missing_output_folder_refused(capsys, tmp_path):
                  "--seed", "1", "-o", str(out)])
     assert code == 1
     assert capsys.readouterr().err.strip() == f"{out}: the folder {out.parent} does not exist"
+
+
+def test_a_reasoning_model_decodes_its_reasoning_in_every_turn(capsys, tmp_path):
+    """qwen-1.5b states 2,000 reasoning tokens a turn, llama-8b none: with the same seed the
+    draws are the same, so every turn's output_length differs by exactly the reasoning."""
+    y = raw_yaml(SELF_HOSTED)
+    r = y["models"]["qwen-1.5b"]["reasoning_tokens_per_turn"]
+    assert r == 2000 and y["models"]["llama-8b"].get("reasoning_tokens_per_turn", 0) == 0
+    runs = {}
+    for model in ("llama-8b", "qwen-1.5b"):
+        code, out, err = trace(capsys, tmp_path, "--model", model, "--conversations", "30",
+                               "--seed", "7", name=f"{model}.jsonl")
+        assert code == 0, err
+        runs[model] = [t["output_length"] for rec in lines(out) for t in user_turns(rec)]
+    assert len(runs["llama-8b"]) == len(runs["qwen-1.5b"]) > 30
+    assert all(q - p == r for p, q in zip(runs["llama-8b"], runs["qwen-1.5b"], strict=True))

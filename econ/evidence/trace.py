@@ -24,7 +24,11 @@ the ``MultiTurn``/``SingleTurn`` models of ``aiperf.dataset.loader.models`` in a
 - AIPerf re-sends the whole history with every turn, the assistant's actual replies included,
   so the scenario's ``resend_history: true`` is what it replays. A shape with
   ``resend_history: false`` cannot be written in this format and is refused;
-- ``output_length`` is the turn's ``max_tokens``; ``delay`` (milliseconds) is the user's think
+- ``output_length`` is the turn's ``max_tokens``: the answer's tokens plus the traced model's
+  hidden reasoning tokens per turn (``reasoning_tokens_per_turn``, a capability's override
+  first). A reasoning model that returns its reasoning apart (vLLM's reasoning parser) is not
+  re-sent it; a plain server re-sends it with the reply, which the replay then measures;
+  ``delay`` (milliseconds) is the user's think
   time before a turn; ``extra`` is merged into the request body (``ignore_eos`` and
   ``min_tokens`` are vLLM/SGLang sampling extensions that make the server write the full
   ``output_length``).
@@ -58,7 +62,7 @@ from typing import Any
 import numpy as np
 
 from econ.base.errors import EconError
-from econ.scenario.conversation import capability_shape
+from econ.scenario.conversation import capability_shape, reasoning_tokens_per_turn
 from econ.scenario.schema import ConversationShape, Scenario
 
 __all__ = ["MAX_TRACE_WORDS", "TRACE_FORMAT", "UNCATEGORISED", "Trace", "trace_conversations"]
@@ -131,16 +135,20 @@ def trace_conversations(scenario: Scenario, model: str, conversations: int, seed
     if not think_time_s >= 0 or not np.isfinite(think_time_s):
         raise EconError(f"--think-time-s: must be a finite number of at least 0 "
                         f"(got {think_time_s})")
+    spec = scenario.models[model]
     groups: list[tuple[str, ConversationShape, str]] = []
+    reasoning: dict[str, float] = {}
     for i, c in enumerate(scenario.capabilities):
         if c.traffic_share > 0:
             groups.append((c.id, capability_shape(scenario.conversation, c),
                            f"capabilities.{i}.conversation.resend_history"))
+            reasoning[c.id] = reasoning_tokens_per_turn(model, spec, c)
     shares = [c.traffic_share for c in scenario.capabilities if c.traffic_share > 0]
     rest = 1.0 - sum(shares)
     if rest > 1e-9:  # traffic no capability claims has the scenario's own shape
         groups.append((UNCATEGORISED, scenario.conversation, "conversation.resend_history"))
         shares.append(rest)
+        reasoning[UNCATEGORISED] = reasoning_tokens_per_turn(model, spec, None)
     for _cid, shape, where in groups:
         if not shape.resend_history:
             raise EconError(f"{where}: false is not a conversation AIPerf's multi_turn format "
@@ -163,7 +171,8 @@ def trace_conversations(scenario: Scenario, model: str, conversations: int, seed
         assistant_scale = _lognormal(rng, shape.token_length_cv)
         turns = max(1, round(shape.turns * _lognormal(rng, turns_cv)))
         u = max(1, round(shape.user_tokens_per_turn * user_scale))
-        a = max(1, round(shape.assistant_tokens_per_turn * assistant_scale))
+        # the turn decodes the model's hidden reasoning as well as its answer
+        a = max(1, round(shape.assistant_tokens_per_turn * assistant_scale + reasoning[cid]))
         s = round(shape.system_prompt_tokens)
         total_words += s + turns * u
         if total_words > MAX_TRACE_WORDS:
