@@ -127,7 +127,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     time_model = loaded.measured.time_models[args.model]
     costs = cost_table(s, loaded.measured.prices, loaded.measured.time_models)
     per_cap = dict(costs.per_capability[args.model])
-    warnings = [w for w in extrapolation_warnings(s, loaded.measured.time_models)
+    warnings = [w for w in extrapolation_warnings(s, loaded.measured.time_models,
+                                                  loaded.measured.fits)
                 if w.startswith(f"{args.model}: ")]
     prediction = None
     if args.predict is not None:

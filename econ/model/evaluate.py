@@ -262,5 +262,5 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         consent=default_consent,
         pairs=pairs,
         measured=measured,
-        warnings=extrapolation_warnings(scenario, measured.time_models),
+        warnings=extrapolation_warnings(scenario, measured.time_models, measured.fits),
     )

@@ -1,0 +1,80 @@
+"""Hostile and odd input against the context-aware serving model (issue 12 review).
+
+Each test is a defect found by attacking the CLI: a number that came out silently wrong. The
+expected figures are worked out by hand in the comments (datasheet and config.json figures of
+data/serving/, the public Qwen3-8B FP8 / H100 sweep in ../shared/fixtures).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.test_serving_model import SWEEP, best_runs, run_cli, scenario, vllm_files
+
+
+def sweep_files(fixtures_dir: Path, tmp_path: Path) -> list[Path]:
+    return vllm_files(best_runs(fixtures_dir / SWEEP), tmp_path)
+
+
+def test_a_run_at_concurrency_zero_is_refused(fixtures_dir, tmp_path, capsys) -> None:
+    # max_concurrency 0 used to be read as a batch of one sequence: the 128/128 run's 122 req/s
+    # then "fitted" memory traffic at ~40x the H100's peak bandwidth and priced the model ~10x
+    # too cheap, silently.
+    files = sweep_files(fixtures_dir, tmp_path)
+    doc = json.loads(files[0].read_text())
+    doc["max_concurrency"] = 0
+    files[0].write_text(json.dumps(doc))
+    path = scenario(tmp_path, files)
+    code, out, err = run_cli(capsys, "evaluate", str(path), "--json")
+    assert code == 1 and out == ""
+    assert f"{path}:" in err and "models.student.benchmarks[0]" in err
+    assert "concurrency" in err and "0" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_runs_that_contradict_the_replica_are_flagged_on_every_output(fixtures_dir, tmp_path,
+                                                                      capsys) -> None:
+    # max_num_seqs 1 says one sequence at a time; the sweep's 128/128 run served 122.7 requests
+    # a second at concurrency 512. One sequence of 256 tokens on one H100 needs at least
+    # 128 decode steps × 8.19 GB of FP8 weights ÷ 3.35 TB/s = 0.31 s, i.e. at most ~3.2 req/s:
+    # the runs are ~38x faster than the stated replica can be, so no efficiencies fit them.
+    path = scenario(tmp_path, sweep_files(fixtures_dir, tmp_path),
+                    fields="    max_num_seqs: 1\n")
+    code, out, err = run_cli(capsys, "fit", str(path), "--model", "student", "--json")
+    assert code == 0, err
+    fit = json.loads(out)
+    worst = max(abs(r["relative_residual"]) for r in fit["runs"])
+    assert worst > 0.2  # the fit misses its own runs
+    assert any(w.startswith("student: ") and "misses" in w for w in fit["warnings"])
+    code, out, err = run_cli(capsys, "evaluate", str(path), "--json")
+    assert code == 0, err
+    ev = json.loads(out)
+    assert ev["models"]["student"]["gpu_cost_extrapolated"] is True
+    assert any("misses" in w and "max_num_seqs" in w for w in ev["warnings"])
+    # the sweep's own replica (vLLM's default max_num_seqs) fits: no such warning
+    good = scenario(tmp_path, sweep_files(fixtures_dir, tmp_path), name="good.yaml")
+    code, out, err = run_cli(capsys, "evaluate", str(good), "--json")
+    assert code == 0, err
+    assert not any("misses" in w for w in json.loads(out)["warnings"])
+
+
+def test_a_turn_larger_than_the_kv_cache_is_flagged(fixtures_dir, tmp_path, capsys) -> None:
+    # Qwen3-8B FP8 on one H100: (0.9 × 80e9 − 8.19e9 B) ÷ (2 × 36 × 8 × 128 × 2 B) = 432,739
+    # tokens of KV cache. 300 turns of 1,000 + 1,000 tokens re-send 299 × 2,000 tokens of history:
+    # the last turn holds 1,000 + 598,000 + 1,000 = 600,000 tokens, more than one replica holds,
+    # so no replica can serve it, whatever the fit says.
+    path = scenario(tmp_path, sweep_files(fixtures_dir, tmp_path), conversation={
+        "turns": 300, "system_prompt_tokens": 0, "user_tokens_per_turn": 1000,
+        "assistant_tokens_per_turn": 1000})
+    code, out, err = run_cli(capsys, "evaluate", str(path), "--json")
+    assert code == 0, err
+    (w,) = [w for w in json.loads(out)["warnings"] if w.startswith("student: ")]
+    assert "600,000" in w and "432,739" in w and "KV cache" in w
+    # 20 turns: 1,000 + 38,000 + 1,000 = 40,000 tokens fit; extrapolated, but no KV-cache word
+    short = scenario(tmp_path, sweep_files(fixtures_dir, tmp_path), conversation={
+        "turns": 20, "system_prompt_tokens": 0, "user_tokens_per_turn": 1000,
+        "assistant_tokens_per_turn": 1000}, name="short.yaml")
+    code, out, err = run_cli(capsys, "evaluate", str(short), "--json")
+    (w,) = [w for w in json.loads(out)["warnings"] if w.startswith("student: ")]
+    assert "40,000" in w and "KV cache" not in w
