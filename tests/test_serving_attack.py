@@ -78,3 +78,20 @@ def test_a_turn_larger_than_the_kv_cache_is_flagged(fixtures_dir, tmp_path, caps
     code, out, err = run_cli(capsys, "evaluate", str(short), "--json")
     (w,) = [w for w in json.loads(out)["warnings"] if w.startswith("student: ")]
     assert "40,000" in w and "KV cache" not in w
+
+
+def test_an_inline_architecture_error_names_only_the_bad_figure(fixtures_dir, tmp_path,
+                                                                capsys) -> None:
+    # `architecture` is a table row name or the figures inline; with a mapping given, the
+    # "input should be a valid string" of the name branch is noise (it used to come first, as
+    # `models.student.architecture.constrained-str`, a pydantic-internal tag)
+    path = scenario(tmp_path, sweep_files(fixtures_dir, tmp_path))
+    path.write_text(path.read_text().replace(
+        "    architecture: qwen3-8b\n",
+        "    architecture: {layers: 0, attention_heads: 32, kv_heads: 8, head_dim: 128, "
+        "parameters_billion: 8.19}\n"))
+    code, out, err = run_cli(capsys, "evaluate", str(path), "--json")
+    assert code == 1 and out == ""
+    (line,) = err.strip().splitlines()
+    assert "models.student.architecture.layers" in line and "(got 0)" in line
+    assert "constrained-str" not in line and "valid string" not in line
