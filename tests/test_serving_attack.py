@@ -95,3 +95,24 @@ def test_an_inline_architecture_error_names_only_the_bad_figure(fixtures_dir, tm
     (line,) = err.strip().splitlines()
     assert "models.student.architecture.layers" in line and "(got 0)" in line
     assert "constrained-str" not in line and "valid string" not in line
+
+
+def test_monte_carlo_turns_stay_within_the_schema_maximum() -> None:
+    # turns_cv 5 draws a lognormal factor with sigma = sqrt(ln 26) = 1.8: among 10,000 draws the
+    # largest is ~1,000x the mean, so a 1,000-turn conversation drew ~1M turns, and the serving
+    # model's turn-by-turn sum (one step per turn) ran for hours. A conversation has at most
+    # 1,000 turns (the schema's bound); a draw beyond it is a 1,000-turn conversation.
+    import numpy as np
+
+    from econ.scenario.conversation import tokens_of_shape
+    from econ.scenario.schema import ConversationShape
+
+    shape = ConversationShape(turns=50, system_prompt_tokens=10, user_tokens_per_turn=3,
+                              assistant_tokens_per_turn=4, resend_history=True)
+    got = tokens_of_shape(shape, turns_scale=np.array([0.5, 100.0]))
+    assert got.per_turn is not None
+    assert list(got.per_turn.turns) == [25.0, 1000.0]
+    # 1,000 turns by hand: T·S + T·u + T(T−1)/2·(u+a) input tokens, T·a output tokens
+    t = 1000
+    assert got.input_tokens[1] == t * 10 + t * 3 + t * (t - 1) / 2 * 7
+    assert got.output_tokens[1] == t * 4

@@ -18,7 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from econ.scenario.schema import Capability, ConversationShape
+import numpy as np
+
+from econ.scenario.schema import MAX_TURNS, Capability, ConversationShape
 
 __all__ = ["ConversationTokens", "TurnShape", "capability_shape", "conversation_tokens",
            "tokens_of_shape", "turn_tokens"]
@@ -77,9 +79,11 @@ def conversation_tokens(turns: Any, system_prompt_tokens: Any, user_tokens_per_t
 def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
                     assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> ConversationTokens:
     """Tokens of a shape; the scales multiply the mean tokens per turn and the mean number of
-    turns (Monte Carlo draws)."""
+    turns (Monte Carlo draws), a draw held to the schema's :data:`MAX_TURNS` (a lognormal tail
+    would otherwise draw a million turns, and the serving model charges turn by turn)."""
     turns = shape.turns if turns_scale is None or (
-        isinstance(turns_scale, float) and turns_scale == 1.0) else shape.turns * turns_scale
+        isinstance(turns_scale, float) and turns_scale == 1.0) else np.minimum(
+        shape.turns * turns_scale, MAX_TURNS)
     return conversation_tokens(turns, shape.system_prompt_tokens,
                                shape.user_tokens_per_turn * user_scale,
                                shape.assistant_tokens_per_turn * assistant_scale,
