@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.test_serving_model import SWEEP, best_runs, run_cli, scenario, vllm_files
 
 
@@ -116,3 +118,28 @@ def test_monte_carlo_turns_stay_within_the_schema_maximum() -> None:
     t = 1000
     assert got.input_tokens[1] == t * 10 + t * 3 + t * (t - 1) / 2 * 7
     assert got.output_tokens[1] == t * 4
+
+
+def test_fit_and_evaluate_report_one_cost_per_conversation(capsys) -> None:
+    # `econ fit --json` printed the default shape's cost (uncategorised traffic) under the key
+    # `cost_per_conversation_usd`, which `econ evaluate --json` uses for the traffic-weighted
+    # cost: 0.00328 against 0.00360 USD for the same model, same key, two doors.
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "frontier-vs-distilled.yaml"
+    code, out, err = run_cli(capsys, "evaluate", str(path), "--json")
+    assert code == 0, err
+    ev = json.loads(out)["models"]["llama-8b-distilled"]
+    code, out, err = run_cli(capsys, "fit", str(path), "--model", "llama-8b-distilled", "--json")
+    assert code == 0, err
+    fit = json.loads(out)
+    assert fit["cost_per_conversation_usd_by_capability"] == ev[
+        "cost_per_conversation_usd_by_capability"]
+    # traffic-weighted by hand: Σ share × cost, the rest of the traffic at the default shape
+    shares = {c["id"]: c["traffic_share"] for c in yaml.safe_load(path.read_text())["capabilities"]}
+    per_cap = fit["cost_per_conversation_usd_by_capability"]
+    rest = 1 - sum(shares.values())
+    by_hand = sum(shares[c] * v for c, v in per_cap.items()) + rest * fit[
+        "cost_per_conversation_usd_uncategorised"]
+    assert fit["cost_per_conversation_usd"] == ev["cost_per_conversation_usd"]
+    assert fit["cost_per_conversation_usd"] == pytest.approx(by_hand, rel=1e-12)

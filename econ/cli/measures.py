@@ -103,6 +103,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from econ.model.cost import cost_table
     from econ.model.extrapolation import extrapolation_warnings
     from econ.model.fit import fit_time_model, leave_one_out, shape_of_measurement
+    from econ.model.plans import Assignment, plan_cost_per_conversation
     from econ.model.serving import ServingModel
     from econ.model.serving_fit import leave_one_out_serving
     from econ.outputs.fit_report import fit_json, fit_text, predict
@@ -133,8 +134,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     prediction = None
     if args.predict is not None:
         prediction = predict(m, time_model, args.predict[0], args.predict[1])
+    weighted = float(plan_cost_per_conversation(Assignment(args.model, None, frozenset(), 0.0,
+                                                           0.0), s, costs))
     parts = (args.model, fit, loo, per_cap, costs.uncategorised[args.model], warnings,
-             prediction)
+             prediction, weighted)
     if args.json:
         print_json(fit_json(*parts))
     else:
