@@ -143,3 +143,17 @@ def test_fit_and_evaluate_report_one_cost_per_conversation(capsys) -> None:
         "cost_per_conversation_usd_uncategorised"]
     assert fit["cost_per_conversation_usd"] == ev["cost_per_conversation_usd"]
     assert fit["cost_per_conversation_usd"] == pytest.approx(by_hand, rel=1e-12)
+
+
+@pytest.mark.parametrize("argv", [["frontier", "--tier", "free"], ["uncertainty", "--draws", "50"],
+                                  ["sensitivity"]])
+def test_every_json_door_carries_the_extrapolation_warning(capsys, argv) -> None:
+    # the text of frontier/uncertainty/sensitivity opens with "!! EXTRAPOLATED GPU COST"; their
+    # --json carried the extrapolated cost with no word of it
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "frontier-vs-distilled.yaml"
+    code, out, err = run_cli(capsys, "evaluate", str(path), "--json")
+    warnings = json.loads(out)["warnings"]
+    assert any(w.startswith("llama-8b-distilled: ") for w in warnings)  # 10,207 > 443 tokens
+    code, out, err = run_cli(capsys, argv[0], str(path), *argv[1:], "--json")
+    assert code == 0, err
+    assert json.loads(out)["warnings"] == warnings
