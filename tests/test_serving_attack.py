@@ -157,3 +157,32 @@ def test_every_json_door_carries_the_extrapolation_warning(capsys, argv) -> None
     code, out, err = run_cli(capsys, argv[0], str(path), *argv[1:], "--json")
     assert code == 0, err
     assert json.loads(out)["warnings"] == warnings
+
+
+def test_the_app_shows_a_misfit_with_its_own_advice(tmp_path, monkeypatch) -> None:
+    # the self-hosted scenario with max_num_seqs 1 for the 8B student, whose run served 23 req/s
+    # at concurrency 256: the fit misses it; the app must say so, not "add a longer run"
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    dst = tmp_path / "scenarios"
+    shutil.copytree(root / "scenarios", dst)
+    shutil.copytree(root / "data" / "benchmarks", tmp_path / "data" / "benchmarks")
+    monkeypatch.setenv("ECON_SCENARIOS", str(dst))
+    text = (dst / "self-hosted-llama.yaml").read_text()
+    old = ("    architecture: llama-3.1-8b     # 32 layers, 8 KV heads, head dim 128, 8.03B "
+           "parameters (§9)\n")
+    assert old in text
+    (dst / "seqs1.yaml").write_text(text.replace(old, old + "    max_num_seqs: 1\n").replace(
+        "    max_num_seqs: 256              # the measured run's max-num-seq (§2)\n"
+        "    target_utilisation: 0.6        # [assumption]\n",
+        "    target_utilisation: 0.6        # [assumption]\n"))
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.run()
+    at.selectbox(key="pick").select("seqs1.yaml").run()
+    assert not at.exception and not at.error
+    (shown,) = [w.value for w in at.warning if "misses its own run" in w.value]
+    assert shown.startswith("**GPU cost of `llama-8b` is extrapolated**")
+    assert "Check the replica's figures" in shown and "Add a benchmark run" not in shown
