@@ -38,8 +38,10 @@ def headline_metrics(ev: Evaluation) -> None:
                    "pessimistic end of the prior.")
     for w in ev.warnings:
         model, _, rest = w.partition(": ")
-        st.warning(f"**GPU cost of `{model}` is extrapolated**: {rest}. Add a benchmark run at "
-                   "that context (econ fit shows what the runs cover).")
+        advice = ("Check the replica's figures against the runs (econ fit shows each run's "
+                  "residual)." if "misses its own run" in rest else "Add a benchmark run at "
+                  "that context (econ fit shows what the runs cover).")
+        st.warning(f"**GPU cost of `{model}` is extrapolated**: {rest}. {advice}")
     if cov.uncategorised_traffic_share > 0:
         st.info(f"**{percent(cov.uncategorised_traffic_share)} of conversations are "
                 "uncategorised**: the capabilities' traffic shares sum to less than 100%, so "

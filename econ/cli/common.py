@@ -108,7 +108,8 @@ def coverage_json(ev: Any) -> dict[str, Any]:
     cov = ev.coverage
     return {"unmeasured_traffic_share": cov.unmeasured_traffic_share,
             "unmeasured_capabilities": list(cov.unmeasured_capabilities),
-            "underpowered_traffic_share": cov.underpowered_traffic_share}
+            "underpowered_traffic_share": cov.underpowered_traffic_share,
+            "warnings": list(ev.warnings)}  # the banner's GPU-cost lines, as evaluate --json
 
 
 def progress_bar(unit: str = "") -> Any:

@@ -133,6 +133,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from econ.model.cost import cost_table
     from econ.model.extrapolation import extrapolation_warnings
     from econ.model.fit import fit_time_model, leave_one_out, shape_of_measurement
+    from econ.model.plans import Assignment, plan_cost_per_conversation
     from econ.model.serving import ServingModel
     from econ.model.serving_fit import leave_one_out_serving
     from econ.outputs.fit_report import fit_json, fit_text, predict
@@ -163,13 +164,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     source = cost_source(m, loaded.measured.time_models.get(args.model),
                          args.model in loaded.measured.fits)["cost_source"]
-    warnings = [w for w in extrapolation_warnings(s, loaded.measured.time_models)
+    warnings = [w for w in extrapolation_warnings(s, loaded.measured.time_models,
+                                                  loaded.measured.fits)
                 if w.startswith(f"{args.model}: ")]
     prediction = None
     if args.predict is not None:
         prediction = predict(m, fit.model, args.predict[0], args.predict[1])
+    weighted = float(plan_cost_per_conversation(Assignment(args.model, None, frozenset(), 0.0,
+                                                           0.0), s, costs))
     parts = (args.model, fit, loo, per_cap, costs.uncategorised[args.model], warnings,
-             prediction, source)
+             prediction, weighted, source)
     if args.json:
         print_json(fit_json(*parts))
     else:

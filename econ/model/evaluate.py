@@ -282,7 +282,7 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         consent=default_consent,
         pairs=pairs,
         measured=measured,
-        warnings=extrapolation_warnings(scenario, measured.time_models),
+        warnings=extrapolation_warnings(scenario, measured.time_models, measured.fits),
         model_tokens_per_conversation={
             mid: model_tokens_per_conversation(scenario, costs, mid) for mid in scenario.models},
     )

@@ -62,6 +62,9 @@ def shape_of_run(run: BenchRun, label: str) -> RunShape:
                         "measured (did every request fail?)")
     if run.mean_input_tokens is None or run.mean_output_tokens is None:
         raise EconError(f"{label}: the run does not give its input and output token counts")
+    if run.max_concurrency is not None and run.max_concurrency < 1:
+        raise EconError(f"{label}: max_concurrency is {run.max_concurrency}; a run that served "
+                        "requests had at least one in flight (leave it out if unbounded)")
     if run.request_throughput_per_s:
         seconds = 1.0 / run.request_throughput_per_s
     elif run.duration_s:

@@ -263,7 +263,10 @@ def _locate(p: Problem, lines: Lines) -> Problem:
 def _pydantic_problems(exc: ValidationError, data: Any, lines: Lines) -> list[Problem]:
     out: list[Problem] = []
     seen: set[tuple[tuple[str | int, ...], str]] = set()
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for err in errors:
+        if _other_branch_meant(err, errors):
+            continue
         path, found = _data_path(data, err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
@@ -283,6 +286,16 @@ def _pydantic_problems(exc: ValidationError, data: Any, lines: Lines) -> list[Pr
         seen.add((path, problem.message))
         out.append(_locate(problem, lines))
     return out
+
+
+def _other_branch_meant(err: Any, errors: list[Any]) -> bool:
+    """A mapping given where a field takes a name or the figures inline (``architecture``):
+    the name branch's "valid string" error is noise when the mapping's own branch failed too."""
+    if err["type"] != "string_type" or not isinstance(err.get("input"), dict):
+        return False
+    parent = tuple(err["loc"][:-1])
+    return any(e is not err and tuple(e["loc"][:len(parent)]) == parent
+               and len(e["loc"]) > len(parent) + 1 for e in errors)
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[str | int, ...], bool]:

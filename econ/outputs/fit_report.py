@@ -59,7 +59,10 @@ def _coefficients(tm: TimeModel) -> dict[str, Any]:
 def fit_json(model_id: str, fit: Any, loo: LeaveOneOut | None,
              per_capability_usd: Mapping[str, float], uncategorised_usd: float,
              warnings: Sequence[str], prediction: Prediction | None,
+             traffic_weighted_usd: float | None = None,
              cost_source: str | None = None) -> dict[str, Any]:
+    """``cost_per_conversation_usd`` is the traffic-weighted cost, as ``econ evaluate --json``
+    reports it; ``cost_per_conversation_usd_uncategorised`` the default shape's."""
     tm = fit.model
     out: dict[str, Any] = {
         "model": model_id, "method": fit.method,
@@ -82,7 +85,9 @@ def fit_json(model_id: str, fit: Any, loo: LeaveOneOut | None,
         "operating_point_notes": list(getattr(fit, "notes", ())),
         "warnings": list(warnings),
         "cost_per_conversation_usd_by_capability": dict(per_capability_usd),
-        "cost_per_conversation_usd": uncategorised_usd,
+        "cost_per_conversation_usd": (uncategorised_usd if traffic_weighted_usd is None
+                                      else traffic_weighted_usd),
+        "cost_per_conversation_usd_uncategorised": uncategorised_usd,
         "cost_source": cost_source,
     }
     if prediction is not None:
@@ -99,6 +104,7 @@ def fit_json(model_id: str, fit: Any, loo: LeaveOneOut | None,
 def fit_text(model_id: str, m: SelfHostedModel, fit: Any, loo: LeaveOneOut | None,
              per_capability_usd: Mapping[str, float], uncategorised_usd: float,
              warnings: Sequence[str], prediction: Prediction | None,
+             traffic_weighted_usd: float | None = None,
              cost_source: str | None = None) -> str:
     tm = fit.model
     out = [f"!! EXTRAPOLATED GPU COST: {w}" for w in warnings]
@@ -146,4 +152,7 @@ def fit_text(model_id: str, m: SelfHostedModel, fit: Any, loo: LeaveOneOut | Non
                             [[c, f"{v:.6f}"] for c, v in per_capability_usd.items()]
                             + [["(uncategorised)", f"{uncategorised_usd:.6f}"]],
                             [False, True]))
+    if traffic_weighted_usd is not None:
+        out.append(f"Traffic-weighted over the capabilities: {traffic_weighted_usd:.6f} "
+                   "USD/conversation (as econ evaluate reports it)")
     return "\n".join(out)

@@ -39,7 +39,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from econ.scenario.schema import Capability, ConversationShape, ModelSpec
+import numpy as np
+
+from econ.scenario.schema import MAX_TURNS, Capability, ConversationShape, ModelSpec
 
 __all__ = [
     "ConversationTokens",
@@ -51,6 +53,7 @@ __all__ = [
     "turn_tokens",
     "with_reasoning",
 ]
+
 
 @dataclass(frozen=True)
 class TurnShape:
@@ -150,9 +153,12 @@ def reasoning_tokens_per_turn(model_id: str, model: ModelSpec,
 def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
                     assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> ConversationTokens:
     """Tokens of a shape without reasoning; the scales multiply the mean tokens per turn and
-    the mean number of turns (Monte Carlo draws)."""
+    the mean number of turns (Monte Carlo draws), a draw held to the schema's :data:`MAX_TURNS`
+    (a lognormal tail would otherwise draw a million turns, and the serving model charges turn
+    by turn)."""
     turns = shape.turns if turns_scale is None or (
-        isinstance(turns_scale, float) and turns_scale == 1.0) else shape.turns * turns_scale
+        isinstance(turns_scale, float) and turns_scale == 1.0) else np.minimum(
+        shape.turns * turns_scale, MAX_TURNS)
     return conversation_tokens(turns, shape.system_prompt_tokens,
                                shape.user_tokens_per_turn * user_scale,
                                shape.assistant_tokens_per_turn * assistant_scale,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 from econ.base.errors import Problem, ScenarioError
 
 __all__ = [
+    "MAX_TURNS",
     "SCHEMA_VERSION",
     "ApiModel",
     "Architecture",
@@ -41,6 +42,7 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
 Role = Literal["teacher", "student", "other"]
+MAX_TURNS = 1000  # turns of one conversation, at most (Monte Carlo draws are held to it too)
 
 
 class _Strict(BaseModel):
@@ -51,7 +53,7 @@ class _Strict(BaseModel):
 class ConversationShape(_Strict):
     """Tokens of one conversation. With ``resend_history`` each turn re-sends all earlier turns."""
 
-    turns: Annotated[int, Field(ge=1, le=1000)]
+    turns: Annotated[int, Field(ge=1, le=MAX_TURNS)]
     system_prompt_tokens: NonNegative
     user_tokens_per_turn: NonNegative
     assistant_tokens_per_turn: NonNegative
@@ -70,7 +72,7 @@ class ConversationShape(_Strict):
 class ConversationOverride(_Strict):
     """Fields a capability may change in the scenario's conversation shape."""
 
-    turns: Annotated[int, Field(ge=1, le=1000)] | None = None
+    turns: Annotated[int, Field(ge=1, le=MAX_TURNS)] | None = None
     system_prompt_tokens: NonNegative | None = None
     user_tokens_per_turn: NonNegative | None = None
     assistant_tokens_per_turn: NonNegative | None = None
