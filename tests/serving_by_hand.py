@@ -16,8 +16,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "serving"
-PRIOR = (2.0, 1.4, 2e-3, 5e-4)  # data/SOURCES.md §9
-PRIOR_SD = (0.7, 0.5, 1.5, 1.5)
+PRIOR = (2.0, 2.0, 1.4, 2e-3, 5e-4)  # data/SOURCES.md §9
+PRIOR_SD = (0.7, 0.7, 0.5, 1.5, 1.5)
 RUN_SD = 0.1
 
 
@@ -47,7 +47,9 @@ class Hand:
                 - self.params * self.weight_bytes) / self.kv_per_token
 
     def terms(self, prompt: float, new: float, out: float,
-              conc: float) -> tuple[float, float, float, float]:
+              conc: float) -> tuple[float, float, float, float, float]:
+        """(prefill, decode compute, memory, steps ÷ batch, 1): what the five efficiencies
+        multiply."""
         batch = max(1.0, min(conc, self.max_seqs, self.kv_capacity / (prompt + out / 2 + 1)))
         pair = 4 * self.layers * self.heads * self.head_dim
         # pairs summed token by token: each new token attends to the cached prefix and the new
@@ -56,10 +58,11 @@ class Hand:
         prefill_pairs = sum(prompt - new + j + 0.5 for j in range(whole))
         prefill_pairs += (new - whole) * (prompt - new + whole + (new - whole) / 2)
         decode_pairs = out * prompt + out * (out - 1) / 2
-        flops = 2 * self.params * (new + out) + pair * (prefill_pairs + decode_pairs)
-        traffic = out * self.params * self.weight_bytes / batch + self.kv_per_token * decode_pairs
         g = self.gpus
-        return flops / (self.flops * g), traffic / (self.bandwidth * g), out / batch, 1.0
+        prefill = (2 * self.params * new + pair * prefill_pairs) / (self.flops * g)
+        decode = (2 * self.params * out + pair * decode_pairs) / (self.flops * g)
+        traffic = out * self.params * self.weight_bytes / batch + self.kv_per_token * decode_pairs
+        return prefill, decode, traffic / (self.bandwidth * g), out / batch, 1.0
 
 
 def table(name: str, key: str) -> dict[str, dict[str, str]]:
@@ -86,7 +89,7 @@ def hand_of(m: dict) -> Hand:
 
 
 def fit(hand: Hand, runs: list[tuple[float, float, float, float]]) -> np.ndarray:
-    """(input, output, concurrency, seconds per request) runs → the four efficiencies."""
+    """(input, output, concurrency, seconds per request) runs → the five efficiencies."""
     rows = np.array([hand.terms(i, i, o, c) for i, o, c, _ in runs])
     meas = np.array([s for *_, s in runs])
 

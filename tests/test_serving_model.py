@@ -124,7 +124,7 @@ def test_request_terms_match_a_hand_computation() -> None:
     for prompt, new, out, conc in [(128, 128, 128, 512), (8192, 8192, 512, 64),
                                    (3000, 700, 400, math.inf), (50, 0, 9, 3)]:
         got = request_terms(r, prompt, new, out, conc)
-        want = terms(prompt, new, out, conc)[:3]
+        want = terms(prompt, new, out, conc)[:4]
         assert got == pytest.approx(want, rel=1e-9)
 
 
@@ -176,8 +176,8 @@ def test_fit_agrees_with_an_independent_map_fit(sweep_scenario, capsys) -> None:
     runs = [(float(r["input_len"]), float(r["output_len"]), float(r["concurrency"]),
              1 / float(r["request_throughput"])) for r in rows]
     want = independent_fit(runs)
-    got = [fit["compute_factor"], fit["memory_factor"], fit["step_overhead_s"],
-           fit["request_overhead_s"]]
+    got = [fit["prefill_factor"], fit["decode_compute_factor"], fit["memory_factor"],
+           fit["step_overhead_s"], fit["request_overhead_s"]]
     assert got == pytest.approx(list(want), rel=2e-3)
     # held out: the 2048/2048 shape predicted from a fit to the other four, independently
     rest = [r for r in runs if r[:2] != (2048.0, 2048.0)]
@@ -210,8 +210,8 @@ def test_predict_agrees_with_evaluate_on_a_one_turn_conversation(fixtures_dir, t
         for usd in per_cap.values():
             assert usd == pytest.approx(by_hand, rel=1e-12)
         # and the physics, with the fitted efficiencies, by hand (saturation: no concurrency cap)
-        eff = [pred["compute_factor"], pred["memory_factor"], pred["step_overhead_s"],
-               pred["request_overhead_s"]]
+        eff = [pred["prefill_factor"], pred["decode_compute_factor"], pred["memory_factor"],
+               pred["step_overhead_s"], pred["request_overhead_s"]]
         want = float(np.dot(terms(inp, inp, outp, math.inf), eff))
         assert pred["predicted_seconds_per_request"] == pytest.approx(want, rel=1e-9)
 
@@ -225,8 +225,8 @@ def test_each_turn_is_charged_at_its_own_context(fixtures_dir, tmp_path, capsys)
     code, out, err = run_cli(capsys, "fit", str(path), "--model", "student", "--json")
     assert code == 0, err
     fit = json.loads(out)
-    eff = [fit["compute_factor"], fit["memory_factor"], fit["step_overhead_s"],
-           fit["request_overhead_s"]]
+    eff = [fit["prefill_factor"], fit["decode_compute_factor"], fit["memory_factor"],
+           fit["step_overhead_s"], fit["request_overhead_s"]]
     seconds = 0.0
     for k in (1, 2, 3):  # turn k sends the system prompt, k-1 earlier turns and its message
         prompt = s + u + (k - 1) * (u + a)

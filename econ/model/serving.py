@@ -4,9 +4,12 @@ A replica (``gpus`` GPUs, tensor parallel) serves requests with continuous batch
 of ``P`` prompt tokens, ``N`` of them not in the prefix cache, that decodes ``O`` tokens costs the
 replica (Vidur, Agrawal et al. MLSys 2024; the roofline view of vLLM and SGLang serving):
 
-* **compute**: ``2·params`` FLOPs per new or decoded token, plus attention, ``4·layers·heads·
-  head_dim`` FLOPs per (token, context token) pair: the new tokens attend to the cached prefix and
-  to each other, each decoded token to the context at that token;
+* **prefill compute**: ``2·params`` FLOPs per new token, plus attention, ``4·layers·heads·
+  head_dim`` FLOPs per (token, context token) pair: the new tokens attend to the cached prefix
+  and to each other;
+* **decode compute**: ``2·params`` FLOPs per decoded token, plus its attention over the context
+  at that token. Prefill runs as large matrix products and decode as thin ones, so the two run
+  at different shares of the tensor peak and get an efficiency each;
 * **memory traffic**: each decode step reads the weights once for the whole batch of ``B``
   sequences in flight (``O·weight_bytes/B`` for this request) and this sequence's KV cache, which
   grows with its context (``kv_bytes_per_token`` per context token, summed over the ``O`` steps);
@@ -94,41 +97,43 @@ class Replica:
 
 
 def request_terms(replica: Replica, prompt_tokens: Any, new_tokens: Any, output_tokens: Any,
-                  concurrency: Any) -> tuple[Any, Any, Any]:
-    """(compute seconds at peak, memory seconds at peak, decode steps ÷ batch) of one request:
-    the three terms the efficiencies multiply."""
+                  concurrency: Any) -> tuple[Any, Any, Any, Any]:
+    """(prefill seconds at the tensor peak, decode compute seconds at the tensor peak, memory
+    seconds at peak bandwidth, decode steps ÷ batch) of one request: the terms the efficiencies
+    multiply."""
     p, n, o = prompt_tokens, new_tokens, output_tokens
     pairs_prefill = n * (p - n) + n * n / 2.0
     pairs_decode = o * p + o * (o - 1.0) / 2.0
-    flops = (2.0 * replica.parameters * (n + o)
-             + replica.attention_flops_per_token_pair * (pairs_prefill + pairs_decode))
-    g = replica.gpus
-    compute_s = flops / (replica.dense_flops_per_s * g)
+    flops_per_s = replica.dense_flops_per_s * replica.gpus
+    pair = replica.attention_flops_per_token_pair
+    prefill_s = (2.0 * replica.parameters * n + pair * pairs_prefill) / flops_per_s
+    decode_s = (2.0 * replica.parameters * o + pair * pairs_decode) / flops_per_s
     b = replica.batch(p, o, concurrency)
     bytes_read = o * replica.weight_bytes / b + replica.kv_bytes_per_token * pairs_decode
-    memory_s = bytes_read / (replica.hbm_bytes_per_s * g)
-    return compute_s, memory_s, o / b
+    memory_s = bytes_read / (replica.hbm_bytes_per_s * replica.gpus)
+    return prefill_s, decode_s, memory_s, o / b
 
 
 @dataclass(frozen=True)
 class Efficiencies:
-    """How far the engine runs from the hardware's peak: seconds over the compute time at the
-    dense tensor peak, seconds over the memory time at peak bandwidth, seconds of overhead per
-    decode step and per request."""
+    """How far the engine runs from the hardware's peak: seconds over the prefill and the decode
+    compute time at the dense tensor peak, seconds over the memory time at peak bandwidth,
+    seconds of overhead per decode step and per request."""
 
-    compute_factor: float
+    prefill_factor: float
+    decode_compute_factor: float
     memory_factor: float
     step_overhead_s: float
     request_overhead_s: float
 
-    def as_tuple(self) -> tuple[float, float, float, float]:
-        return (self.compute_factor, self.memory_factor, self.step_overhead_s,
-                self.request_overhead_s)
+    def as_tuple(self) -> tuple[float, float, float, float, float]:
+        return (self.prefill_factor, self.decode_compute_factor, self.memory_factor,
+                self.step_overhead_s, self.request_overhead_s)
 
 
-# data/SOURCES.md §9 [assumption]: 50% of the tensor peak, 70% of peak bandwidth, 2 ms per decode
-# step and 0.5 ms per request
-PRIOR = Efficiencies(2.0, 1.4, 2e-3, 5e-4)
+# data/SOURCES.md §9 [assumption]: prefill and decode compute at 50% of the tensor peak, memory
+# at 70% of peak bandwidth, 2 ms per decode step and 0.5 ms per request
+PRIOR = Efficiencies(2.0, 2.0, 1.4, 2e-3, 5e-4)
 
 
 @dataclass(frozen=True)
@@ -161,10 +166,11 @@ class ServingModel:
     def request_seconds(self, prompt_tokens: Any, new_tokens: Any, output_tokens: Any) -> Any:
         """Replica-seconds of one request at the operating point."""
         conc = self.concurrency_at(prompt_tokens + output_tokens)
-        c, m, steps = request_terms(self.replica, prompt_tokens, new_tokens, output_tokens, conc)
+        pre, dec, mem, steps = request_terms(self.replica, prompt_tokens, new_tokens,
+                                             output_tokens, conc)
         e = self.efficiencies
-        seconds = (e.compute_factor * c + e.memory_factor * m + e.step_overhead_s * steps
-                   + e.request_overhead_s)
+        seconds = (e.prefill_factor * pre + e.decode_compute_factor * dec
+                   + e.memory_factor * mem + e.step_overhead_s * steps + e.request_overhead_s)
         return seconds / self.time_scale
 
     def conversation_seconds(self, shape: TurnShape, reasoning_tokens_per_turn: Any = 0.0) -> Any:

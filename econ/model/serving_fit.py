@@ -1,14 +1,15 @@
 """Fit the serving model's efficiencies to benchmark runs, with a physical prior.
 
 Each run of a replica at its operating point gives its replica-seconds per request (1 ÷ request
-throughput) at a mean of ``I`` input and ``O`` output tokens and a client concurrency. The four
-efficiencies of :mod:`econ.model.serving` (compute factor, memory factor, overhead per decode
-step, overhead per request) are fitted in log space, so they stay positive, to the runs' relative
-errors (``ln(predicted ÷ measured)``, so a long-context run does not drown the short ones), with a
-log-normal prior around :data:`econ.model.serving.PRIOR` (data/SOURCES.md §9): a maximum a
-posteriori fit. A run's error counts with a log-sd of :data:`RUN_LOG_SD`; the prior decides only
-what the runs cannot, so one run of one shape still gives a fit (the prior's ratios between the
-terms, scaled to that run), and five shapes leave the prior almost no say.
+throughput) at a mean of ``I`` input and ``O`` output tokens and a client concurrency. The five
+efficiencies of :mod:`econ.model.serving` (prefill and decode compute factors, memory factor,
+overhead per decode step, overhead per request) are fitted in log space, so they stay positive,
+to the runs' relative errors (``ln(predicted ÷ measured)``, so a long-context run does not drown
+the short ones), with a log-normal prior around :data:`econ.model.serving.PRIOR`
+(data/SOURCES.md §9): a maximum a posteriori fit. A run's error counts with a log-sd of
+:data:`RUN_LOG_SD`; the prior decides only what the runs cannot, so one run of one shape still
+gives a fit (the prior's ratios between the terms, scaled to that run), and five shapes leave the
+prior little say.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from econ.model.serving import PRIOR, Efficiencies, Replica, ServingModel, reque
 
 __all__ = ["PRIOR_LOG_SD", "RUN_LOG_SD", "ServingFit", "fit_serving", "leave_one_out_serving"]
 
-PRIOR_LOG_SD = (0.7, 0.5, 1.5, 1.5)  # §9 [assumption]
+PRIOR_LOG_SD = (0.7, 0.7, 0.5, 1.5, 1.5)  # §9 [assumption]
 RUN_LOG_SD = 0.1  # [assumption] run-to-run spread and misfit of one shape, as a log ratio
 
 
@@ -47,9 +48,9 @@ def _terms(replica: Replica, runs: Sequence[RunShape]) -> np.ndarray:
     rows = []
     for r in runs:
         conc = np.inf if r.concurrency is None else r.concurrency
-        c, m, steps = request_terms(replica, r.input_tokens_per_request,
-                                    r.input_tokens_per_request, r.output_tokens_per_request, conc)
-        rows.append([c, m, steps, 1.0])
+        rows.append([*request_terms(replica, r.input_tokens_per_request,
+                                    r.input_tokens_per_request, r.output_tokens_per_request,
+                                    conc), 1.0])
     return np.array(rows, dtype=float)
 
 

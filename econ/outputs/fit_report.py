@@ -42,7 +42,8 @@ def _coefficients(tm: TimeModel) -> dict[str, Any]:
     if isinstance(tm, ServingModel):
         e, r = tm.efficiencies, tm.replica
         return {
-            "compute_factor": e.compute_factor, "memory_factor": e.memory_factor,
+            "prefill_factor": e.prefill_factor,
+            "decode_compute_factor": e.decode_compute_factor, "memory_factor": e.memory_factor,
             "step_overhead_s": e.step_overhead_s, "request_overhead_s": e.request_overhead_s,
             "replica": {
                 "kv_bytes_per_token": r.kv_bytes_per_token,
@@ -114,7 +115,8 @@ def fit_text(model_id: str, m: SelfHostedModel, fit: Any, loo: LeaveOneOut | Non
                 "context-aware, physical prior + runs",
                 f"  KV cache {r.kv_bytes_per_token / 1024:,.0f} KiB/token, room for "
                 f"{r.kv_capacity_tokens:,.0f} tokens; at most {r.max_num_seqs} sequences",
-                f"  compute at 1/{e.compute_factor:.2f} of the tensor peak, memory at "
+                f"  prefill at 1/{e.prefill_factor:.2f} and decode compute at "
+                f"1/{e.decode_compute_factor:.2f} of the tensor peak, memory at "
                 f"1/{e.memory_factor:.2f} of peak bandwidth, {e.step_overhead_s * 1e3:.2f} ms "
                 f"per decode step, {e.request_overhead_s * 1e3:.2f} ms per request"]
     else:
