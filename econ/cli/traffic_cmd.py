@@ -44,30 +44,21 @@ def _rules(args: argparse.Namespace) -> tuple[list[tuple[str, tuple[str, ...]]],
     return rules, ids or [cap for cap, _ in rules]
 
 
-def _tokenizer(scan: Any) -> str:
-    from econ.evidence.traffic.tokens import TOKENIZER
-
-    if scan.logged_tokens == scan.messages:
-        return "usage"
-    return TOKENIZER if scan.logged_tokens == 0 else f"usage+{TOKENIZER}"
-
-
 def summarise_logs(args: argparse.Namespace) -> tuple[Any, Any]:
     """(TrafficSummary, Loaded tables). Close the tables with ``loaded.close()``."""
     from econ.evidence.traffic.backend import load
     from econ.evidence.traffic.engine import summarise, with_counted_tokens
-    from econ.evidence.traffic.stream import LogScan
 
     rules, ids = _rules(args)
     show = progress_bar() if sys.stderr.isatty() else None
-    scan = LogScan([Path(p) for p in args.logs], skip_bad=args.skip_bad, limit=args.sample,
-                   keep_text=bool(rules), token_sample=args.token_sample, progress=show)
-    loaded = load(scan, args.backend)
+    loaded = load([Path(p) for p in args.logs], url=args.backend, keep_text=bool(rules),
+                  skip_bad=args.skip_bad, limit=args.sample, token_sample=args.token_sample,
+                  progress=show)
     try:
         messages = with_counted_tokens(loaded.messages, loaded.counted)
-        summary = summarise(messages, tokenizer=_tokenizer(scan),
+        summary = summarise(messages, tokenizer=loaded.tokenizer,
                             conversations=loaded.conversations, rules=rules,
-                            capability_ids=ids, skipped=scan.skipped)
+                            capability_ids=ids, skipped=loaded.skipped)
     except BaseException:
         loaded.close()
         raise
