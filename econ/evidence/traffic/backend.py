@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError
-from econ.evidence.traffic.native import append_native
+from econ.evidence.traffic.native import append_native, estimated_messages
 from econ.evidence.traffic.stream import LogScan, message_schema
 from econ.evidence.traffic.tokens import TOKENIZER, count_tokens
 
@@ -108,7 +108,9 @@ def _load(staging: Any, workdir: Any, paths: Sequence[Path], url: str | None, ke
     for path in paths:
         if not path.is_file():
             raise EconError(f"{path}: no such log file")
-        native = append_native(raw, path, conversations, messages) if limit is None else None
+        native = (append_native(raw, path, conversations, messages,
+                                text_rate=_text_rate(path, keep_text, token_sample))
+                  if limit is None else None)
         if native is not None:
             conversations += native[0]
             messages += native[1]
@@ -146,11 +148,24 @@ def _load(staging: Any, workdir: Any, paths: Sequence[Path], url: str | None, ke
     else:  # hand the tidy tables (without message text) to the other backend
         con = connect(url)
         for name in names:
-            con.create_table(name, raw.execute(f"SELECT * FROM {name}").to_arrow_table(),
+            con.create_table(name, raw.sql(f"SELECT * FROM {name}").arrow(),
                              overwrite=True)
     convs = con.table("traffic_conversations") if keep_text else None
     return Loaded(con, con.table("traffic_messages"), convs, con.table("traffic_counted"),
                   tokenizer, skipped, staging if con is not staging else None, workdir)
+
+
+def _text_rate(path: Path, keep_text: bool, token_sample: int) -> float:
+    """Share of a natively read file's messages whose text to keep: all for text rules or a
+    full count, else about twice the token sample (the sample is then the smallest hashes of
+    those kept, which are the smallest hashes overall)."""
+    if keep_text or token_sample <= 0:
+        return 1.0
+    try:
+        estimate = estimated_messages(path)
+    except (OSError, EOFError):
+        return 1.0
+    return 1.0 if estimate <= 0 else min(1.0, 2.0 * token_sample / estimate)
 
 
 def _count(raw: Any, token_sample: int) -> Any:
@@ -159,7 +174,7 @@ def _count(raw: Any, token_sample: int) -> Any:
     import pyarrow as pa
 
     limit = f"ORDER BY hash(message) LIMIT {token_sample}" if token_sample > 0 else ""
-    rows = raw.execute(f"SELECT message, text FROM traffic_staged WHERE tokens IS NULL {limit}"
-                       ).fetchall()
+    rows = raw.execute("SELECT message, text FROM traffic_staged WHERE tokens IS NULL AND "
+                       f"text IS NOT NULL {limit}").fetchall()
     return pa.table({"message": pa.array([m for m, _ in rows], pa.int64()),
                      "tokens": pa.array(count_tokens([t or "" for _, t in rows]), pa.int64())})

@@ -33,42 +33,76 @@ def _first_record(path: Path) -> Any:
         return None
 
 
+def estimated_messages(path: Path, head_bytes: int = 8 << 20) -> float:
+    """Messages in a transcript file: counted in its first ``head_bytes`` (decompressed), scaled
+    by the share of the file those took (exact when the head is the whole file)."""
+    with path.open("rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw) if gz else raw
+        head = stream.read(head_bytes)
+        whole = len(head) < head_bytes
+        used = max(raw.tell(), 1)
+    lines = head.split(b"\n")
+    if not whole:
+        lines = lines[:-1]  # a cut line
+    markers = sum(line.count(b"\\n\\nHuman:") + line.count(b"\\n\\nAssistant:")
+                  for line in lines if b'"chosen"' in line)
+    rejected = sum(line.count(b"\\n\\nHuman:") + line.count(b"\\n\\nAssistant:")
+                   for line in lines if b'"rejected"' in line)
+    # a line holds both transcripts; halve when both are there (a rough guide is enough)
+    found = markers / 2 if rejected else markers
+    return float(found) if whole else found * path.stat().st_size / used
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def append_native(raw: Any, path: Path, first_conversation: int,
-                  first_message: int) -> tuple[int, int] | None:
+def append_native(raw: Any, path: Path, first_conversation: int, first_message: int, *,
+                  text_rate: float = 1.0) -> tuple[int, int] | None:
     """Append ``path`` to ``traffic_staged`` if DuckDB can read it whole; (conversations,
-    messages) appended, or None (nothing appended) to leave it to the Python readers."""
+    messages) appended, or None (nothing appended) to leave it to the Python readers.
+
+    Only a ``text_rate`` share of messages (chosen by a hash of the message id, so uniformly)
+    keep their text: storing every text costs as much as the rest of the scan, and only the
+    token sample and text rules read it."""
     first = _first_record(path)
     if not (isinstance(first, dict) and isinstance(first.get("chosen"), str)
             and not {"messages", "conversations", "conversation"} & set(first)):
         return None
     src = f"read_json({_literal(str(path))}, columns={{'chosen': 'VARCHAR'}}, " \
           "format='newline_delimited')"
-    # a record without blocks keeps one row of role NULL, so the check below can see it
+    # each marker becomes a separator plus the speaker's name, then a plain split; a record
+    # without blocks keeps one row of role NULL, so the check below can see it
     parts = f"""
         SELECT row_number() OVER () - 1 AS local,
-               CASE WHEN len(who) > 0 THEN who ELSE ['?'] END AS who,
-               CASE WHEN len(who) > 0 THEN body ELSE [''] END AS body FROM (
-          SELECT regexp_extract_all(t, '\\n\\n(Human|Assistant):', 1) AS who,
-                 regexp_split_to_array(t, '\\n\\n(?:Human|Assistant):')[2:] AS body
+               CASE WHEN len(p) > 0 THEN p ELSE ['?'] END AS p FROM (
+          SELECT string_split(regexp_replace(t, '\\n\\n(Human|Assistant):', chr(30) || '\\1',
+                                             'g'), chr(30))[2:] AS p
           FROM (SELECT CASE WHEN starts_with(chosen, chr(10) || chr(10)) THEN chosen
                             ELSE chr(10) || chr(10) || ltrim(chosen, chr(10)) END AS t
                 FROM {src}))"""
+    flat = f"""
+        SELECT local, unnest(p) AS part,
+               unnest(list_transform(generate_series(1, len(p)), lambda i:
+                      len(list_filter(p[1:i], lambda x: starts_with(x, 'Human'))))) AS turn
+        FROM ({parts})"""
+    keep = (f"hash(message) <= {int(text_rate * 18446744073709551615)}::UBIGINT"
+            if text_rate < 1 else "TRUE")
     mine = f"conversation >= {first_conversation}"
     try:
         raw.execute(f"""
             INSERT INTO traffic_staged
-            SELECT {first_conversation} + local AS conversation,
-                   {first_message} - 1 + row_number() OVER () AS message, turn,
-                   CASE who WHEN 'Human' THEN 'user' WHEN 'Assistant' THEN 'assistant' END,
-                   NULL::BIGINT AS tokens, trim(text, {_literal(_WHITESPACE)}) AS text
-            FROM (SELECT local, unnest(who) AS who, unnest(body) AS text,
-                         unnest(list_transform(generate_series(1, len(who)),
-                                lambda i: len(list_filter(who[1:i], lambda x: x = 'Human')))) AS turn
-                  FROM ({parts}))""")
+            SELECT conversation, message, turn, role, NULL::BIGINT AS tokens,
+                   CASE WHEN {keep} THEN trim(substr(part, CASE role WHEN 'user' THEN 6
+                                                        ELSE 10 END),
+                                              {_literal(_WHITESPACE)}) END AS text
+            FROM (SELECT {first_conversation} + local AS conversation,
+                         {first_message} - 1 + row_number() OVER () AS message, turn, part,
+                         CASE WHEN starts_with(part, 'Human') THEN 'user'
+                              WHEN starts_with(part, 'Assistant') THEN 'assistant' END AS role
+                  FROM ({flat}))""")
         bad = raw.execute(f"SELECT count(*) FROM traffic_staged WHERE {mine} "
                           "AND (role IS NULL OR turn = 0)").fetchone()
         counts = raw.execute("SELECT count(DISTINCT conversation), count(*) FROM "
@@ -78,4 +112,4 @@ def append_native(raw: Any, path: Path, first_conversation: int,
     if bad is None or bad[0] or counts is None:
         raw.execute(f"DELETE FROM traffic_staged WHERE {mine}")
         return None
-    return (int(counts[0]), int(counts[1])) if counts else None
+    return int(counts[0]), int(counts[1])
