@@ -295,3 +295,60 @@ def test_traffic_never_imports_litellm(fixtures_dir: Path, tmp_path: Path) -> No
                          check=True, cwd=tmp_path)
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert '"tokenizer": "tiktoken:cl100k_base"' in out.stdout
+
+
+def test_duckdb_native_transcripts_equal_the_python_reader(fixtures_dir: Path) -> None:
+    """DuckDB splits HH transcripts itself; the messages must be exactly the Python reader's."""
+    from econ.evidence.traffic import read_log
+    from econ.evidence.traffic.backend import _duckdb
+    from econ.evidence.traffic.native import append_native
+    from econ.evidence.traffic.stream import message_schema
+
+    import pyarrow as pa
+
+    con, workdir = _duckdb("256MB")
+    try:
+        raw = con.con
+        raw.register("e", pa.Table.from_batches([], schema=message_schema()))
+        raw.execute("CREATE TABLE traffic_staged AS SELECT * FROM e")
+        assert append_native(raw, fixtures_dir / HH, 0, 0) == (2312, 11520)
+        rows = raw.execute("SELECT conversation, turn, role, text FROM traffic_staged "
+                           "ORDER BY message").fetchall()
+    finally:
+        con.disconnect()
+        workdir.cleanup()
+    native: dict[int, list[tuple[int, str, str]]] = {}
+    for cid, turn, role, text in rows:
+        native.setdefault(cid, []).append((turn, role, text))
+    frame, _ = read_log((fixtures_dir / HH).read_bytes(), HH)
+    python = [list(zip(g["turn"], g["role"], g["text"], strict=True))
+              for _, g in frame.groupby("conversation_id", sort=False)]
+    assert sorted(native.values()) == sorted(python)
+
+
+@pytest.mark.parametrize(("records", "needle"), [
+    (["\n\nHuman: hi\n\nAssistant: yo", "\n\nAssistant: first\n\nHuman: x"],
+     "t.jsonl:2: roles out of order"),
+    (["\n\nHuman: hi\n\nAssistant: yo", "no speaker blocks at all"],
+     "t.jsonl:2: transcript has no"),
+])
+def test_bad_transcripts_fall_back_to_the_reader_error(tmp_path: Path, records: list[str],
+                                                       needle: str,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps({"chosen": r, "rejected": r}) + "\n" for r in records))
+    capsys.readouterr()
+    assert main(["traffic", str(path)]) == 1
+    assert needle in capsys.readouterr().err
+
+
+def test_truncated_transcript_gz_names_a_line(fixtures_dir: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    data = (fixtures_dir / HH).read_bytes()
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    capsys.readouterr()
+    assert main(["traffic", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"cut\.jsonl\.gz:\d+: truncated or corrupt gzip", err), err
