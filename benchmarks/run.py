@@ -22,6 +22,14 @@ Figures:
   draws, in one run: a tick must not depend on the draw count (target <= 1.3).
 - app_tick_median_ms: that median tick at 1M draws (target <= 60 ms), next to
   empty_app_rerun_median_ms from the same run.
+- traffic_1m_s: `econ traffic LOG --json` (a subprocess, the command's own code path) on the
+  HH-RLHF harmless-base test file (../shared/fixtures) resampled with replacement to 1,000,000
+  conversations, written by the benchmark as gz JSON Lines into a temporary directory;
+  traffic_scan_s: DuckDB's bare `count(*)` over `read_json_auto` of the same file, also in a
+  subprocess; traffic_over_scan = traffic_1m_s / traffic_scan_s (target <= 3);
+  traffic_peak_rss_mb: the traffic subprocess's peak resident memory (target < 1024).
+  --quick uses 100,000 conversations (traffic_conversations says how many). Skipped when the
+  fixture is absent.
 - yaml_guard_ratio: parsing the default scenario with the hostile-input guards (depth walk,
   alias budget, line map: `parse_yaml`) over a bare `yaml.compose` of the same text.
 """
@@ -128,6 +136,52 @@ def cold_ratio(runs: int) -> tuple[float, float, float]:
             acc.append(time.perf_counter() - t0)
     f, e = statistics.median(floor), statistics.median(econ)
     return e / f, f, e
+
+
+HH_FIXTURE = ROOT.parent / "shared" / "fixtures" / "hh-rlhf_harmless-base_test.jsonl.gz"
+
+# run CMD in a child, report its wall time and peak RSS (the child's children only)
+_CHILD = """
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+wall = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"s": wall, "rss_kb": rss}))
+"""
+
+
+def _child(cmd: list[str]) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", _CHILD, *cmd], check=True, cwd=ROOT,
+                         capture_output=True, text=True)
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def traffic_figures(conversations: int) -> dict[str, float]:
+    import gzip
+    import random
+    import tempfile
+
+    if not HH_FIXTURE.is_file():
+        return {}
+    lines = [x for x in gzip.decompress(HH_FIXTURE.read_bytes()).splitlines(keepends=True)
+             if x.strip()]
+    rng = random.Random(15)
+    with tempfile.TemporaryDirectory(prefix="econ-bench-traffic-") as tmp:
+        path = Path(tmp) / "hh_resampled.jsonl.gz"
+        with gzip.open(path, "wb", compresslevel=1) as f:
+            for start in range(0, conversations, 10_000):
+                f.write(b"".join(lines[rng.randrange(len(lines))]
+                                 for _ in range(min(10_000, conversations - start))))
+        scan = _child([sys.executable, "-c",
+                       "import duckdb, sys; duckdb.sql('SET enable_progress_bar = false'); "
+                       "duckdb.sql(f\"SELECT count(*) FROM read_json_auto('{sys.argv[1]}')\")"
+                       ".fetchall()", str(path)])
+        traffic = _child([sys.executable, "-m", "econ.cli", "traffic", str(path), "--json"])
+    return {"traffic_conversations": conversations, "traffic_1m_s": traffic["s"],
+            "traffic_scan_s": scan["s"], "traffic_over_scan": traffic["s"] / scan["s"],
+            "traffic_peak_rss_mb": traffic["rss_kb"] / 1024}
 
 
 def app_figures(ticks: int = 20) -> dict[str, float]:
@@ -248,6 +302,7 @@ def main() -> int:
         lambda: simulate(ev, loaded.measured, draws=100_000, seed=0), rep)
 
     figures.update(yaml_figures(rep))
+    figures.update(traffic_figures(100_000 if args.quick else 1_000_000))
     figures.update(app_figures())
     figures.update(app_tick_figures())
 
