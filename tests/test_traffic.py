@@ -210,9 +210,9 @@ def test_csv_messages_column_and_parquet_rows_read_like_jsonl(
     jsonl.write_text("".join(json.dumps({"messages": [{"role": r, "content": t} for r, t in c]})
                              + "\n" for c in convs))
     csv = tmp_path / "c.csv"
-    csv.write_text("id,payload\n" + "".join(
-        f"{i},\"{json.dumps([{'role': r, 'content': t} for r, t in c]).replace(chr(34), 2 * chr(34))}\"\n"
-        for i, c in enumerate(convs)))
+    quoted = [json.dumps([{"role": r, "content": t} for r, t in c]).replace('"', '""')
+              for c in convs]
+    csv.write_text("id,payload\n" + "".join(f'{i},"{q}"\n' for i, q in enumerate(quoted)))
     parquet = tmp_path / "c.parquet"
     flat = [(str(i), r, t) for i, c in enumerate(convs) for r, t in c]
     pq.write_table(pa.table({"session_id": [f[0] for f in flat], "speaker": [f[1] for f in flat],
@@ -299,12 +299,12 @@ def test_traffic_never_imports_litellm(fixtures_dir: Path, tmp_path: Path) -> No
 
 def test_duckdb_native_transcripts_equal_the_python_reader(fixtures_dir: Path) -> None:
     """DuckDB splits HH transcripts itself; the messages must be exactly the Python reader's."""
+    import pyarrow as pa
+
     from econ.evidence.traffic import read_log
     from econ.evidence.traffic.backend import _duckdb
     from econ.evidence.traffic.native import append_native
     from econ.evidence.traffic.stream import message_schema
-
-    import pyarrow as pa
 
     con, workdir = _duckdb("256MB")
     try:

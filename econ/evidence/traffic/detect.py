@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from econ.base.errors import EconError
 from econ.evidence.traffic.readers import Row, conversation_rows, iter_records
@@ -29,7 +29,8 @@ def _peek(stream: IO[bytes]) -> bytes:
 
 
 def detect_format(head: bytes) -> str:
-    """``parquet``, ``json`` (an array), ``jsonl`` or ``csv`` from the first bytes (decompressed)."""
+    """``parquet``, ``json`` (an array), ``jsonl`` or ``csv`` from the first (decompressed)
+    bytes."""
     if head.startswith(b"PAR1"):
         return "parquet"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -50,7 +51,7 @@ def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
         raise EconError(f"{source}: no such log file") from None
     size = max(path.stat().st_size, 1)
     with raw:
-        stream: IO[bytes] = raw
+        stream: Any = raw
         if _peek(raw)[:2] == b"\x1f\x8b":
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
             try:

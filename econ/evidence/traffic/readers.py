@@ -118,7 +118,7 @@ def iter_records(lines: Iterable[bytes], source: str, *,
     """JSON Lines as (line number, record); ``None`` for each non-UTF-8 line skipped."""
     n = 0
     try:
-        for n, line in enumerate(lines, start=1):  # noqa: B007 (n names the failing line)
+        for n, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:

@@ -54,11 +54,11 @@ def _messages_column(batch: Any) -> str | None:
                     break
                 if parsed and isinstance(parsed[0], dict) and (
                         "role" in parsed[0] or "from" in parsed[0]):
-                    return name
+                    return str(name)
                 break
             if isinstance(value, list):  # Parquet list<struct>
                 if value and isinstance(value[0], dict):
-                    return name
+                    return str(name)
                 break
     return None
 
