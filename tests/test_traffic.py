@@ -352,3 +352,14 @@ def test_truncated_transcript_gz_names_a_line(fixtures_dir: Path, tmp_path: Path
     assert main(["traffic", str(path)]) == 1
     err = capsys.readouterr().err
     assert re.search(r"cut\.jsonl\.gz:\d+: truncated or corrupt gzip", err), err
+
+
+def test_evaluate_does_not_load_the_traffic_engine() -> None:
+    code = ("import sys, io, contextlib\nfrom econ.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['evaluate', 'scenarios/frontier-vs-distilled.yaml', '--json']) == 0\n"
+            "print(sorted(m for m in ('ibis', 'duckdb', 'tiktoken', 'polars') "
+            "if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "[]"
