@@ -363,3 +363,14 @@ def test_evaluate_does_not_load_the_traffic_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "[]"
+
+
+def test_native_read_refuses_text_holding_its_separator(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """A transcript holding the record separator (DuckDB's split marker) goes to the Python
+    reader, which keeps the text whole."""
+    path = tmp_path / "rs.jsonl"
+    path.write_text(json.dumps({"chosen": "\n\nHuman: a\x1eHi there\n\nAssistant: b"}) + "\n")
+    got = run_json(capsys, str(path))
+    assert got["messages"] == 2 and got["turns"]["mean"] == 1.0

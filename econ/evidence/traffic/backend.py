@@ -157,7 +157,7 @@ def _load(staging: Any, workdir: Any, paths: Sequence[Path], url: str | None, ke
 
 def _text_rate(path: Path, keep_text: bool, token_sample: int) -> float:
     """Share of a natively read file's messages whose text to keep: all for text rules or a
-    full count, else about twice the token sample (the sample is then the smallest hashes of
+    full count, else a quarter more than the token sample (the sample is then the smallest hashes of
     those kept, which are the smallest hashes overall)."""
     if keep_text or token_sample <= 0:
         return 1.0
@@ -165,7 +165,7 @@ def _text_rate(path: Path, keep_text: bool, token_sample: int) -> float:
         estimate = estimated_messages(path)
     except (OSError, EOFError):
         return 1.0
-    return 1.0 if estimate <= 0 else min(1.0, 2.0 * token_sample / estimate)
+    return 1.0 if estimate <= 0 else min(1.0, 1.25 * token_sample / estimate)
 
 
 def _count(raw: Any, token_sample: int) -> Any:

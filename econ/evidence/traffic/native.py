@@ -73,20 +73,23 @@ def append_native(raw: Any, path: Path, first_conversation: int, first_message: 
         return None
     src = f"read_json({_literal(str(path))}, columns={{'chosen': 'VARCHAR'}}, " \
           "format='newline_delimited')"
-    # each marker becomes a separator plus the speaker's name, then a plain split; a record
-    # without blocks keeps one row of role NULL, so the check below can see it
+    # each marker becomes a separator plus the speaker's initial, then a plain split; a record
+    # without blocks (or holding the separator itself) keeps one row of role NULL, so the check
+    # below sends the file to the Python readers
     parts = f"""
         SELECT row_number() OVER () - 1 AS local,
-               CASE WHEN len(p) > 0 THEN p ELSE ['?'] END AS p FROM (
-          SELECT string_split(regexp_replace(t, '\\n\\n(Human|Assistant):', chr(30) || '\\1',
-                                             'g'), chr(30))[2:] AS p
+               CASE WHEN len(p) > 0 AND NOT clash THEN p ELSE ['?'] END AS p FROM (
+          SELECT contains(t, chr(30)) AS clash,
+                 string_split(replace(replace(t, chr(10) || chr(10) || 'Human:', chr(30) || 'H'),
+                                      chr(10) || chr(10) || 'Assistant:', chr(30) || 'A'),
+                              chr(30))[2:] AS p
           FROM (SELECT CASE WHEN starts_with(chosen, chr(10) || chr(10)) THEN chosen
                             ELSE chr(10) || chr(10) || ltrim(chosen, chr(10)) END AS t
                 FROM {src}))"""
     flat = f"""
         SELECT local, unnest(p) AS part,
                unnest(list_transform(generate_series(1, len(p)), lambda i:
-                      len(list_filter(p[1:i], lambda x: starts_with(x, 'Human'))))) AS turn
+                      len(list_filter(p[1:i], lambda x: x[1] = 'H')))) AS turn
         FROM ({parts})"""
     keep = (f"hash(message) <= {int(text_rate * 18446744073709551615)}::UBIGINT"
             if text_rate < 1 else "TRUE")
@@ -95,21 +98,18 @@ def append_native(raw: Any, path: Path, first_conversation: int, first_message: 
         raw.execute(f"""
             INSERT INTO traffic_staged
             SELECT conversation, message, turn, role, NULL::BIGINT AS tokens,
-                   CASE WHEN {keep} THEN trim(substr(part, CASE role WHEN 'user' THEN 6
-                                                        ELSE 10 END),
-                                              {_literal(_WHITESPACE)}) END AS text
+                   CASE WHEN {keep} THEN trim(substr(part, 2), {_literal(_WHITESPACE)})
+                   END AS text
             FROM (SELECT {first_conversation} + local AS conversation,
                          {first_message} - 1 + row_number() OVER () AS message, turn, part,
-                         CASE WHEN starts_with(part, 'Human') THEN 'user'
-                              WHEN starts_with(part, 'Assistant') THEN 'assistant' END AS role
+                         CASE part[1] WHEN 'H' THEN 'user' WHEN 'A' THEN 'assistant' END AS role
                   FROM ({flat}))""")
-        bad = raw.execute(f"SELECT count(*) FROM traffic_staged WHERE {mine} "
-                          "AND (role IS NULL OR turn = 0)").fetchone()
-        counts = raw.execute("SELECT count(DISTINCT conversation), count(*) FROM "
-                             f"traffic_staged WHERE {mine}").fetchone()
+        row = raw.execute("SELECT count(*) FILTER (WHERE role IS NULL OR turn = 0), "
+                          "count(DISTINCT conversation), count(*) FROM traffic_staged "
+                          f"WHERE {mine}").fetchone()
     except Exception:  # DuckDB could not read it all: the Python readers say why
-        bad = None
-    if bad is None or bad[0] or counts is None:
+        row = None
+    if row is None or row[0]:
         raw.execute(f"DELETE FROM traffic_staged WHERE {mine}")
         return None
-    return int(counts[0]), int(counts[1])
+    return int(row[1]), int(row[2])
