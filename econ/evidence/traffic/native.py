@@ -86,11 +86,17 @@ def append_native(raw: Any, path: Path, first_conversation: int, first_message: 
           FROM (SELECT CASE WHEN starts_with(chosen, chr(10) || chr(10)) THEN chosen
                             ELSE chr(10) || chr(10) || ltrim(chosen, chr(10)) END AS t
                 FROM {src}))"""
+    # turn = user blocks so far: (i + 1) // 2 when the blocks alternate from the human (nearly
+    # always), else counted (real HH transcripts hold a few repeated speakers)
     flat = f"""
-        SELECT local, unnest(p) AS part,
-               unnest(list_transform(generate_series(1, len(p)), lambda i:
-                      len(list_filter(p[1:i], lambda x: x[1] = 'H')))) AS turn
-        FROM ({parts})"""
+        SELECT local, part,
+               CASE WHEN alternating THEN (i + 1) // 2
+                    ELSE len(list_filter(p[1:i], lambda x: x[1] = 'H')) END AS turn
+        FROM (SELECT local, p, alternating, unnest(p) AS part,
+                     unnest(generate_series(1, len(p))) AS i
+              FROM (SELECT local, p, list_bool_and(list_transform(p, lambda x, j:
+                               x[1] = CASE WHEN j % 2 = 1 THEN 'H' ELSE 'A' END)) AS alternating
+                    FROM ({parts})))"""
     keep = (f"hash(message) <= {int(text_rate * 18446744073709551615)}::UBIGINT"
             if text_rate < 1 else "TRUE")
     mine = f"conversation >= {first_conversation}"
