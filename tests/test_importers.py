@@ -343,4 +343,4 @@ def test_bad_capability_map_in_scenario(tmp_path, capsys):
     assert code == 1
     line = text.splitlines().index("capability_map:") + 1
     assert err.strip() == (f"{p}:{line}: capability_map: unknown key(s) tasks; allowed: task, "
-                           "tag, metadata, default")
+                           "tag, metadata, default, text")

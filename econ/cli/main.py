@@ -10,7 +10,15 @@ from typing import NoReturn
 
 from econ.base.errors import EconError
 from econ.base.secrets import redact
-from econ.cli import history, measures, planning, probe_cmd, scenario_cmds, trace_cmd
+from econ.cli import (
+    history,
+    measures,
+    planning,
+    probe_cmd,
+    scenario_cmds,
+    trace_cmd,
+    traffic_cmd,
+)
 from econ.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK
 
 __all__ = ["build_parser", "main"]
@@ -29,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="econ", description="Cost–capability product economics of LLM products.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (scenario_cmds, measures, planning, history, probe_cmd, trace_cmd):
+    for module in (scenario_cmds, measures, planning, history, probe_cmd, trace_cmd,
+                   traffic_cmd):
         module.register(sub)
     return parser
 

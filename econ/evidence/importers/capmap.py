@@ -1,4 +1,4 @@
-"""Capability maps: which product capability an eval example exercises.
+r"""Capability maps: which product capability an eval example exercises.
 
 A map is a mapping (YAML or JSON file, or a scenario's ``capability_map``)::
 
@@ -10,13 +10,20 @@ A map is a mapping (YAML or JSON file, or a scenario's ``capability_map``)::
       type:
         Algebra: math
     default: other               # optional: capability of unmatched examples
+    text:                        # traffic (econ traffic): keyword and regex rules on the
+      code_help:                 # user text of a conversation, case-insensitive
+        keywords: [python, function, "stack trace"]
+        regex: ['\bdef \w+\(']
 
 Rules are tried in that order; without a default an unmatched example keeps its task name.
+A conversation goes to the capability with the most matching text rules (the first listed on a
+tie); one that matches none is uncategorised.
 A scenario file may carry its map under ``capability_map``; pass the scenario as the map.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +40,12 @@ class CapabilityMap:
     tag: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     default: str | None = None
+    text: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def text_patterns(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(capability, regex patterns) in map order: keywords as case-insensitive whole words,
+        regexes as given with case-insensitive matching (RE2 / Rust-regex syntax subset)."""
+        return list(self.text.items())
 
     def capability(self, task: str, tags: Sequence[str] = (),
                    metadata: Mapping[str, Any] | None = None) -> str:
@@ -54,10 +67,10 @@ class CapabilityMap:
         if not isinstance(data, dict):
             raise EconError(f"{where}: a capability map is a mapping with keys task, tag, "
                             "metadata, default")
-        unknown = set(data) - {"task", "tag", "metadata", "default"}
+        unknown = set(data) - {"task", "tag", "metadata", "default", "text"}
         if unknown:
             raise EconError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                            "allowed: task, tag, metadata, default")
+                            "allowed: task, tag, metadata, default, text")
 
         def flat(x: Any, name: str) -> dict[str, str]:
             if x is None:
@@ -72,7 +85,40 @@ class CapabilityMap:
         default = data.get("default")
         return cls(flat(data.get("task"), "task"), flat(data.get("tag"), "tag"),
                    {str(k): flat(v, f"metadata.{k}") for k, v in meta.items()},
-                   None if default is None else str(default))
+                   None if default is None else str(default),
+                   _text_rules(data.get("text"), where))
+
+
+def _escape(word: str) -> str:
+    """Escape regex metacharacters only (re.escape also escapes spaces, which RE2 refuses)."""
+    return "".join("\\" + c if c in ".^$*+?{}[]\\|()" else c for c in word)
+
+
+def _text_rules(data: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise EconError(f"{where}: text maps capability ids to {{keywords: [...], regex: [...]}}")
+    rules: dict[str, tuple[str, ...]] = {}
+    for cap, rule in data.items():
+        at = f"{where}: text.{cap}"
+        if not isinstance(rule, dict) or not set(rule) <= {"keywords", "regex"} or not rule:
+            raise EconError(f"{at}: a text rule is a mapping with keywords and/or regex lists")
+        patterns: list[str] = []
+        for kind in ("keywords", "regex"):
+            items = rule.get(kind) or []
+            if not isinstance(items, list) or not all(isinstance(x, str) and x for x in items):
+                raise EconError(f"{at}.{kind}: a list of non-empty strings")
+            for item in items:
+                pattern = (r"(?i)\b" + _escape(item) + r"\b" if kind == "keywords"
+                           else "(?i)" + item)
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise EconError(f"{at}.{kind}: bad regex {item!r} ({exc})") from None
+                patterns.append(pattern)
+        rules[str(cap)] = tuple(patterns)
+    return rules
 
 
 def load_capability_map(path: str | Path) -> CapabilityMap:

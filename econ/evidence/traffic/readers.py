@@ -11,13 +11,14 @@ import itertools
 import json
 import re
 import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
 
 from econ.base.errors import EconError
 
-__all__ = ["COLUMNS", "read_log"]
+__all__ = ["COLUMNS", "Row", "conversation_rows", "iter_records", "read_log"]
 
 COLUMNS = ["conversation_id", "turn", "role", "text", "tokens"]
 _ROLE_ALIASES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
@@ -96,6 +97,46 @@ def _check_order(msgs: list[dict[str, Any]], where: str, *, alternate: bool = Tr
             raise EconError(f"{where}: roles out of order: two {a['role']!r} messages in a row")
 
 
+def conversation_rows(record: Any, where: str, default_id: str) -> list[Row]:
+    """One record (any supported JSON format) as tidy rows; ``where`` names it in errors."""
+    if not isinstance(record, dict):
+        raise EconError(f"{where}: record is not an object")
+    cid = str(record.get("id", record.get("conversation_hash",
+                                          record.get("conversation_id", default_id))))
+    turn = 0
+    rows: list[Row] = []
+    for m in _messages(record, where):
+        if m["role"] == "user":
+            turn += 1
+        rows.append((cid, turn if m["role"] != "system" else 0, m["role"], m["text"],
+                     m["tokens"]))
+    return rows
+
+
+def iter_records(lines: Iterable[bytes], source: str, *,
+                 skip_bad: bool = False) -> Iterator[tuple[int, Any] | None]:
+    """JSON Lines as (line number, record); ``None`` for each non-UTF-8 line skipped."""
+    n = 0
+    try:
+        for n, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                if skip_bad:
+                    yield None
+                    continue
+                raise EconError(f"{source}:{n}: text is not UTF-8 (pass --skip-bad to skip "
+                                "such lines with a count)") from None
+            try:
+                yield n, json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise EconError(f"{source}:{n}: not valid JSON ({exc.msg})") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise EconError(f"{source}:{n + 1}: truncated or corrupt gzip ({exc})") from None
+
+
 def read_log(data: bytes, source: str, *, skip_bad: bool = False) -> tuple[pd.DataFrame, int]:
     """Read a JSONL (or JSON array) conversation log into the tidy table; return (frame, skipped).
 
@@ -113,32 +154,13 @@ def read_log(data: bytes, source: str, *, skip_bad: bool = False) -> tuple[pd.Da
         numbered = [(i + 1, r) for i, r in enumerate(records)]
     else:
         numbered = []
-        for n, line in enumerate(raw.split(b"\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                if skip_bad:
-                    skipped += 1
-                    continue
-                raise EconError(f"{source}:{n}: text is not UTF-8 (pass --skip-bad to skip "
-                                "such lines with a count)") from None
-            try:
-                numbered.append((n, json.loads(text)))
-            except json.JSONDecodeError as exc:
-                raise EconError(f"{source}:{n}: not valid JSON ({exc.msg})") from None
+        for item in iter_records(raw.split(b"\n"), source, skip_bad=skip_bad):
+            if item is None:
+                skipped += 1
+            else:
+                numbered.append(item)
     rows: list[Row] = []
     for n, rec in numbered:
-        where = f"{source}:{n}"
-        if not isinstance(rec, dict):
-            raise EconError(f"{where}: record is not an object")
-        cid = str(rec.get("id", rec.get("conversation_hash", rec.get("conversation_id", n))))
-        turn = 0
-        for m in _messages(rec, where):
-            if m["role"] == "user":
-                turn += 1
-            rows.append((cid, turn if m["role"] != "system" else 0, m["role"], m["text"],
-                         m["tokens"]))
+        rows.extend(conversation_rows(rec, f"{source}:{n}", str(n)))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame, skipped

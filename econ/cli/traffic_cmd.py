@@ -1,0 +1,126 @@
+"""econ traffic: the measured mix and shape of conversation logs.
+
+``summarise_logs(args)`` builds the ``TrafficSummary`` (and keeps the loaded tables open for a
+caller that adds coverage or writes back); ``cmd_traffic`` prints it. Heavy imports (Ibis,
+DuckDB, tiktoken) happen inside the command only, so other commands never pay for them, and
+litellm is never imported here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from econ.base.errors import EconError
+from econ.cli.common import EXIT_OK, non_negative_int, positive_int, print_json, progress_bar
+
+__all__ = ["register", "summarise_logs"]
+
+
+def _rules(args: argparse.Namespace) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
+    """(text rules, capability ids in report order) from --capability-map and --scenario."""
+    from econ.evidence.importers.capmap import load_capability_map
+
+    source = args.capability_map or args.scenario
+    rules = list(load_capability_map(source).text_patterns()) if source else []
+    ids: list[str] = []
+    if args.scenario:
+        from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
+        from econ.scenario.yamlio import parse_yaml
+
+        try:
+            data, _ = parse_yaml(read_text_limited(Path(args.scenario), MAX_SCENARIO_BYTES),
+                                 args.scenario)
+        except FileNotFoundError:
+            raise EconError(f"{args.scenario}: scenario not found") from None
+        caps = data.get("capabilities") if isinstance(data, dict) else None
+        ids = [str(c["id"]) for c in caps or [] if isinstance(c, dict) and "id" in c]
+        unknown = [cap for cap, _ in rules if cap not in ids]
+        if unknown:
+            raise EconError(f"{source}: text rules name capabilities the scenario lacks: "
+                            f"{', '.join(unknown)}; it has {', '.join(ids)}")
+    return rules, ids or [cap for cap, _ in rules]
+
+
+def summarise_logs(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(TrafficSummary, Loaded tables). Close the tables with ``loaded.close()``."""
+    from econ.evidence.traffic.backend import load
+    from econ.evidence.traffic.engine import summarise, with_counted_tokens
+
+    rules, ids = _rules(args)
+    show = progress_bar() if sys.stderr.isatty() else None
+    loaded = load([Path(p) for p in args.logs], url=args.backend, keep_text=bool(rules),
+                  skip_bad=args.skip_bad, limit=args.sample, token_sample=args.token_sample,
+                  progress=show)
+    try:
+        messages = with_counted_tokens(loaded.messages, loaded.counted)
+        summary = summarise(messages, tokenizer=loaded.tokenizer,
+                            conversations=loaded.conversations, rules=rules,
+                            capability_ids=ids, skipped=loaded.skipped)
+    except BaseException:
+        loaded.close()
+        raise
+    return summary, loaded
+
+
+def _text(summary: Any) -> str:
+    s = summary.shape
+    lines = [
+        f"conversations: {s.conversations:,}  (messages: {summary.messages:,}"
+        + (f"; skipped bad lines: {summary.skipped:,}" if summary.skipped else "") + ")",
+        f"turns per conversation: mean {s.turns_mean:.2f}, p50 {s.turns_p50:g}, "
+        f"p90 {s.turns_p90:g}; single-turn {100 * s.single_turn_share:.1f}%",
+        f"tokens per turn ({summary.tokenizer}, {summary.counted_messages:,} messages counted): "
+        f"user {s.user_tokens_mean:.1f} (sd {s.user_tokens_sd:.1f}), assistant "
+        f"{s.assistant_tokens_mean:.1f} (sd {s.assistant_tokens_sd:.1f}); system "
+        f"{s.system_tokens_mean:.1f} tokens per conversation",
+        f"re-sent history a prompt cache could hit: {100 * s.cache_hit_share:.1f}% of input "
+        "tokens",
+    ]
+    if summary.capabilities:
+        lines.append("capability mix (share of conversations, 95% Wilson interval):")
+        width = max(len(c.id) for c in summary.capabilities)
+        for c in summary.capabilities:
+            sh = summary.by_capability.get(c.id)
+            extra = (f"  turns {sh.turns_mean:.2f}, user {sh.user_tokens_mean:.0f} / assistant "
+                     f"{sh.assistant_tokens_mean:.0f} tokens per turn" if sh else "")
+            lines.append(f"  {c.id:<{width}}  {100 * c.share:5.1f}%  "
+                         f"[{100 * c.ci_low:.1f}%, {100 * c.ci_high:.1f}%]  n={c.n:,}{extra}")
+        lines.append(f"  {'uncategorised':<{width}}  {100 * summary.uncategorised_share:5.1f}%"
+                     f"  n={summary.uncategorised:,}  (matched no rule; not folded in)")
+    return "\n".join(lines)
+
+
+def cmd_traffic(args: argparse.Namespace) -> int:
+    summary, loaded = summarise_logs(args)
+    try:
+        if args.json:
+            print_json(summary.as_json())
+        else:
+            print(_text(summary))
+    finally:
+        loaded.close()
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("traffic", help="measured mix and conversation shape of chat logs")
+    p.add_argument("logs", nargs="+", metavar="LOGS",
+                   help="conversation logs: OpenAI chat JSONL, ShareGPT, WildChat, HH-RLHF "
+                   "transcripts, CSV or Parquet (gzip read transparently)")
+    p.add_argument("--scenario", help="scenario YAML: its capabilities (and capability_map "
+                   "text rules unless --capability-map is given)")
+    p.add_argument("--capability-map", help="YAML/JSON capability map with text rules")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--sample", type=positive_int, metavar="N",
+                   help="read only the first N conversations (a quick look)")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip non-UTF-8 lines with a count instead of failing")
+    p.add_argument("--backend", metavar="URL",
+                   help="Ibis backend URL to run the queries on (default: DuckDB embedded)")
+    p.add_argument("--token-sample", type=non_negative_int, default=100_000, metavar="N",
+                   help="count tokens with tiktoken on a uniform sample of N messages "
+                   "(default 100000; 0 counts every message)")
+    p.set_defaults(func=cmd_traffic)

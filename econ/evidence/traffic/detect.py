@@ -1,0 +1,101 @@
+"""Tell a log file's format from its content and stream its conversations.
+
+Parquet by its ``PAR1`` magic; gzip by its magic (then the inner content decides); JSON Lines
+(or one JSON array) when the text starts with ``{`` or ``[``; CSV otherwise. Reading streams, so
+a file larger than memory is read in bounded pieces (a single JSON array is the exception).
+In: a path. Out: each conversation's tidy rows, or ``None`` for a line skipped under skip_bad.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from econ.base.errors import EconError
+from econ.evidence.traffic.readers import Row, conversation_rows, iter_records
+from econ.evidence.traffic.tabular import iter_tabular
+
+__all__ = ["detect_format", "iter_conversations"]
+
+
+def _peek(stream: IO[bytes]) -> bytes:
+    head = stream.read(4096)
+    stream.seek(0)
+    return head
+
+
+def detect_format(head: bytes) -> str:
+    """``parquet``, ``json`` (an array), ``jsonl`` or ``csv`` from the first (decompressed)
+    bytes."""
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        return "jsonl"
+    return "csv"
+
+
+def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
+                       progress: Callable[[int, int], None] | None = None,
+                       ) -> Iterator[list[Row] | None]:
+    """Each conversation of one log file as tidy rows; ``None`` for each skipped bad line."""
+    try:
+        raw = path.open("rb")
+    except FileNotFoundError:
+        raise EconError(f"{source}: no such log file") from None
+    size = max(path.stat().st_size, 1)
+    with raw:
+        stream: Any = raw
+        if _peek(raw)[:2] == b"\x1f\x8b":
+            stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            try:
+                head = stream.read(4096)
+            except (EOFError, OSError) as exc:
+                raise EconError(f"{source}:1: truncated or corrupt gzip ({exc})") from None
+            stream = gzip.GzipFile(fileobj=_rewound(raw), mode="rb")
+        else:
+            head = _peek(raw)
+        kind = detect_format(head)
+        tick = 0
+        if kind in ("parquet", "csv"):
+            if kind == "parquet" and stream is not raw:
+                stream = io.BytesIO(stream.read())  # Parquet needs seeks: a gzipped one in memory
+            for rows in iter_tabular(stream, kind, source):
+                tick += 1
+                if progress is not None and tick % 4096 == 0:
+                    progress(raw.tell(), size)
+                yield rows
+        elif kind == "json":
+            try:
+                records = json.loads(stream.read().decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise EconError(f"{source}: not valid JSON ({exc})") from None
+            except (EOFError, OSError) as exc:
+                raise EconError(f"{source}: truncated or corrupt gzip ({exc})") from None
+            if not isinstance(records, list):
+                raise EconError(f"{source}: a JSON log is an array of conversation records")
+            for i, rec in enumerate(records, start=1):
+                yield conversation_rows(rec, f"{source}:{i}", str(i))
+        else:
+            for item in iter_records(stream, source, skip_bad=skip_bad):
+                if item is None:
+                    yield None
+                    continue
+                n, rec = item
+                tick += 1
+                if progress is not None and tick % 4096 == 0:
+                    progress(raw.tell(), size)
+                yield conversation_rows(rec, f"{source}:{n}", str(n))
+        if progress is not None:
+            progress(size, size)
+
+
+def _rewound(raw: IO[bytes]) -> IO[bytes]:
+    raw.seek(0)
+    return raw
