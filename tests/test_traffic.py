@@ -86,6 +86,7 @@ def test_hh_rlhf_shape_matches_a_direct_count(fixtures_dir: Path,
     assert got["turns"]["p50"] == pytest.approx(float(np.percentile(turns, 50)))
     assert got["turns"]["p90"] == pytest.approx(float(np.percentile(turns, 90)))
     assert got["turns"]["single_turn_share"] == pytest.approx(turns.count(1) / len(turns))
+    assert got["turns"]["sd"] == pytest.approx(statistics.stdev(turns), rel=1e-9)
 
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(encodings_dir()))
     enc = tiktoken.get_encoding("cl100k_base")
@@ -142,7 +143,8 @@ def test_mtbench_rules_recover_each_share(fixtures_dir: Path, tmp_path: Path,
     assert got["uncategorised_share"] == pytest.approx((80 - n_categorised) / 80)
     assert sum(c["share"] for c in got["capabilities"]) + got["uncategorised_share"] == \
         pytest.approx(1.0)
-    assert got["turns"] == {"mean": 2.0, "p50": 2.0, "p90": 2.0, "single_turn_share": 0.0}
+    assert got["turns"] == {"mean": 2.0, "p50": 2.0, "p90": 2.0, "single_turn_share": 0.0,
+                            "sd": 0.0}
     polars = run_json(capsys, str(log), "--capability-map", str(cmap), "--backend", "polars://")
     assert polars == got
 
@@ -189,7 +191,8 @@ def test_usage_tokens_and_system_prompt(tmp_path: Path,
                    "a,assistant,ok,8\nb,user,x,3\nb,assistant,y,5\n")
     got = run_json(capsys, str(log))
     assert got["tokenizer"] == "usage"
-    assert got["turns"] == {"mean": 1.5, "p50": 1.5, "p90": 1.9, "single_turn_share": 0.5}
+    assert got["turns"] == {"mean": 1.5, "p50": 1.5, "p90": 1.9, "single_turn_share": 0.5,
+                            "sd": pytest.approx(statistics.stdev([1, 2]))}
     assert got["tokens_per_turn"]["user"]["mean"] == pytest.approx(3.0)
     assert got["tokens_per_turn"]["user"]["sd"] == pytest.approx(1.0)
     assert got["tokens_per_turn"]["assistant"]["mean"] == pytest.approx(19 / 3)

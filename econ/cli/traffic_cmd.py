@@ -44,6 +44,20 @@ def _rules(args: argparse.Namespace) -> tuple[list[tuple[str, tuple[str, ...]]],
     return rules, ids or [cap for cap, _ in rules]
 
 
+def _scenario_capabilities(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(id, label or id) of the scenario's capabilities: what a classifier chooses from."""
+    if not args.scenario:
+        return []
+    from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
+    from econ.scenario.yamlio import parse_yaml
+
+    data, _ = parse_yaml(read_text_limited(Path(args.scenario), MAX_SCENARIO_BYTES),
+                         args.scenario)
+    caps = data.get("capabilities") if isinstance(data, dict) else None
+    return [(str(c["id"]), str(c.get("label") or c["id"])) for c in caps or []
+            if isinstance(c, dict) and "id" in c]
+
+
 def summarise_logs(args: argparse.Namespace) -> tuple[Any, Any]:
     """(TrafficSummary, Loaded tables). Close the tables with ``loaded.close()``."""
     from econ.evidence.traffic.backend import load
@@ -51,7 +65,10 @@ def summarise_logs(args: argparse.Namespace) -> tuple[Any, Any]:
 
     rules, ids = _rules(args)
     show = progress_bar() if sys.stderr.isatty() else None
-    loaded = load([Path(p) for p in args.logs], url=args.backend, keep_text=bool(rules),
+    from econ.cli.traffic_extras import needs_text
+
+    loaded = load([Path(p) for p in args.logs], url=args.backend,
+                  keep_text=bool(rules) or needs_text(args),
                   skip_bad=args.skip_bad, limit=args.sample, token_sample=args.token_sample,
                   progress=show)
     try:
@@ -93,15 +110,61 @@ def _text(summary: Any) -> str:
     return "\n".join(lines)
 
 
+def _coverage_text(cov: dict[str, Any]) -> str:
+    lines = [f"coverage against the evals ({cov['method']}): threshold {cov['threshold']:.3f} "
+             f"(calibrated on {cov['evals']} eval inputs at the {100 * cov['quantile']:g}% "
+             f"quantile); unseen {100 * cov['unseen_share']:.1f}% "
+             f"[{100 * cov['unseen_ci_low']:.1f}%, {100 * cov['unseen_ci_high']:.1f}%]"]
+    if cov.get("note"):
+        lines.append(f"  note: {cov['note']}")
+    for k, c in enumerate(cov["clusters"], start=1):
+        lines.append(f"  unseen cluster {k}: {100 * c['share']:.1f}% [{100 * c['ci_low']:.1f}%, "
+                     f"{100 * c['ci_high']:.1f}%], n={c['n']}; terms: {', '.join(c['terms'])}")
+        lines += [f"    “{e}”" for e in c["examples"]]
+    return "\n".join(lines)
+
+
 def cmd_traffic(args: argparse.Namespace) -> int:
+    from econ.cli import traffic_extras as extras
+
+    if args.add_unseen and not (args.write and args.evals):
+        raise EconError("--add-unseen needs --write and --evals")
+    if args.embeddings and not args.evals:
+        raise EconError("--embeddings needs --evals (the eval inputs to compare against)")
+    if args.classifier and not args.scenario:
+        raise EconError("--classifier needs --scenario: the capabilities to classify into")
     summary, loaded = summarise_logs(args)
     try:
-        if args.json:
-            print_json(summary.as_json())
-        else:
-            print(_text(summary))
+        payload = summary.as_json()
+        if extras.needs_text(args):
+            rules, ids = _rules(args)
+            conv_ids, texts = extras.conversation_texts(loaded)
+            labels = extras.rule_labels(loaded, rules, conv_ids)
+            if args.classifier:
+                extras.classify_mix(args, texts, labels, ids, _scenario_capabilities(args),
+                                    payload)
+            if args.evals:
+                payload["coverage"] = extras.coverage(args, texts, labels)
     finally:
         loaded.close()
+    changes: list[str] = []
+    if args.write:
+        changes = extras.write_back(args, {**payload,
+                                           "capability_shapes": extras.capability_shapes(summary)})
+    if args.json:
+        print_json(payload)
+    else:
+        print(_text(summary))
+        if "mix" in payload:
+            print(f"mix by {payload['mix']['method']} on {payload['mix']['sample']} "
+                  "conversations (replaces the rule-based shares in --json and --write)")
+        if "coverage" in payload:
+            print(_coverage_text(payload["coverage"]))
+    if args.write:
+        print(f"wrote {args.write}: {len(changes)} figure(s) changed" if changes
+              else f"{args.write}: nothing to change", file=sys.stderr)
+        for c in changes:
+            print(f"  {c}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -123,4 +186,7 @@ def register(sub: Any) -> None:
     p.add_argument("--token-sample", type=non_negative_int, default=100_000, metavar="N",
                    help="count tokens with tiktoken on a uniform sample of N messages "
                    "(default 100000; 0 counts every message)")
+    from econ.cli.traffic_extras import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=cmd_traffic)

@@ -135,8 +135,8 @@ def load_capability_map(path: str | Path) -> CapabilityMap:
         raise EconError(f"{p}: cannot read the capability map: {_reason(exc)}") from None
     except ScenarioError as exc:
         raise EconError(f"{exc}\n(in the capability map; it is YAML or JSON)") from None
-    if isinstance(data, dict) and "capability_map" in data and "models" in data:
-        data = data["capability_map"]  # a scenario file: use its map
+    if isinstance(data, dict) and "models" in data and "capabilities" in data:
+        data = data.get("capability_map") or {}  # a scenario file: its map (maybe none)
     return CapabilityMap.from_data(data, str(p))
 
 

@@ -48,7 +48,8 @@ class TrafficSummary:
         out: dict[str, Any] = {
             "conversations": s.conversations,
             "turns": {"mean": _num(s.turns_mean), "p50": _num(s.turns_p50),
-                      "p90": _num(s.turns_p90), "single_turn_share": _num(s.single_turn_share)},
+                      "p90": _num(s.turns_p90), "single_turn_share": _num(s.single_turn_share),
+                      "sd": _num(s.turns_sd)},
             "tokens_per_turn": _tokens(s),
             "tokenizer": self.tokenizer,
             "capabilities": [{"id": c.id, "share": c.share, "ci_low": c.ci_low,

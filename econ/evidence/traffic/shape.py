@@ -39,6 +39,7 @@ class Shape:
     assistant_tokens_sd: float
     system_tokens_mean: float  # per conversation (0 where it has none)
     cache_hit_share: float
+    turns_sd: float = math.nan  # spread of turns per conversation (sample sd)
 
 
 def turn_percentile(histogram: Sequence[tuple[int, int]], q: float) -> float:
@@ -143,4 +144,5 @@ def _shape(hist: list[tuple[int, int]], roles: dict[str, dict[str, int]]) -> Sha
         assistant_tokens_mean=a_mean, assistant_tokens_sd=a_sd,
         system_tokens_mean=sys_mean,
         cache_hit_share=expand("wc") / prompt if prompt > 0 else 0.0,
+        turns_sd=_mean_sd(n_conv, turns_total, sum(t * t * n for t, n in hist))[1],
     )

@@ -1,0 +1,198 @@
+"""The optional steps of ``econ traffic``: coverage against evals (TF-IDF offline or litellm
+embeddings), the mix by a classifier model, and the write-back into a scenario.
+
+Each takes the loaded tables of :func:`econ.cli.traffic_cmd.summarise_logs` and the ``--json``
+payload it adds to; litellm is imported only inside the classifier and embeddings steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from econ.base.errors import EconError
+
+__all__ = ["add_arguments", "capability_shapes", "classify_mix", "conversation_texts",
+           "coverage", "needs_text", "write_back"]
+
+
+def needs_text(args: argparse.Namespace) -> bool:
+    return bool(args.evals or args.classifier)
+
+
+def conversation_texts(loaded: Any) -> tuple[list[int], list[str]]:
+    """(conversation ids, their user text) in conversation order."""
+    table = loaded.conversations.order_by("conversation").to_pyarrow()
+    return ([int(x) for x in table.column("conversation").to_pylist()],
+            [str(t or "") for t in table.column("text").to_pylist()])
+
+
+def rule_labels(loaded: Any, rules: Any, ids: list[int]) -> list[str | None]:
+    """The capability the text rules give each conversation (None: uncategorised)."""
+    if not rules:
+        return [None] * len(ids)
+    from econ.evidence.traffic.mix import assign_capabilities
+
+    table = assign_capabilities(loaded.conversations, rules).to_pyarrow()
+    by_id = dict(zip(table.column("conversation").to_pylist(),
+                     table.column("capability").to_pylist(), strict=True))
+    return [by_id.get(i) for i in ids]
+
+
+def capability_shapes(summary: Any) -> list[dict[str, Any]]:
+    """Per-capability shapes in the form the write-back reads (``capability_shapes``)."""
+    out = []
+    for cid, sh in summary.by_capability.items():
+        out.append({"id": cid, "n": sh.conversations,
+                    "turns": {"mean": sh.turns_mean, "p50": sh.turns_p50, "p90": sh.turns_p90,
+                              "sd": sh.turns_sd},
+                    "tokens_per_turn": {
+                        "user": {"mean": sh.user_tokens_mean, "sd": sh.user_tokens_sd},
+                        "assistant": {"mean": sh.assistant_tokens_mean,
+                                      "sd": sh.assistant_tokens_sd},
+                        "system": {"mean": sh.system_tokens_mean}}})
+    return out
+
+
+def _api_key(args: argparse.Namespace) -> str | None:
+    if args.api_key_env is None:
+        return None
+    key = os.environ.get(args.api_key_env)
+    if not key:
+        raise EconError(f"--api-key-env {args.api_key_env}: the variable is not set")
+    return key
+
+
+def _prices(args: argparse.Namespace) -> tuple[float, float] | None:
+    return None if args.model_prices is None else (args.model_prices[0], args.model_prices[1])
+
+
+def _confirm(estimate: Any, args: argparse.Namespace, what: str) -> bool:
+    """Show the spend first; above --max-spend-usd, ask on a terminal (refused elsewhere)."""
+    from econ.evidence.traffic.spend import usd
+
+    print(f"{what}: {estimate.calls:,} calls, about {usd(estimate.usd_per_call)} a call, at most "
+          f"{usd(estimate.usd)} in all (limit {usd(args.max_spend_usd)})", file=sys.stderr)
+    if estimate.usd <= args.max_spend_usd or args.yes:
+        return bool(args.yes)
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        answer = input(f"spend up to {usd(estimate.usd)}? [y/N] ").strip().lower()
+        return answer in ("y", "yes")
+    return False
+
+
+def classify_mix(args: argparse.Namespace, texts: list[str], labels: list[str | None],
+                 capability_ids: list[str], scenario_caps: list[tuple[str, str]],
+                 payload: dict[str, Any]) -> None:
+    """Replace the rule-based mix by a classifier's on a stratified sample."""
+    from econ.evidence.traffic.classifier import (
+        classifier_shares,
+        classify,
+        estimate_classifier_cost,
+        stratified_sample,
+    )
+
+    if not scenario_caps:
+        raise EconError("--classifier needs --scenario: the capabilities to classify into")
+    picked = stratified_sample(labels, args.classifier_sample, seed=0)
+    sample = [texts[int(i)] for i in picked]
+    estimate = estimate_classifier_cost(sample, scenario_caps, args.classifier,
+                                        prices_usd_per_mtok=_prices(args))
+    confirmed = _confirm(estimate, args, f"classifier {args.classifier}")
+    result = classify(sample, scenario_caps, args.classifier, max_spend_usd=args.max_spend_usd,
+                      confirmed=confirmed, estimate=estimate, api_base=args.api_base,
+                      api_key=_api_key(args))
+    caps, rest = classifier_shares(result.labels, capability_ids)
+    payload["capabilities"], payload["uncategorised_share"] = caps, rest
+    payload["mix"] = {"method": f"classifier {args.classifier}",
+                      "sample": len(sample), "spent_usd_estimate": estimate.usd}
+
+
+def coverage(args: argparse.Namespace, texts: list[str],
+             labels: list[str | None]) -> dict[str, Any]:
+    """The ``coverage`` object: each conversation against its nearest eval input."""
+    from econ.evidence.traffic.eval_inputs import read_eval_inputs
+
+    evals = [e.text for f in args.evals for e in read_eval_inputs(f)]
+    if args.embeddings:
+        from econ.evidence.traffic.embeddings import (
+            estimate_embedding_cost,
+            measure_coverage_embeddings,
+        )
+
+        estimate = estimate_embedding_cost([*texts, *evals], args.embeddings,
+                                           prices_usd_per_mtok=_prices(args))
+        confirmed = _confirm(estimate, args, f"embeddings {args.embeddings}")
+        result = measure_coverage_embeddings(
+            texts, evals, args.embeddings, api_base=args.api_base, api_key=_api_key(args),
+            max_spend_usd=args.max_spend_usd, confirmed=confirmed, estimate=estimate)
+    else:
+        from econ.evidence.traffic.coverage import measure_coverage
+
+        result = measure_coverage(texts, evals)
+    return result.to_dict(labels)
+
+
+def write_back(args: argparse.Namespace, payload: dict[str, Any]) -> list[str]:
+    """Write the measured figures into ``--write``'s scenario; only a scenario that still
+    validates is written (atomically). The changes, as ``econ diff`` names them."""
+    from econ.base.fileio import MAX_SCENARIO_BYTES, atomic_write_text, read_text_limited
+    from econ.model.loader import parse_scenario
+    from econ.scenario.traffic_write import TrafficProvenance, write_traffic
+
+    target = Path(args.write)
+    try:
+        text = read_text_limited(target, MAX_SCENARIO_BYTES)
+    except FileNotFoundError:
+        raise EconError(f"--write {target}: scenario not found") from None
+    parse_scenario(text, str(target))  # the scenario must be valid before it is touched
+    when = dt.datetime.now(dt.UTC).date().isoformat()
+    files = tuple(Path(p).name for p in args.logs)
+    result = write_traffic(text, payload, TrafficProvenance(files, when,
+                                                            int(payload["conversations"])),
+                           add_unseen=args.add_unseen)
+    parse_scenario(result.text, str(target))  # refused (exit 1) before anything is written
+    if result.text != text:
+        atomic_write_text(target, result.text)
+    return [f"{c.path}: {c.old} → {c.new}" for c in result.changes]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from econ.cli.common import finite_float, positive_float, positive_int
+
+    def non_negative_float(text: str) -> float:
+        v = finite_float(text)
+        if v < 0:
+            raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
+        return v
+
+    p.add_argument("--evals", nargs="+", metavar="EVAL",
+                   help="eval files (lm-eval samples, Inspect logs, promptfoo exports, CSV/JSONL "
+                   "with a text column): report the traffic no eval example resembles")
+    p.add_argument("--embeddings", metavar="MODEL",
+                   help="coverage on litellm embeddings of MODEL instead of TF-IDF")
+    p.add_argument("--classifier", metavar="MODEL",
+                   help="assign a stratified sample to the scenario's capabilities with a "
+                   "litellm model instead of the text rules")
+    p.add_argument("--classifier-sample", type=positive_int, default=400, metavar="N",
+                   help="conversations the classifier labels (default 400)")
+    p.add_argument("--api-base", metavar="URL", help="endpoint for --classifier/--embeddings")
+    p.add_argument("--api-key-env", metavar="VAR",
+                   help="environment variable holding the API key (never the key itself)")
+    p.add_argument("--model-prices", nargs=2, type=non_negative_float,
+                   metavar=("IN_USD_PER_MTOK", "OUT_USD_PER_MTOK"),
+                   help="prices of the classifier or embeddings model when litellm's price map "
+                   "lacks it (a local server)")
+    p.add_argument("--max-spend-usd", type=positive_float, default=1.0, metavar="USD",
+                   help="refuse a classifier or embeddings run estimated above this (default 1)")
+    p.add_argument("--yes", action="store_true", help="spend above --max-spend-usd")
+    p.add_argument("--write", metavar="SCENARIO",
+                   help="write the measured shape, shares and spreads into this scenario, "
+                   "keeping its comments (each figure gets a provenance comment)")
+    p.add_argument("--add-unseen", action="store_true",
+                   help="with --write and --evals: add each unseen cluster as an unmeasured "
+                   "capability")
