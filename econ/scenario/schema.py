@@ -104,7 +104,18 @@ class Endpoint(_Strict):
         None, description="Name of the environment variable holding the API key (never the key)")
 
 
-class ApiModel(_Strict):
+class _Reasoning(_Strict):
+    """Fields every model has: its hidden reasoning tokens."""
+
+    reasoning_tokens_per_turn: NonNegative = Field(
+        0.0, description="Hidden reasoning (thinking) tokens the model writes each turn: billed "
+        "as output, decoded by a self-hosted model, never re-sent in the history.")
+    reasoning_tokens_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of the reasoning tokens per turn (Monte Carlo "
+        "spread).")
+
+
+class ApiModel(_Reasoning):
     serving: Literal["api"]
     role: Role
     label: str | None = None
@@ -117,12 +128,6 @@ class ApiModel(_Strict):
     price_cv: NonNegative = Field(
         0.0, description="Coefficient of variation of the model's token prices (Monte Carlo "
         "spread: a price change over the planning horizon).")
-    reasoning_tokens_per_turn: NonNegative = Field(
-        0.0, description="Hidden reasoning (thinking) tokens the model writes each turn: billed "
-        "as output, decoded by a self-hosted model, never re-sent in the history.")
-    reasoning_tokens_cv: NonNegative = Field(
-        0.0, description="Coefficient of variation of the reasoning tokens per turn (Monte Carlo "
-        "spread).")
 
 
 class ThroughputMeasurement(_Strict):
@@ -171,7 +176,7 @@ class LatencySlo(_Strict):
     itl_statistic: Literal["mean", "median", "p90", "p95", "p99"] = "median"
 
 
-class SelfHostedModel(_Strict):
+class SelfHostedModel(_Reasoning):
     serving: Literal["self_hosted"]
     role: Role
     label: str | None = None
@@ -219,12 +224,6 @@ class SelfHostedModel(_Strict):
     slo: LatencySlo | None = Field(
         None, description="Latency objective: each request shape's operating point is its "
         "highest-throughput run that meets it.")
-    reasoning_tokens_per_turn: NonNegative = Field(
-        0.0, description="Hidden reasoning (thinking) tokens the model writes each turn: billed "
-        "as output, decoded by a self-hosted model, never re-sent in the history.")
-    reasoning_tokens_cv: NonNegative = Field(
-        0.0, description="Coefficient of variation of the reasoning tokens per turn (Monte Carlo "
-        "spread).")
 
 
 ModelSpec = Annotated[ApiModel | SelfHostedModel, Field(discriminator="serving")]

@@ -9,7 +9,19 @@ from typing import Any
 from econ.base.errors import EconError
 from econ.base.fileio import read_text_limited
 
-__all__ = ["read_json_or_lines"]
+__all__ = ["read_json_or_lines", "read_text"]
+
+
+def read_text(path: Path) -> str:
+    """The file's text, within the input size limit; an EconError naming it otherwise."""
+    try:
+        return read_text_limited(path)
+    except FileNotFoundError:
+        raise EconError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise EconError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise EconError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def read_json_or_lines(path: Path) -> list[Any]:
@@ -17,14 +29,7 @@ def read_json_or_lines(path: Path) -> list[Any]:
 
     A file that is one JSON array stays one document (a list).
     """
-    try:
-        text = read_text_limited(path)
-    except FileNotFoundError:
-        raise EconError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise EconError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise EconError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = read_text(path)
     if not text.strip():
         raise EconError(f"{path}: the file is empty")
     try:

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError
-from econ.base.fileio import read_text_limited
 from econ.evidence.importers.detect import identify
 from econ.evidence.importers.evals import inspect_zip_docs
-from econ.evidence.importers.jsonfile import read_json_or_lines
+from econ.evidence.importers.jsonfile import read_json_or_lines, read_text
 
 __all__ = ["TEXT_FIELDS", "EvalInput", "read_eval_inputs"]
 
@@ -170,14 +169,7 @@ def _plain_records(docs: list[Any], p: Path) -> list[EvalInput]:
 
 
 def _plain_csv(p: Path) -> list[EvalInput]:
-    try:
-        text = read_text_limited(p)
-    except FileNotFoundError:
-        raise EconError(f"{p}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise EconError(f"{p}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise EconError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    text = read_text(p)
     reader = csv.DictReader(io.StringIO(text))
     field = _field(list(reader.fieldnames or []), f"{p}:1")
     out = []
