@@ -335,7 +335,8 @@ def test_a_sidebar_pick_after_an_upload_wins(server, tmp_path):
             page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
             page.get_by_role("option", name="self-hosted-llama.yaml").click()
             _wait_for_caption(page, "self-hosted-llama.yaml")
-            assert page.locator(".st-key-floor-team").count() == 1  # the llama tiers
+            # the caption renders before the tiers panel: wait for the llama tiers to arrive
+            expect(page.locator(".st-key-floor-team")).to_have_count(1, timeout=30_000)
         finally:
             browser.close()
 
