@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from econ.base.errors import Problem, ScenarioError
+from econ.scenario.serving_spec import Architecture, GpuSpec, LatencySlo
+from econ.scenario.strict import Strict
 
 __all__ = [
     "MAX_TURNS",
@@ -45,12 +47,9 @@ Role = Literal["teacher", "student", "other"]
 MAX_TURNS = 1000  # turns of one conversation, at most (Monte Carlo draws are held to it too)
 
 
-class _Strict(BaseModel):
-    # allow_inf_nan=False: .inf, -.inf and .nan are refused in every number of a scenario
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class ConversationShape(_Strict):
+class ConversationShape(Strict):
     """Tokens of one conversation. With ``resend_history`` each turn re-sends all earlier turns."""
 
     turns: Annotated[int, Field(ge=1, le=MAX_TURNS)]
@@ -69,7 +68,7 @@ class ConversationShape(_Strict):
         "spread, applied to every capability's turns).")
 
 
-class ConversationOverride(_Strict):
+class ConversationOverride(Strict):
     """Fields a capability may change in the scenario's conversation shape."""
 
     turns: Annotated[int, Field(ge=1, le=MAX_TURNS)] | None = None
@@ -81,7 +80,7 @@ class ConversationOverride(_Strict):
     token_length_cv: NonNegative | None = None
 
 
-class TokenPricesOverride(_Strict):
+class TokenPricesOverride(Strict):
     """Prices in USD per million tokens; any field given replaces the snapshot's figure."""
 
     input_usd_per_mtok: NonNegative | None = None
@@ -94,7 +93,7 @@ class TokenPricesOverride(_Strict):
         "them above plain input); without it cache writes are billed as plain input.")
 
 
-class Endpoint(_Strict):
+class Endpoint(Strict):
     """Where ``econ probe`` reaches the model through litellm."""
 
     litellm_model: str = Field(description="litellm model name, e.g. openai/llama-8b for an "
@@ -104,7 +103,7 @@ class Endpoint(_Strict):
         None, description="Name of the environment variable holding the API key (never the key)")
 
 
-class _Reasoning(_Strict):
+class _Reasoning(Strict):
     """Fields every model has: its hidden reasoning tokens."""
 
     reasoning_tokens_per_turn: NonNegative = Field(
@@ -130,7 +129,7 @@ class ApiModel(_Reasoning):
         "spread: a price change over the planning horizon).")
 
 
-class ThroughputMeasurement(_Strict):
+class ThroughputMeasurement(Strict):
     """One measured serving run of a replica: throughput at a stated request shape."""
 
     output_tokens_per_s: Annotated[float, Field(gt=0.0)]
@@ -141,39 +140,6 @@ class ThroughputMeasurement(_Strict):
         0.0, description="Run-to-run coefficient of variation of throughput (Monte Carlo spread)."
     )
     source: str | None = None
-
-
-class Architecture(_Strict):
-    """What the GPU cost model needs of a transformer: its KV-cache size per token, its weights,
-    and its attention work per token pair."""
-
-    layers: Annotated[int, Field(ge=1, le=1000)]
-    attention_heads: Annotated[int, Field(ge=1, le=1024)]
-    kv_heads: Annotated[int, Field(ge=1, le=1024)]
-    head_dim: Annotated[int, Field(ge=1, le=4096)]
-    parameters_billion: Annotated[float, Field(gt=0.0, le=100_000.0)]
-    source: str | None = None
-
-
-class GpuSpec(_Strict):
-    """One GPU's datasheet figures (dense tensor throughput, not the sparse figure)."""
-
-    memory_gb: Annotated[float, Field(gt=0.0, le=10_000.0)]
-    hbm_tb_per_s: Annotated[float, Field(gt=0.0, le=1_000.0)]
-    bf16_dense_tflops: Annotated[float, Field(gt=0.0, le=1_000_000.0)]
-    fp8_dense_tflops: Annotated[float, Field(gt=0.0, le=1_000_000.0)] | None = None
-    source: str | None = None
-
-
-class LatencySlo(_Strict):
-    """A latency objective: the operating point is the highest-throughput run meeting it."""
-
-    ttft_ms: Annotated[float, Field(gt=0.0)] | None = Field(
-        None, description="Largest time to first token, at ttft_statistic.")
-    ttft_statistic: Literal["mean", "median", "p90", "p95", "p99"] = "p99"
-    itl_ms: Annotated[float, Field(gt=0.0)] | None = Field(
-        None, description="Largest inter-token latency, at itl_statistic.")
-    itl_statistic: Literal["mean", "median", "p90", "p95", "p99"] = "median"
 
 
 class SelfHostedModel(_Reasoning):
@@ -229,7 +195,7 @@ class SelfHostedModel(_Reasoning):
 ModelSpec = Annotated[ApiModel | SelfHostedModel, Field(discriminator="serving")]
 
 
-class EvalCounts(_Strict):
+class EvalCounts(Strict):
     examples: Annotated[int, Field(ge=0)]
     passed: Annotated[int, Field(ge=0)]
 
@@ -240,7 +206,7 @@ class EvalCounts(_Strict):
         return self
 
 
-class Capability(_Strict):
+class Capability(Strict):
     id: Identifier
     label: str | None = None
     traffic_share: Share
@@ -255,19 +221,19 @@ class Capability(_Strict):
         "(model id -> tokens) on this capability, replacing the model's own figure.")
 
 
-class Route(_Strict):
+class Route(Strict):
     to: str
     capabilities: Literal["unconsented"] | list[str] = "unconsented"
     router_usd_per_conversation: NonNegative = 0.0
     router_error_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
 
 
-class Plan(_Strict):
+class Plan(Strict):
     model: str
     route: Route | None = None
 
 
-class Tier(_Strict):
+class Tier(Strict):
     id: Identifier
     label: str | None = None
     price_usd_month: NonNegative
@@ -290,12 +256,12 @@ class Tier(_Strict):
         "reference teacher).")
 
 
-class Fees(_Strict):
+class Fees(Strict):
     payment_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     payment_fixed_usd: NonNegative = 0.0
 
 
-class Distillation(_Strict):
+class Distillation(Strict):
     """One-off cost of producing the student, and how often it is redone."""
 
     gpu_hours: NonNegative = 0.0
@@ -309,7 +275,7 @@ class Distillation(_Strict):
 SCHEMA_VERSION = 2
 
 
-class Scenario(_Strict):
+class Scenario(Strict):
     schema_version: Literal[1, 2] | None = Field(
         None, description="2 for this schema; a file without it is read as version 1.")
     name: str
