@@ -58,12 +58,14 @@ def _scenario_capabilities(args: argparse.Namespace) -> list[tuple[str, str]]:
             if isinstance(c, dict) and "id" in c]
 
 
-def summarise_logs(args: argparse.Namespace) -> tuple[Any, Any]:
-    """(TrafficSummary, Loaded tables). Close the tables with ``loaded.close()``."""
+def summarise_logs(args: argparse.Namespace,
+                   rules_ids: tuple[Any, list[str]] | None = None) -> tuple[Any, Any]:
+    """(TrafficSummary, Loaded tables). Close the tables with ``loaded.close()``.
+    ``rules_ids``: the text rules and capability ids, when the caller has read them."""
     from econ.evidence.traffic.backend import load
     from econ.evidence.traffic.engine import summarise, with_counted_tokens
 
-    rules, ids = _rules(args)
+    rules, ids = rules_ids or _rules(args)
     show = progress_bar() if sys.stderr.isatty() else None
     from econ.cli.traffic_extras import needs_text
 
@@ -133,11 +135,11 @@ def cmd_traffic(args: argparse.Namespace) -> int:
         raise EconError("--embeddings needs --evals (the eval inputs to compare against)")
     if args.classifier and not args.scenario:
         raise EconError("--classifier needs --scenario: the capabilities to classify into")
-    summary, loaded = summarise_logs(args)
+    rules, ids = _rules(args)
+    summary, loaded = summarise_logs(args, (rules, ids))
     try:
         payload = summary.as_json()
         if extras.needs_text(args):
-            rules, ids = _rules(args)
             conv_ids, texts = extras.conversation_texts(loaded)
             labels = extras.rule_labels(loaded, rules, conv_ids)
             if args.classifier:
