@@ -438,6 +438,12 @@ def test_a_whole_planning_session(server, tmp_path, capsys):
             page.locator('[data-testid="stSelectbox"]').filter(
                 has_text="Consent set of tier").click()
             page.get_by_role("option", name="plus").click()
+            # plus's own consent set replaces free's (which ticked code_help): wait for it, so
+            # the tick below lands on plus's checkboxes, not on free's before the rerun
+            deadline = time.monotonic() + 30
+            while "code_help" in _ticked_ids(page):
+                assert time.monotonic() < deadline, _ticked_ids(page)
+                page.wait_for_timeout(200)
             _settle(page)
             page.get_by_role("checkbox", name="consent to lose code_help").check(force=True)
             deadline = time.monotonic() + 30
