@@ -1,14 +1,16 @@
-"""Fit a self-hosted model's GPU time per prefill and per decode token to measured runs.
+"""Benchmark runs as request shapes, and the linear GPU-time fit used when a self-hosted model
+names no architecture (with one, :mod:`econ.model.serving_fit` fits the context-aware model).
 
 Each run of a replica at saturation gives its time per request, 1 ÷ request throughput (or
-duration ÷ completed), at a mean of I input and O output tokens per request. The model is
+duration ÷ completed), at a mean of I input and O output tokens per request. The linear model is
 
     seconds per request = α·I + β·O,    α, β ≥ 0
 
 fitted by non-negative least squares on relative errors (each run's equation divided by its
 measured time, so a long-context run does not drown the short ones). With a single run, or runs
-that all share one input/output ratio, α and β cannot be told apart: the documented split
-α = prefill_cost_ratio · β is used and β fitted alone.
+that all share one input/output ratio, α and β cannot be told apart: a ``prefill_cost_ratio``
+the scenario states splits them (α = ratio · β, β fitted alone); without one the runs are
+refused ("cannot identify") rather than split by a default. It is not context-aware.
 """
 
 from __future__ import annotations
