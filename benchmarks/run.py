@@ -286,20 +286,20 @@ def fit_figures(rep: int) -> dict[str, Any]:
     import csv
 
     from econ.model.fit import RunShape, leave_one_out
+    from econ.model.operating_point import operating_points
     from econ.model.serving_fit import fit_serving, leave_one_out_serving
     from econ.model.serving_specs import architecture_table, gpu_table, replica_of
     from econ.scenario.schema import SelfHostedModel
 
     if not SWEEP.is_file():
         return {"fit_loo_max_abs_log_error": None}
-    best: dict[tuple[int, int], dict[str, str]] = {}
-    for r in csv.DictReader(SWEEP.open()):
-        key = (int(r["input_len"]), int(r["output_len"]))
-        if key not in best or float(r["request_throughput"]) > float(
-                best[key]["request_throughput"]):
-            best[key] = r
-    runs = [RunShape(f"{i}/{o}", i, o, 1 / float(r["request_throughput"]),
-                     float(r["concurrency"])) for (i, o), r in sorted(best.items())]
+    every = [RunShape(f"{r['input_len']}/{r['output_len']} c{r['concurrency']}",
+                      float(r["input_len"]), float(r["output_len"]),
+                      1 / float(r["request_throughput"]), float(r["concurrency"]))
+             for r in csv.DictReader(SWEEP.open())]
+    # each shape at its highest-throughput run, chosen as `econ fit` chooses it
+    runs = sorted(operating_points(every, None).runs,
+                  key=lambda r: (r.input_tokens_per_request, r.output_tokens_per_request))
     model = SelfHostedModel(serving="self_hosted", role="student", gpu="H100-SXM",
                             usd_per_gpu_hour=1.0, gpus_per_replica=1, benchmarks=["sweep"],
                             architecture="qwen3-8b", weight_bytes_per_parameter=1.0)
