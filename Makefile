@@ -3,13 +3,25 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= scenarios/frontier-vs-distilled.yaml
 
-$(VENV)/.installed: pyproject.toml
+# Installs the exact versions of requirements.lock (every dependency, dev tools included), then
+# econ itself without resolving anything again, so a fresh clone tests what main was tested with.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip check
 	touch $@
 
-.PHONY: run evaluate test lint bench chromium
+# Refresh requirements.lock: resolve pyproject.toml's ranges afresh (newest releases today) in a
+# throw-away virtualenv and pin every package it installs. Review the diff, run make test, commit.
+lock:
+	rm -rf .lock-venv
+	python3 -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q -e '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude-editable | LC_ALL=C sort -f > requirements.lock
+	rm -rf .lock-venv
+
+.PHONY: run evaluate test lint bench chromium lock
 
 run: $(VENV)/.installed
 	$(VENV)/bin/streamlit run app.py

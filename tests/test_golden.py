@@ -6,8 +6,10 @@ YAML and the raw price snapshot with the formulas written out below.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -160,19 +162,27 @@ def test_tier_floors_by_hand(capsys, path):
             assert got["gross_margin_at_price"] is None
 
 
-def self_hosted_cost(y: dict, model: str, cap: dict | None, base=SELF_HOSTED.parent) -> float:
-    """Each turn at its own context (tests/serving_by_hand.py), with the efficiencies fitted
-    independently to the model's one vLLM run (relative to the scenario) and the §9 prior."""
-    m = y["models"][model]
+@functools.cache
+def fitted(model_json: str, base: str) -> tuple[serving_by_hand.Hand, object]:
+    """The hand replica and its efficiencies, fitted once per model (the Nelder-Mead fit is the
+    slow part of these tests; the scenario's figures do not change between calls)."""
+    m = json.loads(model_json)
     hand = serving_by_hand.hand_of(m)
     runs = []
     for bench in m["benchmarks"]:
-        run = json.loads((base / bench).read_text())
+        run = json.loads((Path(base) / bench).read_text())
         runs.append((run["total_input_tokens"] / run["completed"],
                      run["total_output_tokens"] / run["completed"],
                      float(run.get("max_concurrency") or math.inf),
                      1 / run["request_throughput"]))
-    eff = serving_by_hand.fit(hand, runs)
+    return hand, serving_by_hand.fit(hand, runs)
+
+
+def self_hosted_cost(y: dict, model: str, cap: dict | None, base=SELF_HOSTED.parent) -> float:
+    """Each turn at its own context (tests/serving_by_hand.py), with the efficiencies fitted
+    independently to the model's one vLLM run (relative to the scenario) and the §9 prior."""
+    m = y["models"][model]
+    hand, eff = fitted(json.dumps(m, sort_keys=True), str(base))
     replica_s = serving_by_hand.conversation_seconds(hand, eff, shape_of(y, cap),
                                                      reasoning(y, model, cap))
     gpu_s = replica_s * m["gpus_per_replica"]
@@ -180,9 +190,12 @@ def self_hosted_cost(y: dict, model: str, cap: dict | None, base=SELF_HOSTED.par
     return gpu_s * m["usd_per_gpu_hour"] / 3600 / utilisation
 
 
-# econ fits with scipy's least_squares, the hand computation with Nelder-Mead: the two optima
-# agree to about 7e-10 (measured), so self-hosted figures are compared at this tolerance
-FIT_REL = 1e-8
+# Self-hosted figures rest on a fitted optimum: econ fits with scipy's least_squares, the hand
+# computation with Nelder-Mead. Two optimisers stop at slightly different points of a flat
+# optimum (7e-10 apart with scipy 1.15, 1.4e-8 with scipy 1.17 and numpy 2.4), so these figures
+# are compared at 1e-6 relative, the suite's tolerance for by-hand formulas that are not exact
+# identities; API figures are exact sums and stay at 1e-12.
+FIT_REL = 1e-6
 
 
 def test_self_hosted_costs_by_hand(capsys):
