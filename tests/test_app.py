@@ -423,11 +423,14 @@ def test_below_floor_uncategorised_and_payback_are_shown(folder):
     assert share > 0
     assert any(f"{100 * share:.1f}% of conversations are uncategorised" in i.value
                for i in at.info)
-    months = payback(ev).payback_months
-    days = months * 365.25 / 12
-    expected = (f"{24 * days:.1f} hours" if days < 2 else f"{days:.1f} days" if days < 60.875
-                else f"{months:,.1f} months")
-    assert f"Distillation pays back in {expected}" in shown
+    pb = payback(ev)
+    for kind, months in (("Cash", pb.cash_payback_months),
+                         ("Net of capability loss", pb.net_of_loss_payback_months)):
+        assert months is not None and months > 2  # months, not days, against the real baseline
+        assert f"**{kind}**{' (one-off ÷ gross savings)' if kind == 'Cash' else ''}: pays " \
+            f"back in {months:,.1f} months" in shown
+    table = next(d.value for d in at.dataframe if "cash_payback" in d.value.columns)
+    assert list(table["tier"]) == [t.tier for t in pb.tiers]
 
 
 def test_a_tick_computes_only_the_open_tab_and_hidden_tabs_keep_their_settings(folder):

@@ -31,8 +31,10 @@ def test_evaluate_json_shape(capsys):
         assert {"role", "cost_per_conversation_usd", "verdicts", "tier_floors_usd_month"} <= set(c)
         assert set(c["tier_floors_usd_month"]) == set(out["tiers"])
     assert len({tuple(t["consent"]) for t in out["tiers"].values()}) == 3
-    assert {"gross_savings_usd_month", "added_loss_usd_month", "net_usd_month",
-            "payback_months"} <= set(out["payback"])
+    assert {"gross_savings_usd_month", "added_loss_usd_month", "net_of_loss_savings_usd_month",
+            "cash_payback_months", "net_of_loss_payback_months"} <= set(out["payback"])
+    assert not {"teacher_only_cost_usd_month", "savings_usd_month", "payback_months",
+                "net_usd_month"} & set(out["payback"])
     cap = out["capabilities"][0]
     for key in ("id", "traffic_share", "measured", "capability", "n_teacher", "n_student",
                 "n_paired", "teacher_pass_rate", "student_pass_rate", "teacher_ci", "student_ci",

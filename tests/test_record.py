@@ -58,17 +58,25 @@ def test_record_has_evaluates_figures(tmp_path, capsys, monkeypatch, scenario):
     unmeasured = ev["unmeasured_traffic_share"]
     assert f"Unmeasured traffic: {100 * unmeasured:.1f}% of conversations" in md
     assert ", 2026-01-01, econ " in md
-    months = ev["payback"]["payback_months"]
-    if months is None:
-        expected = "never"
-    else:
-        days = months * 365.25 / 12
-        expected = (f"{24 * days:.1f} hours" if days < 2 else f"{days:.1f} days"
-                    if days < 60.875 else f"{months:,.1f} months")
-    assert f"pays back in {expected};" in md
     pb = ev["payback"]
+
+    def words(months, why):
+        if months is None:
+            return f"never pays back ({why})"
+        days = months * 365.25 / 12
+        return "pays back in " + (f"{24 * days:.1f} hours" if days < 2 else f"{days:.1f} days"
+                                  if days < 60.875 else f"{months:,.1f} months")
+
+    assert "Cash payback (one-off ÷ gross savings): " + words(
+        pb["cash_payback_months"], pb["cash_payback_never_because"]) + ";" in md
+    assert "Net of capability loss: " + words(
+        pb["net_of_loss_payback_months"], pb["net_of_loss_payback_never_because"]) + ";" in md
     assert f"save {pb['gross_savings_usd_month']:,.2f} USD/month gross" in md
-    assert f"net {pb['net_usd_month']:,.2f} USD/month (" in md
+    assert f"net of loss {pb['net_of_loss_savings_usd_month']:,.2f} USD/month." in md
+    for tid, t in pb["tiers"].items():
+        row = next(line for line in md.splitlines() if line.startswith(f"| {tid} | ")
+                   and "payback" not in line and " USD | " in line)
+        assert f"| {t['net_of_loss_savings_usd_month']:,.2f} USD |" in row
 
 
 def test_record_files_and_pngs(tmp_path, capsys):

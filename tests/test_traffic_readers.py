@@ -47,7 +47,7 @@ def test_openai_sharegpt_wildchat_read_alike() -> None:
 
 
 @pytest.mark.parametrize(("data", "needle"), [
-    (gzip.compress(b'{"messages": []}\n' * 50)[:-10], "truncated"),
+    (gzip.compress(b'{"messages": []}\n' * 50, mtime=0)[:-10], "truncated"),
     (b'{"messages": [{"role": "user", "content": "a"}]}\n{"id": 3}\n', "o.jsonl:2: record has no"),
     (b'{"messages": [{"role": "assistant", "content": "a"}]}\n', "o.jsonl:1: roles out of order"),
     (b'{"messages": [{"role": "user", "content": "a"}]}\n{"messages": [{"role": "user", '

@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from econ.app.state import NO_ROUTE, show_tier_consent, wkey
-from econ.base.formatting import ci_percent, duration, number, percent
+from econ.base.formatting import ci_percent, number, percent
 from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation
 from econ.outputs.consent_matrix import consent_matrix
 from econ.outputs.export import candidate_columns, candidates_frame, tier_pricing_table
 from econ.outputs.record import priced_below_floor
-from econ.outputs.report import headline
+from econ.outputs.report import headline, payback_frame, payback_text
 
 __all__ = ["consent_table", "headline_metrics", "tiers_panel"]
 
@@ -127,6 +127,17 @@ TIER_TABLE = {
 }
 
 
+PAYBACK_TABLE = {
+    "tier": _text("Tier", width="small"),
+    "baseline": _text("Baseline (best plan without distillation)", width="large"),
+    "gross_savings_usd_month": _num("Gross savings (USD/mo)", format="%.0f"),
+    "added_loss_usd_month": _num("Added loss (USD/mo)", format="%.0f"),
+    "net_of_loss_savings_usd_month": _num("Net of loss (USD/mo)", format="%.0f"),
+    "cash_payback": _text("Cash payback"),
+    "net_of_loss_payback": _text("Net-of-loss payback"),
+}
+
+
 def tiers_panel(source: str, ev: Evaluation) -> None:
     st.subheader("Tiers at this consent set")
     models = list(ev.scenario.models)
@@ -179,12 +190,21 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
     pb = payback(ev)
     if pb is not None:
+        cash = payback_text(pb.cash_payback_months, pb.cash_payback_never_because)
+        net = payback_text(pb.net_of_loss_payback_months, pb.net_of_loss_payback_never_because)
         with st.container(key="payback"):
-            st.markdown(f"**Distillation pays back in {duration(pb.payback_months)}**: one-off "
-                        f"{number(pb.one_off_usd, 0, 'USD')}; against each tier's plan without "
-                        f"distillation it saves {number(pb.gross_savings_usd_month, 0, 'USD')}"
-                        f"/month gross, adds {number(pb.added_loss_usd_month, 0, 'USD')}/month "
-                        f"of capability loss, net {number(pb.net_usd_month, 0, 'USD')}/month; "
-                        f"12-month net "
-                        f"{number(pb.net_12_months_usd, 0, 'USD')} "
-                        f"({pb.distillations_per_year} distillation(s) a year).")
+            st.markdown(
+                f"**Distillation of {', '.join(pb.distilled_models)}**: one-off "
+                f"{number(pb.one_off_usd, 0, 'USD')} ({pb.distillations_per_year} a year). "
+                "Against each tier's best plan without it (same consent set and routing, every "
+                "undistilled model tried, by cost plus capability loss) the plans save "
+                f"{number(pb.gross_savings_usd_month, 0, 'USD')}/month gross, add "
+                f"{number(pb.added_loss_usd_month, 0, 'USD')}/month of capability loss, net of "
+                f"loss {number(pb.net_of_loss_savings_usd_month, 0, 'USD')}/month.  \n"
+                f"**Cash** (one-off ÷ gross savings): {cash}; "
+                f"12-month cash {number(pb.cash_12_months_usd, 0, 'USD')}.  \n"
+                f"**Net of capability loss**: {net}; 12-month net of loss "
+                f"{number(pb.net_of_loss_12_months_usd, 0, 'USD')}.")
+            st.dataframe(payback_frame(pb), hide_index=True, width="stretch",
+                         column_config=PAYBACK_TABLE)
+            st.caption("Per tier, paybacks as if the tier alone carried the one-off cost.")

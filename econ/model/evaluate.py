@@ -41,6 +41,7 @@ __all__ = [
     "retention_pairs",
     "retention_table",
     "tier_consents",
+    "tier_result",
 ]
 
 EvalData = Mapping[str, Mapping[str, SliceResults]]  # capability -> model -> results
@@ -194,9 +195,11 @@ def coverage(scenario: Scenario, retention: Iterable[Retention], evals: EvalData
     )
 
 
-def _tier_result(scenario: Scenario, t: Tier, consent: tuple[str, ...], caps: list[str],
-                 costs: CostTable,
-                 pairs: Mapping[tuple[str, str], tuple[Retention, ...]]) -> TierResult:
+def tier_result(scenario: Scenario, t: Tier, consent: tuple[str, ...], costs: CostTable,
+                pairs: Mapping[tuple[str, str], tuple[Retention, ...]]) -> TierResult:
+    """One tier priced on its plan with ``consent``, against its teacher, from the evaluation's
+    cost table and retention pairs (payback prices other plans of a tier with it)."""
+    caps = [c.id for c in scenario.capabilities]
     teacher = scenario.tier_teacher(t)
     rets = {m: {r.capability: r for r in pairs[(teacher, m)]}
             for m in scenario.models if m != teacher}
@@ -256,14 +259,12 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
     pairs = retention_pairs(scenario, measured.evals)
     retention = pairs[(scenario.teacher_id, scenario.student_id)]
     conversations = sum(t.users * t.conversations_per_user_month for t in scenario.tiers)
-    caps = [c.id for c in scenario.capabilities]
     severity = {c.id: c.severity_usd for c in scenario.capabilities}
     share = {c.id: c.traffic_share for c in scenario.capabilities}
     consequences = tuple(
         consequence(r, conversations * share[r.capability], severity[r.capability])
         for r in retention)
-    tiers = [_tier_result(scenario, t, consents[t.id], caps, costs, pairs)
-             for t in scenario.tiers]
+    tiers = [tier_result(scenario, t, consents[t.id], costs, pairs) for t in scenario.tiers]
     carrying = floors_carrying_free_users([t.economics for t in tiers], scenario.fees)
     tiers = [replace(t, price_floor_carrying_free_users_usd_month=carrying.get(
         t.economics.tier)) for t in tiers]

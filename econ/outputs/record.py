@@ -16,14 +16,14 @@ import io
 import zipfile
 from dataclasses import dataclass
 
-from econ.base.formatting import duration, number, percent
+from econ.base.formatting import number, percent
 from econ.decisions.frontier import Frontier, tier_frontier
 from econ.decisions.payback import Payback, payback
 from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
 from econ.decisions.uncertainty import TierUncertainty, simulate
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.outputs.provenance import Provenance, tier_consent
-from econ.outputs.report import plan_text
+from econ.outputs.report import payback_text, plan_text
 
 __all__ = ["DecisionRecord", "TierDecision", "build_record", "priced_below_floor", "record_files",
            "record_html", "record_markdown", "record_zip"]
@@ -147,14 +147,32 @@ TIER_HEADERS = ["Tier", "Plan", "Price (USD/month)", "Price floor (USD/month)",
 def _payback_line(p: Payback | None) -> str:
     if p is None:
         return "The scenario has no distillation costs; payback is not computed."
-    per_tier = "; ".join(f"{r.tier} {_usd(r.net_usd_month)}/month against {r.baseline}"
-                         for r in p.tiers)
-    return (f"One-off distillation cost {_usd(p.one_off_usd)}. Against each tier's plan "
-            f"without distillation the plans save {_usd(p.gross_savings_usd_month)}/month "
-            f"gross, add {_usd(p.added_loss_usd_month)}/month of capability loss, net "
-            f"{_usd(p.net_usd_month)}/month ({per_tier}); "
-            f"pays back in {duration(p.payback_months)}; 12-month net "
-            f"{_usd(p.net_12_months_usd)} ({p.distillations_per_year} distillation(s) a year).")
+    return (f"One-off cost of distilling {', '.join(p.distilled_models)}: {_usd(p.one_off_usd)} "
+            f"({p.distillations_per_year} distillation(s) a year). Against each tier's best plan "
+            f"without it (same consent set and routing, every undistilled model tried, by cost "
+            f"plus capability loss) the plans save {_usd(p.gross_savings_usd_month)}/month "
+            f"gross, add {_usd(p.added_loss_usd_month)}/month of capability loss, net of loss "
+            f"{_usd(p.net_of_loss_savings_usd_month)}/month. Cash payback (one-off ÷ gross "
+            f"savings): {payback_text(p.cash_payback_months, p.cash_payback_never_because)}"
+            f"; 12-month cash {_usd(p.cash_12_months_usd)}. Net of capability loss: "
+            f"{payback_text(p.net_of_loss_payback_months, p.net_of_loss_payback_never_because)}"
+            f"; 12-month net of loss {_usd(p.net_of_loss_12_months_usd)}.")
+
+
+PAYBACK_HEADERS = ["Tier", "Baseline (best plan without distillation)", "Gross savings "
+                   "(USD/month)", "Added loss (USD/month)", "Net of loss (USD/month)",
+                   "Cash payback", "Net-of-loss payback"]
+
+
+def _payback_rows(p: Payback | None) -> list[list[str]]:
+    """Per tier: paybacks as if the tier alone carried the one-off cost."""
+    if p is None:
+        return []
+    return [[r.tier, plan_text(r.baseline_assignment), _usd(r.gross_savings_usd_month),
+             _usd(r.added_loss_usd_month), _usd(r.net_of_loss_savings_usd_month),
+             payback_text(r.cash_payback_months, r.cash_payback_never_because),
+             payback_text(r.net_of_loss_payback_months, r.net_of_loss_payback_never_because)]
+            for r in p.tiers]
 
 
 def _coverage_lines(rec: DecisionRecord) -> list[str]:
@@ -193,6 +211,13 @@ def record_markdown(rec: DecisionRecord, images: dict[str, str] | None = None) -
     if below:
         out += ["", f"**Priced below the floor:** {', '.join(below)}."]
     out += ["", "## Payback", "", _payback_line(rec.payback)]
+    rows = _payback_rows(rec.payback)
+    if rows:
+        out += ["", "Per tier, as if the tier alone carried the one-off cost:", "",
+                "| " + " | ".join(PAYBACK_HEADERS) + " |",
+                "| " + " | ".join("---" if i < 2 else "---:"
+                                  for i in range(len(PAYBACK_HEADERS))) + " |"]
+        out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
     if images:
         out += ["", "## Charts", ""]
         out += [f"![{alt}]({name})" for name, alt in images.items()]
@@ -219,6 +244,13 @@ def record_html(rec: DecisionRecord, pngs: dict[str, bytes] | None = None,
             "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in TIER_HEADERS)
             + f"</tr></thead><tbody>{rows}</tbody></table>",
             "<h2>Payback</h2>", f"<p>{e(_payback_line(rec.payback))}</p>"]
+    pay_rows = _payback_rows(rec.payback)
+    if pay_rows:
+        body += ["<p>Per tier, as if the tier alone carried the one-off cost:</p>",
+                 "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in PAYBACK_HEADERS)
+                 + "</tr></thead><tbody>" + "".join(
+                     "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                     for row in pay_rows) + "</tbody></table>"]
     if images and pngs:
         body.append("<h2>Charts</h2>")
         for name, alt in images.items():

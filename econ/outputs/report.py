@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from econ.base.formatting import ci_points, duration, number, points
 from econ.decisions.candidates import candidates_table
@@ -13,12 +13,18 @@ from econ.decisions.payback import Payback, payback
 from econ.model.evaluate import Evaluation, TierResult
 from econ.model.plans import Assignment
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "Headline",
     "coverage_banner",
     "evaluation_json",
     "format_table",
     "headline",
+    "payback_frame",
+    "payback_lines",
+    "payback_text",
     "plan_text",
     "text_report",
 ]
@@ -196,20 +202,10 @@ def _measured_lines(ev: Evaluation) -> list[str]:
 def _payback_json(p: Payback | None) -> dict[str, Any] | None:
     if p is None:
         return None
-    return {
-        "gross_savings_usd_month": p.gross_savings_usd_month,
-        "added_loss_usd_month": p.added_loss_usd_month,
-        "net_usd_month": p.net_usd_month,
-        "payback_months": p.payback_months,
-        "one_off_usd": p.one_off_usd,
-        "baseline_cost_usd_month": p.teacher_only_cost_usd_month,
-        "teacher_only_cost_usd_month": p.teacher_only_cost_usd_month,
-        "plan_cost_usd_month": p.plan_cost_usd_month,
-        "savings_usd_month": p.savings_usd_month,
-        "distillations_per_year": p.distillations_per_year,
-        "net_12_months_usd": p.net_12_months_usd,
-        "tiers": {t.tier: t.to_json() for t in p.tiers},
-    }
+    out = p.to_json()
+    for tier, t in zip(out["tiers"].values(), p.tiers, strict=True):
+        tier["baseline_plan"] = _plan_json(t.baseline_assignment)
+    return out
 
 
 def _pair(v: tuple[float, float] | None) -> list[float] | None:
@@ -263,6 +259,63 @@ def coverage_banner(ev: Evaluation) -> list[str]:
                    f"conversations are in capabilities whose eval slice cannot detect a drop as "
                    f"large as its tolerance: {', '.join(cov.underpowered_capabilities)}")
     out += [f"!! EXTRAPOLATED GPU COST: {w}" for w in ev.warnings]
+    return out
+
+
+def payback_text(months: float | None, never_because: str | None) -> str:
+    """A payback in words: its duration, or "never pays back" with the reason."""
+    if months is None:
+        return f"never pays back ({never_because})" if never_because else "never pays back"
+    return f"pays back in {duration(months)}"
+
+
+def payback_frame(pb: Payback) -> pd.DataFrame:
+    """Per tier: baseline, savings, added loss, net, and both paybacks in words."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "tier": r.tier, "baseline": plan_text(r.baseline_assignment),
+        "gross_savings_usd_month": r.gross_savings_usd_month,
+        "added_loss_usd_month": r.added_loss_usd_month,
+        "net_of_loss_savings_usd_month": r.net_of_loss_savings_usd_month,
+        "cash_payback": payback_text(r.cash_payback_months, r.cash_payback_never_because),
+        "net_of_loss_payback": payback_text(r.net_of_loss_payback_months,
+                                            r.net_of_loss_payback_never_because),
+    } for r in pb.tiers])
+
+
+def payback_lines(pb: Payback | None) -> list[str]:
+    """The payback paragraph and table of the text report."""
+    if pb is None:
+        return []
+    out = [f"Distillation of {', '.join(pb.distilled_models)}"
+           + ("" if pb.distilled_models_stated else " (taken as distilled: the students the "
+              "tiers serve; name it in distillation.model)")
+           + f": one-off {number(pb.one_off_usd, 0)} USD, "
+           f"{pb.distillations_per_year} distillation(s) a year. Against each tier's best plan "
+           f"without it (same consent set and routing, every undistilled model tried, by cost "
+           f"plus capability loss) the plans save {number(pb.gross_savings_usd_month, 0)} "
+           f"USD/mo gross and add {number(pb.added_loss_usd_month, 0)} USD/mo of capability "
+           f"loss, net of loss {number(pb.net_of_loss_savings_usd_month, 0)} USD/mo",
+           f"  cash (one-off ÷ gross savings): "
+           f"{payback_text(pb.cash_payback_months, pb.cash_payback_never_because)}; "
+           f"12-month cash {number(pb.cash_12_months_usd, 0)} USD",
+           f"  net of capability loss (one-off ÷ net): "
+           f"{payback_text(pb.net_of_loss_payback_months, pb.net_of_loss_payback_never_because)}"
+           f"; 12-month net of loss {number(pb.net_of_loss_12_months_usd, 0)} USD",
+           "Per tier (paybacks as if the tier alone carried the one-off cost):"]
+    out.append(format_table(
+        ["tier", "baseline (best plan without distillation)", "gross savings (USD/mo)",
+         "added loss (USD/mo)", "net of loss (USD/mo)", "cash payback", "net-of-loss payback"],
+        [[r.tier, plan_text(r.baseline_assignment), number(r.gross_savings_usd_month, 0),
+          number(r.added_loss_usd_month, 0), number(r.net_of_loss_savings_usd_month, 0),
+          duration(r.cash_payback_months), duration(r.net_of_loss_payback_months)]
+         for r in pb.tiers],
+        [False, False, True, True, True, True, True]))
+    out += [f"  {r.tier}: {kind} payback never comes: {why}" for r in pb.tiers
+            for kind, why in (("cash", r.cash_payback_never_because),
+                              ("net-of-loss", r.net_of_loss_payback_never_because))
+            if why is not None and (kind == "cash" or why != r.cash_payback_never_because)]
     return out
 
 
@@ -345,19 +398,5 @@ def text_report(ev: Evaluation) -> str:
         out.append(f"Each paying user's gross profit carries "
                    f"{b.free_users_carried_per_paying_user:,.1f} free users "
                    f"(there are {b.free_users_per_paying_user:,.1f} per paying user)")
-    pb = payback(ev)
-    if pb is not None:
-        months = duration(pb.payback_months)
-        out.append(f"Distillation: one-off {number(pb.one_off_usd, 0)} USD; against each tier's "
-                   f"plan without distillation it saves {number(pb.gross_savings_usd_month, 0)} "
-                   f"USD/mo gross, adds {number(pb.added_loss_usd_month, 0)} USD/mo of capability "
-                   f"loss, net {number(pb.net_usd_month, 0)} USD/mo; pays back in {months}; "
-                   f"12-month net {number(pb.net_12_months_usd, 0)} USD "
-                   f"({pb.distillations_per_year} distillation(s) a year)")
-        out.append(format_table(
-            ["tier", "baseline", "gross savings (USD/mo)", "added loss (USD/mo)",
-             "net (USD/mo)"],
-            [[r.tier, r.baseline, number(r.gross_savings_usd_month, 0),
-              number(r.added_loss_usd_month, 0), number(r.net_usd_month, 0)] for r in pb.tiers],
-            [False, False, True, True, True]))
+    out += payback_lines(payback(ev))
     return "\n".join(out) + "\n"

@@ -248,8 +248,9 @@ class Tier(Strict):
         None, description="Capabilities this tier consents to lose; the top-level consent "
         "applies when absent.")
     baseline: Plan | None = Field(
-        None, description="The plan without distillation that payback compares against "
-        "(default: the tier's teacher alone).")
+        None, description="A plan without distillation that payback also tries as the tier's "
+        "baseline (the best plan without the distilled model is used, by monthly cost plus "
+        "capability loss).")
     teacher: str | None = Field(
         None, description="The teacher this tier's loss is measured against and the frontier "
         "routes to (default: the plan's model or route target if it is a teacher, else the "
@@ -264,6 +265,9 @@ class Fees(Strict):
 class Distillation(Strict):
     """One-off cost of producing the student, and how often it is redone."""
 
+    model: str | None = Field(
+        None, description="The model this distillation produces; payback compares each tier "
+        "with its best plan without it (default: every student some tier's plan serves).")
     gpu_hours: NonNegative = 0.0
     usd_per_gpu_hour: NonNegative = 0.0
     eval_usd: NonNegative = 0.0
@@ -376,6 +380,9 @@ def reference_problems(s: Scenario) -> list[Problem]:
             out.append(Problem(("models", mid, "throughput"),
                                "a self-hosted model needs a throughput measurement, benchmarks "
                                "or measured_conversations"))
+    if s.distillation is not None and s.distillation.model is not None \
+            and s.distillation.model not in models:
+        out.append(_unknown(("distillation", "model"), "model", s.distillation.model, models))
     for j, c_id in enumerate(s.consent):
         if c_id not in known_caps:
             out.append(_unknown(("consent", j), "capability", c_id, known_caps))
