@@ -77,7 +77,8 @@ def summarise_logs(args: argparse.Namespace,
         messages = with_counted_tokens(loaded.messages, loaded.counted)
         summary = summarise(messages, tokenizer=loaded.tokenizer,
                             conversations=loaded.conversations, rules=rules,
-                            capability_ids=ids, skipped=loaded.skipped)
+                            capability_ids=ids, skipped=loaded.skipped,
+                            skipped_by_reason=loaded.skipped_by_reason)
     except BaseException:
         loaded.close()
         raise
@@ -86,9 +87,11 @@ def summarise_logs(args: argparse.Namespace,
 
 def _text(summary: Any) -> str:
     s = summary.shape
+    reasons = ", ".join(f"{why} {n:,}" for why, n in summary.skipped_by_reason.items())
     lines = [
         f"conversations: {s.conversations:,}  (messages: {summary.messages:,}"
-        + (f"; skipped bad lines: {summary.skipped:,}" if summary.skipped else "") + ")",
+        + (f"; skipped bad conversations: {summary.skipped:,}" if summary.skipped else "")
+        + (f": {reasons}" if reasons else "") + ")",
         f"turns per conversation: mean {s.turns_mean:.2f}, p50 {s.turns_p50:g}, "
         f"p90 {s.turns_p90:g}; single-turn {100 * s.single_turn_share:.1f}%",
         f"tokens per turn ({summary.tokenizer}, {summary.counted_messages:,} messages counted): "
@@ -98,6 +101,16 @@ def _text(summary: Any) -> str:
         f"re-sent history a prompt cache could hit: {100 * s.cache_hit_share:.1f}% of input "
         "tokens",
     ]
+    if s.tool_calls or s.tool_results:
+        lines.append(f"tool traffic per turn: calls {s.tool_call_tokens_per_turn:.1f} tokens "
+                     f"(output; {s.tool_calls:,} calls), results "
+                     f"{s.tool_result_tokens_per_turn:.1f} tokens (input; {s.tool_results:,} "
+                     "results)")
+    if s.images:
+        missing = s.images - s.images_counted
+        lines.append(f"images: {s.images:,}, {s.image_tokens_per_turn:.1f} tokens per turn "
+                     "(input)" + (f"; {missing:,} not counted: the log does not state their "
+                                  "size, so the figure is a lower bound" if missing else ""))
     if summary.capabilities:
         lines.append("capability mix (share of conversations, 95% Wilson interval):")
         width = max(len(c.id) for c in summary.capabilities)
@@ -182,7 +195,8 @@ def register(sub: Any) -> None:
     p.add_argument("--sample", type=positive_int, metavar="N",
                    help="read only the first N conversations (a quick look)")
     p.add_argument("--skip-bad", action="store_true",
-                   help="skip non-UTF-8 lines with a count instead of failing")
+                   help="skip bad lines and conversations (not UTF-8, not JSON, no messages, "
+                   "roles out of order, ...) with a count by reason instead of failing")
     p.add_argument("--backend", metavar="URL",
                    help="Ibis backend URL to run the queries on (default: DuckDB embedded)")
     p.add_argument("--token-sample", type=non_negative_int, default=100_000, metavar="N",

@@ -54,7 +54,11 @@ def capability_shapes(summary: Any) -> list[dict[str, Any]]:
                         "user": {"mean": sh.user_tokens_mean, "sd": sh.user_tokens_sd},
                         "assistant": {"mean": sh.assistant_tokens_mean,
                                       "sd": sh.assistant_tokens_sd},
-                        "system": {"mean": sh.system_tokens_mean}}})
+                        "system": {"mean": sh.system_tokens_mean},
+                        "tool_call": {"mean": sh.tool_call_tokens_per_turn},
+                        "tool_result": {"mean": sh.tool_result_tokens_per_turn},
+                        "image": {"mean": sh.image_tokens_per_turn, "images": sh.images,
+                                  "counted": sh.images_counted}}})
     return out
 
 

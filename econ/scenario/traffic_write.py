@@ -10,7 +10,9 @@ figure's earlier comment is kept after it as "was <old>: <comment>", so no comme
 - ``conversation``: ``turns`` = the mean number of turns rounded to a whole number (the schema
   counts whole turns; the comment gives the mean, p50 and p90), ``user_tokens_per_turn``,
   ``assistant_tokens_per_turn`` and ``system_prompt_tokens`` = the means (the last only when
-  the log holds system messages: a prompt added server-side is often not logged); the Monte Carlo
+  the log holds system messages: a prompt added server-side is often not logged), with tool
+  results and images per turn added to the user's (billed as input) and tool calls to the
+  assistant's (billed as output), each named in the comment; the Monte Carlo
   spreads ``token_length_cv`` (the larger of user and assistant) and ``turns_cv`` (when the
   summary's ``turns`` has ``sd``) are the coefficients of variation *of the mean*:
   sd / (mean · sqrt(conversations)). They scale the scenario's mean in each draw, so the
@@ -178,7 +180,9 @@ def _shape_fields(summary: Mapping[str, Any], n: int) -> dict[str, tuple[Any, st
             continue  # a log without system messages says nothing of a server-side prompt
         sd = t.get("sd")
         spread = f", sd {sd:.1f}" if isinstance(sd, int | float) else ""
-        out[key] = (_num(t["mean"], 1), f"mean {t['mean']:.1f} tokens{spread}{counted}")
+        extra, parts = _billed_with(tokens, role)
+        out[key] = (_num(t["mean"] + extra, 1),
+                    f"mean {t['mean']:.1f} tokens{spread}{parts}{counted}")
         if role != "system" and isinstance(sd, int | float) and t["mean"] > 0 and n > 0:
             cvs.append(sd / t["mean"] / math.sqrt(n))
     if cvs:
@@ -188,6 +192,23 @@ def _shape_fields(summary: Mapping[str, Any], n: int) -> dict[str, tuple[Any, st
         out["cache_hit_rate"] = (_num(summary["cache_hit_rate"], 4),
                                  "share of re-sent history a prompt cache could hit")
     return out
+
+
+def _billed_with(tokens: Mapping[str, Any], role: str) -> tuple[float, str]:
+    """Tool and image tokens per turn billed like ``role``'s: tool results and images are input
+    (added to the user's), tool calls output (added to the assistant's); and the comment."""
+    classes = {"user": (("tool_result", "tool results"), ("image", "images")),
+               "assistant": (("tool_call", "tool calls"),)}.get(role, ())
+    extra, parts = 0.0, []
+    for key, label in classes:
+        t = tokens.get(key) or {}
+        mean = t.get("mean")
+        if isinstance(mean, int | float) and mean > 0:
+            extra += float(mean)
+            missing = (f", {t['images'] - t['counted']} of {t['images']} uncounted"
+                       if key == "image" and t.get("images", 0) > t.get("counted", 0) else "")
+            parts.append(f"{label} {mean:.1f}{missing}")
+    return extra, (f" + {' + '.join(parts)} per turn, billed alike" if parts else "")
 
 
 def _capability_nodes(data: Any) -> dict[str, CommentedMap]:

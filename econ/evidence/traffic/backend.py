@@ -14,8 +14,9 @@ In: paths and options. Out: ``Loaded`` Ibis tables for ``engine.summarise``.
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ class Loaded:
     skipped: int
     staging: Any = None
     workdir: tempfile.TemporaryDirectory[str] | None = None
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
 
     def close(self) -> None:
         for con in (self.backend, self.staging):
@@ -105,6 +107,7 @@ def _load(staging: Any, workdir: Any, paths: Sequence[Path], url: str | None, ke
     raw.execute("CREATE TABLE traffic_staged AS SELECT * FROM econ_empty")
     raw.unregister("econ_empty")
     conversations = messages = skipped = logged = 0
+    reasons: Counter[str] = Counter()
     for path in paths:
         if not path.is_file():
             raise EconError(f"{path}: no such log file")
@@ -124,6 +127,7 @@ def _load(staging: Any, workdir: Any, paths: Sequence[Path], url: str | None, ke
         conversations += scan.conversations
         messages += scan.messages
         skipped += scan.skipped
+        reasons.update(scan.skipped_by_reason)
         logged += scan.logged_tokens
         if limit is not None and conversations >= limit:
             break
@@ -152,7 +156,8 @@ def _load(staging: Any, workdir: Any, paths: Sequence[Path], url: str | None, ke
                              overwrite=True)
     convs = con.table("traffic_conversations") if keep_text else None
     return Loaded(con, con.table("traffic_messages"), convs, con.table("traffic_counted"),
-                  tokenizer, skipped, staging if con is not staging else None, workdir)
+                  tokenizer, skipped, staging if con is not staging else None, workdir,
+                  dict(sorted(reasons.items())))
 
 
 def _text_rate(path: Path, keep_text: bool, token_sample: int) -> float:

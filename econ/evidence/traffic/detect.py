@@ -3,7 +3,8 @@
 Parquet by its ``PAR1`` magic; gzip by its magic (then the inner content decides); JSON Lines
 (or one JSON array) when the text starts with ``{`` or ``[``; CSV otherwise. Reading streams, so
 a file larger than memory is read in bounded pieces (a single JSON array is the exception).
-In: a path. Out: each conversation's tidy rows, or ``None`` for a line skipped under skip_bad.
+In: a path. Out: each conversation's tidy rows, or a ``Skipped`` (with its reason) for a line or
+conversation skipped under skip_bad.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from econ.base.errors import EconError
-from econ.evidence.traffic.readers import Row, conversation_rows, iter_records
+from econ.evidence.traffic.readers import Row, Skipped, iter_records, rows_or_skip
 from econ.evidence.traffic.tabular import iter_tabular
 
 __all__ = ["detect_format", "iter_conversations"]
@@ -43,8 +44,8 @@ def detect_format(head: bytes) -> str:
 
 def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
                        progress: Callable[[int, int], None] | None = None,
-                       ) -> Iterator[list[Row] | None]:
-    """Each conversation of one log file as tidy rows; ``None`` for each skipped bad line."""
+                       ) -> Iterator[list[Row] | Skipped]:
+    """Each conversation of one log file as tidy rows; a ``Skipped`` for each one skipped."""
     try:
         raw = path.open("rb")
     except FileNotFoundError:
@@ -66,7 +67,7 @@ def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
         if kind in ("parquet", "csv"):
             if kind == "parquet" and stream is not raw:
                 stream = io.BytesIO(stream.read())  # Parquet needs seeks: a gzipped one in memory
-            for rows in iter_tabular(stream, kind, source):
+            for rows in iter_tabular(stream, kind, source, skip_bad=skip_bad):
                 tick += 1
                 if progress is not None and tick % 4096 == 0:
                     progress(raw.tell(), size)
@@ -81,17 +82,17 @@ def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
             if not isinstance(records, list):
                 raise EconError(f"{source}: a JSON log is an array of conversation records")
             for i, rec in enumerate(records, start=1):
-                yield conversation_rows(rec, f"{source}:{i}", str(i))
+                yield rows_or_skip(rec, f"{source}:{i}", str(i), skip_bad=skip_bad)
         else:
             for item in iter_records(stream, source, skip_bad=skip_bad):
-                if item is None:
-                    yield None
+                if isinstance(item, Skipped):
+                    yield item
                     continue
                 n, rec = item
                 tick += 1
                 if progress is not None and tick % 4096 == 0:
                     progress(raw.tell(), size)
-                yield conversation_rows(rec, f"{source}:{n}", str(n))
+                yield rows_or_skip(rec, f"{source}:{n}", str(n), skip_bad=skip_bad)
         if progress is not None:
             progress(size, size)
 

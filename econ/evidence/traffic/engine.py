@@ -36,7 +36,8 @@ class TrafficSummary:
     by_capability: Mapping[str, Shape] = field(default_factory=dict)
     messages: int = 0
     counted_messages: int = 0  # messages whose tokens were counted (log usage or tiktoken)
-    skipped: int = 0  # bad lines skipped under --skip-bad
+    skipped: int = 0  # bad lines and conversations skipped under --skip-bad
+    skipped_by_reason: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def uncategorised_share(self) -> float:
@@ -59,6 +60,7 @@ class TrafficSummary:
             "messages": self.messages,
             "counted_messages": self.counted_messages,
             "skipped": self.skipped,
+            "skipped_by_reason": dict(self.skipped_by_reason),
         }
         if self.by_capability:
             out["shapes"] = {cap: {"conversations": sh.conversations,
@@ -77,10 +79,19 @@ def _num(x: float) -> float | None:
 
 
 def _tokens(s: Shape) -> dict[str, Any]:
+    """Tokens per turn by class: user and assistant per message (mean, sd), system per
+    conversation, tool calls (output), tool results and images (input) per turn over all
+    turns, with how many messages each holds."""
     return {"user": {"mean": _num(s.user_tokens_mean), "sd": _num(s.user_tokens_sd)},
             "assistant": {"mean": _num(s.assistant_tokens_mean),
                           "sd": _num(s.assistant_tokens_sd)},
-            "system": {"mean": _num(s.system_tokens_mean)}}
+            "system": {"mean": _num(s.system_tokens_mean)},
+            "tool_call": {"mean": _num(s.tool_call_tokens_per_turn), "messages": s.tool_calls,
+                          "billed_as": "output"},
+            "tool_result": {"mean": _num(s.tool_result_tokens_per_turn),
+                            "messages": s.tool_results, "billed_as": "input"},
+            "image": {"mean": _num(s.image_tokens_per_turn), "images": s.images,
+                      "counted": s.images_counted, "billed_as": "input"}}
 
 
 def with_counted_tokens(messages: Any, counted: Any) -> Any:
@@ -92,7 +103,8 @@ def with_counted_tokens(messages: Any, counted: Any) -> Any:
 
 def summarise(messages: Any, *, tokenizer: str, conversations: Any = None,
               rules: Sequence[tuple[str, Sequence[str]]] = (),
-              capability_ids: Sequence[str] = (), skipped: int = 0) -> TrafficSummary:
+              capability_ids: Sequence[str] = (), skipped: int = 0,
+              skipped_by_reason: Mapping[str, int] | None = None) -> TrafficSummary:
     """Shape of all traffic; with rules (and the conversations' text), the mix and the shape
     per capability. ``capability_ids`` orders the report (default: the rules' order) and lists
     capabilities that no conversation matched."""
@@ -104,11 +116,13 @@ def summarise(messages: Any, *, tokenizer: str, conversations: Any = None,
         return TrafficSummary(overall, tokenizer, messages=int(totals["n"]),
                               counted_messages=int(totals["counted"] or 0), skipped=skipped,
                               uncategorised=overall.conversations if ids else 0,
-                              capabilities=tuple(shares({}, ids, overall.conversations)[0]))
+                              capabilities=tuple(shares({}, ids, overall.conversations)[0]),
+                              skipped_by_reason=dict(skipped_by_reason or {}))
     assigned = assign_capabilities(conversations, rules)
     counts = capability_counts(assigned)
     caps, uncategorised = shares(counts, ids, overall.conversations)
     tagged = messages.join(assigned, "conversation", how="left")
     per = {k: v for k, v in shapes(tagged, by_capability=True).items() if k}
     return TrafficSummary(overall, tokenizer, tuple(caps), uncategorised, per,
-                          int(totals["n"]), int(totals["counted"] or 0), skipped)
+                          int(totals["n"]), int(totals["counted"] or 0), skipped,
+                          dict(skipped_by_reason or {}))

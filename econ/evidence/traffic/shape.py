@@ -12,6 +12,14 @@ Re-sent history: with history re-sent, turn t sends the system prompt, turns 1..
 user message; everything but that new message was sent before and is what a prompt cache can
 hit. ``cache_hit_share`` = cacheable tokens / input tokens over all turns. Messages without a
 token count (outside the tiktoken sample) are estimated per role from the counted ones.
+
+Tool traffic and images (classes of :mod:`.messages`) are their own token classes, per turn
+(their total over all turns ÷ turns): tool results and images are input of their turn, like the
+user's message, and tool calls output, like the answer; all are re-sent in later turns. A turn
+with tool calls makes more than one model call, each re-sending the turn so far; the shape
+counts each message once per turn, as the scenario's one call per turn does (``tool_calls`` per
+turn says how many extra calls that leaves out). Images without a stated size are not
+estimated from the counted ones: ``images`` and ``images_counted`` say how many are missing.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from typing import Any
 __all__ = ["Shape", "shapes", "turn_percentile"]
 
 ALL = "__all__"
+_INPUT = ("user", "tool", "image")  # sent in their own turn, re-sent after
+_OUTPUT = ("assistant", "tool_call")  # written in their turn, re-sent after
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,13 @@ class Shape:
     system_tokens_mean: float  # per conversation (0 where it has none)
     cache_hit_share: float
     turns_sd: float = math.nan  # spread of turns per conversation (sample sd)
+    tool_call_tokens_per_turn: float = 0.0  # output: calls the model wrote
+    tool_result_tokens_per_turn: float = 0.0  # input: results sent back
+    tool_calls: int = 0  # messages
+    tool_results: int = 0
+    image_tokens_per_turn: float = 0.0  # counted images only (a lower bound if some are not)
+    images: int = 0
+    images_counted: int = 0
 
 
 def turn_percentile(histogram: Sequence[tuple[int, int]], q: float) -> float:
@@ -81,7 +98,7 @@ def _expressions(messages: Any, by: list[str]) -> tuple[Any, Any]:
     hist = conv.group_by([*by, "turns"]).aggregate(n=conv.count())
     m = messages.join(conv.select("conversation", "turns"), "conversation")
     later = m.turns - m.turn
-    prompt_w = ibis.cases((m.role == "user", later + 1), (m.role == "assistant", later),
+    prompt_w = ibis.cases((m.role.isin(_INPUT), later + 1), (m.role.isin(_OUTPUT), later),
                           else_=m.turns)
     cached_w = ibis.cases((m.role == "system", m.turns - 1), else_=later)
     tok = m.tokens
@@ -131,9 +148,19 @@ def _shape(hist: list[tuple[int, int]], roles: dict[str, dict[str, int]]) -> Sha
                 if system["n"] and n_conv else 0.0)
 
     def expand(key: str) -> float:  # per-role expansion of the counted sample to all messages
-        return sum(r[key] * r["n_all"] / r["n"] for r in roles.values() if r["n"])
+        return sum(r[key] if role == "image" else r[key] * r["n_all"] / r["n"]
+                   for role, r in roles.items() if r["n"])  # (images: only those counted)
+
+    def per_turn(role: str) -> float:
+        r = roles.get(role, empty)
+        if not r["n_all"]:
+            return 0.0
+        if not r["n"] or not turns_total:
+            return math.nan
+        return r["s"] * r["n_all"] / r["n"] / turns_total
 
     prompt = expand("wp")
+    image = roles.get("image", empty)
     return Shape(
         conversations=n_conv,
         turns_mean=turns_total / n_conv if n_conv else math.nan,
@@ -145,4 +172,10 @@ def _shape(hist: list[tuple[int, int]], roles: dict[str, dict[str, int]]) -> Sha
         system_tokens_mean=sys_mean,
         cache_hit_share=expand("wc") / prompt if prompt > 0 else 0.0,
         turns_sd=_mean_sd(n_conv, turns_total, sum(t * t * n for t, n in hist))[1],
+        tool_call_tokens_per_turn=per_turn("tool_call"),
+        tool_result_tokens_per_turn=per_turn("tool"),
+        tool_calls=roles.get("tool_call", empty)["n_all"],
+        tool_results=roles.get("tool", empty)["n_all"],
+        image_tokens_per_turn=image["s"] / turns_total if turns_total else 0.0,
+        images=image["n_all"], images_counted=image["n"],
     )

@@ -9,12 +9,14 @@ In: paths. Out: record batches, and counts of conversations, messages and skippe
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from econ.evidence.traffic.detect import iter_conversations
+from econ.evidence.traffic.readers import Skipped
 
 __all__ = ["MESSAGE_FIELDS", "LogScan", "message_schema"]
 
@@ -43,6 +45,7 @@ class LogScan:
     conversations: int = 0
     messages: int = 0
     skipped: int = 0
+    skipped_by_reason: Counter[str] = field(default_factory=Counter)
     logged_tokens: int = 0  # messages whose count came from the log
 
     def batches(self) -> Iterator[Any]:
@@ -70,8 +73,9 @@ class LogScan:
 
             for rows in iter_conversations(path, str(path), skip_bad=self.skip_bad,
                                            progress=tick):
-                if rows is None:
+                if isinstance(rows, Skipped):
                     self.skipped += 1
+                    self.skipped_by_reason[rows.reason] += 1
                     continue
                 if self.limit is not None and self.conversations >= self.limit:
                     break

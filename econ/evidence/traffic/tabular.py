@@ -4,7 +4,8 @@ The layout is told from the content: a column whose values are JSON lists of
 ``{role, content}`` (or ShareGPT ``{from, value}``) holds one conversation a row; otherwise the
 table needs a role and a text column, with a conversation id column grouping its rows (rows of a
 conversation are contiguous, in order, as exports write them).
-In: a binary stream. Out: each conversation's tidy rows (see ``readers.conversation_rows``).
+In: a binary stream. Out: each conversation's tidy rows (see ``readers.conversation_rows``), or
+under ``skip_bad`` a ``Skipped`` for a conversation that cannot be read.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from econ.base.errors import EconError
-from econ.evidence.traffic.readers import Row, conversation_rows
+from econ.evidence.traffic.readers import Row, Skipped, rows_or_skip
 
 __all__ = ["iter_tabular"]
 
@@ -63,11 +64,11 @@ def _messages_column(batch: Any) -> str | None:
     return None
 
 
-def iter_tabular(stream: IO[bytes], kind: str, source: str, *,
-                 batch_rows: int = 8192) -> Iterator[list[Row]]:
+def iter_tabular(stream: IO[bytes], kind: str, source: str, *, batch_rows: int = 8192,
+                 skip_bad: bool = False) -> Iterator[list[Row] | Skipped]:
     """Yield each conversation's tidy rows from a CSV (``kind="csv"``) or Parquet table."""
     try:
-        yield from _iter(stream, kind, source, batch_rows)
+        yield from _iter(stream, kind, source, batch_rows, skip_bad)
     except EconError:
         raise
     except Exception as exc:  # pyarrow's own parse errors: name the file
@@ -75,7 +76,8 @@ def iter_tabular(stream: IO[bytes], kind: str, source: str, *,
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
-def _iter(stream: IO[bytes], kind: str, source: str, batch_rows: int) -> Iterator[list[Row]]:
+def _iter(stream: IO[bytes], kind: str, source: str, batch_rows: int,
+          skip_bad: bool) -> Iterator[list[Row] | Skipped]:
     row0 = 1 if kind == "csv" else 0  # CSV rows are counted after the header line
     layout: tuple[str, ...] | None = None
     current: list[dict[str, Any]] = []
@@ -105,16 +107,20 @@ def _iter(stream: IO[bytes], kind: str, source: str, batch_rows: int) -> Iterato
                     try:
                         value = json.loads(value)
                     except json.JSONDecodeError as exc:
+                        if skip_bad:
+                            yield Skipped("not valid JSON")
+                            continue
                         raise EconError(f"{where}: {layout[1]}: not valid JSON ({exc.msg})"
                                         ) from None
                 cid = str(columns[layout[2]][i]) if layout[2] else str(row0)
-                key = "conversations" if value and isinstance(value[0], dict) and \
-                    "from" in value[0] else "messages"
-                yield conversation_rows({key: value, "id": cid}, where, cid)
+                key = "conversations" if isinstance(value, list) and value and isinstance(
+                    value[0], dict) and "from" in value[0] else "messages"
+                yield rows_or_skip({key: value, "id": cid}, where, cid, skip_bad=skip_bad)
                 continue
             cid = str(columns[layout[3]][i]) if layout[3] else "1"
             if cid != current_id and current:
-                yield _conversation(current, current_id or "", f"{source}:{first_row}")
+                yield _conversation(current, current_id or "", f"{source}:{first_row}",
+                                    skip_bad)
                 current = []
             if not current:
                 first_row = row0
@@ -123,10 +129,12 @@ def _iter(stream: IO[bytes], kind: str, source: str, batch_rows: int) -> Iterato
             current.append({"role": columns[layout[1]][i], "content": columns[layout[2]][i],
                             "tokens": tokens})
     if current:
-        yield _conversation(current, current_id or "", f"{source}:{first_row}")
+        yield _conversation(current, current_id or "", f"{source}:{first_row}", skip_bad)
 
 
-def _conversation(msgs: list[dict[str, Any]], cid: str, where: str) -> list[Row]:
-    rows = conversation_rows({"messages": msgs, "id": cid}, where, cid)
-    return [(c, t, r, x, float(m["tokens"]) if m["tokens"] is not None else k)
-            for (c, t, r, x, k), m in zip(rows, msgs, strict=True)]
+def _conversation(msgs: list[dict[str, Any]], cid: str, where: str,
+                  skip_bad: bool) -> list[Row] | Skipped:
+    """A conversation's rows; a message's ``tokens`` column is its logged count."""
+    return rows_or_skip({"messages": [{k: v for k, v in m.items() if v is not None}
+                                      for m in msgs], "id": cid}, where, cid,
+                        skip_bad=skip_bad)
