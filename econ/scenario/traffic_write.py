@@ -180,9 +180,9 @@ def _shape_fields(summary: Mapping[str, Any], n: int) -> dict[str, tuple[Any, st
             continue  # a log without system messages says nothing of a server-side prompt
         sd = t.get("sd")
         spread = f", sd {sd:.1f}" if isinstance(sd, int | float) else ""
-        extra, parts = _billed_with(tokens, role)
-        out[key] = (_num(t["mean"] + extra, 1),
-                    f"mean {t['mean']:.1f} tokens{spread}{parts}{counted}")
+        added, billed = _billed_with(tokens, role)
+        out[key] = (_num(t["mean"] + added, 1),
+                    f"mean {t['mean']:.1f} tokens{spread}{billed}{counted}")
         if role != "system" and isinstance(sd, int | float) and t["mean"] > 0 and n > 0:
             cvs.append(sd / t["mean"] / math.sqrt(n))
     if cvs:
