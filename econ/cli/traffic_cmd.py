@@ -67,7 +67,7 @@ def summarise_logs(args: argparse.Namespace,
 
     rules, ids = rules_ids or _rules(args)
     show = progress_bar() if sys.stderr.isatty() else None
-    from econ.cli.traffic_extras import needs_text
+    from econ.cli.traffic_steps import needs_text
 
     loaded = load([Path(p) for p in args.logs], url=args.backend,
                   keep_text=bool(rules) or needs_text(args),
@@ -140,7 +140,7 @@ def _coverage_text(cov: dict[str, Any]) -> str:
 
 
 def cmd_traffic(args: argparse.Namespace) -> int:
-    from econ.cli import traffic_extras as extras
+    from econ.cli import traffic_steps as steps
 
     if args.add_unseen and not (args.write and args.evals):
         raise EconError("--add-unseen needs --write and --evals")
@@ -152,20 +152,20 @@ def cmd_traffic(args: argparse.Namespace) -> int:
     summary, loaded = summarise_logs(args, (rules, ids))
     try:
         payload = summary.as_json()
-        if extras.needs_text(args):
-            conv_ids, texts = extras.conversation_texts(loaded)
-            labels = extras.rule_labels(loaded, rules, conv_ids)
+        if steps.needs_text(args):
+            conv_ids, texts = steps.conversation_texts(loaded)
+            labels = steps.rule_labels(loaded, rules, conv_ids)
             if args.classifier:
-                extras.classify_mix(args, texts, labels, ids, _scenario_capabilities(args),
+                steps.classify_mix(args, texts, labels, ids, _scenario_capabilities(args),
                                     payload)
             if args.evals:
-                payload["coverage"] = extras.coverage(args, texts, labels)
+                payload["coverage"] = steps.coverage(args, texts, labels)
     finally:
         loaded.close()
     changes: list[str] = []
     if args.write:
-        changes = extras.write_back(args, {**payload,
-                                           "capability_shapes": extras.capability_shapes(summary)})
+        changes = steps.write_back(args, {**payload,
+                                          "capability_shapes": steps.capability_shapes(summary)})
     if args.json:
         print_json(payload)
     else:
@@ -202,7 +202,7 @@ def register(sub: Any) -> None:
     p.add_argument("--token-sample", type=non_negative_int, default=100_000, metavar="N",
                    help="count tokens with tiktoken on a uniform sample of N messages "
                    "(default 100000; 0 counts every message)")
-    from econ.cli.traffic_extras import add_arguments
+    from econ.cli.traffic_steps import add_arguments
 
     add_arguments(p)
     p.set_defaults(func=cmd_traffic)
