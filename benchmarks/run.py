@@ -10,7 +10,16 @@ Figures:
   4 student candidates × 20 capabilities (each student's exact merge, then the merge of the
   union) against enumerating all 4 × 2^20 (student, consent set) plans; the frontiers must be
   equal (frontier_candidates_exact), and frontier_candidates_speedup is their ratio.
-- montecarlo_100k_s: 100,000 Monte Carlo draws of the default scenario (after imports).
+- montecarlo_100k_s, montecarlo_1m_s: 100,000 and 1,000,000 Monte Carlo draws of the default
+  scenario (after imports, the cache off); montecarlo_1m_draw_floor_s draws as many normal
+  numbers (1M per random input, montecarlo_inputs of them) in the same run, the floor of any
+  Monte Carlo of these inputs, and montecarlo_1m_over_draw_floor is the ratio;
+  montecarlo_1m_peak_mb the peak of memory allocated during the 1M run (tracemalloc), and
+  montecarlo_1m_cached_ms the same call again, answered from the per-tier cache.
+- app_mc_1m_open_s, app_mc_1m_after_tick_s, app_mc_1m_swing_s: AppTest reruns of the app at 1M
+  draws: the Uncertainty tab opened, reopened after a consent tick on the first tab (plus's
+  factual_qa), and the sensitivity swing changed (target < 3 s each); *_over_empty divides each
+  by an empty Streamlit rerun in the same run.
 - evaluate_cold_ratio: cold `econ evaluate DEFAULT --json` over the import floor
   `python -c "import numpy, pandas, scipy.stats, pydantic, yaml"`, medians of alternating runs.
 - app_rerun_median_ms: server-side rerun of app.py after one consent tick (AppTest, default
@@ -264,6 +273,89 @@ def app_tick_figures(ticks: int = 20) -> dict[str, float]:
     return {"app_tick_median_ms_mc_10k": medians[10_000],
             "app_tick_median_ms": medians[1_000_000],
             "app_tick_ms_mc_1m_over_10k": medians[1_000_000] / medians[10_000]}
+def montecarlo_figures(rep: int) -> dict[str, float]:
+    """The Monte Carlo of the default scenario, each tier computed afresh (cache off), against
+    the floor of any Monte Carlo of the same inputs: drawing as many normal numbers (one
+    array of 1M per random input) in the same run."""
+    import tracemalloc
+
+    from econ.decisions.draws import draw_block, spreads
+    from econ.decisions.uncertainty import clear_cache
+
+    loaded = load_scenario(DEFAULT)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    m = loaded.measured
+    out: dict[str, float] = {}
+    out["montecarlo_100k_s"], _ = timed(lambda: simulate(ev, m, 100_000, 0, cache=False), rep)
+    out["montecarlo_1m_s"], _ = timed(lambda: simulate(ev, m, 1_000_000, 0, cache=False),
+                                      max(1, rep // 2))
+    block = draw_block(spreads(ev, m, ev.tiers), 0, 0, 16)
+    inputs = sum(isinstance(v, np.ndarray) for v in (
+        block.user_scale, block.assistant_scale, block.turns_scale,
+        *block.throughput_scale.values(), *block.price_scale.values(),
+        *block.reasoning_scale.values(), *block.conversations_scale.values(),
+        *block.shares.values(), *(x for per in block.drops.values() for x in per.values())))
+    rng = np.random.default_rng(0)
+    out["montecarlo_inputs"] = inputs
+    out["montecarlo_1m_draw_floor_s"], _ = timed(
+        lambda: [rng.standard_normal(1_000_000) for _ in range(inputs)], max(1, rep // 2))
+    out["montecarlo_1m_over_draw_floor"] = out["montecarlo_1m_s"] / \
+        out["montecarlo_1m_draw_floor_s"]
+    tracemalloc.start()
+    simulate(ev, m, 1_000_000, 0, cache=False)
+    out["montecarlo_1m_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    clear_cache()
+    simulate(ev, m, 1_000_000, 0)
+    out["montecarlo_1m_cached_ms"] = 1000 * timed(lambda: simulate(ev, m, 1_000_000, 0), rep)[0]
+    clear_cache()
+    return out
+
+
+def app_montecarlo_figures() -> dict[str, float]:
+    """The app at 1M draws (AppTest, the server side of a session): the Uncertainty tab opened
+    the first time, reopened after a consent tick on the first tab, and a change of the
+    sensitivity swing; each over an empty Streamlit rerun measured in the same run."""
+    import tempfile
+
+    from streamlit.testing.v1 import AppTest
+
+    from econ.decisions.uncertainty import clear_cache
+
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty_app.py"
+        empty.write_text("import streamlit as st\n")
+        bare = AppTest.from_file(str(empty), default_timeout=60)
+        bare.run()
+        empty_s, _ = timed(bare.run, 9)
+    clear_cache()
+    name = DEFAULT.name
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()
+    at.session_state[f"w|{name}|draws"] = 1_000_000
+
+    def step(change: Callable[[], None]) -> float:
+        change()
+        t0 = time.perf_counter()
+        at.run()
+        assert not at.exception, at.exception
+        return time.perf_counter() - t0
+
+    def tab(label: str) -> Callable[[], None]:
+        return lambda: at.session_state.__setitem__("tab", label)
+
+    out = {"app_mc_1m_open_s": step(tab("Uncertainty & sensitivity"))}
+    step(tab("Consent & tiers"))
+    box = at.checkbox(key=f"w|{name}|consent|factual_qa")  # plus: factual_qa to GPT-4o
+    step(lambda: box.uncheck() if box.value else box.check())
+    out["app_mc_1m_after_tick_s"] = step(tab("Uncertainty & sensitivity"))
+    out["app_mc_1m_swing_s"] = step(
+        lambda: at.session_state.__setitem__(f"w|{name}|swing", 0.3))
+    out.update({f"{k}_over_empty": v / empty_s for k, v in list(out.items())})
+    clear_cache()
+    return out
+
+
 def yaml_figures(rep: int) -> dict[str, float]:
     import yaml
 
@@ -352,16 +444,14 @@ def main() -> int:
     figures["frontier_k60_s"], (c60, _, _) = timed(lambda: pareto_merge(k60), max(1, rep // 2))
     figures["frontier_k60_points"] = len(c60)
 
-    loaded = load_scenario(DEFAULT)
-    ev = evaluate(loaded.scenario, loaded.measured)
-    figures["montecarlo_100k_s"], _ = timed(
-        lambda: simulate(ev, loaded.measured, draws=100_000, seed=0), rep)
+    figures.update(montecarlo_figures(rep))
 
     figures.update(yaml_figures(rep))
     figures.update(fit_figures(rep))
     figures.update(traffic_figures(100_000 if args.quick else 1_000_000, 1 if args.quick else 3))
     figures.update(app_figures())
     figures.update(app_tick_figures())
+    figures.update(app_montecarlo_figures())
 
     ratio, floor_s, econ_s = cold_ratio(5 if args.quick else 9)
     figures["evaluate_cold_ratio"] = ratio

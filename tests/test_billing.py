@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from econ.cli import main
-from econ.decisions.uncertainty import draw_inputs, simulate
+from econ.decisions.draws import draw_block, spreads
+from econ.decisions.uncertainty import simulate
 from econ.model.cost import self_hosted_gpu_seconds, time_model_from_measurement
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
@@ -194,17 +195,17 @@ def test_self_hosted_model_decodes_reasoning():
 def test_monte_carlo_spreads_reasoning_tokens():
     loaded = load_scenario(DEFAULT)
     ev = evaluate(loaded.scenario, loaded.measured)
-    d = draw_inputs(ev, loaded.measured, 2000, seed=3)
+    d = draw_block(spreads(ev, loaded.measured, ev.tiers), seed=3, block=0, n=2000)
     assert set(d.reasoning_scale) == {"o1"}
     # lognormal with the median kept: cv 0.5 -> sigma sqrt(ln 1.25)
     sigma = np.std(np.log(d.reasoning_scale["o1"]))
     assert sigma == pytest.approx(np.sqrt(np.log(1.25)), rel=0.05)
-    # drawn last: every other input is drawn as without the spread
+    # each input has its own stream: every other input is drawn as without the spread
     quiet = loaded.scenario.model_copy(update={"models": {
         **loaded.scenario.models,
         "o1": loaded.scenario.models["o1"].model_copy(update={"reasoning_tokens_cv": 0.0})}})
     ev_q = evaluate(quiet, loaded.measured)
-    dq = draw_inputs(ev_q, loaded.measured, 2000, seed=3)
+    dq = draw_block(spreads(ev_q, loaded.measured, ev_q.tiers), seed=3, block=0, n=2000)
     assert dq.reasoning_scale == {}
     np.testing.assert_array_equal(d.user_scale, dq.user_scale)
     np.testing.assert_array_equal(d.price_scale["o1"], dq.price_scale["o1"])

@@ -31,7 +31,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(served):
+    url, folder, _ = served
+    return url, folder
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The app on a loopback port: (URL, its scenarios folder, the server process)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium")
@@ -60,7 +67,7 @@ def server(tmp_path):
             out = proc.stdout.read().decode() if proc.stdout else ""
             pytest.fail(f"streamlit did not start on {url}:\n{out}")
         time.sleep(0.3)
-    yield url, folder
+    yield url, folder, proc
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -513,3 +520,65 @@ def test_a_whole_planning_session(server, tmp_path, capsys):
         assert "unsaved edits: yes" in z.read(base["decision.md"]).decode()
     with capsys.disabled():
         print(f"\nsession screenshots: {shots}")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_monte_carlo_at_a_million_draws(served, tmp_path):
+    """Issue 24: at 1M draws, a tick on the consent tab, the return to the Uncertainty tab and
+    a change of the sensitivity swing each settle in under 3 s, and the server's peak memory
+    stays under 600 MB."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _, proc = served
+    timings: dict[str, float] = {}
+
+    def timed(what: str, action, until) -> None:
+        t0 = time.monotonic()
+        action()
+        deadline = t0 + 120
+        while not until():
+            assert time.monotonic() < deadline, what
+            page.wait_for_timeout(50)
+        _settle(page)
+        timings[what] = time.monotonic() - t0
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1400})
+            page.goto(url)
+            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+                timeout=60_000)
+            _settle(page)
+            _open_tab(page, "Uncertainty & sensitivity")
+            draws = page.get_by_role("spinbutton", name="Monte Carlo draws")
+            draws.fill("1000000")
+            draws.press("Enter")
+            expect(page.get_by_text("Monte Carlo (1,000,000 draws)")).to_be_hidden(
+                timeout=120_000)
+            _settle(page)
+            _open_tab(page, "Consent & tiers")
+            before = _floor(page, "plus")
+            timed("tick", lambda: page.get_by_role(
+                "checkbox", name="consent to lose factual_qa").uncheck(force=True),
+                lambda: _floor(page, "plus") != before)
+            timed("return", lambda: page.get_by_role(
+                "tab", name="Uncertainty & sensitivity").click(),
+                lambda: page.get_by_text("Tornado for tier").count() > 0)
+            swing = page.get_by_role("spinbutton", name="sensitivity swing (±, fraction)")
+            timed("swing", lambda: (swing.fill("0.3"), swing.press("Enter")),
+                  lambda: page.get_by_text("moved by −30%").count() > 0)
+        finally:
+            browser.close()
+    peak = _peak_rss_mb(proc.pid)
+    print(f"\n1M draws: {timings}, server peak RSS {peak:.0f} MB")
+    assert all(v < 3.0 for v in timings.values()), (timings, peak)
+    assert peak < 600, f"server peak RSS {peak:.0f} MB"

@@ -97,7 +97,7 @@ def cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "200k-deep JSON": (["import", "bench", str(deep)],
                            f"{deep}: JSON nested too deeply to be a result file"),
         "100M draws": (["uncertainty", str(DEFAULT), "--draws", "100000000"],
-                       "argument --draws: at most 500,000 draws (got 100,000,000)"),
+                       "argument --draws: at most 1,000,000 draws (got 100,000,000)"),
     }
 
 

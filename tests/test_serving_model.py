@@ -337,3 +337,30 @@ def test_predict_refuses_impossible_shapes(sweep_scenario, capsys, bad) -> None:
     assert exc.value.code != 0
     err = capsys.readouterr().err
     assert "argument --predict" in err and ("token count" in err or "finite" in err)
+
+
+def test_drawn_turns_charge_each_draw_as_its_own_conversation() -> None:
+    """Monte Carlo draws of turns, tokens and throughput in one array give, draw by draw, what
+    the same conversation gives alone (the array path charges a turn only to the draws that
+    reach it)."""
+    from econ.model.evaluate import evaluate
+    from econ.model.loader import load_scenario
+    from econ.model.serving import ServingModel
+    from econ.scenario.conversation import TurnShape
+    from tests.conftest import DEFAULT
+
+    loaded = load_scenario(DEFAULT)
+    evaluate(loaded.scenario, loaded.measured)
+    model = loaded.measured.time_models["llama-8b-distilled"]
+    assert isinstance(model, ServingModel)
+    rng = np.random.default_rng(5)
+    n = 300
+    turns = 5 * rng.lognormal(0, 0.5, n)  # 0.6 to 25 turns, fractional
+    user, assistant = 300 * rng.lognormal(0, 0.3, n), 440 * rng.lognormal(0, 0.3, n)
+    speed = rng.lognormal(0, 0.1, n)
+    drawn = model.scaled(speed).conversation_seconds(
+        TurnShape(turns, 500.0, user, assistant, True, 0.25), 100.0)
+    alone = [model.scaled(float(speed[i])).conversation_seconds(
+        TurnShape(float(turns[i]), 500.0, float(user[i]), float(assistant[i]), True, 0.25), 100.0)
+        for i in range(n)]
+    np.testing.assert_allclose(drawn, alone, rtol=1e-12)

@@ -2,14 +2,21 @@ from __future__ import annotations
 
 import json
 import re
+import tracemalloc
 
 import pytest
+import yaml
+from scipy.stats import norm
+from statsmodels.stats.proportion import confint_proportions_2indep
 
+from econ.base.draw_limits import MAX_DRAWS
 from econ.cli import main
+from econ.decisions import uncertainty
+from econ.decisions.draws import BLOCK_DRAWS
 from econ.decisions.sensitivity import sensitivity
-from econ.decisions.uncertainty import simulate
+from econ.decisions.uncertainty import FIGURES, simulate, tier_key
 from econ.model.evaluate import evaluate
-from econ.model.loader import parse_scenario
+from econ.model.loader import Loaded, load_scenario, parse_scenario
 from tests.conftest import DEFAULT, SELF_HOSTED, raw_yaml
 
 
@@ -25,34 +32,185 @@ def zero_spread(path):
 def test_zero_spread_reproduces_deterministic_result_exactly(path):
     loaded = zero_spread(path)
     ev = evaluate(loaded.scenario, loaded.measured)
-    result = simulate(ev, loaded.measured, draws=1000, seed=3, posterior=False, chunk=300)
+    result = simulate(ev, loaded.measured, draws=70_000, seed=3, loss_spread=False, cache=False)
     for r, t in zip(result, ev.tiers, strict=True):
         e = t.economics
         assert r.cost_per_conversation_usd == (e.cost_per_conversation_usd,) * 3
+        assert r.cost_per_user_month_usd == (e.cost_per_user_month_usd,) * 3
         assert r.price_floor_usd_month == (e.price_floor_usd_month,) * 3
-        assert r.loss_usd_month == pytest.approx((t.loss_usd_month,) * 3, rel=1e-12)
+        assert r.loss_usd_month == (t.loss_usd_month,) * 3  # bit for bit, as the rest
         if e.meets_target is not None:
             assert r.p_margin_meets_target == float(e.meets_target)
 
 
-def test_fixed_seed_reproduces_bit_for_bit():
+def test_a_seed_gives_the_same_figures_on_any_threads_and_tier_grouping(monkeypatch):
     loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
     ev = evaluate(loaded.scenario, loaded.measured)
-    a = simulate(ev, loaded.measured, draws=5000, seed=11)
-    b = simulate(ev, loaded.measured, draws=5000, seed=11, chunk=1234)
-    c = simulate(ev, loaded.measured, draws=5000, seed=12)
-    assert a == b
-    assert a != c
+    draws = 2 * BLOCK_DRAWS + 1234  # three blocks, the last one short
+    a = simulate(ev, loaded.measured, draws=draws, seed=11, cache=False, workers=1)
+    b = simulate(ev, loaded.measured, draws=draws, seed=11, cache=False, workers=2)
+    # kept figures of one tier only at a time: every tier computed on its own
+    monkeypatch.setattr(uncertainty, "KEPT_BYTES", 1)
+    c = simulate(ev, loaded.measured, draws=draws, seed=11, cache=False, workers=2)
+    d = simulate(ev, loaded.measured, draws=draws, seed=12, cache=False)
+    assert a == b == c
+    assert a != d
 
 
-def test_spread_widens_the_interval():
+def _counting(monkeypatch) -> list[str]:
+    """Record the tiers the Monte Carlo actually computes (a cache miss)."""
+    computed: list[str] = []
+    real = uncertainty._simulate_group
+
+    def spy(ev, measured, tiers, *args):
+        computed.extend(t.economics.tier for t in tiers)
+        return real(ev, measured, tiers, *args)
+
+    monkeypatch.setattr(uncertainty, "_simulate_group", spy)
+    return computed
+
+
+def test_each_tier_is_computed_once_per_input_state(monkeypatch):
+    uncertainty.clear_cache()
+    computed = _counting(monkeypatch)
     loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
     ev = evaluate(loaded.scenario, loaded.measured)
-    r = simulate(ev, loaded.measured, draws=20000, seed=1)
-    for x, t in zip(r, ev.tiers, strict=True):
-        p5, p50, p95 = x.price_floor_usd_month
-        assert p5 < p50 < p95
-        assert p5 < t.economics.price_floor_usd_month < p95
+    first = simulate(ev, loaded.measured, draws=3000, seed=4)
+    assert computed == ["free", "plus", "pro"]
+    # the same state again (a tab revisited, the A/B tab, the record): nothing recomputed
+    assert simulate(evaluate(loaded.scenario, loaded.measured), loaded.measured, 3000, 4) == first
+    assert computed == ["free", "plus", "pro"]
+    # a tick on plus (factual_qa goes back to GPT-4o) recomputes plus only
+    ticked = evaluate(loaded.scenario, loaded.measured, consent={"plus": ["creative_assist"]})
+    again = simulate(ticked, loaded.measured, 3000, 4)
+    assert computed == ["free", "plus", "pro", "plus"]
+    assert (again[0], again[2]) == (first[0], first[2]) and again[1] != first[1]
+    # and the result is the one a cold computation gives
+    assert again == simulate(ticked, loaded.measured, 3000, 4, cache=False)
+    del computed[:]
+    # another seed or draw count is another state
+    simulate(ev, loaded.measured, 3000, 5)
+    simulate(ev, loaded.measured, 3001, 4)
+    assert computed == ["free", "plus", "pro"] * 2
+    uncertainty.clear_cache()
+
+
+def test_tier_key_follows_what_the_tier_reads():
+    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
+    s = loaded.scenario
+
+    def keys(scenario, consent=None, draws=1000, seed=0):
+        ev = evaluate(scenario, loaded.measured, consent=consent)
+        return {t.economics.tier: tier_key(ev, loaded.measured, t, draws, seed)
+                for t in ev.tiers}
+
+    base = keys(s)
+    # free has no router: its consent moves no traffic, so no figure of the Monte Carlo
+    assert keys(s, {"free": ["creative_assist"]}) == base
+    # plus un-ticks factual_qa: it goes to GPT-4o; plus's key moves, the others' do not
+    ticked = keys(s, {"plus": ["creative_assist"]})
+    assert ticked["plus"] != base["plus"]
+    assert (ticked["free"], ticked["pro"]) == (base["free"], base["pro"])
+    priced = s.model_copy(update={"tiers": [
+        t.model_copy(update={"price_usd_month": 25.0}) if t.id == "plus" else t
+        for t in s.tiers]})
+    moved = keys(priced)
+    assert moved["plus"] != base["plus"]
+    assert (moved["free"], moved["pro"]) == (base["free"], base["pro"])
+    # every tier reads the capabilities (traffic shares are drawn together)
+    caps = [c.model_copy(update={"severity_usd": c.severity_usd * 2}) for c in s.capabilities]
+    assert all(a != b for a, b in zip(keys(s.model_copy(update={"capabilities": caps})).values(),
+                                      base.values(), strict=True))
+    # a model no tier serves (gpt-4o-mini) reads into no key
+    mini = s.models["gpt-4o-mini"].model_copy(update={"price_cv": 0.5})
+    assert keys(s.model_copy(update={"models": {**s.models, "gpt-4o-mini": mini}})) == base
+    assert keys(s, seed=1) != base and keys(s, draws=1001) != base
+
+
+def test_draws_are_capped():
+    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
+    ev = evaluate(loaded.scenario, loaded.measured)
+    with pytest.raises(ValueError, match="1 to 1,000,000"):
+        simulate(ev, loaded.measured, draws=MAX_DRAWS + 1)
+
+
+def test_memory_grows_with_the_kept_figures_only(monkeypatch):
+    """Going from 100k to 300k draws adds the 24 bytes per draw and tier kept for exact
+    percentiles, and nothing of size draws × inputs (blocks are drawn and dropped)."""
+    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
+    ev = evaluate(loaded.scenario, loaded.measured)
+
+    def peak(draws: int) -> int:
+        tracemalloc.start()
+        simulate(ev, loaded.measured, draws=draws, seed=0, cache=False, workers=1)
+        out = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return out
+
+    tiers = len(ev.tiers)
+    grown = peak(300_000) - peak(100_000)
+    assert grown < 1.1 * FIGURES * 8 * 200_000 * tiers + 4e6
+    monkeypatch.setattr(uncertainty, "KEPT_BYTES", FIGURES * 8 * 300_000)  # one tier at a time
+    assert peak(300_000) - peak(100_000) < 1.1 * FIGURES * 8 * 200_000 + 4e6
+
+
+def one_capability(tmp_path, student: dict | None) -> Loaded:
+    """A teacher and a student, one capability (all the traffic, 1 USD a failure), one tier of
+    1,000 users × 10 conversations on the student: the loss is 10,000 × drop."""
+    cap = {"id": "chat", "traffic_share": 1.0, "severity_usd": 1.0,
+           "evals": {"t": {"examples": 200, "passed": 180}, **({"s": student} if student else {})}}
+    price = {"prices": {"input_usd_per_mtok": 1, "output_usd_per_mtok": 1}}
+    data = {"schema_version": 2, "name": "one",
+            "conversation": {"turns": 2, "system_prompt_tokens": 10, "user_tokens_per_turn": 10,
+                             "assistant_tokens_per_turn": 10},
+            "models": {"t": {"serving": "api", "role": "teacher", **price},
+                       "s": {"serving": "api", "role": "student", **price}},
+            "capabilities": [cap],
+            "tiers": [{"id": "x", "price_usd_month": 10, "users": 1000,
+                       "conversations_per_user_month": 10, "target_gross_margin": 0.5,
+                       "consent": ["chat"], "plan": {"model": "s"}, "teacher": "t"}]}
+    p = tmp_path / "one.yaml"
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_scenario(p)
+
+
+def test_loss_draws_centre_on_the_point_drop(tmp_path):
+    """A measured drop is drawn around the point the evaluation uses: the median of the loss
+    is the point loss, and P5 / P95 follow the drop's Newcombe interval (statsmodels)."""
+    loaded = one_capability(tmp_path, {"examples": 200, "passed": 160})
+    ev = evaluate(loaded.scenario, loaded.measured)
+    assert ev.tiers[0].loss_usd_month == pytest.approx(10_000 * (0.9 - 0.8), rel=1e-12)
+    lo, hi = confint_proportions_2indep(180, 200, 160, 200, method="newcomb", compare="diff")
+    z95, z90 = norm.ppf(0.975), norm.ppf(0.95)
+    p5 = 10_000 * (0.1 - z90 * (0.1 - lo) / z95)
+    p95 = 10_000 * (0.1 + z90 * (hi - 0.1) / z95)
+    r = simulate(ev, loaded.measured, draws=400_000, seed=2, cache=False)[0]
+    # the sampling error of a percentile of 400k normal draws is under 0.1% of these figures
+    assert r.loss_usd_month == pytest.approx((p5, 1000.0, p95), rel=5e-3)
+
+
+def test_unmeasured_capability_loss_is_drawn_from_its_prior(tmp_path):
+    """No student examples: the point counts the drop at the uniform prior's pessimistic end
+    (0.9 − 0.025); the draws take the student's pass rate from that prior, U(0, 1), so the
+    drop is max(0.9 − U, 0): P5 0, P50 0.4, P95 0.85, and the point is their P97.5."""
+    loaded = one_capability(tmp_path, None)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    assert ev.tiers[0].loss_usd_month == pytest.approx(10_000 * (0.9 - 0.025), rel=1e-12)
+    r = simulate(ev, loaded.measured, draws=400_000, seed=2, cache=False)[0]
+    p5, p50, p95 = r.loss_usd_month
+    assert p5 == 0.0
+    # four standard errors of a percentile q of n uniform draws: sqrt(q(1 - q) / n), × 10,000
+    assert p50 == pytest.approx(4000.0, abs=4 * 10_000 * (0.25 / 400_000) ** 0.5)
+    assert p95 == pytest.approx(8500.0, abs=4 * 10_000 * (0.05 * 0.95 / 400_000) ** 0.5)
+    held = simulate(ev, loaded.measured, draws=1000, seed=2, loss_spread=False, cache=False)[0]
+    assert held.loss_usd_month == (ev.tiers[0].loss_usd_month,) * 3
+
+
+def test_conversations_spread_is_documented_as_the_tier_mean():
+    from econ.scenario.schema import Tier
+
+    text = Tier.model_fields["conversations_per_user_month_cv"].description or ""
+    assert "mean" in text and "not the spread across" in text
 
 
 def test_uncertainty_cli(capsys):
@@ -102,7 +260,7 @@ def test_each_new_spread_widens_the_floors_it_touches(spread, tiers):
     text = re.sub(rf"({spread}: )0\.0", r"\g<1>0.3", text)
     loaded = parse_scenario(text, str(DEFAULT), base_dir=DEFAULT.parent)
     ev = evaluate(loaded.scenario, loaded.measured)
-    result = simulate(ev, loaded.measured, draws=4000, seed=2, posterior=False)
+    result = simulate(ev, loaded.measured, draws=4000, seed=2, loss_spread=False)
     for r, t in zip(result, ev.tiers, strict=True):
         p5, p50, p95 = r.price_floor_usd_month
         if r.tier in tiers:

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from econ.app.state import wkey
+from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.decisions.ab import compare_plans
 from econ.decisions.uncertainty import simulate
 from econ.model.evaluate import Evaluation, evaluate
@@ -71,7 +72,7 @@ def ab_tab(source: str, ev: Evaluation, loaded: Loaded, edits: Edits) -> None:
     a = evaluate(apply_to_scenario(loaded.scenario, pinned), loaded.measured)
     with_mc = st.checkbox("With P(margin ≥ target) from the Monte Carlo (draws and seed of the "
                           "Uncertainty tab)", key=wkey(source, "ab_mc"))
-    draws = int(st.session_state.get(wkey(source, "draws"), 20_000))
+    draws = int(st.session_state.get(wkey(source, "draws"), DEFAULT_DRAWS))
     seed = int(st.session_state.get(wkey(source, "seed"), 0))
     table = pd.DataFrame(_rows(a, ev, with_mc, loaded, draws, seed))
     st.dataframe(table, hide_index=True, width="stretch", column_order=list(COLUMNS),

@@ -9,6 +9,7 @@ import streamlit as st
 
 from econ.app.reload import CONFLICT_PREFIX, conflict_view, forget_reload
 from econ.app.state import LOADED_PREFIX, scenarios_folder, wkey
+from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.base.errors import EconError
 from econ.model.evaluate import Evaluation
 from econ.model.loader import Loaded
@@ -45,7 +46,8 @@ def _download(source: str, ev: Evaluation, loaded: Loaded, edits: Edits, from_fo
 def record_settings(source: str) -> tuple[int, int, float]:
     """Monte Carlo draws, seed and sensitivity swing as set on the Uncertainty tab."""
     ss = st.session_state
-    return (int(ss.get(wkey(source, "draws"), 20_000)), int(ss.get(wkey(source, "seed"), 0)),
+    return (int(ss.get(wkey(source, "draws"), DEFAULT_DRAWS)),
+            int(ss.get(wkey(source, "seed"), 0)),
             float(ss.get(wkey(source, "swing"), 0.2)))
 
 

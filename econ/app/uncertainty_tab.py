@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from econ.app.state import wkey
+from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
 from econ.decisions.sensitivity import sensitivity, tornado
 from econ.decisions.uncertainty import floor_intervals, simulate
 from econ.model.evaluate import Evaluation
@@ -28,31 +29,32 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _uncertainty(key: str, _ev: Evaluation, _loaded: Loaded, draws: int, seed: int,
-                 swing: float) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def _tornados(key: str, _ev: Evaluation, _loaded: Loaded, swing: float) -> dict[str, pd.DataFrame]:
+    """Every tier's tornado at ``swing``: not recomputed when only the draws or the seed move."""
     del key  # the cache key: the working scenario and the loaded text
-    result = simulate(_ev, _loaded.measured, draws, seed)
-    mc = pd.DataFrame(floor_intervals(result, _ev))
     rows = sensitivity(_ev, _loaded.measured, swing)
     floors = {t.economics.tier: t.economics.price_floor_usd_month for t in _ev.tiers}
-    tornados = {t.id: pd.DataFrame(tornado_records(tornado(rows, t.id)[:15], t.id, floors[t.id],
-                                                   swing))
-                for t in _ev.scenario.tiers}
-    return mc, tornados
+    return {t.id: pd.DataFrame(tornado_records(tornado(rows, t.id)[:15], t.id, floors[t.id],
+                                               swing))
+            for t in _ev.scenario.tiers}
 
 
 def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     cols = st.columns(3)
-    for what, default in (("draws", 20_000), ("seed", 0), ("swing", 0.2)):
+    for what, default in (("draws", DEFAULT_DRAWS), ("seed", 0), ("swing", 0.2)):
         st.session_state.setdefault(wkey(source, what), default)
-    draws = int(cols[0].number_input("Monte Carlo draws", 1000, 1_000_000, step=1000,
-                                     key=wkey(source, "draws")))
+    draws = int(cols[0].number_input(
+        "Monte Carlo draws", 1000, MAX_DRAWS, step=1000, key=wkey(source, "draws"),
+        help="The same draws feed this tab, the A/B tab and the decision record; each tier's "
+        "result is kept until something it depends on changes."))
     seed = int(cols[1].number_input("seed", 0, 2**31 - 1, key=wkey(source, "seed")))
     swing = float(cols[2].number_input("sensitivity swing (±, fraction)", 0.01, 0.9, step=0.05,
                                        key=wkey(source, "swing")))
-    key = ev.scenario.model_dump_json() + loaded.text
-    with st.spinner(f"Monte Carlo ({draws:,} draws) and sensitivity…"):
-        mc, tornados = _uncertainty(key, ev, loaded, draws, seed, swing)
+    with st.spinner(f"Monte Carlo ({draws:,} draws)…"):
+        # each tier's result is cached under a hash of what it reads (econ.decisions)
+        mc = pd.DataFrame(floor_intervals(simulate(ev, loaded.measured, draws, seed), ev))
+    with st.spinner("Sensitivity…"):
+        tornados = _tornados(ev.scenario.model_dump_json() + loaded.text, ev, loaded, swing)
     prices = {t.economics.tier: t.economics.price_usd_month for t in ev.tiers}
     st.vega_lite_chart(with_data(interval_spec(), floors=with_prices(_records(mc), prices)),
                        width="stretch", height=60 + 36 * len(mc))

@@ -8,12 +8,13 @@ import math
 import sys
 from typing import Any
 
+from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
 from econ.base.errors import EconError
 
 __all__ = [
-    "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_scenario", "banner",
-    "consent_overrides", "coverage_json", "finite_float", "fmt_number", "load",
-    "non_negative_int", "positive_float", "positive_int", "print_json", "progress_bar",
+    "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_draws", "add_scenario",
+    "banner", "consent_overrides", "coverage_json", "draws_arg", "finite_float", "fmt_number",
+    "load", "non_negative_int", "positive_float", "positive_int", "print_json", "progress_bar",
     "share_arg", "short", "tier_id", "token_count",
 ]
 
@@ -94,6 +95,21 @@ def positive_int(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
     return v
+
+
+def draws_arg(text: str) -> int:
+    v = positive_int(text)
+    if v > MAX_DRAWS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DRAWS:,} draws (got {v:,})")
+    return v
+
+
+def add_draws(p: argparse.ArgumentParser) -> None:
+    """``--draws`` and ``--seed`` of the Monte Carlo, as ``econ uncertainty``, ``econ record``
+    and the app take them."""
+    p.add_argument("--draws", type=draws_arg, default=DEFAULT_DRAWS,
+                   help=f"Monte Carlo draws, 1 to {MAX_DRAWS:,} (default {DEFAULT_DRAWS:,})")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="Monte Carlo seed (0)")
 
 
 def banner(ev: Any) -> None:

@@ -8,12 +8,12 @@ from typing import Any
 from econ.base.formatting import number
 from econ.cli.common import (
     EXIT_OK,
+    add_draws,
     add_scenario,
     banner,
     coverage_json,
     finite_float,
     load,
-    non_negative_int,
     positive_int,
     print_json,
     progress_bar,
@@ -21,17 +21,7 @@ from econ.cli.common import (
     tier_id,
 )
 
-__all__ = ["MAX_DRAWS", "register"]
-
-MAX_DRAWS = 500_000  # the draws are held in memory at once (~0.4 GB RSS at 1M)
-
-
-def draws_arg(text: str) -> int:
-    v = positive_int(text)
-    if v > MAX_DRAWS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_DRAWS:,} draws (got {v:,}); the draws are "
-                                         "held in memory at once")
-    return v
+__all__ = ["register"]
 
 
 def cmd_frontier(args: argparse.Namespace) -> int:
@@ -159,9 +149,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("uncertainty", help="Monte Carlo P5/P50/P95 of floors and margins")
     add_scenario(p)
-    p.add_argument("--draws", type=draws_arg, default=10_000,
-                   help=f"Monte Carlo draws, 1 to {MAX_DRAWS:,} (default 10,000)")
-    p.add_argument("--seed", type=non_negative_int, default=0)
+    add_draws(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_uncertainty)
 

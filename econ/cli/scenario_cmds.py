@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, cast
 from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_OK,
+    add_draws,
     add_scenario,
     consent_overrides,
     load,
-    positive_int,
     print_json,
     share_arg,
 )
@@ -167,8 +167,6 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
                    help="the consent set of one tier instead of the scenario's (repeatable)")
-    p.add_argument("--draws", type=positive_int, default=20_000,
-                   help="Monte Carlo draws for the P5–P95 floors (default 20000, as the app)")
-    p.add_argument("--seed", type=int, default=0)
+    add_draws(p)
     p.add_argument("--swing", type=share_arg, default=0.2, help="sensitivity swing (0.2)")
     p.set_defaults(func=cmd_record)

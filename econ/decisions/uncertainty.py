@@ -1,54 +1,59 @@
-"""Monte Carlo over the measured inputs: seeded, vectorised, spread-free draws reproduce the
-deterministic result exactly.
+"""Monte Carlo over the measured inputs: seeded, vectorised, block by block, cached per tier.
 
-Each draw scales
-- every self-hosted model's throughput by a lognormal factor with the measurement's CV
-  (median preserved: σ = sqrt(log(1 + cv²)));
-- the mean user and assistant tokens per turn by lognormal factors with the shape's
-  ``token_length_cv`` (shared by all capabilities of the draw);
-- each capability's traffic share by a normal draw with its ``traffic_share_sd``, clipped at 0,
-  and the shares rescaled to sum to 1 when they exceed it;
-and samples each pass rate from its Beta(1 + passed, 1 + failed) posterior for the loss. When the
-scenario states them, it also scales the mean number of turns (``turns_cv``), each API model's
-token prices (``price_cv``), each tier's conversations per user
-(``conversations_per_user_month_cv``) and each model's reasoning tokens per turn
-(``reasoning_tokens_cv``, one factor per model shared by its capabilities) by lognormal factors;
-these are drawn last, in that order, so a scenario without them draws exactly as before, and zero
-spreads reproduce the deterministic result.
-The plan of each tier is held at the deterministic one (consent and retention verdicts fixed).
+In: an evaluation and its measurements, the number of draws and a seed. Out: one frozen
+:class:`TierUncertainty` per tier: P5/P50/P95 of the cost per conversation, the cost per user,
+the price floor and the capability loss, and P(margin at price ≥ target). What is drawn is
+described in :mod:`econ.decisions.draws`; the plan of each tier is held at the deterministic
+one (consent and retention verdicts fixed).
+
+**Speed and memory.** The draws run in blocks of :data:`~econ.decisions.draws.BLOCK_DRAWS`,
+on up to two threads (numpy releases the GIL); only the models the tiers serve are costed. A
+block's inputs are drawn, used and dropped: nothing of size draws × inputs is ever held. What is
+kept for exact percentiles is three float64 figures per draw and tier (cost per conversation,
+cost per user, loss: 24 bytes, 24 MB per tier at 1M draws); tiers are computed in groups whose
+kept figures stay within :data:`KEPT_BYTES` (128 MiB), so memory is bounded by that plus the
+blocks in flight, whatever the number of tiers. The percentiles are exact over the draws
+(numpy's linear interpolation); the floor's are the cost per user's through the floor formula,
+which is increasing and affine, so they equal the percentiles of the floors themselves.
+
+**Cache.** Each tier's result is kept (at most :data:`CACHE_ENTRIES`) under a hash of what its
+computation reads: the scenario's conversation, capabilities and fees, the tier, the models it
+serves with their prices and time models, its resolved plan, the distribution of every input it
+draws, the draws and the seed. A consent tick on one tier recomputes that tier only; the
+Uncertainty tab, the A/B tab and the decision record share the results.
+May import: econ.base … econ.model, econ.decisions.draws.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
+from econ.decisions.draws import BLOCK_DRAWS, BlockDraws, draw_block, spreads
 from econ.model.cost import CostTable, cost_table
-from econ.model.evaluate import Evaluation, Measured
-from econ.model.loss import PESSIMISTIC_STUDENT_PASS_RATE, loss_drop, plan_loss_usd_month
+from econ.model.evaluate import Evaluation, Measured, TierResult
+from econ.model.loss import plan_loss_usd_month
 from econ.model.plans import plan_cost_per_conversation
 from econ.model.tiers import gross_margin_at_price, price_floor_usd_month
-from econ.scenario.schema import ApiModel, SelfHostedModel
+from econ.scenario.schema import Scenario
 
-__all__ = ["Draws", "TierUncertainty", "draw_inputs", "floor_intervals", "simulate"]
+__all__ = ["CACHE_ENTRIES", "DEFAULT_DRAWS", "KEPT_BYTES", "MAX_DRAWS", "TierUncertainty",
+           "clear_cache", "floor_intervals", "simulate", "tier_key"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
-
-
-@dataclass(frozen=True)
-class Draws:
-    user_scale: np.ndarray
-    assistant_scale: np.ndarray
-    throughput_scale: dict[str, np.ndarray]
-    shares: dict[str, np.ndarray]
-    drops: dict[tuple[str, str], dict[str, np.ndarray]]  # (teacher, model) -> capability -> drop
-    turns_scale: np.ndarray | None = None
-    price_scale: dict[str, np.ndarray] = field(default_factory=dict)  # API model -> factor
-    conversations_scale: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> factor
-    reasoning_scale: dict[str, np.ndarray] = field(default_factory=dict)  # model -> factor
+KEPT_BYTES = 128 * 1024 * 1024  # per-draw figures kept for exact percentiles, at most
+FIGURES = 3  # kept per draw and tier: cost per conversation, cost per user, loss
+CACHE_ENTRIES = 256
+_VERSION = "mc-2"  # bump when the draws or the figures change meaning
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class TierUncertainty:
     price_floor_usd_month: tuple[float, float, float]
     loss_usd_month: tuple[float, float, float]
     p_margin_meets_target: float | None
+    cost_per_user_month_usd: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def to_json(self) -> dict[str, Any]:
         def pct(v: tuple[float, float, float]) -> dict[str, float]:
@@ -66,130 +72,145 @@ class TierUncertainty:
 
         return {"tier": self.tier, "draws": self.draws,
                 "cost_per_conversation_usd": pct(self.cost_per_conversation_usd),
+                "cost_per_user_month_usd": pct(self.cost_per_user_month_usd),
                 "price_floor_usd_month": pct(self.price_floor_usd_month),
                 "loss_usd_month": pct(self.loss_usd_month),
                 "p_margin_meets_target": self.p_margin_meets_target}
 
 
-def _lognormal(rng: np.random.Generator, cv: float, n: int) -> np.ndarray:
-    if cv <= 0:
-        return np.ones(n)
-    sigma = float(np.sqrt(np.log1p(cv * cv)))
-    out: np.ndarray = np.exp(sigma * rng.standard_normal(n))
+_cache: OrderedDict[str, TierUncertainty] = OrderedDict()
+_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _sub_scenario(s: Scenario, tiers: Sequence[TierResult]) -> Scenario:
+    """The scenario with only the tiers given and the models they serve."""
+    models = {m for t in tiers for m in t.assignment.models}
+    ids = {t.economics.tier for t in tiers}
+    return s.model_copy(update={"models": {k: v for k, v in s.models.items() if k in models},
+                                "tiers": [t for t in s.tiers if t.id in ids]})
+
+
+def tier_key(ev: Evaluation, measured: Measured, tier: TierResult, draws: int, seed: int,
+             loss_spread: bool = True) -> str:
+    """The hash of everything one tier's Monte Carlo reads (see the module's docstring)."""
+    sub = _sub_scenario(ev.scenario, [tier])
+    data = sub.model_dump(mode="json", include={"conversation", "capabilities", "fees",
+                                                "models", "tiers"})
+    models = sorted(tier.assignment.models)
+    parts = [_VERSION, str(draws), str(seed), str(loss_spread), repr(data),
+             repr(tier.assignment), tier.teacher,
+             repr([(m, measured.prices.get(m), measured.time_models.get(m)) for m in models]),
+             repr(spreads(ev, measured, [tier], loss_spread))]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def simulate(ev: Evaluation, measured: Measured, draws: int = DEFAULT_DRAWS, seed: int = 0,
+             progress: Callable[[float], None] | None = None, loss_spread: bool = True,
+             cache: bool = True, workers: int | None = None) -> tuple[TierUncertainty, ...]:
+    """Every tier's percentiles; ``loss_spread`` False holds the drops at their point estimates
+    (with every other spread at zero, the result is then the deterministic one, bit for bit)."""
+    if not 1 <= draws <= MAX_DRAWS:
+        raise ValueError(f"draws must be 1 to {MAX_DRAWS:,} (got {draws:,})")
+    keys = [tier_key(ev, measured, t, draws, seed, loss_spread) for t in ev.tiers]
+    out: dict[str, TierUncertainty] = {}
+    if cache:
+        with _lock:
+            for k, t in zip(keys, ev.tiers, strict=True):
+                if k in _cache:
+                    _cache.move_to_end(k)
+                    out[t.economics.tier] = _cache[k]
+    todo = [t for t in ev.tiers if t.economics.tier not in out]
+    per_group = max(1, KEPT_BYTES // (FIGURES * 8 * draws))
+    groups = [todo[i:i + per_group] for i in range(0, len(todo), per_group)]
+    for gi, group in enumerate(groups):
+
+        def step(fraction: float, gi: int = gi) -> None:
+            if progress is not None:
+                progress(min(1.0, (gi + fraction) / len(groups)))
+
+        results = _simulate_group(ev, measured, group, draws, seed, loss_spread,
+                                  workers or min(2, os.cpu_count() or 1), step)
+        out.update({r.tier: r for r in results})
+    if cache:
+        computed = {t.economics.tier for t in todo}
+        with _lock:
+            for k, t in zip(keys, ev.tiers, strict=True):
+                if t.economics.tier in computed:
+                    _cache[k] = out[t.economics.tier]
+            while len(_cache) > CACHE_ENTRIES:
+                _cache.popitem(last=False)
+    if progress is not None:
+        progress(1.0)
+    return tuple(out[t.economics.tier] for t in ev.tiers)
+
+
+def _simulate_group(ev: Evaluation, measured: Measured, tiers: Sequence[TierResult], draws: int,
+                    seed: int, loss_spread: bool, workers: int,
+                    progress: Callable[[float], None]) -> list[TierUncertainty]:
+    sub = _sub_scenario(ev.scenario, tiers)
+    sp = spreads(ev, measured, tiers, loss_spread)
+    specs = {t.id: t for t in sub.tiers}
+    kept = np.empty((len(tiers), FIGURES, draws))
+    meets = np.zeros(len(tiers), dtype=np.int64)
+    blocks = range(0, draws, BLOCK_DRAWS)
+
+    def run(start: int) -> None:
+        n = min(BLOCK_DRAWS, draws - start)
+        d = draw_block(sp, seed, start // BLOCK_DRAWS, n)
+        table = _costs(sub, measured, d)
+        for i, res in enumerate(tiers):
+            tier = specs[res.economics.tier]
+            cost = plan_cost_per_conversation(res.assignment, sub, table, d.shares)
+            conv = d.conversations_scale.get(tier.id)
+            conv = tier.conversations_per_user_month if conv is None else \
+                tier.conversations_per_user_month * conv
+            per_user = conv * cost
+            drops = {m: d.drops[(res.teacher, m)] for m in res.assignment.models
+                     if m != res.teacher}
+            loss = plan_loss_usd_month(res.assignment, sub, tier.users * conv, drops,
+                                       res.teacher, d.shares)
+            sl = slice(start, start + n)
+            kept[i, 0, sl], kept[i, 1, sl], kept[i, 2, sl] = cost, per_user, loss
+            margin = gross_margin_at_price(tier.price_usd_month, per_user, sub.fees)
+            if margin is not None:
+                hit = np.broadcast_to(margin >= tier.target_gross_margin, (n,))
+                with _lock:
+                    meets[i] += int(np.count_nonzero(hit))
+
+    if workers <= 1 or len(blocks) == 1:
+        for j, start in enumerate(blocks):
+            run(start)
+            progress((j + 1) / len(blocks))
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for j, _ in enumerate(pool.map(run, blocks)):
+                progress((j + 1) / len(blocks))
+    out = []
+    for i, res in enumerate(tiers):
+        tier = specs[res.economics.tier]
+        cost, per_user, loss = (_pct(kept[i, f]) for f in range(FIGURES))
+        floor = tuple(float(price_floor_usd_month(x, tier.target_gross_margin, sub.fees))
+                      for x in per_user)
+        p_meets = None if tier.price_usd_month <= 0 else float(meets[i] / draws)
+        out.append(TierUncertainty(tier.id, draws, cost, (floor[0], floor[1], floor[2]), loss,
+                                   p_meets, per_user))
     return out
 
 
-def draw_inputs(ev: Evaluation, measured: Measured, n: int, seed: int,
-                posterior: bool = True) -> Draws:
-    """All random inputs of ``n`` draws, in a fixed order so a seed reproduces them exactly.
-
-    With ``posterior`` False the drops stay at their point estimates (no pass-rate spread).
-    """
-    s = ev.scenario
-    rng = np.random.default_rng(seed)
-    cv = s.conversation.token_length_cv
-    user, assistant = _lognormal(rng, cv, n), _lognormal(rng, cv, n)
-    throughput = {}
-    for mid, m in s.models.items():
-        if isinstance(m, SelfHostedModel):
-            m_cv = m.throughput_cv or (m.throughput.throughput_cv if m.throughput else 0.0)
-            throughput[mid] = _lognormal(rng, m_cv, n)
-    shares = {}
-    for c in s.capabilities:
-        if c.traffic_share_sd > 0:
-            shares[c.id] = np.clip(c.traffic_share + c.traffic_share_sd * rng.standard_normal(n),
-                                   0.0, 1.0)
-        else:
-            shares[c.id] = np.full(n, c.traffic_share)
-    total = sum(shares.values(), np.zeros(n))
-    over = total > 1.0
-    if over.any():
-        for k in shares:
-            shares[k] = np.where(over, shares[k] / total, shares[k])
-    pairs = sorted({(t.teacher, mm) for t in ev.tiers for mm in t.assignment.models
-                    if mm != t.teacher}, key=lambda p: (list(s.models).index(p[0]),
-                                                       list(s.models).index(p[1])))
-    involved = [mm for mm in s.models if any(mm in p for p in pairs)]
-    drops: dict[tuple[str, str], dict[str, np.ndarray]] = {p: {} for p in pairs}
-    for c in s.capabilities:
-        per_model = measured.evals.get(c.id, {})
-        rates: dict[str, np.ndarray] = {}
-        if posterior:
-            for mm in involved:
-                r = per_model.get(mm)
-                if r is not None and r.examples > 0 and all(
-                        (x := per_model.get(o)) is not None and x.examples > 0
-                        for p in pairs if mm in p for o in p):
-                    rates[mm] = rng.beta(1 + r.passed, 1 + r.examples - r.passed, n)
-        for teacher, mm in pairs:
-            ret = next(r for r in ev.retention_against(teacher, mm) if r.capability == c.id)
-            if teacher in rates and mm in rates:
-                drops[(teacher, mm)][c.id] = np.maximum(rates[teacher] - rates[mm], 0.0)
-            elif not posterior or ret.drop is not None:
-                drops[(teacher, mm)][c.id] = np.full(n, loss_drop(ret))
-            else:
-                t_res = per_model.get(teacher)
-                rate = t_res.passed / t_res.examples if t_res is not None and t_res.examples \
-                    else 1.0
-                drops[(teacher, mm)][c.id] = np.full(
-                    n, max(0.0, rate - PESSIMISTIC_STUDENT_PASS_RATE))
-    # drawn last, and only when stated, so scenarios without these spreads draw as before
-    turns = _lognormal(rng, s.conversation.turns_cv, n) if s.conversation.turns_cv > 0 else None
-    prices = {mid: _lognormal(rng, m.price_cv, n) for mid, m in s.models.items()
-              if isinstance(m, ApiModel) and m.price_cv > 0}
-    conversations = {t.id: _lognormal(rng, t.conversations_per_user_month_cv, n)
-                     for t in s.tiers if t.conversations_per_user_month_cv > 0}
-    reasoning = {mid: _lognormal(rng, m.reasoning_tokens_cv, n) for mid, m in s.models.items()
-                 if m.reasoning_tokens_cv > 0}
-    return Draws(user, assistant, throughput, shares, drops, turns, prices, conversations,
-                 reasoning)
+def _costs(sub: Scenario, measured: Measured, d: BlockDraws) -> CostTable:
+    time_models = {m: (tm.scaled(d.throughput_scale[m]) if m in d.throughput_scale else tm)
+                   for m, tm in measured.time_models.items() if m in sub.models}
+    table = cost_table(sub, measured.prices, time_models, d.user_scale, d.assistant_scale,
+                       d.turns_scale, d.reasoning_scale)
+    return _scale_prices(table, d.price_scale) if d.price_scale else table
 
 
-def simulate(ev: Evaluation, measured: Measured, draws: int = 10_000, seed: int = 0,
-             progress: Callable[[float], None] | None = None, chunk: int = 50_000,
-             posterior: bool = True) -> tuple[TierUncertainty, ...]:
-    """P5/P50/P95 of every tier's cost, floor and loss, and P(margin at price ≥ target)."""
-    s = ev.scenario
-    d = draw_inputs(ev, measured, draws, seed, posterior)
-    n_tiers = len(ev.tiers)
-    cost = np.empty((n_tiers, draws))
-    loss = np.empty((n_tiers, draws))
-    conv = np.array([[t.conversations_per_user_month] * draws for t in s.tiers], dtype=float
-                    ).reshape(n_tiers, draws)
-    for start in range(0, draws, chunk):
-        sl = slice(start, min(draws, start + chunk))
-        time_models = {mid: tm.scaled(d.throughput_scale[mid][sl]) if mid in d.throughput_scale
-                       else tm for mid, tm in measured.time_models.items()}
-        table = cost_table(s, measured.prices, time_models, d.user_scale[sl],
-                           d.assistant_scale[sl],
-                           1.0 if d.turns_scale is None else d.turns_scale[sl],
-                           {k: v[sl] for k, v in d.reasoning_scale.items()})
-        if d.price_scale:
-            table = _scale_prices(table, {k: v[sl] for k, v in d.price_scale.items()})
-        shares = {k: v[sl] for k, v in d.shares.items()}
-        for i, (tier, res) in enumerate(zip(s.tiers, ev.tiers, strict=True)):
-            cost[i, sl] = plan_cost_per_conversation(res.assignment, s, table, shares)
-            conv_scale = d.conversations_scale.get(tier.id)
-            if conv_scale is not None:
-                conv[i, sl] = tier.conversations_per_user_month * conv_scale[sl]
-            drops = {m: {k: v[sl] for k, v in d.drops[(res.teacher, m)].items()}
-                     for m in res.assignment.models if m != res.teacher}
-            loss[i, sl] = plan_loss_usd_month(
-                res.assignment, s, tier.users * conv[i, sl], drops, res.teacher, shares)
-        if progress is not None:
-            progress(sl.stop / draws)
-    out = []
-    for i, tier in enumerate(s.tiers):
-        per_user = conv[i] * cost[i]
-        floor = price_floor_usd_month(per_user, tier.target_gross_margin, s.fees)
-        margin = gross_margin_at_price(tier.price_usd_month, per_user, s.fees)
-        p_meets = None if margin is None else float(np.mean(margin >= tier.target_gross_margin))
-        out.append(TierUncertainty(tier.id, draws, _pct(cost[i]), _pct(floor), _pct(loss[i]),
-                                   p_meets))
-    return tuple(out)
-
-
-def _scale_prices(table: CostTable, scale: dict[str, np.ndarray]) -> CostTable:
+def _scale_prices(table: CostTable, scale: dict[str, Any] | Any) -> CostTable:
     """API costs are linear in the token prices: scale each priced model's costs."""
     per_cap = {m: ({c: v * scale[m] for c, v in caps.items()} if m in scale else caps)
                for m, caps in table.per_capability.items()}

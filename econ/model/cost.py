@@ -33,6 +33,7 @@ from econ.scenario.conversation import (
 )
 from econ.scenario.schema import (
     ApiModel,
+    ConversationShape,
     ModelSpec,
     Scenario,
     SelfHostedModel,
@@ -182,16 +183,21 @@ def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
                reasoning_scale: Mapping[str, Any] | None = None) -> CostTable:
     """USD per conversation of every model on every capability (arrays when scales are).
 
-    The conversation's tokens are computed once per capability; each model then adds its own
-    reasoning tokens (the capability's override for it, else its own figure), times
-    ``reasoning_scale[model]`` when given (Monte Carlo draws).
+    The conversation's tokens are computed once per distinct shape (most capabilities keep the
+    scenario's); each model then adds its own reasoning tokens (the capability's override for
+    it, else its own figure), times ``reasoning_scale[model]`` when given (Monte Carlo draws),
+    and is costed once per distinct (shape, reasoning tokens): capabilities that share both
+    share the figure.
     """
-    default_tokens = tokens_of_shape(scenario.conversation, user_scale, assistant_scale,
-                                     turns_scale)
+    shape_tokens: dict[ConversationShape, ConversationTokens] = {}
+
+    def tokens_for(shape: ConversationShape) -> ConversationTokens:
+        if shape not in shape_tokens:
+            shape_tokens[shape] = tokens_of_shape(shape, user_scale, assistant_scale, turns_scale)
+        return shape_tokens[shape]
+
     caps = scenario.capabilities
-    cap_tokens = {c.id: tokens_of_shape(capability_shape(scenario.conversation, c), user_scale,
-                                        assistant_scale, turns_scale)
-                  for c in caps}
+    shapes = {c.id: capability_shape(scenario.conversation, c) for c in caps}
     scale = reasoning_scale or {}
     per_cap: dict[str, dict[str, Any]] = {}
     uncategorised: dict[str, Any] = {}
@@ -200,11 +206,18 @@ def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
     for mid, m in scenario.models.items():
         p, tm = prices.get(mid), time_models.get(mid)
         per_turn = _ScaledReasoning(scale.get(mid, 1.0))
-        tokens[mid] = {c.id: per_turn.add(cap_tokens[c.id], reasoning_tokens_per_turn(mid, m, c))
-                       for c in caps}
-        uncat_tokens[mid] = per_turn.add(default_tokens, m.reasoning_tokens_per_turn)
-        per_cap[mid] = {cid: conversation_cost_usd(m, t, p, tm) for cid, t in tokens[mid].items()}
-        uncategorised[mid] = conversation_cost_usd(m, uncat_tokens[mid], p, tm)
+        seen: dict[tuple[ConversationShape, float], tuple[ConversationTokens, Any]] = {}
+        for shape, reasoning in [*((shapes[c.id], reasoning_tokens_per_turn(mid, m, c))
+                                   for c in caps),
+                                 (scenario.conversation, m.reasoning_tokens_per_turn)]:
+            if (shape, reasoning) not in seen:
+                t = per_turn.add(tokens_for(shape), reasoning)
+                seen[(shape, reasoning)] = (t, conversation_cost_usd(m, t, p, tm))
+        done = {c.id: seen[(shapes[c.id], reasoning_tokens_per_turn(mid, m, c))] for c in caps}
+        tokens[mid] = {cid: t for cid, (t, _) in done.items()}
+        per_cap[mid] = {cid: usd for cid, (_, usd) in done.items()}
+        uncat_tokens[mid], uncategorised[mid] = seen[(scenario.conversation,
+                                                      m.reasoning_tokens_per_turn)]
     return CostTable(per_cap, uncategorised, tokens, uncat_tokens)
 
 

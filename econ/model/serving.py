@@ -28,7 +28,7 @@ own context. Every function accepts floats or numpy arrays (Monte Carlo draws).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -178,6 +178,8 @@ class ServingModel:
         Monte Carlo draw) charges its last turn in proportion. Each turn decodes its hidden
         reasoning, then its answer, from the turn's prompt on (reasoning is not re-sent)."""
         turns = np.asarray(shape.turns, dtype=float)
+        if turns.ndim:
+            return self._drawn_turns_seconds(shape, turns, reasoning_tokens_per_turn)
         total: Any = 0.0
         for k in range(1, int(np.ceil(float(np.max(turns)))) + 1):
             weight = np.clip(turns - (k - 1), 0.0, 1.0)
@@ -186,6 +188,40 @@ class ServingModel:
                 prompt, prompt - cached, output + reasoning_tokens_per_turn)
         return total
 
+    def _drawn_turns_seconds(self, shape: TurnShape, turns: np.ndarray,
+                             reasoning_tokens_per_turn: Any) -> Any:
+        """:meth:`conversation_seconds` over an array of turns (Monte Carlo draws): turn ``k``
+        is charged to the draws that reach it only, so a long tail of drawn turns costs what
+        it holds, not the longest draw times every draw."""
+        total = np.zeros(turns.shape)
+        every = float(np.min(turns))
+        idx = np.arange(turns.size)  # the draws still in the loop, and their figures
+        model, sub, reasoning = self, shape, reasoning_tokens_per_turn
+        for k in range(1, int(np.ceil(float(np.max(turns)))) + 1):
+            if k > every:  # from here on, only the draws with more than k - 1 turns
+                keep = np.flatnonzero(sub.turns > k - 1)
+                idx = idx[keep]
+                model, reasoning = _take(model, keep), _at(reasoning, keep)
+                sub = TurnShape(*(v if isinstance(v, bool) else _at(v, keep)
+                                  for v in (getattr(sub, f.name) for f in fields(sub))))
+            prompt, cached, output = turn_tokens(sub, k)
+            seconds = model.request_seconds(prompt, prompt - cached, output + reasoning)
+            if k <= every:  # every draw has this turn in full
+                total += seconds
+            else:
+                total[idx] += np.minimum(sub.turns - (k - 1), 1.0) * seconds
+        return total
+
     def scaled(self, throughput_scale: Any) -> ServingModel:
         """The model at ``throughput_scale`` times the fitted throughput."""
         return replace(self, time_scale=self.time_scale * throughput_scale)
+
+
+def _at(x: Any, idx: np.ndarray) -> Any:
+    """``x`` at the draws ``idx`` (a float stays a float)."""
+    return x[idx] if np.ndim(x) else x
+
+
+def _take(model: ServingModel, idx: np.ndarray) -> ServingModel:
+    return model if not np.ndim(model.time_scale) else replace(
+        model, time_scale=model.time_scale[idx])

@@ -16,6 +16,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.base.formatting import number, percent
 from econ.decisions.frontier import Frontier, tier_frontier
 from econ.decisions.payback import Payback, payback
@@ -84,7 +85,7 @@ def _verdict(ev: Evaluation, tier: TierResult, capability: str) -> str:
 
 
 def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
-                 draws: int = 20_000, seed: int = 0, swing: float = 0.2) -> DecisionRecord:
+                 draws: int = DEFAULT_DRAWS, seed: int = 0, swing: float = 0.2) -> DecisionRecord:
     mc: dict[str, TierUncertainty] = {r.tier: r for r in simulate(ev, measured, draws, seed)}
     consent = dict(tier_consent(ev))
     rows = sensitivity(ev, measured, swing)

@@ -242,7 +242,9 @@ class Tier(Strict):
     target_gross_margin: Annotated[float, Field(ge=0.0, lt=1.0)]
     plan: Plan
     conversations_per_user_month_cv: NonNegative = Field(
-        0.0, description="Coefficient of variation of conversations per user (Monte Carlo).")
+        0.0, description="Coefficient of variation of the tier's mean conversations per user "
+        "(Monte Carlo): the uncertainty of the mean, one factor per draw for the whole tier, "
+        "not the spread across its users (which averages out over the tier).")
     # --- schema version 2 (issue 11): per-tier consent and payback baseline ---
     consent: list[str] | None = Field(
         None, description="Capabilities this tier consents to lose; the top-level consent "
