@@ -57,3 +57,19 @@ def edited(tmp_path: Path):
         return p
 
     return make
+
+
+@pytest.fixture(scope="session")
+def spark_backend():
+    """An Ibis backend on a local Spark session (one for the test session), started the way
+    ``econ traffic --backend pyspark://`` starts one; skipped without PySpark or Java."""
+    pytest.importorskip("pyspark")
+    from econ.base.errors import EconError
+    from econ.evidence.traffic.connect import open_engine
+
+    try:
+        engine = open_engine("pyspark://?spark.master=local[2]", "512MB")
+    except EconError as exc:
+        pytest.skip(str(exc))
+    yield engine.backend
+    engine.close()

@@ -155,13 +155,15 @@ def test_mtbench_rules_mostly_right_per_conversation(fixtures_dir: Path, tmp_pat
     import pyarrow as pa
 
     from econ.evidence.importers.capmap import CapabilityMap
-    from econ.evidence.traffic.mix import assign_capabilities
+    from econ.evidence.traffic.mix import conversations
 
     rows = [json.loads(x) for x in (fixtures_dir / MT).read_text().splitlines() if x.strip()]
-    convs = ibis.memtable(pa.table({"conversation": list(range(len(rows))),
-                                    "text": ["\n".join(r["turns"]) for r in rows]}))
+    msgs = [(i, t + 1, text) for i, r in enumerate(rows) for t, text in enumerate(r["turns"])]
+    table = ibis.memtable(pa.table({"conversation": [m[0] for m in msgs],
+                                    "turn": [m[1] for m in msgs], "role": ["user"] * len(msgs),
+                                    "text": [m[2] for m in msgs]}))
     rules = CapabilityMap.from_data(MT_MAP, "map").text_patterns()
-    got = assign_capabilities(convs, rules).to_pyarrow().to_pylist()
+    got = conversations(table, rules).to_pyarrow().to_pylist()
     by_id = {g["conversation"]: g["capability"] for g in got}
     right = sum(by_id[i] == r["category"] for i, r in enumerate(rows))
     assert right >= 0.6 * len(rows)
@@ -305,21 +307,20 @@ def test_duckdb_native_transcripts_equal_the_python_reader(fixtures_dir: Path) -
     import pyarrow as pa
 
     from econ.evidence.traffic import read_log
-    from econ.evidence.traffic.backend import _duckdb
+    from econ.evidence.traffic.connect import embedded
     from econ.evidence.traffic.native import append_native
     from econ.evidence.traffic.stream import message_schema
 
-    con, workdir = _duckdb("256MB")
+    engine = embedded("256MB")
     try:
-        raw = con.con
+        raw = engine.backend.con
         raw.register("e", pa.Table.from_batches([], schema=message_schema()))
         raw.execute("CREATE TABLE traffic_staged AS SELECT * FROM e")
         assert append_native(raw, fixtures_dir / HH, 0, 0) == (2312, 11520)
         rows = raw.execute("SELECT conversation, turn, role, text FROM traffic_staged "
                            "ORDER BY message").fetchall()
     finally:
-        con.disconnect()
-        workdir.cleanup()
+        engine.close()
     native: dict[int, list[tuple[int, str, str]]] = {}
     for cid, turn, role, text in rows:
         native.setdefault(cid, []).append((turn, role, text))

@@ -9,12 +9,13 @@ litellm is never imported here.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError
-from econ.cli.common import EXIT_OK, non_negative_int, positive_int, print_json, progress_bar
+from econ.cli.common import EXIT_OK, non_negative_int, positive_int, print_json
 
 __all__ = ["register", "summarise_logs"]
 
@@ -59,30 +60,63 @@ def _scenario_capabilities(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def summarise_logs(args: argparse.Namespace,
-                   rules_ids: tuple[Any, list[str]] | None = None) -> tuple[Any, Any]:
-    """(TrafficSummary, Loaded tables). Close the tables with ``loaded.close()``.
+                   rules_ids: tuple[Any, list[str]] | None = None) -> tuple[Any, Any, Any]:
+    """(TrafficSummary, Loaded tables, per-conversation table). Close with ``loaded.close()``.
     ``rules_ids``: the text rules and capability ids, when the caller has read them."""
-    from econ.evidence.traffic.backend import load
-    from econ.evidence.traffic.engine import summarise, with_counted_tokens
-
-    rules, ids = rules_ids or _rules(args)
-    show = progress_bar() if sys.stderr.isatty() else None
     from econ.cli.traffic_steps import needs_text
+    from econ.evidence.traffic.backend import load
+    from econ.evidence.traffic.engine import summarise
+    from econ.evidence.traffic.normalise import parse_columns
 
-    loaded = load([Path(p) for p in args.logs], url=args.backend,
+    if args.table and not args.backend:
+        raise EconError("--table needs --backend: the engine that holds the table")
+    if args.columns and not args.backend:
+        raise EconError("--columns names columns of a table or file read by --backend")
+    if not args.logs and not args.table:
+        raise EconError("give log files, or --backend URL --table NAME")
+    rules, ids = rules_ids or _rules(args)
+    show = staged_progress() if sys.stderr.isatty() else None
+    loaded = load([Path(p) for p in args.logs], url=args.backend, table=args.table,
+                  columns=parse_columns(args.columns),
                   keep_text=bool(rules) or needs_text(args),
                   skip_bad=args.skip_bad, limit=args.sample, token_sample=args.token_sample,
-                  progress=show)
+                  progress=show, memory_limit=args.memory_limit)
     try:
-        messages = with_counted_tokens(loaded.messages, loaded.counted)
-        summary = summarise(messages, tokenizer=loaded.tokenizer,
-                            conversations=loaded.conversations, rules=rules,
-                            capability_ids=ids, skipped=loaded.skipped,
-                            skipped_by_reason=loaded.skipped_by_reason)
+        summary, conv = summarise(loaded.prepared, loaded.scratch, rules=rules,
+                                  capability_ids=ids, token_sample=args.token_sample,
+                                  progress=show)
     except BaseException:
         loaded.close()
         raise
-    return summary, loaded
+    return summary, loaded, conv
+
+
+def staged_progress() -> Any:
+    """One stderr bar per stage (read, assign, summarise, count), each ended by a newline once
+    done; ``count`` shows messages counted, the others a share."""
+    finished: set[str] = set()
+
+    def show(stage: str, done: float, total: float) -> None:
+        if stage in finished:
+            return
+        fraction = min(1.0, done / total) if total > 0 else 0.0
+        filled = int(30 * fraction)
+        what = (f"{done:,.0f}/{total:,.0f} messages" if stage == "count"
+                else f"{100 * fraction:5.1f}%")
+        sys.stderr.write(f"\r{stage:<9} [{'#' * filled}{'.' * (30 - filled)}] {what}")
+        if fraction >= 1:
+            sys.stderr.write("\n")
+            finished.add(stage)
+        sys.stderr.flush()
+
+    return show
+
+
+def memory_size(text: str) -> str:
+    """A DuckDB memory size such as 512MB or 2GB (checked: it goes into a SET statement)."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", text.strip(), re.IGNORECASE):
+        raise argparse.ArgumentTypeError(f"a size such as 512MB or 2GB (got {text!r})")
+    return text.strip()
 
 
 def _text(summary: Any) -> str:
@@ -149,17 +183,14 @@ def cmd_traffic(args: argparse.Namespace) -> int:
     if args.classifier and not args.scenario:
         raise EconError("--classifier needs --scenario: the capabilities to classify into")
     rules, ids = _rules(args)
-    summary, loaded = summarise_logs(args, (rules, ids))
+    summary, loaded, conv = summarise_logs(args, (rules, ids))
     try:
         payload = summary.as_json()
-        if steps.needs_text(args):
-            conv_ids, texts = steps.conversation_texts(loaded)
-            labels = steps.rule_labels(loaded, rules, conv_ids)
-            if args.classifier:
-                steps.classify_mix(args, texts, labels, ids, _scenario_capabilities(args),
-                                    payload)
-            if args.evals:
-                payload["coverage"] = steps.coverage(args, texts, labels)
+        if args.classifier:
+            steps.classify_mix(args, summary, loaded, conv, ids, _scenario_capabilities(args),
+                                payload)
+        if args.evals:
+            payload["coverage"] = steps.coverage(args, loaded, conv)
     finally:
         loaded.close()
     changes: list[str] = []
@@ -185,9 +216,10 @@ def cmd_traffic(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("traffic", help="measured mix and conversation shape of chat logs")
-    p.add_argument("logs", nargs="+", metavar="LOGS",
+    p.add_argument("logs", nargs="*", metavar="LOGS",
                    help="conversation logs: OpenAI chat JSONL, ShareGPT, WildChat, HH-RLHF "
-                   "transcripts, CSV or Parquet (gzip read transparently)")
+                   "transcripts, CSV or Parquet (gzip read transparently); with --backend, "
+                   "the engine reads JSONL and Parquet itself")
     p.add_argument("--scenario", help="scenario YAML: its capabilities (and capability_map "
                    "text rules unless --capability-map is given)")
     p.add_argument("--capability-map", help="YAML/JSON capability map with text rules")
@@ -198,7 +230,17 @@ def register(sub: Any) -> None:
                    help="skip bad lines and conversations (not UTF-8, not JSON, no messages, "
                    "roles out of order, ...) with a count by reason instead of failing")
     p.add_argument("--backend", metavar="URL",
-                   help="Ibis backend URL to run the queries on (default: DuckDB embedded)")
+                   help="Ibis backend URL to run the queries on, where the logs live "
+                   "(duckdb:///file.ddb, pyspark://, postgres://…, polars://; default: DuckDB "
+                   "embedded)")
+    p.add_argument("--table", metavar="NAME",
+                   help="with --backend: read this table or view (one row per message, or one "
+                   "per conversation with a messages array) instead of files")
+    p.add_argument("--columns", metavar="MAP",
+                   help="name the columns when they are not found by name: "
+                   "conversation=COL,order=COL,role=COL,text=COL,tokens=COL,messages=COL")
+    p.add_argument("--memory-limit", default="512MB", metavar="SIZE", type=memory_size,
+                   help="DuckDB's memory before it spills to disk (default 512MB)")
     p.add_argument("--token-sample", type=non_negative_int, default=100_000, metavar="N",
                    help="count tokens with tiktoken on a uniform sample of N messages "
                    "(default 100000; 0 counts every message)")

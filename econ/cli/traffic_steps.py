@@ -16,31 +16,12 @@ from typing import Any
 
 from econ.base.errors import EconError
 
-__all__ = ["add_arguments", "capability_shapes", "classify_mix", "conversation_texts",
-           "coverage", "needs_text", "write_back"]
+__all__ = ["add_arguments", "capability_shapes", "classify_mix", "coverage", "needs_text",
+           "write_back"]
 
 
 def needs_text(args: argparse.Namespace) -> bool:
     return bool(args.evals or args.classifier)
-
-
-def conversation_texts(loaded: Any) -> tuple[list[int], list[str]]:
-    """(conversation ids, their user text) in conversation order."""
-    table = loaded.conversations.order_by("conversation").to_pyarrow()
-    return ([int(x) for x in table.column("conversation").to_pylist()],
-            [str(t or "") for t in table.column("text").to_pylist()])
-
-
-def rule_labels(loaded: Any, rules: Any, ids: list[int]) -> list[str | None]:
-    """The capability the text rules give each conversation (None: uncategorised)."""
-    if not rules:
-        return [None] * len(ids)
-    from econ.evidence.traffic.mix import assign_capabilities
-
-    table = assign_capabilities(loaded.conversations, rules).to_pyarrow()
-    by_id = dict(zip(table.column("conversation").to_pylist(),
-                     table.column("capability").to_pylist(), strict=True))
-    return [by_id.get(i) for i in ids]
 
 
 def capability_shapes(summary: Any) -> list[dict[str, Any]]:
@@ -89,21 +70,24 @@ def _confirm(estimate: Any, args: argparse.Namespace, what: str) -> bool:
     return False
 
 
-def classify_mix(args: argparse.Namespace, texts: list[str], labels: list[str | None],
+def classify_mix(args: argparse.Namespace, summary: Any, loaded: Any, conv: Any,
                  capability_ids: list[str], scenario_caps: list[tuple[str, str]],
                  payload: dict[str, Any]) -> None:
-    """Replace the rule-based mix by a classifier's on a stratified sample."""
+    """Replace the rule-based mix by a classifier's on a sample stratified by the rules'
+    capabilities (drawn on the engine; only the sample's text is read)."""
     from econ.evidence.traffic.classifier import (
         classifier_shares,
         classify,
         estimate_classifier_cost,
-        stratified_sample,
     )
+    from econ.evidence.traffic.texts import stratified_texts
 
     if not scenario_caps:
         raise EconError("--classifier needs --scenario: the capabilities to classify into")
-    picked = stratified_sample(labels, args.classifier_sample, seed=0)
-    sample = [texts[int(i)] for i in picked]
+    counts: dict[str | None, int] = {c.id: c.n for c in summary.capabilities}
+    counts[None] = summary.shape.conversations - sum(counts.values())
+    sample = stratified_texts(loaded.prepared.messages, conv, loaded.scratch,
+                              args.classifier_sample, counts).texts
     estimate = estimate_classifier_cost(sample, scenario_caps, args.classifier,
                                         prices_usd_per_mtok=_prices(args))
     confirmed = _confirm(estimate, args, f"classifier {args.classifier}")
@@ -116,11 +100,14 @@ def classify_mix(args: argparse.Namespace, texts: list[str], labels: list[str | 
                       "sample": len(sample), "spent_usd_estimate": estimate.usd}
 
 
-def coverage(args: argparse.Namespace, texts: list[str],
-             labels: list[str | None]) -> dict[str, Any]:
-    """The ``coverage`` object: each conversation against its nearest eval input."""
+def coverage(args: argparse.Namespace, loaded: Any, conv: Any) -> dict[str, Any]:
+    """The ``coverage`` object: each conversation of a uniform sample (``--text-sample``)
+    against its nearest eval input."""
     from econ.evidence.traffic.eval_inputs import read_eval_inputs
+    from econ.evidence.traffic.texts import uniform_texts
 
+    sample = uniform_texts(loaded.prepared.messages, conv, loaded.scratch, args.text_sample)
+    texts, labels = sample.texts, sample.labels
     evals = [e.text for f in args.evals for e in read_eval_inputs(f)]
     if args.embeddings:
         from econ.evidence.traffic.embeddings import (
@@ -138,7 +125,10 @@ def coverage(args: argparse.Namespace, texts: list[str],
         from econ.evidence.traffic.coverage import measure_coverage
 
         result = measure_coverage(texts, evals)
-    return result.to_dict(labels)
+    out = result.to_dict(labels)
+    out["sample"] = {"conversations": len(texts), "of": sample.population,
+                     "method": "uniform (smallest hashes of the conversation keys)"}
+    return out
 
 
 def write_back(args: argparse.Namespace, payload: dict[str, Any]) -> list[str]:
@@ -197,6 +187,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--write", metavar="SCENARIO",
                    help="write the measured shape, shares and spreads into this scenario, "
                    "keeping its comments (each figure gets a provenance comment)")
+    p.add_argument("--text-sample", type=positive_int, default=20_000, metavar="N",
+                   help="conversations whose text --evals compares (a uniform sample; default "
+                   "20000): text is never read for every conversation at once")
     p.add_argument("--add-unseen", action="store_true",
                    help="with --write and --evals: add each unseen cluster as an unmeasured "
                    "capability")

@@ -13,7 +13,7 @@ A map is a mapping (YAML or JSON file, or a scenario's ``capability_map``)::
     text:                        # traffic (econ traffic): keyword and regex rules on the
       code_help:                 # user text of a conversation, case-insensitive
         keywords: [python, function, "stack trace"]
-        regex: ['\bdef \w+\(']
+        regex: ['\bdef \w+\(']   # one dialect on every engine: econ.evidence.traffic.rules
 
 Rules are tried in that order; without a default an unmatched example keeps its task name.
 A conversation goes to the capability with the most matching text rules (the first listed on a
@@ -23,13 +23,13 @@ A scenario file may carry its map under ``capability_map``; pass the scenario as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError
+from econ.evidence.traffic.rules import compile_keyword, compile_regex
 
 __all__ = ["CapabilityMap", "load_capability_map"]
 
@@ -43,8 +43,9 @@ class CapabilityMap:
     text: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def text_patterns(self) -> list[tuple[str, tuple[str, ...]]]:
-        """(capability, regex patterns) in map order: keywords as case-insensitive whole words,
-        regexes as given with case-insensitive matching (RE2 / Rust-regex syntax subset)."""
+        """(capability, regex patterns) in map order, compiled by
+        :mod:`econ.evidence.traffic.rules` for lowered text: keywords as whole words, regexes
+        rewritten into the dialect every engine reads the same way."""
         return list(self.text.items())
 
     def capability(self, task: str, tags: Sequence[str] = (),
@@ -89,11 +90,6 @@ class CapabilityMap:
                    _text_rules(data.get("text"), where))
 
 
-def _escape(word: str) -> str:
-    """Escape regex metacharacters only (re.escape also escapes spaces, which RE2 refuses)."""
-    return "".join("\\" + c if c in ".^$*+?{}[]\\|()" else c for c in word)
-
-
 def _text_rules(data: Any, where: str) -> dict[str, tuple[str, ...]]:
     if data is None:
         return {}
@@ -110,13 +106,11 @@ def _text_rules(data: Any, where: str) -> dict[str, tuple[str, ...]]:
             if not isinstance(items, list) or not all(isinstance(x, str) and x for x in items):
                 raise EconError(f"{at}.{kind}: a list of non-empty strings")
             for item in items:
-                pattern = (r"(?i)\b" + _escape(item) + r"\b" if kind == "keywords"
-                           else "(?i)" + item)
                 try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise EconError(f"{at}.{kind}: bad regex {item!r} ({exc})") from None
-                patterns.append(pattern)
+                    patterns.append(compile_keyword(item) if kind == "keywords"
+                                    else compile_regex(item))
+                except EconError as exc:
+                    raise EconError(f"{at}.{kind}: {exc}") from None
         rules[str(cap)] = tuple(patterns)
     return rules
 

@@ -23,7 +23,7 @@ litellm is imported inside the functions that call it only.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +35,8 @@ from econ.base.stats import wilson_interval
 from econ.evidence.traffic.spend import SpendEstimate, check_spend, litellm_module
 from econ.evidence.traffic.spend import prices_usd_per_mtok as prices_usd_per_mtok_of
 
-__all__ = ["MAX_TEXT_CHARS", "ClassifierResult", "classifier_messages", "classifier_shares",
-           "classify", "estimate_classifier_cost", "stratified_sample"]
+__all__ = ["MAX_TEXT_CHARS", "ClassifierResult", "allocate", "classifier_messages",
+           "classifier_shares", "classify", "estimate_classifier_cost", "stratified_sample"]
 
 MAX_TEXT_CHARS = 4000
 MAX_REPLY_TOKENS = 16
@@ -57,6 +57,20 @@ class ClassifierResult:
                 + self.completion_tokens * e.output_usd_per_mtok) / 1e6
 
 
+def allocate(sizes: Mapping[str, int], size: int) -> dict[str, int]:
+    """Proportional allocation of ``size`` draws over strata of ``sizes`` (largest remainder;
+    ties by name)."""
+    n = sum(sizes.values())
+    if size >= n:
+        return dict(sizes)
+    exact = {k: size * v / n for k, v in sizes.items()}
+    alloc = {k: int(exact[k]) for k in sizes}
+    rest = size - sum(alloc.values())
+    for k in sorted(sizes, key=lambda k: (-(exact[k] - alloc[k]), k))[:rest]:
+        alloc[k] += 1
+    return alloc
+
+
 def stratified_sample(strata: Sequence[str | None], size: int, seed: int = 0) -> np.ndarray:
     """Indices (sorted) of a proportional stratified sample of ``size`` conversations."""
     n = len(strata)
@@ -64,11 +78,7 @@ def stratified_sample(strata: Sequence[str | None], size: int, seed: int = 0) ->
         return np.arange(n)
     keys = sorted({s or "" for s in strata})
     members = {k: np.flatnonzero([(s or "") == k for s in strata]) for k in keys}
-    exact = {k: size * len(members[k]) / n for k in keys}
-    alloc = {k: int(exact[k]) for k in keys}
-    rest = size - sum(alloc.values())
-    for k in sorted(keys, key=lambda k: (-(exact[k] - alloc[k]), k))[:rest]:
-        alloc[k] += 1
+    alloc = allocate({k: len(members[k]) for k in keys}, size)
     rng = np.random.default_rng(seed)
     picked = [rng.choice(members[k], alloc[k], replace=False) for k in keys if alloc[k]]
     return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)

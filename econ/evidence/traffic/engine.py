@@ -1,30 +1,30 @@
-"""The traffic summary: shape and mix of a log, from Ibis tables on any backend.
+"""The traffic summary: shape and mix of a log, from normalised messages on any engine.
 
-Pure: takes Ibis table expressions (bound to DuckDB, Polars or a warehouse by ``backend``) and
-returns a frozen ``TrafficSummary``; no paths, no prints. ``TrafficSummary.as_json()`` is the
-``econ traffic --json`` contract (coverage is added beside it by the caller when evals are
-given).
+Four steps, each reported to ``progress`` as a stage: the rule assignment, one row per
+conversation, materialised once on the engine (``assign``); the histogram of turns and the
+integer sums of logged token counts per capability and role, computed there
+(``summarise``); tokens the log lacks, counted with tiktoken on a bounded uniform sample
+streamed to the client in batches (``count``); the shapes, in Python from those integers.
+Only aggregates and the sample cross to the client. No paths, no prints.
+``TrafficSummary.as_json()`` is the ``econ traffic --json`` contract (coverage is added beside
+it by the caller when evals are given).
 
-In: messages (``conversation, message, turn, role, tokens``), optionally the conversations'
-user text and the counted-token table. Out: ``TrafficSummary``.
+In: ``Prepared`` messages and the run's ``Scratch``. Out: ``TrafficSummary`` and the
+per-conversation table.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from econ.evidence.traffic.mix import (
-    CapabilityShare,
-    assign_capabilities,
-    capability_counts,
-    shares,
-)
-from econ.evidence.traffic.shape import ALL, Shape, shapes
+from econ.evidence.traffic.mix import CapabilityShare, conversations, shares
+from econ.evidence.traffic.shape import ALL, SUM_KEYS, Shape, add_counted, role_sums, shapes
+from econ.evidence.traffic.tokens import TOKENIZER, count_tokens
 
-__all__ = ["TrafficSummary", "summarise", "with_counted_tokens"]
+__all__ = ["Prepared", "TrafficSummary", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -94,35 +94,96 @@ def _tokens(s: Shape) -> dict[str, Any]:
                       "counted": s.images_counted, "billed_as": "input"}}
 
 
-def with_counted_tokens(messages: Any, counted: Any) -> Any:
-    """Messages with ``tokens`` = the log's count, else the tiktoken count where sampled."""
-    joined = messages.left_join(counted.rename(counted_tokens="tokens"), "message")
-    return joined.select("conversation", "message", "turn", "role",
-                         tokens=joined.tokens.fill_null(joined.counted_tokens))
+@dataclass(frozen=True)
+class Prepared:
+    """Normalised messages on an engine (``conversation, message, turn, role, tokens,
+    text``); ``unique_message``: ``message`` alone identifies a message."""
+
+    messages: Any
+    unique_message: bool = False
+    skipped: int = 0
+    skipped_by_reason: Mapping[str, int] = field(default_factory=dict)
 
 
-def summarise(messages: Any, *, tokenizer: str, conversations: Any = None,
+Progress = Callable[[str, float, float], None]
+
+
+def _stage(progress: Progress | None, stage: str, done: float, total: float) -> None:
+    if progress is not None:
+        progress(stage, done, total)
+
+
+def summarise(prepared: Prepared, scratch: Any, *,
               rules: Sequence[tuple[str, Sequence[str]]] = (),
-              capability_ids: Sequence[str] = (), skipped: int = 0,
-              skipped_by_reason: Mapping[str, int] | None = None) -> TrafficSummary:
-    """Shape of all traffic; with rules (and the conversations' text), the mix and the shape
-    per capability. ``capability_ids`` orders the report (default: the rules' order) and lists
-    capabilities that no conversation matched."""
-    overall = shapes(messages)[ALL]
-    totals = messages.aggregate(n=messages.count(), counted=messages.tokens.notnull()
-                                .cast("int64").sum()).to_pyarrow().to_pylist()[0]
+              capability_ids: Sequence[str] = (), token_sample: int = 100_000,
+              progress: Progress | None = None) -> tuple[TrafficSummary, Any]:
+    """The traffic summary, and the per-conversation table (``conversation, turns,
+    capability``) materialised once on the engine for later steps. Tokens missing from the
+    log are counted on a deterministic uniform sample of ``token_sample`` messages (all of them
+    when 0), streamed to the client in batches."""
+    m = prepared.messages
+    _stage(progress, "assign", 0, 1)
+    conv = scratch.materialise(conversations(m, rules))
+    _stage(progress, "assign", 1, 1)
+    _stage(progress, "summarise", 0, 2)
+    hist_rows = conv.group_by(["capability", "turns"]).aggregate(n=conv.count())
+    histogram = [(r["capability"], int(r["turns"] or 0), int(r["n"]))
+                 for r in hist_rows.to_pyarrow().to_pylist()]
+    joined = m.join(conv, "conversation")
+    sums = {(r["capability"], r["role"]): {k: int(r[k] or 0) for k in SUM_KEYS}
+            for r in role_sums(joined).to_pyarrow().to_pylist()}
+    _stage(progress, "summarise", 1, 2)
+    logged = sum(a["n"] for a in sums.values())
+    total = sum(a["n_all"] for a in sums.values())
+    counted = _count_sample(m, conv, sums, token_sample, prepared.unique_message, progress,
+                            total - logged)
+    _stage(progress, "summarise", 2, 2)
+    per = shapes(histogram, sums)
+    overall = per.pop(ALL)
+    per.pop("", None)
+    counts: dict[str | None, int] = {}
+    for cap, _, n in histogram:
+        counts[cap] = counts.get(cap, 0) + n
     ids = list(capability_ids) or [cap for cap, _ in rules]
-    if not rules or conversations is None:
-        return TrafficSummary(overall, tokenizer, messages=int(totals["n"]),
-                              counted_messages=int(totals["counted"] or 0), skipped=skipped,
-                              uncategorised=overall.conversations if ids else 0,
-                              capabilities=tuple(shares({}, ids, overall.conversations)[0]),
-                              skipped_by_reason=dict(skipped_by_reason or {}))
-    assigned = assign_capabilities(conversations, rules)
-    counts = capability_counts(assigned)
+    if not rules:
+        counts = {None: overall.conversations}
     caps, uncategorised = shares(counts, ids, overall.conversations)
-    tagged = messages.join(assigned, "conversation", how="left")
-    per = {k: v for k, v in shapes(tagged, by_capability=True).items() if k}
-    return TrafficSummary(overall, tokenizer, tuple(caps), uncategorised, per,
-                          int(totals["n"]), int(totals["counted"] or 0), skipped,
-                          dict(skipped_by_reason or {}))
+    tokenizer = ("usage" if counted == 0 and logged else
+                 TOKENIZER if logged == 0 else f"usage+{TOKENIZER}")
+    summary = TrafficSummary(overall, tokenizer, tuple(caps) if ids else (),
+                             uncategorised if ids else 0, per if rules else {}, total,
+                             logged + counted, prepared.skipped,
+                             dict(prepared.skipped_by_reason))
+    return summary, conv
+
+
+def _count_sample(messages: Any, conv: Any, sums: dict[tuple[str | None, str], Any],
+                  token_sample: int, unique_message: bool, progress: Progress | None,
+                  unlogged: int) -> int:
+    """Count tokens of the messages without a logged count: the ``token_sample`` smallest
+    hashes of their ids (all when 0), pulled in batches; their sums go into ``sums``."""
+    import ibis
+
+    m = messages.filter(messages.tokens.isnull() & messages.text.notnull())
+    key = (m.message.hash() if unique_message else
+           (m.conversation.cast("string") + ibis.literal(":")
+            + m.message.cast("string")).hash())
+    picked = m.select("conversation", "role", "turn", "text", key=key)
+    expected = float(unlogged)  # an upper bound: some may have no text
+    if token_sample > 0:
+        picked = picked.order_by("key").limit(token_sample)
+        expected = float(min(token_sample, unlogged))
+    rows = picked.join(conv, "conversation").select("role", "turn", "turns", "capability",
+                                                     "text")
+    done = 0
+    _stage(progress, "count", 0, expected)
+    for batch in rows.to_pyarrow_batches(chunk_size=20_000):
+        cols = batch.to_pydict()
+        tokens = count_tokens([t or "" for t in cols["text"]])
+        for role, turn, turns, cap, n in zip(cols["role"], cols["turn"], cols["turns"],
+                                             cols["capability"], tokens, strict=True):
+            add_counted(sums, cap, role, n, int(turn), int(turns or 0))
+        done += len(tokens)
+        _stage(progress, "count", done, max(expected, done))
+    _stage(progress, "count", done, done)
+    return done

@@ -5,8 +5,9 @@ expressions return integer sums only (exact on every backend); the arithmetic th
 into means, spreads and percentiles is plain Python on the small results, so two backends give
 identical figures.
 
-In: an Ibis table of messages (``conversation``, ``turn``, ``role``, ``tokens`` nullable, an
-optional ``capability``). Out: a ``Shape``.
+In: the histogram of turns and the per-(capability, role) integer sums: those of logged counts
+from the engine (``role_sums``), those of counted samples added on the client
+(``add_counted``). Out: a ``Shape`` per capability and for all traffic.
 
 Re-sent history: with history re-sent, turn t sends the system prompt, turns 1..t-1 and the new
 user message; everything but that new message was sent before and is what a prompt cache can
@@ -29,7 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Shape", "shapes", "turn_percentile"]
+__all__ = ["ALL", "SUM_KEYS", "Shape", "add_counted", "role_sums", "shapes", "turn_percentile",
+           "weights"]
 
 ALL = "__all__"
 _INPUT = ("user", "tool", "image")  # sent in their own turn, re-sent after
@@ -91,53 +93,78 @@ def _mean_sd(n: int, s: int, ss: int) -> tuple[float, float]:
     return mean, math.sqrt(max(var, 0.0))
 
 
-def _expressions(messages: Any, by: list[str]) -> tuple[Any, Any]:
+Sums = dict[str, int]  # n_all, n, s, ss, wp, wc of one (capability, role)
+SUM_KEYS = ("n_all", "n", "s", "ss", "wp", "wc")
+
+
+def weights(role: str, turn: int, turns: int) -> tuple[int, int]:
+    """(times a message is sent in a prompt, times it is re-sent from history) over its
+    conversation's ``turns``: the Python twin of the expressions in :func:`role_sums`."""
+    later = turns - turn
+    prompt = later + 1 if role in _INPUT else later if role in _OUTPUT else turns
+    return prompt, (turns - 1 if role == "system" else later)
+
+
+def role_sums(messages: Any) -> Any:
+    """Per (capability, role): messages (``n_all``), messages with a logged count (``n``) and
+    the integer sums of tokens, squares and prompt/cache-weighted tokens over them. ``messages``
+    carries ``turns`` (its conversation's) and ``capability``."""
     import ibis
 
-    conv = messages.group_by(["conversation", *by]).aggregate(turns=messages.turn.max())
-    hist = conv.group_by([*by, "turns"]).aggregate(n=conv.count())
-    m = messages.join(conv.select("conversation", "turns"), "conversation")
+    m = messages
     later = m.turns - m.turn
     prompt_w = ibis.cases((m.role.isin(_INPUT), later + 1), (m.role.isin(_OUTPUT), later),
                           else_=m.turns)
     cached_w = ibis.cases((m.role == "system", m.turns - 1), else_=later)
     tok = m.tokens
-    counted = tok.notnull().cast("int64")
     z = ibis.literal(0, "int64")
-    roles = m.group_by([*by, "role"]).aggregate(
+    return m.group_by(["capability", "role"]).aggregate(
         n_all=m.count(),
-        n=counted.sum(),
+        n=tok.notnull().cast("int64").sum(),
         s=tok.fill_null(z).sum(),
         ss=(tok * tok).fill_null(z).sum(),
         wp=(tok * prompt_w).fill_null(z).sum(),
         wc=(tok * cached_w).fill_null(z).sum(),
     )
-    return hist, roles
 
 
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    return list(expr.to_pyarrow().to_pylist())
+def add_counted(sums: dict[tuple[str | None, str], Sums], capability: str | None, role: str,
+                tokens: int, turn: int, turns: int) -> None:
+    """Add one message counted on the client (its tokens were not in the log)."""
+    prompt, cached = weights(role, turn, turns)
+    acc = sums.setdefault((capability, role), dict.fromkeys(SUM_KEYS, 0))
+    acc["n"] += 1
+    acc["s"] += tokens
+    acc["ss"] += tokens * tokens
+    acc["wp"] += tokens * prompt
+    acc["wc"] += tokens * cached
 
 
-def shapes(messages: Any, *, by_capability: bool = False) -> dict[str, Shape]:
-    """The shape of all traffic (key ``"__all__"``) and, with ``by_capability``, of each
-    capability (the messages table then carries a ``capability`` column; null = uncategorised,
-    reported under the key ``""``)."""
-    by = ["capability"] if by_capability else []
-    hist_e, roles_e = _expressions(messages, by)
+def shapes(histogram: list[tuple[str | None, int, int]],
+           sums: dict[tuple[str | None, str], Sums]) -> dict[str, Shape]:
+    """The shape of all traffic (key ``"__all__"``) and of each capability (``""``:
+    uncategorised) from (capability, turns, conversations) rows and the role sums."""
     hist: dict[str, list[tuple[int, int]]] = {}
-    roles: dict[str, dict[str, dict[str, int]]] = {}
-    for r in _rows(hist_e):
-        key = (r["capability"] or "") if by else ALL
-        hist.setdefault(key, []).append((int(r["turns"]), int(r["n"])))
-    for r in _rows(roles_e):
-        key = (r["capability"] or "") if by else ALL
-        roles.setdefault(key, {})[r["role"]] = {k: int(r[k] or 0) for k in
-                                               ("n_all", "n", "s", "ss", "wp", "wc")}
-    return {key: _shape(h, roles.get(key, {})) for key, h in sorted(hist.items())}
+    roles: dict[str, dict[str, Sums]] = {}
+    for cap, turns, n in histogram:
+        for key in (ALL, cap or ""):
+            hist.setdefault(key, []).append((turns, n))
+    for (cap, role), acc in sums.items():
+        for key in (ALL, cap or ""):
+            into = roles.setdefault(key, {}).setdefault(role, dict.fromkeys(SUM_KEYS, 0))
+            for k in SUM_KEYS:
+                into[k] += acc[k]
+    return {key: _shape(_merged(h), roles.get(key, {})) for key, h in sorted(hist.items())}
 
 
-def _shape(hist: list[tuple[int, int]], roles: dict[str, dict[str, int]]) -> Shape:
+def _merged(hist: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: dict[int, int] = {}
+    for t, n in hist:
+        out[t] = out.get(t, 0) + n
+    return sorted(out.items())
+
+
+def _shape(hist: list[tuple[int, int]], roles: dict[str, Sums]) -> Shape:
     n_conv = sum(n for _, n in hist)
     turns_total = sum(t * n for t, n in hist)
     empty = {"n_all": 0, "n": 0, "s": 0, "ss": 0, "wp": 0, "wc": 0}
