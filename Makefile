@@ -21,7 +21,7 @@ lock:
 	.lock-venv/bin/python -m pip freeze --exclude-editable | LC_ALL=C sort -f > requirements.lock
 	rm -rf .lock-venv
 
-.PHONY: run evaluate test lint bench chromium lock
+.PHONY: run evaluate test lint bench chromium java lock
 
 run: $(VENV)/.installed
 	$(VENV)/bin/streamlit run app.py
@@ -40,7 +40,15 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	  else echo "chromium missing: sudo apt-get install -y chromium (the browser test skips)"; fi; }
 
-test: $(VENV)/.installed chromium
+# The Spark tests (econ traffic --backend pyspark://) need a Java runtime: install Debian's
+# headless one when missing (root, as on CI).
+java:
+	@command -v java >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless; \
+	  else echo "java missing: sudo apt-get install -y default-jre-headless (the Spark tests skip)"; fi; }
+
+test: $(VENV)/.installed chromium java
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest

@@ -36,16 +36,10 @@ Figures:
   model fitted to the other four; fit_loo_max_abs_log_error_linear is the same for the linear
   α·input + β·output fit, measured in the same run (the baseline it replaced);
   fit_max_abs_residual is the in-sample worst relative error; fit_s the time of one fit.
-- traffic_1m_s: `econ traffic LOG --json` (a subprocess, the command's own code path) on the
-  HH-RLHF harmless-base test file (../shared/fixtures) resampled with replacement to 1,000,000
-  conversations, written by the benchmark as gz JSON Lines into a temporary directory;
-  traffic_scan_s: DuckDB's bare `count(*)` over `read_json_auto` of the same file, also in a
-  subprocess; medians of 3 alternating runs of each (1 with --quick);
-  traffic_over_scan = traffic_1m_s / traffic_scan_s (target <= 3);
-  traffic_peak_rss_mb: the traffic subprocess's peak resident memory (target < 1024).
-  --quick uses 100,000 conversations (traffic_conversations says how many; there the ~1.5 s of
-  interpreter and import start-up dominates the ratio). Skipped when the
-  fixture is absent.
+- traffic_*: `econ traffic` on 1,000,000 resampled HH-RLHF conversations written as each reader's
+  format (HH transcripts, OpenAI and ShareGPT gz JSON Lines, Parquet), with and without text
+  rules, each over a bare DuckDB scan of the same file and with its peak memory: see
+  benchmarks/traffic_bench.py (--quick: 100,000 conversations, HH and OpenAI only).
 - yaml_guard_ratio: parsing the default scenario with the hostile-input guards (depth walk,
   alias budget, line map: `parse_yaml`) over a bare `yaml.compose` of the same text.
 """
@@ -76,6 +70,9 @@ from econ.decisions.frontier import (  # noqa: E402
 from econ.decisions.uncertainty import simulate  # noqa: E402
 from econ.model.evaluate import evaluate  # noqa: E402
 from econ.model.loader import load_scenario  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from traffic_bench import READERS, traffic_figures  # noqa: E402
 
 DEFAULT = ROOT / "scenarios" / "frontier-vs-distilled.yaml"
 
@@ -152,58 +149,6 @@ def cold_ratio(runs: int) -> tuple[float, float, float]:
             acc.append(time.perf_counter() - t0)
     f, e = statistics.median(floor), statistics.median(econ)
     return e / f, f, e
-
-
-HH_FIXTURE = ROOT.parent / "shared" / "fixtures" / "hh-rlhf_harmless-base_test.jsonl.gz"
-
-# run CMD in a child, report its wall time and peak RSS (the child's children only)
-_CHILD = """
-import json, resource, subprocess, sys, time
-t0 = time.perf_counter()
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-wall = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"s": wall, "rss_kb": rss}))
-"""
-
-
-def _child(cmd: list[str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, *cmd], check=True, cwd=ROOT,
-                         capture_output=True, text=True)
-    result: dict[str, float] = json.loads(out.stdout)
-    return result
-
-
-def traffic_figures(conversations: int, runs: int) -> dict[str, float]:
-    import gzip
-    import random
-    import tempfile
-
-    if not HH_FIXTURE.is_file():
-        return {}
-    lines = [x for x in gzip.decompress(HH_FIXTURE.read_bytes()).splitlines(keepends=True)
-             if x.strip()]
-    rng = random.Random(15)
-    with tempfile.TemporaryDirectory(prefix="econ-bench-traffic-") as tmp:
-        path = Path(tmp) / "hh_resampled.jsonl.gz"
-        with gzip.open(path, "wb", compresslevel=1) as f:
-            for start in range(0, conversations, 10_000):
-                f.write(b"".join(lines[rng.randrange(len(lines))]
-                                 for _ in range(min(10_000, conversations - start))))
-        scan_cmd = [sys.executable, "-c",
-                    "import duckdb, sys; duckdb.sql('SET enable_progress_bar = false'); "
-                    "duckdb.sql(f\"SELECT count(*) FROM read_json_auto('{sys.argv[1]}')\")"
-                    ".fetchall()", str(path)]
-        traffic_cmd = [sys.executable, "-m", "econ.cli", "traffic", str(path), "--json"]
-        scans, runs_out = [], []
-        for _ in range(runs):  # alternate, so both see the same machine load
-            scans.append(_child(scan_cmd))
-            runs_out.append(_child(traffic_cmd))
-    scan_s = statistics.median(x["s"] for x in scans)
-    traffic_s = statistics.median(x["s"] for x in runs_out)
-    return {"traffic_conversations": conversations, "traffic_1m_s": traffic_s,
-            "traffic_scan_s": scan_s, "traffic_over_scan": traffic_s / scan_s,
-            "traffic_peak_rss_mb": max(x["rss_kb"] for x in runs_out) / 1024}
 
 
 def app_figures(ticks: int = 20) -> dict[str, float]:
@@ -448,7 +393,8 @@ def main() -> int:
 
     figures.update(yaml_figures(rep))
     figures.update(fit_figures(rep))
-    figures.update(traffic_figures(100_000 if args.quick else 1_000_000, 1 if args.quick else 3))
+    figures.update(traffic_figures(100_000 if args.quick else 1_000_000, 1,
+                                   ("hh", "openai") if args.quick else READERS))
     figures.update(app_figures())
     figures.update(app_tick_figures())
     figures.update(app_montecarlo_figures())

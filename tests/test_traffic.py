@@ -243,8 +243,8 @@ def test_token_sample_bounds_the_count(fixtures_dir: Path,
 
 
 BAD = [
-    ("trunc.jsonl.gz", gzip.compress(b'{"messages": [{"role": "user", "content": "a"}]}\n' * 2000
-                                     )[:-200], "trunc.jsonl.gz:", "truncated"),
+    ("trunc.jsonl.gz", gzip.compress(b'{"messages": [{"role": "user", "content": "a"}]}\n' * 2000,
+                                     mtime=0)[:-200], "trunc.jsonl.gz:", "truncated"),
     ("none.jsonl", b'{"messages": [{"role": "user", "content": "a"}]}\n{"id": 3}\n',
      "none.jsonl:2:", "no messages"),
     ("order.jsonl", b'{"messages": [{"role": "user", "content": "a"}]}\n'
@@ -362,7 +362,7 @@ def test_evaluate_does_not_load_the_traffic_engine() -> None:
     code = ("import sys, io, contextlib\nfrom econ.cli.main import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    assert main(['evaluate', 'scenarios/frontier-vs-distilled.yaml', '--json']) == 0\n"
-            "print(sorted(m for m in ('ibis', 'duckdb', 'tiktoken', 'polars') "
+            "print(sorted(m for m in ('ibis', 'duckdb', 'tiktoken', 'polars', 'pyspark') "
             "if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -163,6 +163,7 @@ def test_econ_never_replaces_a_table_it_did_not_create() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("spark")
 def test_spark_reads_the_files_itself_with_the_same_figures(
         spark_backend: Any, logs: dict[str, Path], fixtures_dir: Path, capsys: Any,
         tmp_path: Path, monkeypatch: Any) -> None:

@@ -85,6 +85,7 @@ def test_multilingual_rules_assign_as_written(url: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("spark")
 def test_multilingual_rules_assign_as_written_on_spark(spark_backend: Any) -> None:
     assert assigned_on(spark_backend) == EXPECTED
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 
 from econ.base.errors import EconError
 
@@ -117,7 +118,9 @@ def compile_regex(pattern: str) -> str:
     """``pattern`` (a user's regex, matched case-insensitively) in the portable dialect.
     Raises ``EconError`` naming what is not portable."""
     try:
-        re.compile(pattern)
+        with warnings.catch_warnings():  # Python's own future-syntax notes: refused below
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(pattern)
     except re.error as exc:
         raise EconError(f"bad regex {pattern!r} ({exc})") from None
     try:
