@@ -64,25 +64,28 @@ def test_snapshot_keeps_anthropic_cache_write_prices():
 
 
 def test_anthropic_cache_writes_by_hand(capsys, tmp_path):
-    """claude-sonnet-4-5, three turns with history re-sent, half the re-sent prefix cached.
+    """claude-sonnet-4-5, three turns with history re-sent, half the cacheable prefix read.
 
-    turn  prompt                       re-sent (turns 2..)   read (0.5×)  written (prompt − read)
-    1     1000 + 100           = 1100  —                          0        1100
-    2     1000 + 300 + 100     = 1400  1000 + 300 = 1300        650         750
-    3     1000 + 600 + 100     = 1700  1000 + 600 = 1600        800         900
-    total                        4200                          1450        2750
+    An API caches what it was sent: at turn 1 the system prompt (shared by every
+    conversation), at turn k the prompt of turn k−1 (without the answer that followed it).
+
+    turn  prompt                   cacheable prefix          read (0.5×)  written (prompt − read)
+    1     1000 + 100       = 1100  system prompt    = 1000    500          600
+    2     1000 + 300 + 100 = 1400  turn 1's prompt  = 1100    550          850
+    3     1000 + 600 + 100 = 1700  turn 2's prompt  = 1400    700         1000
+    total                    4200                            1750         2450
     output 3 × 200 = 600.
-    USD = (2750 × 3.75 + 1450 × 0.30 + 600 × 15) / 1e6 = (10312.5 + 435 + 9000) / 1e6
+    USD = (2450 × 3.75 + 1750 × 0.30 + 600 × 15) / 1e6 = (9187.5 + 525 + 9000) / 1e6
     """
     out = evaluate_json(capsys, tmp_path, scenario({"price_key": "claude-sonnet-4-5"}))
-    assert out["cost_per_conversation_usd"] == pytest.approx(0.0197475, rel=1e-12)
+    assert out["cost_per_conversation_usd"] == pytest.approx(0.0187125, rel=1e-12)
     tokens = out["tokens_per_conversation"]
     assert tokens["input_tokens"] == pytest.approx(4200)
-    assert tokens["cached_input_tokens"] == pytest.approx(1450)
-    assert tokens["cache_write_tokens"] == pytest.approx(2750)
+    assert tokens["cached_input_tokens"] == pytest.approx(1750)
+    assert tokens["cache_write_tokens"] == pytest.approx(2450)
     assert tokens["output_tokens"] == pytest.approx(600)
-    # writes at the input price would understate the bill: (2750 × 3 + 435 + 9000) / 1e6
-    assert out["cost_per_conversation_usd"] - 0.017685 == pytest.approx(2750 * 0.75 / 1e6)
+    # writes at the input price would understate the bill: (2450 × 3 + 525 + 9000) / 1e6
+    assert out["cost_per_conversation_usd"] - 0.016875 == pytest.approx(2450 * 0.75 / 1e6)
     # caching off: nothing read, nothing written, (4200 × 3 + 600 × 15) / 1e6
     off = evaluate_json(capsys, tmp_path, scenario({"price_key": "claude-sonnet-4-5"},
                                                     cache_hit_rate=0.0))
@@ -91,25 +94,28 @@ def test_anthropic_cache_writes_by_hand(capsys, tmp_path):
 
 
 def test_anthropic_cache_writes_without_history_by_hand(capsys, tmp_path):
-    """Without history only the system prompt is reused: each turn writes what it did not
-    read of it. Reads 0.5 × 1000 on turns 2 and 3 = 1000; writes 1000 + 500 + 500 = 2000;
-    the user messages, 300, are plain input; output 600.
-    USD = (300 × 3 + 2000 × 3.75 + 1000 × 0.30 + 600 × 15) / 1e6 = 17700 / 1e6
+    """Without history only the system prompt is reused, on every turn (turn 1 reads it from
+    other conversations): each turn writes what it did not read of it. Reads 0.5 × 1000 on
+    each of 3 turns = 1500; writes 500 × 3 = 1500; the user messages, 300, are plain input;
+    output 600.
+    USD = (300 × 3 + 1500 × 3.75 + 1500 × 0.30 + 600 × 15) / 1e6 = 15975 / 1e6
     """
     out = evaluate_json(capsys, tmp_path, scenario({"price_key": "claude-sonnet-4-5"},
                                                     resend_history=False))
-    assert out["cost_per_conversation_usd"] == pytest.approx(0.0177, rel=1e-12)
-    assert out["tokens_per_conversation"]["cache_write_tokens"] == pytest.approx(2000)
+    assert out["cost_per_conversation_usd"] == pytest.approx(0.015975, rel=1e-12)
+    assert out["tokens_per_conversation"]["cache_write_tokens"] == pytest.approx(1500)
+    assert out["tokens_per_conversation"]["cached_input_tokens"] == pytest.approx(1500)
 
 
 def test_model_without_write_price_pays_input_for_writes(capsys, tmp_path):
-    # gpt-4o (2.50 / 10, cached 1.25): (2750 × 2.5 + 1450 × 1.25 + 600 × 10) / 1e6
+    # gpt-4o (2.50 / 10, cached 1.25), the turns above: (2450 × 2.5 + 1750 × 1.25 + 600 × 10)
+    # / 1e6 = (6125 + 2187.5 + 6000) / 1e6
     out = evaluate_json(capsys, tmp_path, scenario({"price_key": "gpt-4o"}))
-    assert out["cost_per_conversation_usd"] == pytest.approx(0.0146875, rel=1e-12)
-    # a scenario may state a write price: (2750 × 5 + 1450 × 1.25 + 600 × 10) / 1e6
+    assert out["cost_per_conversation_usd"] == pytest.approx(0.0143125, rel=1e-12)
+    # a scenario may state a write price: (2450 × 5 + 1750 × 1.25 + 600 × 10) / 1e6
     out = evaluate_json(capsys, tmp_path, scenario(
         {"price_key": "gpt-4o", "prices": {"cache_write_input_usd_per_mtok": 5}}))
-    assert out["cost_per_conversation_usd"] == pytest.approx(0.0215625, rel=1e-12)
+    assert out["cost_per_conversation_usd"] == pytest.approx(0.0204375, rel=1e-12)
 
 
 def test_reasoning_is_billed_as_output_and_not_resent(capsys, tmp_path):
@@ -132,10 +138,10 @@ def test_reasoning_is_billed_as_output_and_not_resent(capsys, tmp_path):
 
 def test_reasoning_with_cache_writes_by_hand(capsys, tmp_path):
     # Sonnet 4.5 thinking 1,000 tokens a turn: the cache rows above are unchanged (thinking is
-    # never re-sent), output 3 × 1,200 = 3,600: (10312.5 + 435 + 3600 × 15) / 1e6
+    # never re-sent), output 3 × 1,200 = 3,600: (9187.5 + 525 + 3600 × 15) / 1e6
     out = evaluate_json(capsys, tmp_path, scenario(
         {"price_key": "claude-sonnet-4-5", "reasoning_tokens_per_turn": 1000}))
-    assert out["cost_per_conversation_usd"] == pytest.approx(0.0647475, rel=1e-12)
+    assert out["cost_per_conversation_usd"] == pytest.approx(0.0637125, rel=1e-12)
 
 
 def test_evaluate_json_tokens_agree_with_cost(capsys):
@@ -184,8 +190,8 @@ def test_self_hosted_model_decodes_reasoning():
     tm = time_model_from_measurement(ThroughputMeasurement(
         output_tokens_per_s=1000, input_tokens_per_request=100, output_tokens_per_request=100),
         prefill_cost_ratio=0.5)
-    plain = conversation_tokens(3, 1000, 100, 200, True, 0.5)
-    thinking = conversation_tokens(3, 1000, 100, 200, True, 0.5, 400)
+    plain = conversation_tokens(3, 1000, 100, 200, True, 0.5, cache="self_hosted")
+    thinking = conversation_tokens(3, 1000, 100, 200, True, 0.5, 400, cache="self_hosted")
     assert thinking.input_tokens == plain.input_tokens
     assert thinking.cached_input_tokens == plain.cached_input_tokens
     assert thinking.output_tokens == plain.output_tokens + 1200
@@ -230,11 +236,11 @@ def test_exports_show_reasoning_and_cache_write_tokens(capsys, tmp_path):
     assert main(["evaluate", str(DEFAULT), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["candidates"]["o1"]["reasoning_tokens_per_conversation"] == pytest.approx(6280)
-    # a scenario with caching on lists the 2,750 written tokens of the hand computation above
+    # a scenario with caching on lists the 2,450 written tokens of the hand computation above
     p = tmp_path / "s.yaml"
     p.write_text(yaml.safe_dump(scenario({"price_key": "claude-sonnet-4-5"}), sort_keys=False))
     assert main(["export", str(p), "--format", "md", "-o", str(md)]) == 0
     lines = md.read_text().splitlines()
     head = next(ln for ln in lines if ln.startswith("| Model |"))
     assert "Cache-write tokens per conversation" in head
-    assert "| 2,750.00 |" in next(ln for ln in lines if ln.startswith("| m |"))
+    assert "| 2,450.00 |" in next(ln for ln in lines if ln.startswith("| m |"))

@@ -24,7 +24,8 @@ def _cost_api(p: TokenPrices, turns, s, u, a, resend, hit):
     if p.cached_input_usd_per_mtok is not None:
         # a cache read never costs more than an uncached input token
         assume(p.cached_input_usd_per_mtok <= p.input_usd_per_mtok)
-    return api_cost_usd(conversation_tokens(turns, s, u, a, resend, hit), p, False)
+    return api_cost_usd(conversation_tokens(turns, s, u, a, resend, hit, cache="api"), p,
+                        False)
 
 
 @given(prices, st.integers(1, 30), tok, tok, tok, st.booleans(), st.floats(0, 1), tok, tok)
@@ -35,9 +36,10 @@ def test_api_cost_never_falls_as_tokens_or_turns_rise(p, turns, s, u, a, resend,
     assert _cost_api(p, turns + 1, s, u, a, resend, hit) >= base - 1e-12
 
 
-@given(st.integers(1, 30), tok, tok, tok, st.booleans(), st.floats(0, 1), tok)
-def test_cache_writes_and_reads_never_exceed_the_input(turns, s, u, a, resend, hit, r):
-    t = conversation_tokens(turns, s, u, a, resend, hit, r)
+@given(st.integers(1, 30), tok, tok, tok, st.booleans(), st.floats(0, 1), tok,
+       st.sampled_from(["api", "self_hosted"]))
+def test_cache_writes_and_reads_never_exceed_the_input(turns, s, u, a, resend, hit, r, cache):
+    t = conversation_tokens(turns, s, u, a, resend, hit, r, cache=cache)
     assert t.cached_input_tokens >= 0 and t.cache_write_tokens >= -1e-9
     # reads and writes are disjoint parts of the input
     assert t.cached_input_tokens + t.cache_write_tokens <= t.input_tokens * (1 + 1e-12) + 1e-9
@@ -55,7 +57,8 @@ def test_api_cost_with_cache_writes_never_falls_as_tokens_rise(inp, out, read, w
     p = TokenPrices(inp, out, read * inp, cache_write_input_usd_per_mtok=write * inp)
 
     def cost(t, uu, rr):
-        return api_cost_usd(conversation_tokens(t, s, uu, a, resend, hit, rr), p, False)
+        return api_cost_usd(conversation_tokens(t, s, uu, a, resend, hit, rr, cache="api"),
+                            p, False)
 
     base = cost(turns, u, r)
     assert cost(turns, u + du, r) >= base - 1e-12
@@ -75,7 +78,8 @@ def test_self_hosted_cost_never_falls_as_tokens_rise(turns, s, u, a, hit, rho, d
     tm = time_model_from_measurement(m.throughput, rho)
 
     def cost(t, uu, aa):
-        return self_hosted_cost_usd(conversation_tokens(t, s, uu, aa, True, hit), m, tm)
+        return self_hosted_cost_usd(
+            conversation_tokens(t, s, uu, aa, True, hit, cache="self_hosted"), m, tm)
 
     base = cost(turns, u, a)
     assert cost(turns, u + du, a) >= base - 1e-15

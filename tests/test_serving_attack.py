@@ -111,7 +111,7 @@ def test_monte_carlo_turns_stay_within_the_schema_maximum() -> None:
 
     shape = ConversationShape(turns=50, system_prompt_tokens=10, user_tokens_per_turn=3,
                               assistant_tokens_per_turn=4, resend_history=True)
-    got = tokens_of_shape(shape, turns_scale=np.array([0.5, 100.0]))
+    got = tokens_of_shape(shape, turns_scale=np.array([0.5, 100.0]), cache="self_hosted")
     assert got.per_turn is not None
     assert list(got.per_turn.turns) == [25.0, 1000.0]
     # 1,000 turns by hand: T·S + T·u + T(T−1)/2·(u+a) input tokens, T·a output tokens

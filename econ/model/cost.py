@@ -2,8 +2,10 @@
 
 API: each kind of token at its price (see :func:`api_cost_usd`). Output includes the model's
 hidden reasoning tokens; cache writes and reads are defined in
-:mod:`econ.scenario.conversation` (each turn writes the part of its reusable prefix it did not
-read from the cache, when caching is on) and billed at the cache-write and cached-input prices.
+:mod:`econ.scenario.conversation` (an API caches the prompts it was sent, never its answers;
+each turn writes the part of its reusable prefix it did not read from the cache, when caching
+is on) and billed at the cache-write and cached-input prices. A self-hosted model's tokens
+follow its server's prefix cache, which holds the generated tokens too (:func:`cache_rule`).
 
 Self-hosted: a replica's time per conversation comes from one of two time models. With the
 model's architecture known, :class:`econ.model.serving.ServingModel` charges each turn at its own
@@ -25,6 +27,7 @@ from typing import Any
 from econ.model.prices import TokenPrices
 from econ.model.serving import ServingModel
 from econ.scenario.conversation import (
+    CacheRule,
     ConversationTokens,
     capability_shape,
     reasoning_tokens_per_turn,
@@ -45,6 +48,7 @@ __all__ = [
     "TimeModel",
     "TokenTimeModel",
     "api_cost_usd",
+    "cache_rule",
     "conversation_cost_usd",
     "cost_table",
     "effective_utilisation",
@@ -156,6 +160,12 @@ def measured_time_models(scenario: Scenario) -> dict[str, TokenTimeModel]:
     }
 
 
+def cache_rule(model: ModelSpec) -> CacheRule:
+    """Whose prompt cache serves the model: an API's (prompts only) or a self-hosted server's
+    prefix cache (which holds generated tokens too)."""
+    return "api" if isinstance(model, ApiModel) else "self_hosted"
+
+
 def conversation_cost_usd(model: ModelSpec, tokens: ConversationTokens,
                           prices: TokenPrices | None, time_model: TimeModel | None) -> Any:
     if isinstance(model, ApiModel):
@@ -189,12 +199,13 @@ def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
     and is costed once per distinct (shape, reasoning tokens): capabilities that share both
     share the figure.
     """
-    shape_tokens: dict[ConversationShape, ConversationTokens] = {}
+    shape_tokens: dict[tuple[ConversationShape, CacheRule], ConversationTokens] = {}
 
-    def tokens_for(shape: ConversationShape) -> ConversationTokens:
-        if shape not in shape_tokens:
-            shape_tokens[shape] = tokens_of_shape(shape, user_scale, assistant_scale, turns_scale)
-        return shape_tokens[shape]
+    def tokens_for(shape: ConversationShape, rule: CacheRule) -> ConversationTokens:
+        if (shape, rule) not in shape_tokens:
+            shape_tokens[(shape, rule)] = tokens_of_shape(shape, user_scale, assistant_scale,
+                                                          turns_scale, cache=rule)
+        return shape_tokens[(shape, rule)]
 
     caps = scenario.capabilities
     shapes = {c.id: capability_shape(scenario.conversation, c) for c in caps}
@@ -206,12 +217,13 @@ def cost_table(scenario: Scenario, prices: Mapping[str, TokenPrices],
     for mid, m in scenario.models.items():
         p, tm = prices.get(mid), time_models.get(mid)
         per_turn = _ScaledReasoning(scale.get(mid, 1.0))
+        rule = cache_rule(m)
         seen: dict[tuple[ConversationShape, float], tuple[ConversationTokens, Any]] = {}
         for shape, reasoning in [*((shapes[c.id], reasoning_tokens_per_turn(mid, m, c))
                                    for c in caps),
                                  (scenario.conversation, m.reasoning_tokens_per_turn)]:
             if (shape, reasoning) not in seen:
-                t = per_turn.add(tokens_for(shape), reasoning)
+                t = per_turn.add(tokens_for(shape, rule), reasoning)
                 seen[(shape, reasoning)] = (t, conversation_cost_usd(m, t, p, tm))
         done = {c.id: seen[(shapes[c.id], reasoning_tokens_per_turn(mid, m, c))] for c in caps}
         tokens[mid] = {cid: t for cid, (t, _) in done.items()}

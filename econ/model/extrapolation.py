@@ -30,9 +30,9 @@ def largest_context_tokens(scenario: Scenario) -> tuple[float, str]:
     shapes += [(c.id, capability_shape(scenario.conversation, c)) for c in scenario.capabilities]
     best, who = 0.0, ""
     for name, shape in shapes:
-        per_turn = tokens_of_shape(shape).per_turn
+        per_turn = tokens_of_shape(shape, cache="self_hosted").per_turn
         assert per_turn is not None
-        prompt, _, output = turn_tokens(per_turn, shape.turns)
+        prompt, _, output = turn_tokens(per_turn, shape.turns, cache="self_hosted")
         if float(prompt + output) > best:
             best, who = float(prompt + output), name
     return best, who

@@ -96,9 +96,10 @@ def gpu_seconds_per_conversation(runs: Sequence[ConversationRun], gpus_per_repli
 def scenario_tokens_per_conversation(scenario: Scenario) -> tuple[float, float]:
     """Traffic-weighted mean input and output tokens of the scenario's conversations."""
     rest = max(0.0, 1.0 - sum(c.traffic_share for c in scenario.capabilities))
-    parts = [(c.traffic_share, tokens_of_shape(capability_shape(scenario.conversation, c)))
+    parts = [(c.traffic_share, tokens_of_shape(capability_shape(scenario.conversation, c),
+                                                  cache="self_hosted"))
              for c in scenario.capabilities]
-    parts.append((rest, tokens_of_shape(scenario.conversation)))
+    parts.append((rest, tokens_of_shape(scenario.conversation, cache="self_hosted")))
     total = sum(w for w, _ in parts) or 1.0
     return (sum(w * float(t.input_tokens) for w, t in parts) / total,
             sum(w * float(t.output_tokens) for w, t in parts) / total)

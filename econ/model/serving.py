@@ -183,7 +183,7 @@ class ServingModel:
         total: Any = 0.0
         for k in range(1, int(np.ceil(float(np.max(turns)))) + 1):
             weight = np.clip(turns - (k - 1), 0.0, 1.0)
-            prompt, cached, output = turn_tokens(shape, k)
+            prompt, cached, output = turn_tokens(shape, k, cache="self_hosted")
             total = total + weight * self.request_seconds(
                 prompt, prompt - cached, output + reasoning_tokens_per_turn)
         return total
@@ -204,7 +204,7 @@ class ServingModel:
                 model, reasoning = _take(model, keep), _at(reasoning, keep)
                 sub = TurnShape(*(v if isinstance(v, bool) else _at(v, keep)
                                   for v in (getattr(sub, f.name) for f in fields(sub))))
-            prompt, cached, output = turn_tokens(sub, k)
+            prompt, cached, output = turn_tokens(sub, k, cache="self_hosted")
             seconds = model.request_seconds(prompt, prompt - cached, output + reasoning)
             if k <= every:  # every draw has this turn in full
                 total += seconds

@@ -21,7 +21,8 @@ class Prediction:
 
     def __init__(self, model: SelfHostedModel, time_model: TimeModel, input_tokens: float,
                  output_tokens: float) -> None:
-        tokens = conversation_tokens(1, 0.0, input_tokens, output_tokens, True, 0.0)
+        tokens = conversation_tokens(1, 0.0, input_tokens, output_tokens, True, 0.0,
+                                     cache="self_hosted")
         self.input_tokens, self.output_tokens = input_tokens, output_tokens
         if isinstance(time_model, ServingModel):
             self.seconds = float(time_model.request_seconds(input_tokens, input_tokens,

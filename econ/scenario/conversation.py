@@ -12,15 +12,30 @@ message, so over T turns (S system prompt, u user, a assistant, r reasoning toke
 chat client only has the visible answer), so they add to output and not to input; a self-hosted
 model decodes them at the context of their turn.
 
-Prompt cache. Turn k re-sends a prefix of turn k+1's prompt: with history re-sent that is the
-whole turn-k prompt, ``S + (k−1)(u + a) + u``; without it only the system prompt ``S``. Reads
-(cache hits) are as they have always been: a share ``cache_hit_rate`` of the re-sent part of
-turns 2..T, so
+Prompt cache. What a turn can read from the cache depends on who keeps it (``cache``):
 
-    cached (read) = cache_hit_rate · ((T−1)·S + T(T−1)/2·(u + a))
+- **An API** (``cache="api"``) caches the prompts it was sent, never the answers it wrote. At
+  turn k the cacheable prefix is turn k−1's prompt, ``S + (k−1)·u + (k−2)·a`` with history
+  re-sent (system prompt and history up to user turn k−1, without the answer that followed
+  it), and at turn 1 the system prompt, which every conversation shares (``system_prompt_tokens``
+  is the prefix cached across conversations; context that differs per conversation belongs in
+  the user tokens). Without history re-sent it is the system prompt on every turn. Reads are a
+  share ``cache_hit_rate`` of it::
 
-With caching on (``cache_hit_rate > 0``) each turn writes to the cache the part of its reusable
-prefix it did not read from it: ``write_k = prefix_k − read_k``. Summed over the turns:
+      with history re-sent:     cached = h · (T·S + T(T−1)/2·u + (T−1)(T−2)/2·a)
+      without history re-sent:  cached = h · T·S
+
+- **A self-hosted server's prefix cache** (``cache="self_hosted"``, vLLM/SGLang automatic
+  prefix caching) keeps the KV blocks of generated tokens too, so at turn k ≥ 2 it holds the
+  whole of turn k−1 *including its answer*: ``S + (k−1)(u + a)`` with history (``S`` without),
+  nothing at turn 1 (this rule does not count a system prompt shared across conversations)::
+
+      cached = h · ((T−1)·S + T(T−1)/2·(u + a))     (h · (T−1)·S without history)
+
+With caching on (``cache_hit_rate > 0``) each turn writes to the cache what it sent and did
+not read, ``write_k = prefix_k − read_k`` (prefix_k: the part of turn k's prompt a later
+request can reuse), so writes are billed on what is newly cached: at a full hit, turn k of an
+API conversation writes the answer of turn k−1 and the new user message. Summed over turns:
 
     with history re-sent:     cache_write = input − cached (every input token not read is written)
     without history re-sent:  cache_write = T·S − cached
@@ -28,7 +43,8 @@ prefix it did not read from it: ``write_k = prefix_k − read_k``. Summed over t
 The last turn writes too (a client does not know a turn is the last). With caching off
 (``cache_hit_rate == 0``) nothing is written. Cache writes are part of the uncached input: a
 model with a cache-write price (Anthropic) bills them at it, one without (OpenAI's automatic
-caching) at the plain input price.
+caching) at the plain input price. A self-hosted model pays no write price; its uncached tokens
+cost prefill.
 
 Every function accepts floats or numpy arrays (Monte Carlo draws) for the token figures and
 the turns; ``cache_hit_rate`` is a plain number (it decides whether caching is on).
@@ -37,13 +53,14 @@ the turns; ``cache_hit_rate`` is a plain number (it decides whether caching is o
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from econ.scenario.schema import MAX_TURNS, Capability, ConversationShape, ModelSpec
 
 __all__ = [
+    "CacheRule",
     "ConversationTokens",
     "TurnShape",
     "capability_shape",
@@ -53,6 +70,8 @@ __all__ = [
     "turn_tokens",
     "with_reasoning",
 ]
+
+CacheRule = Literal["api", "self_hosted"]  # who keeps the prompt cache (see the module's docstring)
 
 
 @dataclass(frozen=True)
@@ -68,15 +87,20 @@ class TurnShape:
     cache_hit_rate: Any
 
 
-def turn_tokens(shape: TurnShape, k: int) -> tuple[Any, Any, Any]:
-    """(prompt tokens, of them served from the prefix cache, output tokens) of turn ``k`` (from 1).
+def turn_tokens(shape: TurnShape, k: int, *, cache: CacheRule) -> tuple[Any, Any, Any]:
+    """(prompt tokens, of them served from the prompt cache, output tokens) of turn ``k`` (from
+    1), the cache kept by an API or a self-hosted server (``cache``).
 
     Summed over turns 1..T these are the totals of :func:`conversation_tokens`."""
     s, u = shape.system_prompt_tokens, shape.user_tokens_per_turn
     a = shape.assistant_tokens_per_turn
     history = (k - 1) * (u + a) if shape.resend_history else 0.0
     prompt = s + u + history
-    cacheable = (s if k > 1 else 0.0) + history
+    if cache == "api":
+        # the previous turn's prompt (its answer was never sent), or the shared system prompt
+        cacheable = s + ((k - 1) * u + (k - 2) * a if shape.resend_history and k > 1 else 0.0)
+    else:
+        cacheable = (s if k > 1 else 0.0) + history
     return prompt, shape.cache_hit_rate * cacheable, a
 
 
@@ -109,11 +133,14 @@ class ConversationTokens:
 def conversation_tokens(turns: Any, system_prompt_tokens: Any, user_tokens_per_turn: Any,
                         assistant_tokens_per_turn: Any, resend_history: bool,
                         cache_hit_rate: Any,
-                        reasoning_tokens_per_turn: Any = 0.0) -> ConversationTokens:
+                        reasoning_tokens_per_turn: Any = 0.0, *,
+                        cache: CacheRule) -> ConversationTokens:
+    """Tokens of one conversation, its cache reads and writes as the cache kept by an API or
+    by a self-hosted server (``cache``) has them."""
     t, s, u, a = turns, system_prompt_tokens, user_tokens_per_turn, assistant_tokens_per_turn
     history = t * (t - 1) / 2 * (u + a) if resend_history else 0.0
     total_input = t * s + t * u + history
-    cached = cache_hit_rate * ((t - 1) * s + history)
+    cached = cache_hit_rate * _cacheable(t, s, u, a, resend_history, cache)
     if _caching_off(cache_hit_rate):
         written: Any = 0.0
     else:
@@ -121,6 +148,17 @@ def conversation_tokens(turns: Any, system_prompt_tokens: Any, user_tokens_per_t
     base = ConversationTokens(total_input, cached, t * a, 0.0, written, t, 0.0,
                               TurnShape(t, s, u, a, resend_history, cache_hit_rate))
     return with_reasoning(base, reasoning_tokens_per_turn)
+
+
+def _cacheable(t: Any, s: Any, u: Any, a: Any, resend_history: bool, cache: CacheRule) -> Any:
+    """Σ over turns of the prefix the cache may hold (see the module's docstring); a
+    fractional number of turns (a Monte Carlo draw) never counts an answer below two turns."""
+    if cache == "api":
+        if not resend_history:
+            return t * s
+        return t * s + t * (t - 1) / 2 * u + (t - 1) * np.maximum(t - 2, 0.0) / 2 * a
+    history = t * (t - 1) / 2 * (u + a) if resend_history else 0.0
+    return (t - 1) * s + history
 
 
 def _caching_off(cache_hit_rate: Any) -> bool:
@@ -151,7 +189,8 @@ def reasoning_tokens_per_turn(model_id: str, model: ModelSpec,
 
 
 def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
-                    assistant_scale: Any = 1.0, turns_scale: Any = 1.0) -> ConversationTokens:
+                    assistant_scale: Any = 1.0, turns_scale: Any = 1.0, *,
+                    cache: CacheRule) -> ConversationTokens:
     """Tokens of a shape without reasoning; the scales multiply the mean tokens per turn and
     the mean number of turns (Monte Carlo draws), a draw held to the schema's :data:`MAX_TURNS`
     (a lognormal tail would otherwise draw a million turns, and the serving model charges turn
@@ -162,7 +201,7 @@ def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
     return conversation_tokens(turns, shape.system_prompt_tokens,
                                shape.user_tokens_per_turn * user_scale,
                                shape.assistant_tokens_per_turn * assistant_scale,
-                               shape.resend_history, shape.cache_hit_rate)
+                               shape.resend_history, shape.cache_hit_rate, cache=cache)
 
 
 def capability_shape(default: ConversationShape,

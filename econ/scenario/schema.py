@@ -58,8 +58,9 @@ class ConversationShape(Strict):
     assistant_tokens_per_turn: NonNegative
     resend_history: bool = True
     cache_hit_rate: Share = Field(
-        0.0, description="Share of re-sent tokens (turns 2..T) billed at the cached-input price."
-    )
+        0.0, description="Share of each turn's cacheable prefix read from the prompt cache: "
+        "for an API the previous turn's prompt (the system prompt at turn 1), for a self-hosted "
+        "server the previous turn with its answer.")
     token_length_cv: NonNegative = Field(
         0.0, description="Coefficient of variation of mean tokens per turn (Monte Carlo spread)."
     )
