@@ -73,8 +73,10 @@ def test_version_1_evaluates_to_the_same_figures_where_nothing_changed(v1_copy, 
     free = out["tiers"]["free"]["cost_usd_month"]
     paying = sum(t["users"] for t in y["tiers"] if t["price_usd_month"] > 0)
     assert free / paying == pytest.approx(2.45, abs=0.005)
-    # and the underpowered share is the undecided traffic only, about 65% (was 93.8%)
-    assert out["underpowered_traffic_share"] == pytest.approx(0.586 + 0.063)
+    # and free's underpowered share (the student alone against the teacher) is the undecided
+    # traffic only, about 65% (was 93.8%); pro on the teacher has none
+    assert out["tiers"]["free"]["underpowered_traffic_share"] == pytest.approx(0.586 + 0.063)
+    assert out["tiers"]["pro"]["underpowered_traffic_share"] == 0
 
 
 @pytest.mark.parametrize("name", ["frontier-vs-distilled.yaml", "self-hosted-llama.yaml"])

@@ -56,7 +56,14 @@ def test_record_has_evaluates_figures(tmp_path, capsys, monkeypatch, scenario):
         below = 0 < t["price_usd_month"] < t["price_floor_usd_month"]
         assert ("below floor" in cells[2]) == below
     unmeasured = ev["unmeasured_traffic_share"]
-    assert f"Unmeasured traffic: {100 * unmeasured:.1f}% of conversations" in md
+    assert "All tiers (traffic-weighted blend of the tiers): unmeasured traffic " \
+        f"{100 * unmeasured:.1f}%" in md
+    def share(x):  # two decimals where one would read 0.0% for a non-zero share
+        return f"{x:.2%}" if 0 < x < 0.0005 else f"{x:.1%}"
+
+    for tid, t in ev["tiers"].items():
+        assert f"- Tier {tid}: unmeasured {share(t['unmeasured_traffic_share'])}" in md
+        assert f", underpowered {share(t['underpowered_traffic_share'])}" in md
     assert ", 2026-01-01, econ " in md
     pb = ev["payback"]
 

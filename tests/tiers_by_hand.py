@@ -122,6 +122,40 @@ class Hand:
                    for c in self.caps for m, w in self.served(plan, tier, c).items()
                    if m != teacher)
 
+    # --- coverage ---------------------------------------------------------------------------
+    def coverage(self, tier: dict[str, Any]) -> dict[str, Any]:
+        """Shares of the tier's conversations a model other than its teacher serves: on
+        capabilities without eval results for it or the teacher, on undecided ones whose slice
+        cannot detect a drop of the tolerance, and on traffic no capability claims."""
+        teacher, plan = self.teacher(tier), tier["plan"]
+        out: dict[str, Any] = {"unmeasured": 0.0, "underpowered": 0.0, "uncategorised": 0.0,
+                               "unmeasured_caps": [], "underpowered_caps": []}
+        for c in self.caps:
+            for m, w in self.served(plan, tier, c).items():
+                if m == teacher or w == 0:
+                    continue
+                (nt, pt), (ns, ps) = self.counts(c, teacher), self.counts(c, m)
+                if not nt or not ns:
+                    out["unmeasured"] += c["traffic_share"] * w
+                    out["unmeasured_caps"].append(c["id"])
+                    continue
+                r = compare_slices(c["id"], SliceResults(nt, pt), SliceResults(ns, ps),
+                                   c.get("tolerance", 0.02))
+                if r.verdict == "inconclusive" and r.underpowered:
+                    out["underpowered"] += c["traffic_share"] * w
+                    out["underpowered_caps"].append(c["id"])
+        out["uncategorised"] = self.rest * sum(
+            w for m, w in self.served(plan, tier, None).items() if m != teacher)
+        for k in ("unmeasured_caps", "underpowered_caps"):
+            out[k] = list(dict.fromkeys(out[k]))
+        return out
+
+    def blend(self, key: str) -> float:
+        """A tier figure blended over the tiers by their conversations a month."""
+        tiers = self.y["tiers"]
+        total = sum(self.conversations(t) for t in tiers)
+        return sum(self.conversations(t) * self.coverage(t)[key] for t in tiers) / total
+
     # --- payback ----------------------------------------------------------------------------
     def distilled(self) -> list[str]:
         d = self.y["distillation"]

@@ -10,31 +10,43 @@ from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation
 from econ.outputs.consent_matrix import consent_matrix
 from econ.outputs.export import candidate_columns, candidates_frame, tier_pricing_table
+from econ.outputs.headline import share_percent
 from econ.outputs.record import priced_below_floor
-from econ.outputs.report import headline, payback_frame, payback_text
+from econ.outputs.report import BLEND, headline, payback_frame, payback_text
 
 __all__ = ["consent_table", "headline_metrics", "tiers_panel"]
 
 
-def headline_metrics(ev: Evaluation) -> None:
-    h = headline(ev)
+def headline_metrics(source: str, ev: Evaluation) -> None:
+    """The headline of the tier picked in the consent tab: its teacher against the plan it
+    serves, and the traffic its evals cannot speak for."""
+    tier = st.session_state.get(wkey(source, "ctier"))
+    if tier not in {t.economics.tier for t in ev.tiers}:
+        tier = ev.tiers[min(1, len(ev.tiers) - 1)].economics.tier
+    h = headline(ev, tier)
+    st.markdown(f"**Tier `{h.tier}`**: teacher `{h.teacher}`; plan `{h.served_text}` "
+                "(pick the tier under *Consent set of tier*)")
     cols = [c for _ in range(2) for c in st.columns(3)]  # two rows: values never truncated
     cols[0].metric("Teacher (USD/conv.)", f"{h.teacher_cost_per_conversation_usd:.4g}",
-                   help=f"model `{h.teacher}`, traffic-weighted over capabilities")
-    cols[1].metric("Student (USD/conv.)", f"{h.student_cost_per_conversation_usd:.4g}",
-                   help=f"model `{h.student}`, traffic-weighted over capabilities")
-    cols[2].metric("Teacher ÷ student cost", "—" if h.teacher_to_student_cost_ratio is None
-                   else f"{h.teacher_to_student_cost_ratio:,.0f}×")
-    cols[3].metric("Serving cost (USD/month)", f"{h.cost_usd_month:,.0f}",
-                   help=f"{h.conversations_month:,.0f} conversations a month across tiers")
-    cols[4].metric("Unmeasured traffic", percent(h.unmeasured_traffic_share))
-    cols[5].metric("Underpowered traffic", percent(h.underpowered_traffic_share))
-    cov = ev.coverage
+                   help=f"`{h.teacher}` alone, traffic-weighted over capabilities")
+    cols[1].metric("Tier's plan (USD/conv.)", f"{h.plan_cost_per_conversation_usd:.4g}",
+                   help=f"`{h.served_text}`, traffic-weighted, router included")
+    cols[2].metric("Teacher ÷ plan cost", "—" if h.teacher_to_plan_cost_ratio is None
+                   else f"{h.teacher_to_plan_cost_ratio:,.1f}×")
+    cols[3].metric("Tier's serving cost (USD/month)", f"{h.cost_usd_month:,.0f}",
+                   help=f"{h.conversations_month:,.0f} conversations a month in tier {h.tier}")
+    cols[4].metric("Unmeasured traffic", share_percent(h.unmeasured_traffic_share),
+                   help="share of the tier's conversations a model other than its teacher "
+                   "serves on capabilities with no eval results")
+    cols[5].metric("Underpowered traffic", share_percent(h.underpowered_traffic_share),
+                   help="share of the tier's conversations a model other than its teacher "
+                   "serves on capabilities whose eval slice cannot detect a drop as large as "
+                   "its tolerance")
     if h.unmeasured_traffic_share > 0:
-        st.warning(f"**{percent(h.unmeasured_traffic_share)} of conversations are unmeasured**: "
-                   "no "
-                   f"eval results for the teacher or the student on "
-                   f"{', '.join(cov.unmeasured_capabilities)}. Their loss is counted at the "
+        caps = ", ".join(h.unmeasured_capabilities)
+        st.warning(f"**{share_percent(h.unmeasured_traffic_share)} of tier {h.tier}'s "
+                   f"conversations are unmeasured**: served by `{h.served_text}` with no eval "
+                   f"results against `{h.teacher}` on {caps}. Their loss is counted at the "
                    "pessimistic end of the prior.")
     for w in ev.warnings:
         model, _, rest = w.partition(": ")
@@ -42,16 +54,22 @@ def headline_metrics(ev: Evaluation) -> None:
                   "residual)." if "misses its own run" in rest else "Add a benchmark run at "
                   "that context (econ fit shows what the runs cover).")
         st.warning(f"**GPU cost of `{model}` is extrapolated**: {rest}. {advice}")
-    if cov.uncategorised_traffic_share > 0:
-        st.info(f"**{percent(cov.uncategorised_traffic_share)} of conversations are "
-                "uncategorised**: the capabilities' traffic shares sum to less than 100%, so "
-                "this traffic is costed with the conversation shape but no capability, and "
-                "no eval speaks for it.")
+    if h.uncategorised_traffic_share > 0:
+        st.info(f"**{share_percent(h.uncategorised_traffic_share)} of tier {h.tier}'s "
+                "conversations are uncategorised** and served by a model other than its "
+                "teacher: the capabilities' traffic shares sum to less than 100%, so this "
+                "traffic is costed with the conversation shape but no capability, and no eval "
+                "speaks for it.")
     if h.underpowered_traffic_share > 0:
-        st.info(f"{percent(h.underpowered_traffic_share)} of conversations are in capabilities "
-                "whose "
-                f"eval slice cannot detect a drop as large as its tolerance: "
-                f"{', '.join(cov.underpowered_capabilities)}.")
+        st.info(f"{share_percent(h.underpowered_traffic_share)} of tier {h.tier}'s conversations "
+                "are served by a model other than its teacher on capabilities whose eval slice "
+                "cannot detect a drop as large as its tolerance: "
+                f"{', '.join(h.underpowered_capabilities)}.")
+    cov = ev.coverage
+    st.caption(f"All tiers ({BLEND}): {share_percent(cov.unmeasured_traffic_share)} "
+               f"unmeasured, {share_percent(cov.underpowered_traffic_share)} underpowered, "
+               f"{share_percent(cov.uncategorised_traffic_share)} uncategorised traffic on "
+               "models other than the tier's teacher.")
 
 
 _GRID = [2.1, 1.45, 1.45, 1.5, 1.6, 0.55]

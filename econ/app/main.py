@@ -67,7 +67,7 @@ def main() -> None:
     st.caption(f"`{source}` · {working.description}")
     if from_folder:
         reload_changes(source)
-    headline_metrics(ev)
+    headline_metrics(source, ev)
     # the tabs track which one is open, and only that one is computed: a tick on the first
     # tab never reruns the Monte Carlo, the frontier or git (st.session_state["tab"] = label
     # opens a tab, as in the tests)

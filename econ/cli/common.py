@@ -121,10 +121,21 @@ def banner(ev: Any) -> None:
 
 
 def coverage_json(ev: Any) -> dict[str, Any]:
+    """The banner's figures, named as in evaluate --json: the blend at the top level, each
+    tier's own under ``coverage_by_tier``."""
+    from econ.outputs.report import BLEND
+
     cov = ev.coverage
     return {"unmeasured_traffic_share": cov.unmeasured_traffic_share,
             "unmeasured_capabilities": list(cov.unmeasured_capabilities),
             "underpowered_traffic_share": cov.underpowered_traffic_share,
+            "uncategorised_traffic_share": cov.uncategorised_traffic_share,
+            "scenario_shares_are": BLEND,
+            "coverage_by_tier": {t.economics.tier: {
+                "unmeasured_traffic_share": t.unmeasured_traffic_share,
+                "underpowered_traffic_share": t.underpowered_traffic_share,
+                "uncategorised_traffic_share": t.uncategorised_traffic_share}
+                for t in ev.tiers},
             "warnings": list(ev.warnings)}  # the banner's GPU-cost lines, as evaluate --json
 
 

@@ -103,6 +103,10 @@ def headline_outputs(ev: Evaluation) -> dict[str, tuple[str, float | None]]:
         out[f"tiers.{e.tier}.gross_margin_at_price"] = ("fraction", e.gross_margin_at_price)
         out[f"tiers.{e.tier}.cost_per_user"] = ("USD/month", e.cost_per_user_month_usd)
         out[f"tiers.{e.tier}.loss"] = ("USD/month", t.loss_usd_month)
+        out[f"tiers.{e.tier}.unmeasured_traffic_share"] = ("fraction",
+                                                           t.unmeasured_traffic_share)
+        out[f"tiers.{e.tier}.underpowered_traffic_share"] = ("fraction",
+                                                             t.underpowered_traffic_share)
         out[f"tiers.{e.tier}.frontier_size"] = ("consent sets",
                                                 float(len(tier_frontier(ev, e.tier).points)))
     out["unmeasured_traffic_share"] = ("fraction", ev.coverage.unmeasured_traffic_share)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,6 +67,10 @@ def inline_eval_data(scenario: Scenario) -> dict[str, dict[str, SliceResults]]:
 
 @dataclass(frozen=True)
 class Coverage:
+    """Scenario-wide coverage: each share is the traffic-weighted blend of the tiers' own
+    (a tier's conversations count as its users × conversations per user); the capability lists
+    are the union of the tiers' (see :class:`TierResult`)."""
+
     unmeasured_traffic_share: float
     underpowered_traffic_share: float
     uncategorised_traffic_share: float
@@ -74,10 +78,18 @@ class Coverage:
     underpowered_capabilities: tuple[str, ...]
     unmeasured_traffic_share_by_model: Mapping[str, float]
     eval_only_capabilities: tuple[str, ...]
+    # 1 − the capabilities' traffic shares: conversations no capability claims, whoever serves
+    traffic_share_without_capability: float = 0.0
 
 
 @dataclass(frozen=True)
 class TierResult:
+    """One tier on its plan. Its coverage shares are of the tier's own conversations that a model
+    other than the tier's teacher serves: on a capability without eval results for that model
+    or the teacher (unmeasured), on one whose slice cannot detect a drop as large as its
+    tolerance and whose verdict is undecided (underpowered), and on traffic no capability
+    claims (uncategorised). They are disjoint; a tier served by its teacher alone has none."""
+
     economics: TierEconomics
     assignment: Assignment
     at_risk: tuple[str, ...]  # served by a non-teacher model without consent or shown retention
@@ -86,10 +98,12 @@ class TierResult:
     consent: tuple[str, ...] = ()
     teacher: str = ""  # the model this tier's retention and loss are measured against
     retained: tuple[str, ...] = ()  # shown retained by the plan's default model
-    # share of the tier's conversations a non-teacher model serves without eval data
-    # (uncategorised traffic included)
     unmeasured_traffic_share: float = 0.0
     price_floor_carrying_free_users_usd_month: float | None = None  # paid tiers
+    underpowered_traffic_share: float = 0.0
+    uncategorised_traffic_share: float = 0.0
+    unmeasured_capabilities: tuple[str, ...] = ()
+    underpowered_capabilities: tuple[str, ...] = ()
 
     @property
     def free(self) -> bool:
@@ -99,6 +113,10 @@ class TierResult:
     def subsidy_usd_month(self) -> float | None:
         """What a free tier costs a month: the subsidy it needs from the paying tiers."""
         return self.economics.cost_usd_month if self.free else None
+
+    @property
+    def conversations_month(self) -> float:
+        return self.economics.users * self.economics.conversations_per_user_month
 
 
 @dataclass(frozen=True)
@@ -169,29 +187,38 @@ def tier_consents(scenario: Scenario, consent: ConsentArg = None) -> dict[str, t
     return {tid: caps for tid in out}
 
 
-def coverage(scenario: Scenario, retention: Iterable[Retention], evals: EvalData,
+def coverage(scenario: Scenario, tiers: Iterable[TierResult], evals: EvalData,
              eval_only: Iterable[str] = ()) -> Coverage:
-    share = {c.id: c.traffic_share for c in scenario.capabilities}
-    rets = list(retention)
-    unmeasured = tuple(r.capability for r in rets if r.verdict == "unmeasured")
-    # undecided traffic only: a slice already shown lost or degraded is not underpowered
-    underpowered = tuple(r.capability for r in rets
-                         if r.underpowered and r.verdict == "inconclusive")
-    used = {t.plan.model for t in scenario.tiers} | {
-        t.plan.route.to for t in scenario.tiers if t.plan.route is not None}
+    """The scenario-wide coverage: the tiers' shares blended by their traffic (an unweighted
+    mean when no tier has traffic), the union of their capability lists."""
+    rows = list(tiers)
+    total = sum(t.conversations_month for t in rows)
+    weights = [t.conversations_month / total if total > 0 else 1 / len(rows) for t in rows] \
+        if rows else []
+
+    def blend(share: Callable[[TierResult], float]) -> float:
+        return float(sum(w * share(t) for w, t in zip(weights, rows, strict=True)))
+
+    def union(caps: Callable[[TierResult], tuple[str, ...]]) -> tuple[str, ...]:
+        named = {c for t in rows for c in caps(t)}
+        return tuple(c.id for c in scenario.capabilities if c.id in named)
+
+    used = {m for t in rows for m in t.assignment.models}
     by_model = {
         mid: sum(c.traffic_share for c in scenario.capabilities
                  if evals.get(c.id, {}).get(mid, SliceResults(0, 0)).examples == 0)
         for mid in scenario.models if mid in used
     }
     return Coverage(
-        unmeasured_traffic_share=sum(share[c] for c in unmeasured),
-        underpowered_traffic_share=sum(share[c] for c in underpowered),
-        uncategorised_traffic_share=max(0.0, 1.0 - sum(share.values())),
-        unmeasured_capabilities=unmeasured,
-        underpowered_capabilities=underpowered,
+        unmeasured_traffic_share=blend(lambda t: t.unmeasured_traffic_share),
+        underpowered_traffic_share=blend(lambda t: t.underpowered_traffic_share),
+        uncategorised_traffic_share=blend(lambda t: t.uncategorised_traffic_share),
+        unmeasured_capabilities=union(lambda t: t.unmeasured_capabilities),
+        underpowered_capabilities=union(lambda t: t.underpowered_capabilities),
         unmeasured_traffic_share_by_model=by_model,
         eval_only_capabilities=tuple(eval_only),
+        traffic_share_without_capability=max(
+            0.0, 1.0 - sum(c.traffic_share for c in scenario.capabilities)),
     )
 
 
@@ -211,26 +238,34 @@ def tier_result(scenario: Scenario, t: Tier, consent: tuple[str, ...], costs: Co
                           scenario.fees)
     at_risk = []
     pessimistic = []
-    unmeasured_share = 0.0
+    unmeasured: dict[str, float] = {}
+    underpowered: dict[str, float] = {}
     drops = {m: {c: loss_drop(r) for c, r in per.items()} for m, per in rets.items()}
     for c in scenario.capabilities:
         for m in a.models:
             if m == teacher or not served_share(a, c.id, m):
                 continue
             r = rets[m][c.id]
+            served = c.traffic_share * served_share(a, c.id, m)
             if a.primary(c.id) == m and c.id not in consent and r.verdict != "retained":
                 at_risk.append(c.id)
             if r.drop is None:
                 pessimistic.append(c.id)
-                unmeasured_share += c.traffic_share * served_share(a, c.id, m)
+                unmeasured[c.id] = unmeasured.get(c.id, 0.0) + served
+            elif r.underpowered and r.verdict == "inconclusive":
+                underpowered[c.id] = underpowered.get(c.id, 0.0) + served
     rest = max(0.0, 1.0 - sum(c.traffic_share for c in scenario.capabilities))
-    unmeasured_share += rest * sum(served_share(a, UNCATEGORISED, m)
-                                   for m in a.models if m != teacher)
+    uncategorised = rest * sum(served_share(a, UNCATEGORISED, m)
+                               for m in a.models if m != teacher)
     loss = float(plan_loss_usd_month(a, scenario, t.users * t.conversations_per_user_month,
                                      drops, teacher))
     return TierResult(econ, a, tuple(dict.fromkeys(at_risk)), loss,
                       tuple(dict.fromkeys(pessimistic)), consent, teacher, retained,
-                      unmeasured_share)
+                      unmeasured_traffic_share=float(sum(unmeasured.values())),
+                      underpowered_traffic_share=float(sum(underpowered.values())),
+                      uncategorised_traffic_share=float(uncategorised),
+                      unmeasured_capabilities=tuple(unmeasured),
+                      underpowered_capabilities=tuple(underpowered))
 
 
 TOKEN_KINDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
@@ -276,7 +311,7 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         model_cost_per_conversation_usd=model_costs,
         retention=retention,
         consequences=consequences,
-        coverage=coverage(scenario, retention, measured.evals, measured.eval_only_capabilities),
+        coverage=coverage(scenario, tiers, measured.evals, measured.eval_only_capabilities),
         tiers=tuple(tiers),
         blend=blend_tiers([t.economics for t in tiers]),
         conversations_month=conversations,

@@ -53,8 +53,10 @@ COLUMNS: Columns = {
     "subsidy_usd_month": ("Free-tier subsidy (USD/month)", "money"),
     "gross_margin_at_price": ("Gross margin at price", "share"),
     "capability_loss_usd_month": ("Capability loss (USD/month)", "money"),
+    # shares of the tier's own conversations a model other than its teacher serves
     "unmeasured_traffic_share": ("Unmeasured traffic", "share"),
     "underpowered_traffic_share": ("Underpowered traffic", "share"),
+    "uncategorised_traffic_share": ("Uncategorised traffic", "share"),
 }
 _DIGITS: dict[Kind, int] = {"money": 2, "unit_cost": 6, "count": 2, "share": 3}
 _XLSX_FORMAT: dict[Kind, str] = {"money": "#,##0.00", "unit_cost": "0.000000",
@@ -85,8 +87,9 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
             "subsidy_usd_month": t.subsidy_usd_month,
             "gross_margin_at_price": e.gross_margin_at_price,
             "capability_loss_usd_month": t.loss_usd_month,
-            "unmeasured_traffic_share": ev.coverage.unmeasured_traffic_share,
-            "underpowered_traffic_share": ev.coverage.underpowered_traffic_share,
+            "unmeasured_traffic_share": t.unmeasured_traffic_share,
+            "underpowered_traffic_share": t.underpowered_traffic_share,
+            "uncategorised_traffic_share": t.uncategorised_traffic_share,
         })
     return pd.DataFrame(rows)
 

@@ -23,8 +23,9 @@ from econ.decisions.payback import Payback, payback
 from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
 from econ.decisions.uncertainty import TierUncertainty, simulate
 from econ.model.evaluate import Evaluation, Measured, TierResult
+from econ.outputs.headline import share_percent
 from econ.outputs.provenance import Provenance, tier_consent
-from econ.outputs.report import payback_text, plan_text
+from econ.outputs.report import BLEND, payback_text, plan_text
 
 __all__ = ["DecisionRecord", "TierDecision", "build_record", "priced_below_floor", "record_files",
            "record_html", "record_markdown", "record_zip"]
@@ -48,6 +49,12 @@ class TierDecision:
     consent: tuple[tuple[str, str], ...]  # (capability, verdict) the tier consents to lose
     at_risk: tuple[str, ...]
     loss_usd_month: float
+    # shares of the tier's conversations a model other than its teacher serves (TierResult)
+    unmeasured_traffic_share: float = 0.0
+    underpowered_traffic_share: float = 0.0
+    uncategorised_traffic_share: float = 0.0
+    unmeasured_capabilities: tuple[str, ...] = ()
+    underpowered_capabilities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,12 @@ def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
             p_margin_meets_target=mc[e.tier].p_margin_meets_target,
             below_floor=priced_below_floor(e.price_usd_month, e.price_floor_usd_month),
             consent=tuple((c, _verdict(ev, t, c)) for c in consent[e.tier]),
-            at_risk=t.at_risk, loss_usd_month=t.loss_usd_month))
+            at_risk=t.at_risk, loss_usd_month=t.loss_usd_month,
+            unmeasured_traffic_share=t.unmeasured_traffic_share,
+            underpowered_traffic_share=t.underpowered_traffic_share,
+            uncategorised_traffic_share=t.uncategorised_traffic_share,
+            unmeasured_capabilities=t.unmeasured_capabilities,
+            underpowered_capabilities=t.underpowered_capabilities))
     fronts = {t.economics.tier: tier_frontier(ev, t.economics.tier) for t in ev.tiers}
     current = {}
     for tid, front in fronts.items():
@@ -177,13 +189,23 @@ def _payback_rows(p: Payback | None) -> list[list[str]]:
 
 
 def _coverage_lines(rec: DecisionRecord) -> list[str]:
-    out = [f"Unmeasured traffic: {percent(rec.unmeasured_traffic_share)} of conversations"
-           + (f" ({', '.join(rec.unmeasured_capabilities)}: no eval results; their loss is "
-              "counted at the pessimistic end of the prior)" if rec.unmeasured_capabilities
-              else ""),
-           f"Underpowered traffic: {percent(rec.underpowered_traffic_share)} of conversations",
-           f"Uncategorised traffic: {percent(rec.uncategorised_traffic_share)} of conversations "
-           "(traffic shares that sum to less than 100%)"]
+    """Each tier's share of its conversations a model other than its teacher serves without an
+    eval that can speak for it, then their traffic-weighted blend."""
+    out = []
+    for t in rec.tiers:
+        out.append(f"Tier {t.tier}: unmeasured {share_percent(t.unmeasured_traffic_share)}"
+                   + (f" ({', '.join(t.unmeasured_capabilities)}: no eval results; their loss "
+                      "is counted at the pessimistic end of the prior)"
+                      if t.unmeasured_capabilities else "")
+                   + f", underpowered {share_percent(t.underpowered_traffic_share)}"
+                   + (f" ({', '.join(t.underpowered_capabilities)})"
+                      if t.underpowered_capabilities else "")
+                   + f", uncategorised {share_percent(t.uncategorised_traffic_share)} of its "
+                   "conversations, on models other than its teacher")
+    out += [f"All tiers ({BLEND}): unmeasured traffic {share_percent(rec.unmeasured_traffic_share)}"
+            f", underpowered traffic {share_percent(rec.underpowered_traffic_share)}, "
+            f"uncategorised traffic {share_percent(rec.uncategorised_traffic_share)} of "
+            "conversations (uncategorised: traffic shares that sum to less than 100%)"]
     return out
 
 

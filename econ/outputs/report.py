@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from econ.base.formatting import ci_points, duration, number, points
+from econ.base.formatting import ci_points, number, points
 from econ.decisions.candidates import candidates_table
-from econ.decisions.payback import Payback, payback
+from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation, TierResult
-from econ.model.plans import Assignment
-
-if TYPE_CHECKING:
-    import pandas as pd
+from econ.outputs.headline import Headline, headline, headline_line, headlines, share_percent
+from econ.outputs.payback_view import payback_frame, payback_json, payback_lines, payback_text
+from econ.outputs.tables import format_table, plan_json, plan_text
 
 __all__ = [
+    "BLEND",
     "Headline",
     "coverage_banner",
     "evaluation_json",
     "format_table",
     "headline",
+    "headlines",
     "payback_frame",
     "payback_lines",
     "payback_text",
@@ -29,58 +28,22 @@ __all__ = [
     "text_report",
 ]
 
-
-@dataclass(frozen=True)
-class Headline:
-    teacher: str
-    student: str
-    teacher_cost_per_conversation_usd: float
-    student_cost_per_conversation_usd: float
-    teacher_to_student_cost_ratio: float | None
-    cost_usd_month: float
-    revenue_usd_month: float
-    conversations_month: float
-    unmeasured_traffic_share: float
-    underpowered_traffic_share: float
-    uncategorised_traffic_share: float
-
-
-def headline(ev: Evaluation) -> Headline:
-    """The figures a planning session looks at first."""
-    s, costs = ev.scenario, ev.model_cost_per_conversation_usd
-    t, st = costs[s.teacher_id], costs[s.student_id]
-    return Headline(s.teacher_id, s.student_id, t, st, t / st if st > 0 else None,
-                    ev.blend.cost_usd_month, ev.blend.revenue_usd_month, ev.conversations_month,
-                    ev.coverage.unmeasured_traffic_share, ev.coverage.underpowered_traffic_share,
-                    ev.coverage.uncategorised_traffic_share)
-
-
-def _plan_json(a: Assignment) -> dict[str, Any]:
-    return {
-        "model": a.default_model,
-        "route_to": a.route_to,
-        "routed_capabilities": sorted(a.routed),
-        "router_usd_per_conversation": a.router_usd_per_conversation,
-        "router_error_rate": a.router_error_rate,
-    }
-
-
-def plan_text(a: Assignment) -> str:
-    if a.route_to is None:
-        return a.default_model
-    routed = ", ".join(sorted(a.routed)) or "nothing"
-    return f"{a.default_model}; {routed} → {a.route_to}"
+BLEND = "traffic-weighted blend of the tiers"
 
 
 def _tier_json(t: TierResult) -> dict[str, Any]:
     e = t.economics
     return {
-        "plan": _plan_json(t.assignment),
+        "plan": plan_json(t.assignment),
         "model": t.assignment.default_model,
         "teacher": t.teacher,
         "consent": list(t.consent),
         "retained": list(t.retained),
         "unmeasured_traffic_share": t.unmeasured_traffic_share,
+        "underpowered_traffic_share": t.underpowered_traffic_share,
+        "uncategorised_traffic_share": t.uncategorised_traffic_share,
+        "unmeasured_capabilities": list(t.unmeasured_capabilities),
+        "underpowered_capabilities": list(t.underpowered_capabilities),
         "price_floor_carrying_free_users_usd_month":
             t.price_floor_carrying_free_users_usd_month,
         "subsidy_usd_month": t.subsidy_usd_month,
@@ -153,12 +116,15 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
         "underpowered_traffic_share": cov.underpowered_traffic_share,
         "uncategorised_traffic_share": cov.uncategorised_traffic_share,
         "coverage": {
+            "scenario_shares_are": BLEND,
+            "traffic_share_without_capability": cov.traffic_share_without_capability,
             "unmeasured_capabilities": list(cov.unmeasured_capabilities),
             "underpowered_capabilities": list(cov.underpowered_capabilities),
             "unmeasured_traffic_share_by_model": dict(cov.unmeasured_traffic_share_by_model),
             "eval_only_capabilities": list(cov.eval_only_capabilities),
         },
         "conversations_month": ev.conversations_month,
+        "headlines": {h.tier: h.to_json() for h in headlines(ev)},
         "tiers": {t.economics.tier: _tier_json(t) for t in ev.tiers},
         "blend": {
             "revenue_usd_month": ev.blend.revenue_usd_month,
@@ -168,7 +134,7 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
             "free_users_per_paying_user": ev.blend.free_users_per_paying_user,
             "free_users_carried_per_paying_user": ev.blend.free_users_carried_per_paying_user,
         },
-        "payback": _payback_json(payback(ev)),
+        "payback": payback_json(payback(ev)),
     })
     return out
 
@@ -199,15 +165,6 @@ def _measured_lines(ev: Evaluation) -> list[str]:
     return out
 
 
-def _payback_json(p: Payback | None) -> dict[str, Any] | None:
-    if p is None:
-        return None
-    out = p.to_json()
-    for tier, t in zip(out["tiers"].values(), p.tiers, strict=True):
-        tier["baseline_plan"] = _plan_json(t.baseline_assignment)
-    return out
-
-
 def _pair(v: tuple[float, float] | None) -> list[float] | None:
     return None if v is None else [v[0], v[1]]
 
@@ -229,93 +186,29 @@ def _clean(x: Any) -> Any:
     return f if math.isfinite(f) else None
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
-                 right: Sequence[bool] | None = None) -> str:
-    """Aligned plain-text table; ``right`` marks right-aligned (numeric) columns."""
-    right = right or [False] * len(headers)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if r else c.ljust(w)
-                         for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
-
-    out = [line(headers), line(["-" * w for w in widths])]
-    out += [line(r) for r in rows]
-    return "\n".join(out)
+def _per_tier(ev: Evaluation, share: str) -> str:
+    return ", ".join(f"{t.economics.tier} {share_percent(getattr(t, share))}" for t in ev.tiers)
 
 
 def coverage_banner(ev: Evaluation) -> list[str]:
-    """The unmeasured and underpowered traffic warnings every text output starts with."""
+    """The unmeasured and underpowered traffic warnings every text output starts with: each
+    tier's share of its own conversations a model other than its teacher serves, and their
+    traffic-weighted blend."""
     cov = ev.coverage
     out = []
     if cov.unmeasured_traffic_share > 0:
         out.append(f"!! UNMEASURED TRAFFIC: {points(cov.unmeasured_traffic_share)}% of "
-                   "conversations exercise capabilities with no eval results for the teacher "
-                   "or the student: "
+                   f"conversations ({BLEND}: {_per_tier(ev, 'unmeasured_traffic_share')}) are "
+                   "served by a model other than their tier's teacher on capabilities with no "
+                   "eval results for it or the teacher: "
                    f"{', '.join(cov.unmeasured_capabilities)}")
     if cov.underpowered_traffic_share > 0:
         out.append(f"!! UNDERPOWERED TRAFFIC: {points(cov.underpowered_traffic_share)}% of "
-                   f"conversations are in capabilities whose eval slice cannot detect a drop as "
-                   f"large as its tolerance: {', '.join(cov.underpowered_capabilities)}")
+                   f"conversations ({BLEND}: {_per_tier(ev, 'underpowered_traffic_share')}) "
+                   "are served by a model other than their tier's teacher on capabilities "
+                   "whose eval slice cannot detect a drop as large as its tolerance: "
+                   f"{', '.join(cov.underpowered_capabilities)}")
     out += [f"!! EXTRAPOLATED GPU COST: {w}" for w in ev.warnings]
-    return out
-
-
-def payback_text(months: float | None, never_because: str | None) -> str:
-    """A payback in words: its duration, or "never pays back" with the reason."""
-    if months is None:
-        return f"never pays back ({never_because})" if never_because else "never pays back"
-    return f"pays back in {duration(months)}"
-
-
-def payback_frame(pb: Payback) -> pd.DataFrame:
-    """Per tier: baseline, savings, added loss, net, and both paybacks in words."""
-    import pandas as pd
-
-    return pd.DataFrame([{
-        "tier": r.tier, "baseline": plan_text(r.baseline_assignment),
-        "gross_savings_usd_month": r.gross_savings_usd_month,
-        "added_loss_usd_month": r.added_loss_usd_month,
-        "net_of_loss_savings_usd_month": r.net_of_loss_savings_usd_month,
-        "cash_payback": payback_text(r.cash_payback_months, r.cash_payback_never_because),
-        "net_of_loss_payback": payback_text(r.net_of_loss_payback_months,
-                                            r.net_of_loss_payback_never_because),
-    } for r in pb.tiers])
-
-
-def payback_lines(pb: Payback | None) -> list[str]:
-    """The payback paragraph and table of the text report."""
-    if pb is None:
-        return []
-    out = [f"Distillation of {', '.join(pb.distilled_models)}"
-           + ("" if pb.distilled_models_stated else " (taken as distilled: the students the "
-              "tiers serve; name it in distillation.model)")
-           + f": one-off {number(pb.one_off_usd, 0)} USD, "
-           f"{pb.distillations_per_year} distillation(s) a year. Against each tier's best plan "
-           f"without it (same consent set and routing, every undistilled model tried, by cost "
-           f"plus capability loss) the plans save {number(pb.gross_savings_usd_month, 0)} "
-           f"USD/mo gross and add {number(pb.added_loss_usd_month, 0)} USD/mo of capability "
-           f"loss, net of loss {number(pb.net_of_loss_savings_usd_month, 0)} USD/mo",
-           f"  cash (one-off ÷ gross savings): "
-           f"{payback_text(pb.cash_payback_months, pb.cash_payback_never_because)}; "
-           f"12-month cash {number(pb.cash_12_months_usd, 0)} USD",
-           f"  net of capability loss (one-off ÷ net): "
-           f"{payback_text(pb.net_of_loss_payback_months, pb.net_of_loss_payback_never_because)}"
-           f"; 12-month net of loss {number(pb.net_of_loss_12_months_usd, 0)} USD",
-           "Per tier (paybacks as if the tier alone carried the one-off cost):"]
-    out.append(format_table(
-        ["tier", "baseline (best plan without distillation)", "gross savings (USD/mo)",
-         "added loss (USD/mo)", "net of loss (USD/mo)", "cash payback", "net-of-loss payback"],
-        [[r.tier, plan_text(r.baseline_assignment), number(r.gross_savings_usd_month, 0),
-          number(r.added_loss_usd_month, 0), number(r.net_of_loss_savings_usd_month, 0),
-          duration(r.cash_payback_months), duration(r.net_of_loss_payback_months)]
-         for r in pb.tiers],
-        [False, False, True, True, True, True, True]))
-    out += [f"  {r.tier}: {kind} payback never comes: {why}" for r in pb.tiers
-            for kind, why in (("cash", r.cash_payback_never_because),
-                              ("net-of-loss", r.net_of_loss_payback_never_because))
-            if why is not None and (kind == "cash" or why != r.cash_payback_never_because)]
     return out
 
 
@@ -323,10 +216,15 @@ def text_report(ev: Evaluation) -> str:
     s = ev.scenario
     out = [f"Scenario: {s.name}", "", *coverage_banner(ev)]
     cov = ev.coverage
-    out.append(f"Uncategorised traffic: {points(cov.uncategorised_traffic_share)}%")
+    out.append(f"Uncategorised traffic: {points(cov.traffic_share_without_capability)}% of "
+               "conversations no capability claims; served by a model other than the tier's "
+               f"teacher: {points(cov.uncategorised_traffic_share)}% ({BLEND}: "
+               f"{_per_tier(ev, 'uncategorised_traffic_share')})")
     if cov.eval_only_capabilities:
         out.append("Measured by the evals but not in the scenario: "
                    + ", ".join(cov.eval_only_capabilities))
+    out += ["", "Headline per tier (the tier's teacher against the plan it serves):"]
+    out += [f"  {headline_line(h)}" for h in headlines(ev)]
     out += ["", f"Candidates (verdicts against the reference teacher {s.teacher_id}: "
             "r retained, d degraded, l lost, i inconclusive, u unmeasured; floor if the tier "
             "were served by the model alone)"]

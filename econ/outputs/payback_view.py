@@ -1,0 +1,84 @@
+"""Payback in words and tables: the text report, the record and the app say it the same way.
+
+In: a :class:`~econ.decisions.payback.Payback`. Out: text lines, a DataFrame, a JSON-ready dict.
+May import: econ.base … econ.decisions, econ.outputs.tables.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from econ.base.formatting import duration, number
+from econ.decisions.payback import Payback
+from econ.outputs.tables import format_table, plan_json, plan_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["payback_frame", "payback_json", "payback_lines", "payback_text"]
+
+
+def payback_text(months: float | None, never_because: str | None) -> str:
+    """A payback in words: its duration, or "never pays back" with the reason."""
+    if months is None:
+        return f"never pays back ({never_because})" if never_because else "never pays back"
+    return f"pays back in {duration(months)}"
+
+
+def payback_frame(pb: Payback) -> pd.DataFrame:
+    """Per tier: baseline, savings, added loss, net, and both paybacks in words."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "tier": r.tier, "baseline": plan_text(r.baseline_assignment),
+        "gross_savings_usd_month": r.gross_savings_usd_month,
+        "added_loss_usd_month": r.added_loss_usd_month,
+        "net_of_loss_savings_usd_month": r.net_of_loss_savings_usd_month,
+        "cash_payback": payback_text(r.cash_payback_months, r.cash_payback_never_because),
+        "net_of_loss_payback": payback_text(r.net_of_loss_payback_months,
+                                            r.net_of_loss_payback_never_because),
+    } for r in pb.tiers])
+
+
+def payback_lines(pb: Payback | None) -> list[str]:
+    """The payback paragraph and table of the text report."""
+    if pb is None:
+        return []
+    out = [f"Distillation of {', '.join(pb.distilled_models)}"
+           + ("" if pb.distilled_models_stated else " (taken as distilled: the students the "
+              "tiers serve; name it in distillation.model)")
+           + f": one-off {number(pb.one_off_usd, 0)} USD, "
+           f"{pb.distillations_per_year} distillation(s) a year. Against each tier's best plan "
+           f"without it (same consent set and routing, every undistilled model tried, by cost "
+           f"plus capability loss) the plans save {number(pb.gross_savings_usd_month, 0)} "
+           f"USD/mo gross and add {number(pb.added_loss_usd_month, 0)} USD/mo of capability "
+           f"loss, net of loss {number(pb.net_of_loss_savings_usd_month, 0)} USD/mo",
+           f"  cash (one-off ÷ gross savings): "
+           f"{payback_text(pb.cash_payback_months, pb.cash_payback_never_because)}; "
+           f"12-month cash {number(pb.cash_12_months_usd, 0)} USD",
+           f"  net of capability loss (one-off ÷ net): "
+           f"{payback_text(pb.net_of_loss_payback_months, pb.net_of_loss_payback_never_because)}"
+           f"; 12-month net of loss {number(pb.net_of_loss_12_months_usd, 0)} USD",
+           "Per tier (paybacks as if the tier alone carried the one-off cost):"]
+    out.append(format_table(
+        ["tier", "baseline (best plan without distillation)", "gross savings (USD/mo)",
+         "added loss (USD/mo)", "net of loss (USD/mo)", "cash payback", "net-of-loss payback"],
+        [[r.tier, plan_text(r.baseline_assignment), number(r.gross_savings_usd_month, 0),
+          number(r.added_loss_usd_month, 0), number(r.net_of_loss_savings_usd_month, 0),
+          duration(r.cash_payback_months), duration(r.net_of_loss_payback_months)]
+         for r in pb.tiers],
+        [False, False, True, True, True, True, True]))
+    out += [f"  {r.tier}: {kind} payback never comes: {why}" for r in pb.tiers
+            for kind, why in (("cash", r.cash_payback_never_because),
+                              ("net-of-loss", r.net_of_loss_payback_never_because))
+            if why is not None and (kind == "cash" or why != r.cash_payback_never_because)]
+    return out
+
+
+def payback_json(p: Payback | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    out = p.to_json()
+    for tier, t in zip(out["tiers"].values(), p.tiers, strict=True):
+        tier["baseline_plan"] = plan_json(t.baseline_assignment)
+    return out
