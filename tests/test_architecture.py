@@ -90,3 +90,49 @@ def test_public_api_still_imports_from_econ():
     missing = [name for name in PUBLIC_API if not hasattr(econ, name)]
     assert not missing
     assert set(PUBLIC_API) <= set(econ.__all__)
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """econ module -> the econ modules it imports (``from econ.a import b`` names ``econ.a.b``
+    when b is a module), at top level, inside functions and under TYPE_CHECKING alike."""
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        out: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for a in node.names:
+                    sub = f"{node.module}.{a.name}"
+                    out.add(sub if sub in paths else node.module)
+            elif isinstance(node, ast.Import):
+                out.update(a.name for a in node.names)
+        graph[name] = {m for m in out if m in paths and m != name}
+    return graph
+
+
+def test_no_modules_import_each_other():
+    """No cycle of imports between econ's modules (packages' __init__ re-exports aside)."""
+    graph = _import_graph()
+    inits = {m for m in graph if (PACKAGE.parent / m.replace(".", "/") / "__init__.py").is_file()}
+    cycles = []
+    state: dict[str, int] = {}
+
+    def visit(m: str, stack: list[str]) -> None:
+        state[m] = 1
+        for n in sorted(graph[m] - inits):
+            if state.get(n) == 1:
+                cycles.append(" -> ".join([*stack[stack.index(n):], n]))
+            elif n not in state:
+                visit(n, [*stack, n])
+        state[m] = 2
+
+    for m in sorted(set(graph) - inits):
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, "\n".join(cycles)

@@ -11,9 +11,10 @@ from econ.app.compare_tab import compare_tab
 from econ.app.consent_tab import consent_table, headline_metrics, tiers_panel
 from econ.app.export_tab import export_and_save
 from econ.app.frontier_tab import frontier_tab
+from econ.app.parsing import parse_cached
 from econ.app.reload import reload_changes
 from econ.app.share import link_scenario, open_link, write_link
-from econ.app.source import parse_cached, select_source
+from econ.app.source import select_source
 from econ.app.sources_panel import sources_expander
 from econ.app.state import edits_from_widgets, init_widgets, scenarios_folder
 from econ.app.uncertainty_tab import uncertainty_tab

@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from econ.app.parsing import parse_cached
 from econ.app.state import LOADED_PREFIX, scenarios_folder, widget_defaults, wkey
 from econ.base.errors import EconError
 from econ.decisions.scenario_diff import input_changes
@@ -26,8 +27,6 @@ CONFLICT_PREFIX = "conflict|"
 
 
 def _parse(text: str, name: str) -> Loaded | list[str]:
-    from econ.app.source import parse_cached
-
     return parse_cached(text, name, str(scenarios_folder()))
 
 

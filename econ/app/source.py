@@ -1,19 +1,16 @@
-"""The scenario on screen: picked from the scenarios folder or uploaded, parsed once per text."""
+"""The scenario on screen: picked from the scenarios folder or uploaded (parsed, once per text,
+by :mod:`econ.app.parsing`)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import streamlit as st
 
 from econ.app.reload import reload_scenario
 from econ.app.state import DEFAULT_SCENARIO, LOADED_PREFIX, scenarios_folder
-from econ.base.errors import ScenarioError
 from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
-from econ.model.loader import Loaded, parse_scenario
 from econ.scenario.store import list_scenarios
 
-__all__ = ["MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "parse_cached", "select_source"]
+__all__ = ["MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "select_source"]
 
 MAX_UPLOAD_MB = 1  # the widget refuses larger files itself; the app checks the bytes again
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
@@ -22,19 +19,6 @@ LAST_CHOICE = "source|last"  # "pick" or "upload": whichever the user touched la
 
 def _chose(what: str) -> None:
     st.session_state[LAST_CHOICE] = what
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def parse_cached(text: str, name: str, folder: str,
-                 confined: bool = False) -> Loaded | list[str]:
-    """Validated scenario, or its problems as FILE:LINE: field: message lines. An uploaded
-    scenario is ``confined``: it may read only files inside the scenarios folder and the data
-    folder beside it."""
-    try:
-        return parse_scenario(text, name, base_dir=Path(folder),
-                              confine_to=Path(folder) if confined else None)
-    except ScenarioError as exc:
-        return str(exc).splitlines()
 
 
 def select_source() -> tuple[str, str, bool]:

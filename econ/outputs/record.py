@@ -25,6 +25,7 @@ from econ.decisions.uncertainty import TierUncertainty, simulate
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.outputs.headline import share_percent
 from econ.outputs.provenance import Provenance, tier_consent
+from econ.outputs.record_charts import chart_pngs
 from econ.outputs.report import BLEND, payback_text, plan_text
 
 __all__ = ["DecisionRecord", "TierDecision", "build_record", "priced_below_floor", "record_files",
@@ -290,8 +291,6 @@ def record_html(rec: DecisionRecord, pngs: dict[str, bytes] | None = None,
 
 def record_files(rec: DecisionRecord) -> dict[str, bytes]:
     """Every file of the record: decision.md, decision.html and the PNG charts."""
-    from econ.outputs.record_charts import chart_pngs
-
     pngs, images = chart_pngs(rec)
     return {"decision.md": record_markdown(rec, images).encode("utf-8"),
             "decision.html": record_html(rec, pngs, images).encode("utf-8"), **pngs}

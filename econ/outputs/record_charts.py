@@ -1,6 +1,8 @@
 """The decision record's charts as PNG bytes: each tier's frontier and tornado.
 
-In: a :class:`~econ.outputs.record.DecisionRecord`. Out: ``{file name: PNG bytes}`` and
+In: a decision record (anything with the fields of :class:`ChartedRecord`, as
+:class:`econ.outputs.record.DecisionRecord` has; this module does not import the record, so the
+two do not import each other). Out: ``{file name: PNG bytes}`` and
 ``{file name: caption}``. The Vega-Lite specs are the app's own (:mod:`econ.outputs.charts`),
 rendered without a browser by ``vl-convert-python``.
 May import: econ.outputs.
@@ -8,7 +10,8 @@ May import: econ.outputs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from econ.outputs.charts import (
     frontier_spec,
@@ -18,10 +21,31 @@ from econ.outputs.charts import (
     with_data,
 )
 
-if TYPE_CHECKING:
-    from econ.outputs.record import DecisionRecord
+__all__ = ["ChartedRecord", "chart_pngs", "frontier_records", "png"]
 
-__all__ = ["chart_pngs", "frontier_records", "png"]
+
+class ChartedTier(Protocol):
+    @property
+    def tier(self) -> str: ...
+    @property
+    def price_usd_month(self) -> float: ...
+    @property
+    def floor_usd_month(self) -> float: ...
+
+
+class ChartedRecord(Protocol):
+    """What the charts read of a decision record."""
+
+    @property
+    def tiers(self) -> Sequence[ChartedTier]: ...
+    @property
+    def current_points(self) -> Mapping[str, tuple[float, float]]: ...
+    @property
+    def frontiers(self) -> Mapping[str, Any]: ...
+    @property
+    def tornados(self) -> Mapping[str, Sequence[Any]]: ...
+    @property
+    def swing(self) -> float: ...
 
 
 def png(spec: dict[str, Any], width: int = 720) -> bytes:
@@ -40,7 +64,7 @@ def frontier_records(front: Any) -> list[dict[str, Any]]:
              "unmeasured": ", ".join(p.unmeasured)} for i, p in enumerate(front.points)]
 
 
-def chart_pngs(rec: DecisionRecord) -> tuple[dict[str, bytes], dict[str, str]]:
+def chart_pngs(rec: ChartedRecord) -> tuple[dict[str, bytes], dict[str, str]]:
     pngs: dict[str, bytes] = {}
     captions: dict[str, str] = {}
     for t in rec.tiers:
