@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -171,11 +172,13 @@ def test_save_round_trips_comments(folder):
     at.button(key=f"w|{name}|save").click().run()
     assert not at.exception and not at.error
     saved = path.read_text()
-    assert "    consent: [creative_assist, analysis, factual_qa] # plus keeps code help" in saved
-    assert "    price_usd_month: 25            # ChatGPT Plus and Claude Pro" in saved
-    # every comment survives, and nothing else moved
+    assert ("    consent: [creative_assist, analysis, factual_qa] # edited, was [creative_assist, "
+            "factual_qa]: plus keeps code help") in saved
+    assert "    price_usd_month: 25            # edited, was 20: ChatGPT Plus and Claude" in saved
+    # every comment survives (an edited value's says so), and nothing else moved
     comments = [line.split("#", 1)[1] for line in original.splitlines() if "#" in line]
-    assert comments == [line.split("#", 1)[1] for line in saved.splitlines() if "#" in line]
+    assert comments == [re.sub(r"^ edited, was .*?: ", " ", line.split("#", 1)[1])
+                        for line in saved.splitlines() if "#" in line]
     changed = [(a, b) for a, b in zip(original.splitlines(), saved.splitlines(), strict=True)
                if a != b]
     assert len(changed) == 2
@@ -183,6 +186,21 @@ def test_save_round_trips_comments(folder):
     assert reloaded.tiers[1].consent == ["creative_assist", "analysis", "factual_qa"]
     assert reloaded.consent == ["creative_assist", "factual_qa"]  # the default is untouched
     assert any("Saved scenarios/" in s.value for s in at.success)
+    # the downloads drawn in the run of the save already see the saved file
+    assert any('"Unsaved edits: no"' in c.value for c in at.caption)
+    assert not any('"Unsaved edits: yes"' in c.value for c in at.caption)
+
+
+def test_downloads_say_unsaved_until_the_save(folder):
+    name = "frontier-vs-distilled.yaml"
+    at = start(folder)
+    open_tab(at, "Export & save")
+    assert any('"Unsaved edits: no"' in c.value for c in at.caption)
+    at.session_state[f"w|{name}|price|plus"] = 25.0
+    at.run()
+    assert any('"Unsaved edits: yes"' in c.value for c in at.caption)
+    at.button(key=f"w|{name}|save").click().run()
+    assert any('"Unsaved edits: no"' in c.value for c in at.caption)
 
 
 def test_save_refuses_when_file_changed_on_disk(folder):

@@ -264,6 +264,12 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
                 timeout=30_000)
             saved = _cli_export(folder / "frontier-vs-distilled.yaml", tmp_path, "csv")
             assert _data_lines(target.read_bytes()) == _data_lines(saved)
+            # a download right after the save is of the saved file
+            with page.expect_download(timeout=30_000) as info:
+                page.get_by_role("button", name="Download CSV").click()
+            after_save = tmp_path / "after-save.csv"
+            info.value.save_as(after_save)
+            assert b"# Unsaved edits: no" in after_save.read_bytes()
             page.screenshot(path=str(shots / "04-export.png"), full_page=True)
         finally:
             browser.close()
@@ -530,6 +536,7 @@ def _peak_rss_mb(pid: int) -> float:
     raise AssertionError("no VmHWM")
 
 
+@pytest.mark.slow
 def test_monte_carlo_at_a_million_draws(served, tmp_path):
     """Issue 24: at 1M draws, a tick on the consent tab, the return to the Uncertainty tab and
     a change of the sensitivity swing each settle in under 3 s, and the server's peak memory

@@ -71,3 +71,43 @@ def test_plan_edits_round_trip_through_yaml():
     assert edits_between(s, reparsed).consent == ("math",)
     assert apply_to_scenario(s, edits_between(s, reparsed)) == reparsed
     assert "# ChatGPT Pro, 200 USD/month (§5)" in new_text
+
+
+def _line(text: str, start: str, occurrence: int = 0) -> str:
+    return [ln.strip() for ln in text.splitlines() if ln.lstrip().startswith(start)][occurrence]
+
+
+def test_a_saved_edit_never_leaves_a_comment_contradicting_its_value():
+    """Issue 24: the comment at the end of an edited value's line spoke of the old value; it
+    says it was edited and what the value was, and an edit back restores it. Comments on lines
+    whose value did not change are kept as they were."""
+    text = DEFAULT.read_text()
+    s = parse_scenario(text, str(DEFAULT)).scenario
+    edits = Edits(tiers={"plus": TierEdit(price_usd_month=25.0, route_to="o1")},
+                  tier_consent={"pro": ("math", "analysis"), "plus": ("creative_assist",)})
+    new = apply_to_yaml(text, s, edits)
+    assert _line(new, "price_usd_month:", 1) == (
+        "price_usd_month: 25            # edited, was 20: ChatGPT Plus and Claude Pro, "
+        "20 USD/month (§5)")
+    assert _line(new, "to:", 0).endswith(
+        "# edited, was gpt-4o: what plus does not consent to lose goes to GPT-4o")
+    assert _line(new, "consent:", 2).endswith(
+        "# edited, was [creative_assist, factual_qa]: plus keeps code help and clarifying "
+        "questions")
+    # pro's empty list stays a one-line list, its comment no longer says "nothing"
+    assert _line(new, "consent:", 3) == (
+        "consent: [math, analysis]      # edited, was []: pro consents to lose nothing")
+    # untouched lines keep their comments exactly
+    for untouched in ("price_usd_month: 200           # ChatGPT Pro, 200 USD/month (§5)",
+                      "users: 50000                   # 5% of free users pay"):
+        assert untouched in new
+    # every line of the new text is the old one or an edited one that says so
+    changed = set(new.splitlines()) - set(text.splitlines())
+    assert all("# edited, was " in ln for ln in changed if "#" in ln), changed
+    # edited again: the comment keeps the first value; edited back, it is restored
+    s2 = parse_scenario(new, "x.yaml", base_dir=DEFAULT.parent).scenario
+    again = apply_to_yaml(new, s2, Edits(tiers={"plus": TierEdit(price_usd_month=30.0)}))
+    assert "price_usd_month: 30            # edited, was 20: ChatGPT Plus" in again
+    s3 = parse_scenario(again, "x.yaml", base_dir=DEFAULT.parent).scenario
+    back = apply_to_yaml(again, s3, Edits(tiers={"plus": TierEdit(price_usd_month=20.0)}))
+    assert _line(back, "price_usd_month:", 1) == _line(text, "price_usd_month:", 1)

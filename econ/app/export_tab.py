@@ -64,6 +64,12 @@ def record_download(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
 def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
                      from_folder: bool) -> None:
     st.subheader("Export the tier-pricing table")
+    new_text = apply_to_yaml(loaded.text, loaded.scenario, edits)
+    unsaved = new_text != loaded.text  # as provenance_of decides it
+    st.caption("These downloads hold edits not saved to the file (their provenance says "
+               "\"Unsaved edits: yes\")." if unsaved else
+               "These downloads are of the scenario as saved (their provenance says "
+               "\"Unsaved edits: no\").")
     cols = st.columns(len(EXPORT_FORMATS))
     stem = Path(source).stem
     for col, fmt in zip(cols, EXPORT_FORMATS, strict=True):
@@ -82,7 +88,8 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
         f"(±{100 * swing:g}%) charts.")
     st.subheader("Save the scenario")
     st.caption("Writes the consent set, tier prices and plans back into the YAML file, keeping "
-               "its comments and layout; refuses if the file changed on disk since it was loaded.")
+               "its comments and layout (a comment on an edited value says it was edited); "
+               "refuses if the file changed on disk since it was loaded.")
     name = source
     if not from_folder:
         st.session_state.setdefault(wkey(source, "saveas"), source)
@@ -90,34 +97,50 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
                              key=wkey(source, "saveas"))
     buttons = st.columns(2)
     preview = buttons[0].button("Preview changes", key=wkey(source, "preview"))
-    save = buttons[1].button(f"Save to scenarios/{name}", key=wkey(source, "save"), type="primary")
+    # the save runs in the button's callback, before this script: everything drawn after it,
+    # the downloads' provenance included, already sees the saved file
+    buttons[1].button(f"Save to scenarios/{name}", key=wkey(source, "save"), type="primary",
+                      on_click=_save, args=(source, loaded.text, new_text, from_folder))
+    result = st.session_state.pop(_SAVED + source, None)
+    if result is not None:
+        kind, message, diff = result
+        (st.success if kind == "success" else st.error if kind == "error" else st.info)(message)
+        if diff is not None:
+            st.code(diff, language="diff")
     in_conflict = from_folder and CONFLICT_PREFIX + name in st.session_state
-    if not (preview or save or in_conflict):
-        return
-    new_text = apply_to_yaml(loaded.text, loaded.scenario, edits)
-    if in_conflict and not (preview or save):
+    if in_conflict and not preview:
         conflict_view(name, loaded.text, new_text)
-        return
-    diff = unified_diff(loaded.text, new_text, name)
-    if preview or (not diff and from_folder):
-        st.code(diff or "No changes to save.", language="diff")
+    elif preview:
+        st.code(unified_diff(loaded.text, new_text, name) or "No changes to save.",
+                language="diff")
+
+
+_SAVED = "save|result|"  # the last save's (kind, message, diff) for the next run to show
+
+
+def _save(source: str, base_text: str, new_text: str, from_folder: bool) -> None:
+    """Save the edited text (the Save button's callback; the outcome waits in the session)."""
+    ss = st.session_state
+    name = source if from_folder else str(ss.get(wkey(source, "saveas"), source))
+    diff = unified_diff(base_text, new_text, name)
+    if not diff and from_folder:
+        ss[_SAVED + source] = ("info", "No changes to save.", None)
         return
     try:
         path = safe_scenario_path(scenarios_folder(), name)
-        base = loaded.text if from_folder else None
-        save_scenario_text(scenarios_folder(), path.name, new_text, base)
+        save_scenario_text(scenarios_folder(), path.name, new_text,
+                           base_text if from_folder else None)
     except SaveConflict as exc:
-        st.error(str(exc))
+        ss[_SAVED + source] = ("error", str(exc), None)
         if from_folder:
-            st.session_state[CONFLICT_PREFIX + name] = True
-            conflict_view(name, loaded.text, new_text)
+            ss[CONFLICT_PREFIX + name] = True
         return
     except EconError as exc:
-        st.error(str(exc))
+        ss[_SAVED + source] = ("error", str(exc), None)
         return
-    st.session_state.pop(CONFLICT_PREFIX + name, None)
+    ss.pop(CONFLICT_PREFIX + name, None)
     forget_reload(name)
     if from_folder:
-        st.session_state[LOADED_PREFIX + name] = new_text
-    st.success(f"Saved scenarios/{path.name}. The change:")
-    st.code(diff or "(new file)", language="diff")
+        ss[LOADED_PREFIX + name] = new_text
+    ss[_SAVED + source] = ("success", f"Saved scenarios/{path.name}. The change:",
+                           diff or "(new file)")

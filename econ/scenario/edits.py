@@ -3,11 +3,17 @@
 - to a validated :class:`Scenario`, for live figures;
 - to the scenario's YAML text, keeping comments, key order and formatting (round-trip YAML),
   for saving back to git.
+
+A comment at the end of an edited value's line spoke of the old value (a source, an
+``[assumption]``, a description): it is kept, prefixed with ``edited, was OLD:``, so it never
+contradicts the new value and says the figure was edited. A later edit keeps the first ``was``;
+an edit back to that value restores the comment as it was.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -106,9 +112,38 @@ def round_trip_yaml() -> YAML:
 
 def _flow_list(items: list[str], like: Any) -> CommentedSeq:
     seq = CommentedSeq(items)
-    if like is None or (isinstance(like, CommentedSeq) and like.fa.flow_style()):
-        seq.fa.set_flow_style()
+    if like is None or (isinstance(like, CommentedSeq) and (like.fa.flow_style() or not like)):
+        seq.fa.set_flow_style()  # an empty list was written [] (flow) whatever its style flag
     return seq
+
+
+_EDITED = re.compile(r"# edited, was (?P<was>.*?): (?P<rest>.*)")
+
+
+def _shown(value: Any) -> str:
+    """A value as the comment names it: a number, an id, or a list as [a, b]."""
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(_number(value) if isinstance(value, float) else value)
+
+
+def _put(node: CommentedMap, key: str, value: Any) -> None:
+    """``node[key] = value``; the comment at the end of the line, if any, is retired (see the
+    module's docstring) when the value changes."""
+    old = node.get(key)
+    node[key] = value
+    entry = node.ca.items.get(key)
+    token = entry[2] if entry and len(entry) > 2 else None
+    if token is None or _shown(old) == _shown(value):
+        return
+    first, sep, after = token.value.partition("\n")
+    seen = _EDITED.fullmatch(first.rstrip())
+    if seen is not None:  # edited before: the comment still speaks of the first value
+        was, rest = seen.group("was"), seen.group("rest")
+        first = f"# {rest}" if was == _shown(value) else first
+    else:
+        first = f"# edited, was {_shown(old)}: {first.lstrip('#').strip()}"
+    token.value = first + sep + after
 
 
 def apply_to_yaml(text: str, scenario: Scenario, edits: Edits) -> str:
@@ -120,7 +155,7 @@ def apply_to_yaml(text: str, scenario: Scenario, edits: Edits) -> str:
         if isinstance(old, CommentedSeq) and list(old) == list(edits.consent):
             pass
         elif "consent" in data:
-            data["consent"] = _flow_list(list(edits.consent), old)
+            _put(data, "consent", _flow_list(list(edits.consent), old))
         else:
             _insert_before(data, "consent", _flow_list(list(edits.consent), None),
                            ("fees", "tiers", "distillation"))
@@ -135,13 +170,13 @@ def apply_to_yaml(text: str, scenario: Scenario, edits: Edits) -> str:
         if e is None:
             continue
         if e.price_usd_month is not None and tier_data["price_usd_month"] != e.price_usd_month:
-            tier_data["price_usd_month"] = _number(e.price_usd_month)
+            _put(tier_data, "price_usd_month", _number(e.price_usd_month))
         old = tier.plan
         new = _new_plan(old, e)
         _write_plan(tier_data["plan"], old, new)
         if _needs_teacher(scenario, new, e) and tier_data.get("teacher") != e.teacher:
             if "teacher" in tier_data:
-                tier_data["teacher"] = e.teacher
+                _put(tier_data, "teacher", e.teacher)
             else:
                 keys = list(tier_data)
                 tier_data.insert(keys.index("plan") + 1, "teacher", e.teacher)
@@ -158,7 +193,7 @@ def _write_tier_consent(node: CommentedMap, consent: tuple[str, ...] | None) -> 
         return
     seq = _flow_list(list(consent), old)
     if "consent" in node:
-        node["consent"] = seq
+        _put(node, "consent", seq)
     else:
         keys = list(node)
         node.insert(keys.index("plan") + 1 if "plan" in keys else len(keys), "consent", seq)
@@ -170,22 +205,22 @@ def _number(x: float) -> float | int:
 
 def _write_plan(node: CommentedMap, old: Plan, new: Plan) -> None:
     if new.model != old.model:
-        node["model"] = new.model
+        _put(node, "model", new.model)
     if new.route is None:
         node.pop("route", None)
         return
     if "route" not in node or node["route"] is None:
         node["route"] = CommentedMap()
     r = node["route"]
-    r["to"] = new.route.to
+    _put(r, "to", new.route.to)
     caps = new.route.capabilities
     if old.route is None or caps != old.route.capabilities:
-        r["capabilities"] = caps if caps == "unconsented" else _flow_list(
-            list(caps), r.get("capabilities"))
+        _put(r, "capabilities", caps if caps == "unconsented" else _flow_list(
+            list(caps), r.get("capabilities")))
     for key in ("router_usd_per_conversation", "router_error_rate"):
         value = getattr(new.route, key)
         if key in r or value:
-            r[key] = value
+            _put(r, key, value)
 
 
 def _insert_before(data: CommentedMap, key: str, value: Any, before: tuple[str, ...]) -> None:
