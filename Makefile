@@ -23,8 +23,14 @@ lock:
 
 .PHONY: run evaluate test lint bench chromium java lock
 
+# PORT=8502 make run for another port (ADDRESS=0.0.0.0 to serve the room; default: this machine).
+# No file watching (.streamlit/config.toml): a scenario changed on disk comes in with the app's
+# "Reload from disk"; a change to econ's code needs a restart.
+PORT ?= 8501
+ADDRESS ?= localhost
 run: $(VENV)/.installed
-	$(VENV)/bin/streamlit run app.py
+	@echo "econ: serving the app at http://$(ADDRESS):$(PORT) (open it in a browser; Ctrl-C stops it)"
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 evaluate: $(VENV)/.installed
 	$(VENV)/bin/econ evaluate $(SCENARIO)
