@@ -229,7 +229,8 @@ def test_preview_shows_diff(folder):
     at.button(key=f"w|{name}|preview").click().run()
     diff = at.code[0].value
     assert "-    consent: [creative_assist, factual_qa]   # plus keeps" in diff
-    assert "+    consent: [creative_assist, code_help, factual_qa] # plus keeps" in diff
+    assert ("+    consent: [creative_assist, code_help, factual_qa] # edited, was "
+            "[creative_assist, factual_qa]: plus keeps") in diff
 
 
 def test_compare_with_revision(folder):
