@@ -1,6 +1,8 @@
 """Authoring: a new scenario from a template, and adding or removing a capability, tier or
 model. Every change is validated by the loader ``econ validate`` uses (the same messages) and
-saved through the same conflict-safe path as the Export & save tab."""
+saved through the same conflict-safe path as the Export & save tab. Nothing is picked for
+removal until someone picks it; a removal first says what it takes with it (traffic share,
+consent sets) and asks to confirm; the removals of the session can be undone, last first."""
 
 from __future__ import annotations
 
@@ -12,16 +14,19 @@ import streamlit as st
 from econ.app.state import LOADED_PREFIX, scenarios_folder, wkey
 from econ.base.errors import EconError, ScenarioError
 from econ.model.loader import Loaded, parse_scenario
-from econ.scenario.authoring import add_item, from_template, remove_item
+from econ.scenario.authoring import add_item, from_template, removal_summary, remove_item
 from econ.scenario.store import safe_scenario_path, save_scenario_text
 
 __all__ = ["author_tab"]
 
 _RESULT = "author|result"
+_PENDING = "author|pending|"  # + file: (section, id) waiting for confirmation
+_UNDO = "author|undo|"  # + file: [(what, text before, text after)], the session's removals
 
 
-def _validated_save(name: str, text: str, base: str | None) -> None:
-    """Validate ``text`` as ``econ validate`` would, then save it (``base`` None: a new file)."""
+def _validated_save(name: str, text: str, base: str | None) -> bool:
+    """Validate ``text`` as ``econ validate`` would, then save it (``base`` None: a new file).
+    Returns whether it was saved."""
     ss = st.session_state
     folder = scenarios_folder()
     try:
@@ -31,14 +36,15 @@ def _validated_save(name: str, text: str, base: str | None) -> None:
     except ScenarioError as exc:
         ss[_RESULT] = ("error", "Not saved; the result would not validate:\n\n"
                        + "\n".join(f"- `{line}`" for line in str(exc).splitlines()))
-        return
+        return False
     except EconError as exc:
         ss[_RESULT] = ("error", str(exc))
-        return
+        return False
     ss[LOADED_PREFIX + path.name] = text
     ss[_RESULT] = ("success", f"Saved scenarios/{path.name}.")
     if base is None:
         ss["pick"] = path.name  # open the new scenario
+    return True
 
 
 def _create(source: str, template: str) -> None:
@@ -75,16 +81,59 @@ def _fields(source: str, section: str) -> dict[str, Any]:
             "price_key": str(get("price_key") or "")}
 
 
-def _change(source: str, base: str, section: str, action: str) -> None:
+def _add(source: str, base: str, section: str) -> None:
     ss = st.session_state
-    item = str(ss.get(wkey(source, "author", section, action, "id"), "") or "").strip()
+    item = str(ss.get(wkey(source, "author", section, "add", "id"), "") or "").strip()
     try:
-        text = (add_item(base, section, item, _fields(source, section)) if action == "add"
-                else remove_item(base, section, item))
+        text = add_item(base, section, item, _fields(source, section))
     except EconError as exc:
         ss[_RESULT] = ("error", str(exc))
         return
     _validated_save(source, text, base)
+
+
+def _ask(source: str, section: str) -> None:
+    """The Remove button: hold the picked item for confirmation (nothing removed yet)."""
+    item = st.session_state.get(_picker(source, section))
+    if item:
+        st.session_state[_PENDING + source] = (section, str(item))
+
+
+def _cancel(source: str) -> None:
+    st.session_state.pop(_PENDING + source, None)
+
+
+def _remove(source: str, base: str, section: str, item: str) -> None:
+    """Confirmed: remove ``item`` and save; the text before goes on the session's undo list."""
+    ss = st.session_state
+    ss.pop(_PENDING + source, None)
+    ss.pop(_picker(source, section), None)  # the picker does not move on to the next item
+    try:
+        text = remove_item(base, section, item)
+    except EconError as exc:
+        ss[_RESULT] = ("error", str(exc))
+        return
+    if _validated_save(source, text, base):
+        ss[_RESULT] = ("success", f"Removed {item} from {section} and saved scenarios/{source}; "
+                       "“Undo” below puts it back.")
+        ss.setdefault(_UNDO + source, []).append((f"{section[:-1]} {item}", base, text))
+
+
+def _undo(source: str) -> None:
+    """Put back the last removal of the session (saved over the text the removal wrote, so a
+    file changed on disk since is not overwritten)."""
+    ss = st.session_state
+    stack = ss.get(_UNDO + source) or []
+    if not stack:
+        return
+    what, before, after = stack[-1]
+    if _validated_save(source, before, after):
+        stack.pop()
+        ss[_RESULT] = ("success", f"Undone: the {what} is back in scenarios/{source}.")
+
+
+def _picker(source: str, section: str) -> str:
+    return wkey(source, "author", section, "remove", "id")
 
 
 def author_tab(source: str, loaded: Loaded, from_folder: bool) -> None:
@@ -127,11 +176,38 @@ def author_tab(source: str, loaded: Loaded, from_folder: bool) -> None:
             st.selectbox("role", ["student", "teacher"], key=_k(source, section, "role"))
             st.text_input("price_key (API model in the price snapshot)",
                           key=_k(source, section, "price_key"))
-        st.button(f"Add to {section} and save", key=_k(source, section, "add"), on_click=_change,
-                  args=(source, loaded.text, section, "add"))
+        st.button(f"Add to {section} and save", key=_k(source, section, "add"), on_click=_add,
+                  args=(source, loaded.text, section))
     with remove:
-        st.selectbox("Remove", ids, key=wkey(source, "author", section, "remove", "id"))
-        st.button(f"Remove from {section} and save", key=wkey(source, "author", section, "rm"),
-                  on_click=_change, args=(source, loaded.text, section, "remove"))
+        st.selectbox("Remove", ids, index=None, placeholder="pick what to remove",
+                     key=_picker(source, section))
+        st.button(f"Remove from {section}…", key=wkey(source, "author", section, "rm"),
+                  on_click=_ask, args=(source, section),
+                  disabled=not ss.get(_picker(source, section)))
+    pending = ss.get(_PENDING + source)
+    if pending is not None and pending[0] == section and pending[1] in ids:
+        _confirm(source, loaded, *pending)
+    stack = ss.get(_UNDO + source) or []
+    if stack:
+        st.button(f"Undo: put the {stack[-1][0]} back", key=wkey(source, "author", "undo"),
+                  on_click=_undo, args=(source,),
+                  help="Saves the file as it was before that removal (this session's removals "
+                  "can be undone one by one, last first).")
     st.caption("Each change is validated with the messages of `econ validate` and saved only "
                "if the file has not changed on disk since it was loaded.")
+
+
+def _confirm(source: str, loaded: Loaded, section: str, item: str) -> None:
+    try:
+        lines = removal_summary(loaded.scenario, section, item)
+    except EconError as exc:
+        st.error(str(exc))
+        return
+    with st.container(border=True):
+        st.warning(f"Remove {item} from {section} and save scenarios/{source}?\n\n"
+                   + "\n".join(f"- {line}" for line in lines))
+        yes, no = st.columns(2)
+        yes.button(f"Yes, remove {item} and save", key=wkey(source, "author", "confirm"),
+                   type="primary", on_click=_remove, args=(source, loaded.text, section, item))
+        no.button("Cancel", key=wkey(source, "author", "cancel"), on_click=_cancel,
+                  args=(source,))
