@@ -141,3 +141,25 @@ def test_traffic_without_classifier_never_imports_litellm(mtbench, fixtures_dir)
                           cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().endswith("CLEAN")
+
+
+def test_add_unseen_refuses_an_indicative_share_and_reads_fastchat_evals(
+        mtbench, fixtures_dir, folder, tmp_path, capsys) -> None:
+    """Issue 25, item 8: an unseen share from fewer than 20 eval inputs is not written; a
+    FastChat question file (MT-Bench's question.jsonl) is read as evals."""
+    log, _ = mtbench
+    scenario = folder / "frontier-vs-distilled.yaml"
+    before = scenario.read_text()
+    code, out, err = run(capsys, "traffic", str(log), "--evals",
+                         str(fixtures_dir / "lmeval_samples_math_perturbed.jsonl"),
+                         "--write", str(scenario), "--add-unseen")
+    assert code == 1 and "indicative only and is not written" in err
+    assert "fewer than the 20" in err and scenario.read_text() == before
+    half = tmp_path / "question.jsonl"  # 40 of MT-Bench's questions, as FastChat writes them
+    half.write_text("".join(x + "\n" for x in (fixtures_dir / "mtbench_questions.jsonl")
+                            .read_text().splitlines()[0::2]))
+    code, out, err = run(capsys, "traffic", str(log), "--evals", str(half), "--json")
+    assert code == 0, err
+    cov = json.loads(out)["coverage"]
+    assert cov["evals"] == 40 and cov["indicative"] is False and cov["min_evals"] == 20
+    assert "HH-RLHF" in cov["reference"]

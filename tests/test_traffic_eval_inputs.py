@@ -80,7 +80,8 @@ def test_files_without_inputs_are_refused_with_file_and_line(tmp_path: Path,
     with pytest.raises(EconError) as err:
         read_eval_inputs(plain)
     assert str(err.value) == (f"{plain}:1: no text column; eval inputs need one of input, "
-                              "text, prompt, question, problem, query, instruction")
+                              "text, prompt, question, problem, query, instruction (or "
+                              "FastChat's turns)")
     jl = tmp_path / "x.jsonl"
     jl.write_text('{"text": "a"}\n{"text": 3}\n')
     with pytest.raises(EconError, match=r"x\.jsonl:2: the text field is not text \(got int\)"):
@@ -89,3 +90,17 @@ def test_files_without_inputs_are_refused_with_file_and_line(tmp_path: Path,
         read_eval_inputs(fixtures_dir / "lmeval_results_math_perturbed.json")
     with pytest.raises(EconError, match="serving benchmark, not an eval log"):
         read_eval_inputs(fixtures_dir / "vllm_bench_serve_summary_opt125m.json")
+
+
+def test_fastchat_question_files_are_eval_inputs(tmp_path: Path, fixtures_dir: Path) -> None:
+    """MT-Bench's question.jsonl (FastChat llm_judge): one input per question, its user turns
+    joined by a line break, as a conversation's user messages are joined for coverage."""
+    path = fixtures_dir / "mtbench_questions.jsonl"
+    questions = [json.loads(x) for x in path.read_text().splitlines()]
+    got = read_eval_inputs(path)
+    assert [e.example_id for e in got] == [str(q["question_id"]) for q in questions]
+    assert [e.text for e in got] == ["\n".join(q["turns"]) for q in questions]
+    bad = tmp_path / "question.jsonl"
+    bad.write_text('{"question_id": 1, "turns": ["a"]}\n{"question_id": 2, "turns": "b"}\n')
+    with pytest.raises(EconError, match=r"question\.jsonl:2: turns: a list of the question's"):
+        read_eval_inputs(bad)

@@ -163,7 +163,11 @@ def _coverage_text(cov: dict[str, Any]) -> str:
     lines = [f"coverage against the evals ({cov['method']}): threshold {cov['threshold']:.3f} "
              f"(calibrated on {cov['evals']} eval inputs at the {100 * cov['quantile']:g}% "
              f"quantile); unseen {100 * cov['unseen_share']:.1f}% "
-             f"[{100 * cov['unseen_ci_low']:.1f}%, {100 * cov['unseen_ci_high']:.1f}%]"]
+             f"[{100 * cov['unseen_ci_low']:.1f}%, {100 * cov['unseen_ci_high']:.1f}%]"
+             + (f" (indicative: fewer than {cov['min_evals']} eval inputs)"
+                if cov.get("indicative") else "")]
+    if cov.get("reference"):
+        lines.append(f"  representation fitted on a fixed reference: {cov['reference']}")
     if cov.get("note"):
         lines.append(f"  note: {cov['note']}")
     for k, c in enumerate(cov["clusters"], start=1):

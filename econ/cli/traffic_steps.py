@@ -144,6 +144,12 @@ def write_back(args: argparse.Namespace, payload: dict[str, Any]) -> list[str]:
     except FileNotFoundError:
         raise EconError(f"--write {target}: scenario not found") from None
     parse_scenario(text, str(target))  # the scenario must be valid before it is touched
+    cov = payload.get("coverage") or {}
+    if args.add_unseen and cov.get("indicative"):
+        raise EconError(f"--add-unseen: the unseen share rests on {cov.get('evals')} eval "
+                        f"inputs, fewer than the {cov.get('min_evals')} a "
+                        f"{100 * float(cov.get('quantile', 0.95)):g}% threshold needs: it is "
+                        "indicative only and is not written; add eval examples")
     when = dt.datetime.now(dt.UTC).date().isoformat()
     files = tuple(Path(p).name for p in args.logs)
     result = write_traffic(text, payload, TrafficProvenance(files, when,

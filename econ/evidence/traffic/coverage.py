@@ -1,26 +1,31 @@
-"""Coverage: which traffic no eval example resembles (issue 15, part 5). Pure: texts in, result out.
+"""Coverage: which traffic no eval example resembles (issue 15, part 5; issue 25, item 8). Pure:
+texts in, result out.
 
 In: one user text per conversation, the input texts of the eval examples. Out: a frozen
 :class:`TrafficCoverage`: each conversation's nearest eval example and its distance, the
 calibrated threshold, the unseen share and clusters of the unseen traffic.
 
 Method:
-- **Vectors.** TF-IDF on character 3–5-grams (:mod:`econ.evidence.traffic.vectors`), the IDF
-  fitted on evals and traffic together; or any L2-normalised vectors (embeddings).
-- **Distance.** 1 − cosine of the vectors *centred on the corpus mean* (evals and traffic).
-  Every English text shares n-grams such as " the" and "ing", so uncentred, unrelated texts keep
-  a cosine near 0.05 and the leave-one-out distances of a varied eval set reach that range: the
-  80 MT-Bench questions against the 10 lm-eval MATH samples then fall within the threshold but
-  3, every writing and roleplay question included. Centring removes the shared direction (the
-  cosine becomes the correlation of the two profiles), the usual correction for anisotropic
-  vectors (Mu and Viswanath, 2018): 24 of 80 seen, 6 of 10 math, no writing or roleplay.
+- **Vectors.** TF-IDF on character 3–5-grams (:mod:`econ.evidence.traffic.vectors`) weighted
+  by the IDF of a *fixed reference* corpus of chat requests (:mod:`.reference`); or any
+  L2-normalised vectors (embeddings). Nothing is fitted on the traffic, so a conversation's
+  verdict depends only on its own text and the evals: adding unrelated conversations moves no
+  other verdict (tested with 5,000).
+- **Distance.** 1 − cosine of the vectors *centred on the reference's mean*. Every English
+  text shares n-grams such as " the" and "ing", so uncentred, unrelated texts keep a cosine
+  near 0.05 and a varied eval set's leave-one-out distances reach that range; centring removes
+  the shared direction (the cosine becomes the correlation of the two profiles), the usual
+  correction for anisotropic vectors (Mu and Viswanath, 2018). Embeddings are compared
+  uncentred, as their models are trained to be.
 - **Threshold.** Leave one out on the evals: each eval example's distance to its nearest other
   eval example; the threshold is the ``quantile`` (0.95) of these distances (linear
   interpolation), i.e. the distance within which 95% of held-out eval examples find a neighbour.
   Duplicate eval inputs are counted once (a copy would be its own neighbour at distance 0).
-  With fewer than 1 / (1 − quantile) distinct examples (20 at 0.95) that quantile is not
-  estimable: it falls between the largest distances, so the threshold says how sparse the eval
-  set is more than where its domain ends, and the result carries a note saying so.
+- **Too few evals.** With fewer than ``min_evals(quantile)`` = 1 / (1 − quantile) distinct
+  inputs (20 at 0.95) the quantile is not estimable: it falls between the largest distances,
+  so the threshold says how sparse the eval set is more than where its domain ends. The result
+  is then marked ``indicative`` with a note, and ``--add-unseen`` refuses to write it; with
+  fewer than 2 it is refused.
 - **Unseen.** Traffic farther than the threshold from every eval example. Its share of all
   traffic comes with a Wilson interval; the unseen traffic is clustered
   (:mod:`econ.evidence.traffic.clusters`).
@@ -44,11 +49,11 @@ import scipy.sparse as sp
 from econ.base.errors import EconError
 from econ.base.stats import wilson_interval
 from econ.evidence.traffic.clusters import UnseenCluster, cluster_unseen
-from econ.evidence.traffic.vectors import fit_char_tfidf
+from econ.evidence.traffic.reference import Reference, load_reference
 
 __all__ = ["DEFAULT_QUANTILE", "UNCATEGORISED", "TrafficCoverage", "calibrate_threshold",
-           "coverage_of_vectors", "distinct_texts", "measure_coverage", "nearest_distances",
-           "user_texts"]
+           "coverage_of_vectors", "distinct_texts", "measure_coverage", "min_evals",
+           "nearest_distances", "user_texts"]
 
 DEFAULT_QUANTILE = 0.95
 MAX_CELLS = 2**22  # dense similarities held at once (32 MiB of float64)
@@ -68,6 +73,8 @@ class TrafficCoverage:
     clusters: tuple[UnseenCluster, ...]
     method: str
     note: str | None = None
+    indicative: bool = False  # fewer distinct eval inputs than min_evals(quantile)
+    reference: str | None = None  # what the representation was fitted on
     # per conversation, in the order given (not compared, not serialised)
     distance: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
     nearest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64),
@@ -95,7 +102,9 @@ class TrafficCoverage:
         return {"threshold": self.threshold, "unseen_share": self.unseen_share,
                 "unseen_ci_low": self.unseen_ci[0], "unseen_ci_high": self.unseen_ci[1],
                 "quantile": self.quantile, "evals": self.evals, "method": self.method,
-                "note": self.note, "clusters": clusters}
+                "note": self.note, "indicative": self.indicative,
+                "min_evals": min_evals(self.quantile), "reference": self.reference,
+                "clusters": clusters}
 
 
 def user_texts(frame: pd.DataFrame, *, first_turn_only: bool = False) -> tuple[list[str],
@@ -180,32 +189,36 @@ def calibrate_threshold(evals: Any, mean: np.ndarray,
         cos[rows, a + rows] = -np.inf  # an example is not its own neighbour
         loo[a:a + len(cos)] = np.clip(1.0 - cos.max(axis=1), 0.0, 2.0)
     threshold = float(np.quantile(loo, quantile))
-    needed = math.ceil(1.0 / (1.0 - quantile) - 1e-9)
+    needed = min_evals(quantile)
     note = None
     if n < needed:
-        note = (f"only {n} distinct eval inputs: a {quantile:.0%} quantile of their "
-                f"leave-one-out distances needs at least {needed}, so the threshold "
+        note = (f"indicative only: {n} distinct eval inputs; a {quantile:.0%} quantile of "
+                f"their leave-one-out distances needs at least {needed}, so the threshold "
                 f"{threshold:.3f} is set by the two largest of them and says more about how "
                 "sparse the evals are than where their domain ends; add eval examples")
     return threshold, note
 
 
+def min_evals(quantile: float = DEFAULT_QUANTILE) -> int:
+    """Distinct eval inputs needed to estimate the ``quantile`` of their leave-one-out
+    distances: 1 / (1 − quantile) (20 at 0.95); fewer make the coverage indicative."""
+    return math.ceil(1.0 / (1.0 - quantile) - 1e-9)
+
+
 def coverage_of_vectors(take: Take, conversations: int, evals: Any, texts: Callable[[int], str],
-                        *, method: str, quantile: float = DEFAULT_QUANTILE, seed: int = 0,
+                        *, method: str, mean: np.ndarray | None = None,
+                        quantile: float = DEFAULT_QUANTILE, seed: int = 0,
                         max_clusters: int = 8, chunk_rows: int = 4096,
-                        confidence: float = 0.95,
-                        cluster_on_vectors: bool = False) -> TrafficCoverage:
+                        confidence: float = 0.95, cluster_on_vectors: bool = False,
+                        reference: str | None = None) -> TrafficCoverage:
     """Coverage over vectors: ``take(indices)`` gives L2-normalised traffic rows, ``evals`` the
-    eval rows (sparse or dense); ``texts(i)`` is conversation i's text. The unseen traffic is
-    clustered on these vectors with ``cluster_on_vectors`` (embeddings), else on words."""
+    eval rows (sparse or dense); ``texts(i)`` is conversation i's text; ``mean`` the fixed
+    vector to centre on (none: uncentred). The unseen traffic is clustered on these vectors
+    with ``cluster_on_vectors`` (embeddings), else on words."""
     if conversations == 0:
         raise EconError("coverage needs at least one conversation")
-    total = np.zeros(evals.shape[1], dtype=np.float64)
-    for a in range(0, conversations, chunk_rows):
-        block = take(np.arange(a, min(conversations, a + chunk_rows)))
-        total += np.asarray(block.sum(axis=0), dtype=np.float64).ravel()
-    total += np.asarray(evals.sum(axis=0), dtype=np.float64).ravel()
-    mean = total / (conversations + evals.shape[0])
+    if mean is None:
+        mean = np.zeros(evals.shape[1], dtype=np.float64)
     threshold, note = calibrate_threshold(evals, mean, quantile)
     dist, nearest = nearest_distances(take, conversations, evals, mean, chunk_rows)
     unseen = np.flatnonzero(dist > threshold)
@@ -220,26 +233,29 @@ def coverage_of_vectors(take: Take, conversations: int, evals: Any, texts: Calla
         conversations=conversations, unseen=len(unseen),
         unseen_share=len(unseen) / conversations,
         unseen_ci=wilson_interval(len(unseen), conversations, confidence),
-        clusters=clusters, method=method, note=note, distance=dist, nearest=nearest,
-        cluster=cluster)
+        clusters=clusters, method=method, note=note,
+        indicative=int(evals.shape[0]) < min_evals(quantile), reference=reference,
+        distance=dist, nearest=nearest, cluster=cluster)
 
 
 def measure_coverage(traffic: Sequence[str], eval_inputs: Sequence[str], *,
                      quantile: float = DEFAULT_QUANTILE, seed: int = 0, max_clusters: int = 8,
-                     chunk_rows: int = 4096) -> TrafficCoverage:
+                     chunk_rows: int = 4096, reference: Reference | None = None,
+                     ) -> TrafficCoverage:
     """Coverage of ``traffic`` (one user text per conversation) by the eval inputs, on TF-IDF
-    character n-grams. ``nearest`` indexes :func:`distinct_texts` of ``eval_inputs``."""
+    character n-grams fitted on ``reference`` (default: the shipped one). ``nearest`` indexes
+    :func:`distinct_texts` of ``eval_inputs``."""
     evals = distinct_texts(eval_inputs)
     if len(evals) < 2:
         raise EconError(f"coverage needs at least 2 distinct eval inputs to calibrate its "
                         f"threshold (got {len(evals)})")
-    chunks = (traffic[a:a + chunk_rows] for a in range(0, len(traffic), chunk_rows))
-    tfidf = fit_char_tfidf([evals, *chunks])
+    ref = reference or load_reference()
+    tfidf = ref.tfidf
 
     def take(idx: np.ndarray) -> Any:
         return tfidf.transform([traffic[int(i)] for i in idx])
 
     return coverage_of_vectors(take, len(traffic), tfidf.transform(evals),
-                               lambda i: traffic[i], method="tfidf-char-3-5",
+                               lambda i: traffic[i], method="tfidf-char-3-5", mean=ref.mean,
                                quantile=quantile, seed=seed, max_clusters=max_clusters,
-                               chunk_rows=chunk_rows)
+                               chunk_rows=chunk_rows, reference=ref.source)

@@ -8,7 +8,10 @@ Coverage holds traffic against these texts. Formats are told apart by content, a
   logs and the ``.eval`` ZIP; one input per sample id (epochs repeat the same input);
 - ``promptfoo``: each test's rendered prompt, once (not once per provider);
 - ``plain``: CSV or JSON Lines with a text column (the first of ``TEXT_FIELDS`` in the header),
-  ``example_id`` when present, else the line number.
+  ``example_id`` when present, else the line number;
+- FastChat question files (MT-Bench, Vicuna-bench ``question.jsonl``: ``question_id`` and a
+  ``turns`` list of user messages): the turns joined by a line break, as a conversation's user
+  messages are joined for coverage; one input per ``question_id``.
 ``lmeval-results`` alone carries no inputs and is refused with a hint to pass the samples file.
 """
 
@@ -151,8 +154,18 @@ def _field(keys: list[str], where: str) -> str:
     field = next((f for f in TEXT_FIELDS if f in keys), None)
     if field is None:
         raise EconError(f"{where}: no text column; eval inputs need one of "
-                        f"{', '.join(TEXT_FIELDS)}")
+                        f"{', '.join(TEXT_FIELDS)} (or FastChat's turns)")
     return field
+
+
+def _turns(rec: dict[str, Any], where: str) -> str | None:
+    """A FastChat question's user turns, joined; None when the record has no ``turns``."""
+    turns = rec.get("turns")
+    if turns is None or any(f in rec for f in TEXT_FIELDS):
+        return None
+    if not isinstance(turns, list) or not turns or not all(isinstance(t, str) for t in turns):
+        raise EconError(f"{where}: turns: a list of the question's user messages (strings)")
+    return "\n".join(turns)
 
 
 def _plain_records(docs: list[Any], p: Path) -> list[EvalInput]:
@@ -161,6 +174,11 @@ def _plain_records(docs: list[Any], p: Path) -> list[EvalInput]:
         where = f"{p}:{i}"
         if not isinstance(rec, dict):
             raise EconError(f"{where}: each line must be a JSON object with a text field")
+        joined = _turns(rec, where)
+        if joined is not None:
+            out.append(EvalInput(str(rec.get("question_id", rec.get("example_id", i))),
+                                 joined))
+            continue
         text = rec.get(_field(list(rec), where))
         if not isinstance(text, str):
             raise EconError(f"{where}: the text field is not text (got {type(text).__name__})")
