@@ -14,8 +14,9 @@ ALL = sorted(SCENARIOS.glob("*.yaml"))
 
 def test_sources_file_has_the_reference_sections():
     sections = source_sections(SOURCES_FILE.read_text(encoding="utf-8"))
-    assert sorted(sections) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert sorted(sections) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert sections[9][0].startswith("Serving hardware")
+    assert sections[10][0].startswith("Coverage reference corpus")
     assert sections[3][0].startswith("API prices")
     assert "o1" in sections[3][1]
     assert sections[8][0].startswith("Reasoning")
