@@ -123,7 +123,7 @@ def summarise(prepared: Prepared, scratch: Any, *,
     when 0), streamed to the client in batches."""
     m = prepared.messages
     _stage(progress, "assign", 0, 1)
-    conv = scratch.materialise(conversations(m, rules))
+    conv = scratch.materialise(conversations(m, rules, scratch.materialise))
     _stage(progress, "assign", 1, 1)
     _stage(progress, "summarise", 0, 2)
     hist_rows = conv.group_by(["capability", "turns"]).aggregate(n=conv.count())

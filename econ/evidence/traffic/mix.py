@@ -6,10 +6,11 @@ each user message once; a conversation matches a pattern when any of its user me
 matching patterns (the first listed on a tie); one that matches none stays uncategorised (null),
 and its share is reported apart, never folded into a capability. Shares carry Wilson intervals.
 
-The assignment is one aggregation per conversation; the caller materialises it once (a
-temporary table on the engine) and every later query joins it, so no pattern is evaluated twice.
-A keyword's literal is tested with a plain substring search first, and its regex only where the
-literal occurs.
+The assignment is one row per conversation; the caller materialises it once (a temporary
+table on the engine) and every later query joins it, so no pattern is evaluated twice. User
+text is lowered once; one alternation of all patterns drops the messages that match nothing
+(most of them, in one scan); on the rest a whole-word keyword is a substring test on the text
+with its non-word runs made spaces, and a regex runs only where its literal occurs.
 
 In: an Ibis table of messages (``conversation, role, text``) and (capability, patterns) rules.
 Out: an Ibis table ``conversation, turns, capability``; ``shares`` turns counts into
@@ -18,14 +19,14 @@ Out: an Ibis table ``conversation, turns, capability``; ``shares`` turns counts 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from econ.base.stats import wilson_interval
-from econ.evidence.traffic.rules import required_literal
+from econ.evidence.traffic.rules import any_of, keyword_test, required_literal, spaced
 
-__all__ = ["CapabilityShare", "conversations", "hit_expressions", "shares"]
+__all__ = ["CapabilityShare", "conversations", "rule_hits", "shares"]
 
 Rules = Sequence[tuple[str, Sequence[str]]]
 
@@ -39,40 +40,61 @@ class CapabilityShare:
     ci_high: float
 
 
-def hit_expressions(text: Any, patterns: Sequence[str]) -> list[Any]:
-    """One boolean per pattern on already lowered ``text``."""
+def _hit(low: Any, words: Any, pattern: str) -> Any:
+    """Pattern ``pattern`` on lowered text ``low`` (``words``: its :func:`spaced` form)."""
     import ibis
 
-    out = []
-    for pattern in patterns:
-        literal = required_literal(pattern)
-        hit = text.re_search(pattern)
-        if literal is not None:  # the regex runs only where the keyword occurs
-            hit = ibis.ifelse(text.contains(literal), hit, False)
-        out.append(hit)
-    return out
+    test = keyword_test(pattern)
+    if test is not None:
+        kind, literal = test
+        return words.contains(f" {literal} ") if kind == "word" else low.contains(literal)
+    needed = required_literal(pattern)
+    hit = low.re_search(pattern)
+    return hit if needed is None else ibis.ifelse(low.contains(needed), hit, False)
 
 
-def conversations(messages: Any, rules: Rules) -> Any:
+def _identity(table: Any) -> Any:
+    return table
+
+
+def rule_hits(messages: Any, rules: Rules,
+              materialise: Callable[[Any], Any] = _identity) -> Any:
+    """``conversation, h0, h1, …`` (1 where a user message of the conversation matches
+    pattern j, rules' patterns in order) for the conversations that match any pattern.
+
+    User text is lowered once, and one alternation of every pattern keeps only the messages
+    that can match anything (one scan of the text). On those, a whole-word keyword is a
+    substring test on the text with its non-word runs made spaces, a keyword without
+    boundaries a plain substring test, and only the rest run their regex (where their literal
+    occurs). ``materialise`` computes a table once on the engine (a scratch cache), which keeps
+    the engine from inlining the lowered text into every test."""
+    import ibis
+
+    user = messages.filter(messages.role == "user")
+    low = user.select("conversation", low=user.text.fill_null("").lower())
+    flat = [p for _, patterns in rules for p in patterns]
+    gated = low.filter(low.low.re_search(any_of(flat)))
+    gated = materialise(gated.mutate(words=spaced(gated.low)))
+    hits = {f"h{j}": ibis.ifelse(_hit(gated.low, gated.words, p), 1, 0).cast("int8").max()
+            for j, p in enumerate(flat)}
+    return gated.group_by("conversation").aggregate(**hits)
+
+
+def conversations(messages: Any, rules: Rules,
+                  materialise: Callable[[Any], Any] = _identity) -> Any:
     """``conversation, turns, capability`` (null where no rule matches): one row per
     conversation; ``turns`` = its user messages (the highest ``turn``)."""
     import ibis
 
     null = ibis.null().cast("string")
+    turns = messages.group_by("conversation").aggregate(turns=messages.turn.max())
     if not rules:
-        agg = messages.group_by("conversation").aggregate(turns=messages.turn.max())
-        return agg.select("conversation", "turns", capability=null)
-    is_user = messages.role == "user"
-    low = messages.text.fill_null("").lower()
-    flat = [p for _, patterns in rules for p in patterns]
-    hits = hit_expressions(low, flat)
-    agg = messages.group_by("conversation").aggregate(
-        turns=messages.turn.max(),
-        **{f"h{j}": ibis.ifelse(is_user & hit, 1, 0).cast("int8").max()
-           for j, hit in enumerate(hits)})
+        return turns.select("conversation", "turns", capability=null)
+    hits = rule_hits(messages, rules, materialise)
+    agg = turns.left_join(hits, "conversation")
     scores, j = [], 0
     for _, patterns in rules:
-        cols = [agg[f"h{j + k}"].cast("int64") for k in range(len(patterns))]
+        cols = [agg[f"h{j + k}"].fill_null(0).cast("int64") for k in range(len(patterns))]
         j += len(patterns)
         scores.append(sum(cols[1:], cols[0]) if cols else ibis.literal(0, "int64"))
     scored = agg.select("conversation", "turns", **{f"s{i}": s for i, s in enumerate(scores)})

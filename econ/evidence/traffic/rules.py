@@ -28,11 +28,13 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 from econ.base.errors import EconError
 
-__all__ = ["NOT_WORD", "WORD", "compile_keyword", "compile_regex", "lower_literal",
-           "required_literal"]
+__all__ = ["NOT_WORD", "WORD", "any_of", "compile_keyword", "compile_regex", "keyword_test",
+           "lower_literal", "required_literal", "spaced"]
 
 WORD = r"\p{L}\p{M}\p{N}_"  # inside a class
 NOT_WORD = f"[^{WORD}]"
@@ -108,6 +110,59 @@ def required_literal(pattern: str) -> str | None:
         out.append(c)
         i += 1
     return "".join(out) or None
+
+
+def keyword_test(pattern: str) -> tuple[str, str] | None:
+    """How a keyword pattern can be tested without a regex: ``("word", w)`` when it is a whole
+    word of word characters (then it occurs as `` w `` in :func:`spaced` text), ``("plain",
+    s)`` when it needs no boundary (a substring test); None otherwise."""
+    literal = required_literal(pattern)
+    if literal is None:
+        return None
+    start, end = pattern.startswith(_START), pattern.endswith(_END)
+    if start and end and all(_is_word(c) for c in literal):
+        return "word", literal
+    if not start and not end:
+        return "plain", literal
+    return None
+
+
+def spaced(low: Any) -> Any:
+    """Lowered text (an Ibis string) with every run of non-word characters made one space and a
+    space at each end: a whole word ``w`` occurs in it exactly as `` w ``."""
+    return " " + low.re_replace(NOT_WORD + "+", " ") + " "
+
+
+def any_of(patterns: Sequence[str]) -> str:
+    """One pattern that matches where any of ``patterns`` does; keywords sharing their
+    boundaries are factored (``B(?:a|b)B``) so the engine scans the text once."""
+    groups: dict[tuple[bool, bool], list[str]] = {}
+    rest = []
+    for p in patterns:
+        start, end = p.startswith(_START), p.endswith(_END)
+        body = p[len(_START) if start else 0:len(p) - len(_END) if end else len(p)]
+        if required_literal(p) is not None or (body and not _has_meta(body)):
+            groups.setdefault((start, end), []).append(body)
+        else:
+            rest.append(p)
+    alts = [(_START if s else "") + "(?:" + "|".join(bodies) + ")" + (_END if e else "")
+            for (s, e), bodies in sorted(groups.items())] + rest
+    return alts[0] if len(alts) == 1 else "|".join(f"(?:{a})" for a in alts)
+
+
+def _has_meta(body: str) -> bool:
+    """Whether a keyword body holds anything but literals and escaped metacharacters (a
+    ``[σς]`` class is fine)."""
+    plain = body.replace("[σς]", "")
+    i = 0
+    while i < len(plain):
+        if plain[i] == "\\":
+            i += 2
+            continue
+        if plain[i] in _META:
+            return True
+        i += 1
+    return False
 
 
 class _Refused(Exception):

@@ -30,7 +30,10 @@ def _batches(stream: IO[bytes], kind: str, batch_rows: int) -> Iterator[Any]:
     if kind == "parquet":
         import pyarrow.parquet as pq
 
-        yield from pq.ParquetFile(stream).iter_batches(batch_size=batch_rows)
+        # bounded buffers: no pre-buffering of whole row groups, column chunks read through
+        # a 1 MiB buffered stream (a large row group otherwise sits in memory at once)
+        parquet = pq.ParquetFile(stream, pre_buffer=False, buffer_size=1 << 20)
+        yield from parquet.iter_batches(batch_size=batch_rows)
     else:
         import pyarrow.csv as pcsv
 
