@@ -234,7 +234,7 @@ def montecarlo_figures(rep: int) -> dict[str, float]:
     out["montecarlo_100k_s"], _ = timed(lambda: simulate(ev, m, 100_000, 0, cache=False), rep)
     out["montecarlo_1m_s"], _ = timed(lambda: simulate(ev, m, 1_000_000, 0, cache=False),
                                       max(1, rep // 2))
-    block = draw_block(spreads(ev, m, ev.tiers), 0, 0, 16)
+    block = draw_block(spreads(ev, m, ev.tiers), 0, 0, 16)  # which inputs are arrays
     inputs = sum(isinstance(v, np.ndarray) for v in (
         block.user_scale, block.assistant_scale, block.turns_scale,
         *block.throughput_scale.values(), *block.price_scale.values(),

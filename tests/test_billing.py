@@ -201,7 +201,7 @@ def test_self_hosted_model_decodes_reasoning():
 def test_monte_carlo_spreads_reasoning_tokens():
     loaded = load_scenario(DEFAULT)
     ev = evaluate(loaded.scenario, loaded.measured)
-    d = draw_block(spreads(ev, loaded.measured, ev.tiers), seed=3, block=0, n=2000)
+    d = draw_block(spreads(ev, loaded.measured, ev.tiers), seed=3, start=0, n=2000)
     assert set(d.reasoning_scale) == {"o1"}
     # lognormal with the median kept: cv 0.5 -> sigma sqrt(ln 1.25)
     sigma = np.std(np.log(d.reasoning_scale["o1"]))
@@ -211,7 +211,7 @@ def test_monte_carlo_spreads_reasoning_tokens():
         **loaded.scenario.models,
         "o1": loaded.scenario.models["o1"].model_copy(update={"reasoning_tokens_cv": 0.0})}})
     ev_q = evaluate(quiet, loaded.measured)
-    dq = draw_block(spreads(ev_q, loaded.measured, ev_q.tiers), seed=3, block=0, n=2000)
+    dq = draw_block(spreads(ev_q, loaded.measured, ev_q.tiers), seed=3, start=0, n=2000)
     assert dq.reasoning_scale == {}
     np.testing.assert_array_equal(d.user_scale, dq.user_scale)
     np.testing.assert_array_equal(d.price_scale["o1"], dq.price_scale["o1"])

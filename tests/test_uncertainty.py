@@ -10,9 +10,10 @@ from scipy.stats import norm
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from econ.base.draw_limits import MAX_DRAWS
+from econ.base.errors import EconError
 from econ.cli import main
 from econ.decisions import uncertainty
-from econ.decisions.draws import BLOCK_DRAWS
+from econ.decisions.draws import SEED_DRAWS
 from econ.decisions.sensitivity import sensitivity
 from econ.decisions.uncertainty import FIGURES, simulate, tier_key
 from econ.model.evaluate import evaluate
@@ -43,18 +44,58 @@ def test_zero_spread_reproduces_deterministic_result_exactly(path):
             assert r.p_margin_meets_target == float(e.meets_target)
 
 
-def test_a_seed_gives_the_same_figures_on_any_threads_and_tier_grouping(monkeypatch):
+def test_a_seed_gives_the_same_figures_on_any_threads_chunks_and_tier_grouping(monkeypatch):
     loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
     ev = evaluate(loaded.scenario, loaded.measured)
-    draws = 2 * BLOCK_DRAWS + 1234  # three blocks, the last one short
+    draws = 9 * SEED_DRAWS + 1234  # two chunks of 8 runs and a short one
     a = simulate(ev, loaded.measured, draws=draws, seed=11, cache=False, workers=1)
     b = simulate(ev, loaded.measured, draws=draws, seed=11, cache=False, workers=2)
     # kept figures of one tier only at a time: every tier computed on its own
     monkeypatch.setattr(uncertainty, "KEPT_BYTES", 1)
     c = simulate(ev, loaded.measured, draws=draws, seed=11, cache=False, workers=2)
-    d = simulate(ev, loaded.measured, draws=draws, seed=12, cache=False)
-    assert a == b == c
-    assert a != d
+    # chunks of one seeding run each
+    monkeypatch.setattr(uncertainty, "CHUNK_BYTES", 1)
+    d = simulate(ev, loaded.measured, draws=draws, seed=11, cache=False, workers=2)
+    e = simulate(ev, loaded.measured, draws=draws, seed=12, cache=False)
+    assert a == b == c == d
+    assert a != e
+
+
+def test_too_many_random_inputs_are_refused_before_drawing(monkeypatch):
+    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
+    ev = evaluate(loaded.scenario, loaded.measured)
+    monkeypatch.setattr(uncertainty, "MAX_CHUNK_BYTES", 1024 * 1024)
+    with pytest.raises(EconError, match="the limit is 1 MiB"):
+        simulate(ev, loaded.measured, draws=1000, cache=False)
+
+
+def test_many_spread_inputs_stay_within_the_chunk_budget(tmp_path):
+    """300 capabilities, each with a traffic-share spread: the chunk shrinks so its arrays stay
+    near CHUNK_BYTES (a fixed chunk of 8 runs would hold 300 × 64k draws × 8 bytes, 157 MB)."""
+    caps = [{"id": f"c{i}", "traffic_share": 0.003, "traffic_share_sd": 0.001,
+             "severity_usd": 0.1} for i in range(300)]
+    price = {"prices": {"input_usd_per_mtok": 1, "output_usd_per_mtok": 1}}
+    data = {"schema_version": 2, "name": "wide",
+            "conversation": {"turns": 2, "system_prompt_tokens": 10, "user_tokens_per_turn": 10,
+                             "assistant_tokens_per_turn": 10},
+            "models": {"t": {"serving": "api", "role": "teacher", **price},
+                       "s": {"serving": "api", "role": "student", **price}},
+            "capabilities": caps,
+            "tiers": [{"id": "x", "price_usd_month": 10, "users": 1000,
+                       "conversations_per_user_month": 10, "target_gross_margin": 0.5,
+                       "plan": {"model": "t"}}]}
+    p = tmp_path / "wide.yaml"
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+    loaded = load_scenario(p)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    draws = 8 * SEED_DRAWS
+    tracemalloc.start()
+    simulate(ev, loaded.measured, draws=draws, cache=False, workers=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    kept = FIGURES * 8 * draws
+    # measured: 59 MiB; with chunks of 8 runs whatever the inputs, 154 MiB
+    assert peak < kept + 1.5 * uncertainty.CHUNK_BYTES
 
 
 def _counting(monkeypatch) -> list[str]:

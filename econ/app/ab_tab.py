@@ -10,6 +10,7 @@ import streamlit as st
 
 from econ.app.state import wkey
 from econ.base.draw_limits import DEFAULT_DRAWS
+from econ.base.errors import EconError
 from econ.decisions.ab import compare_plans
 from econ.decisions.uncertainty import simulate
 from econ.model.evaluate import Evaluation, evaluate
@@ -74,7 +75,11 @@ def ab_tab(source: str, ev: Evaluation, loaded: Loaded, edits: Edits) -> None:
                           "Uncertainty tab)", key=wkey(source, "ab_mc"))
     draws = int(st.session_state.get(wkey(source, "draws"), DEFAULT_DRAWS))
     seed = int(st.session_state.get(wkey(source, "seed"), 0))
-    table = pd.DataFrame(_rows(a, ev, with_mc, loaded, draws, seed))
+    try:
+        table = pd.DataFrame(_rows(a, ev, with_mc, loaded, draws, seed))
+    except EconError as exc:
+        st.error(str(exc))
+        return
     st.dataframe(table, hide_index=True, width="stretch", column_order=list(COLUMNS),
                  column_config=COLUMNS, key=wkey(source, "ab_table"))
     changes = [f"**{r.tier}**: floor {r.floor_change_usd_month:+,.2f} USD/mo, loss "

@@ -9,6 +9,7 @@ import streamlit as st
 
 from econ.app.state import wkey
 from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
+from econ.base.errors import EconError
 from econ.decisions.sensitivity import sensitivity, tornado
 from econ.decisions.uncertainty import floor_intervals, simulate
 from econ.model.evaluate import Evaluation
@@ -52,7 +53,11 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
                                        key=wkey(source, "swing")))
     with st.spinner(f"Monte Carlo ({draws:,} draws)…"):
         # each tier's result is cached under a hash of what it reads (econ.decisions)
-        mc = pd.DataFrame(floor_intervals(simulate(ev, loaded.measured, draws, seed), ev))
+        try:
+            mc = pd.DataFrame(floor_intervals(simulate(ev, loaded.measured, draws, seed), ev))
+        except EconError as exc:
+            st.error(str(exc))
+            return
     with st.spinner("Sensitivity…"):
         tornados = _tornados(ev.scenario.model_dump_json() + loaded.text, ev, loaded, swing)
     prices = {t.economics.tier: t.economics.price_usd_month for t in ev.tiers}

@@ -2,13 +2,14 @@
 
 In: an evaluation (its scenario, retention and tier plans) and its measurements. Out:
 :class:`Spreads`, every random input of a set of tiers with its distribution (resolved, hashable,
-part of the cache key), and :func:`draw_block`, the draws of one block of
-:data:`BLOCK_DRAWS` draws as :class:`BlockDraws`.
+part of the cache key), and :func:`draw_block`, the draws of one chunk as :class:`BlockDraws`.
 
-Each input has its own random stream, seeded by (seed, block, the input's name), so an input's
-draws do not depend on which other inputs are drawn, on how many blocks run at once, or on which
-tiers are computed together: two tiers that read the same input read the same draws (common
-random numbers), and a tier computed alone gets the figures it gets with every other tier.
+Each input has its own random stream: each run of :data:`SEED_DRAWS` draws of it comes from a
+generator seeded by (seed, the run's index, the input's name). So an input's draws do not depend
+on which other inputs are drawn, on how the draws are cut into chunks, on how many chunks run
+at once, or on which tiers are computed together: two tiers that read the same input read the
+same draws (common random numbers), and a tier computed alone gets the figures it gets with
+every other tier.
 An input without spread is a plain float, not an array, so with every spread at zero the
 arithmetic is the deterministic evaluation's, bit for bit.
 
@@ -50,10 +51,10 @@ from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.model.loss import loss_drop
 from econ.scenario.schema import ApiModel, Scenario, SelfHostedModel
 
-__all__ = ["BLOCK_DRAWS", "BlockDraws", "DropSpread", "Spreads", "draw_block", "spreads",
-           "throughput_sigma"]
+__all__ = ["SEED_DRAWS", "BlockDraws", "DropSpread", "Spreads", "draw_block", "drawn_arrays",
+           "spreads", "throughput_sigma"]
 
-BLOCK_DRAWS = 65_536  # draws per block: the unit of work, of seeding and of working memory
+SEED_DRAWS = 8_192  # draws of one input from one seeded generator: the unit of seeding
 
 
 def _sigma(cv: float) -> float:
@@ -149,33 +150,46 @@ def spreads(ev: Evaluation, measured: Measured, tiers: Sequence[TierResult],
                for p in pairs})
 
 
-def _rng(seed: int, block: int, name: str) -> np.random.Generator:
+def _rng(seed: int, unit: int, name: str) -> np.random.Generator:
     tag = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
-    return np.random.default_rng(np.random.SeedSequence([seed, block, tag]))
+    return np.random.default_rng(np.random.SeedSequence([seed, unit, tag]))
 
 
-def _lognormal(sigma: float, seed: int, block: int, n: int, name: str) -> Any:
+def _stream(seed: int, start: int, n: int, name: str, kind: str) -> np.ndarray:
+    """Draws ``start`` … ``start + n`` of input ``name``: standard normal or uniform(0, 1)
+    numbers, each run of :data:`SEED_DRAWS` from its own seeded generator, so any split of the
+    draws into chunks gives the same numbers."""
+    assert start % SEED_DRAWS == 0
+    parts = []
+    for first in range(start, start + n, SEED_DRAWS):
+        rng = _rng(seed, first // SEED_DRAWS, name)
+        k = min(SEED_DRAWS, start + n - first)
+        parts.append(rng.standard_normal(k) if kind == "normal" else rng.random(k))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _lognormal(sigma: float, seed: int, start: int, n: int, name: str) -> Any:
     if sigma <= 0:
         return 1.0
-    return np.exp(sigma * _rng(seed, block, name).standard_normal(n))
+    return np.exp(sigma * _stream(seed, start, n, name, "normal"))
 
 
-def _drop(d: DropSpread, seed: int, block: int, n: int, name: str) -> Any:
+def _drop(d: DropSpread, seed: int, start: int, n: int, name: str) -> Any:
     if d.kind == "fixed":
         return d.point
-    rng = _rng(seed, block, name)
     if d.kind == "prior":
-        return np.maximum(d.point - rng.random(n), 0.0)
-    z = rng.standard_normal(n)
+        return np.maximum(d.point - _stream(seed, start, n, name, "uniform"), 0.0)
+    z = _stream(seed, start, n, name, "normal")
     return np.maximum(d.point + z * np.where(z < 0, d.below, d.above), 0.0)
 
 
-def draw_block(sp: Spreads, seed: int, block: int, n: int) -> BlockDraws:
-    """The draws of block ``block`` (``n`` draws, at most :data:`BLOCK_DRAWS`)."""
+def draw_block(sp: Spreads, seed: int, start: int, n: int) -> BlockDraws:
+    """Draws ``start`` … ``start + n`` of every input (``start`` a multiple of
+    :data:`SEED_DRAWS`)."""
     shares: dict[str, Any] = {}
     for cid, (share, sd) in sp.shares.items():
         shares[cid] = share if sd <= 0 else np.clip(
-            share + sd * _rng(seed, block, f"share:{cid}").standard_normal(n), 0.0, 1.0)
+            share + sd * _stream(seed, start, n, f"share:{cid}", "normal"), 0.0, 1.0)
     if any(isinstance(v, np.ndarray) for v in shares.values()):
         total = sum(shares.values(), np.zeros(n))
         over = total > 1.0
@@ -183,17 +197,26 @@ def draw_block(sp: Spreads, seed: int, block: int, n: int) -> BlockDraws:
             shares = {k: np.where(over, v / total, v) for k, v in shares.items()}
     return BlockDraws(
         n=n,
-        user_scale=_lognormal(sp.tokens_sigma, seed, block, n, "tokens:user"),
-        assistant_scale=_lognormal(sp.tokens_sigma, seed, block, n, "tokens:assistant"),
-        turns_scale=_lognormal(sp.turns_sigma, seed, block, n, "turns"),
-        throughput_scale={m: _lognormal(v, seed, block, n, f"throughput:{m}")
+        user_scale=_lognormal(sp.tokens_sigma, seed, start, n, "tokens:user"),
+        assistant_scale=_lognormal(sp.tokens_sigma, seed, start, n, "tokens:assistant"),
+        turns_scale=_lognormal(sp.turns_sigma, seed, start, n, "turns"),
+        throughput_scale={m: _lognormal(v, seed, start, n, f"throughput:{m}")
                           for m, v in sp.throughput.items() if v > 0},
-        price_scale={m: _lognormal(v, seed, block, n, f"price:{m}")
+        price_scale={m: _lognormal(v, seed, start, n, f"price:{m}")
                      for m, v in sp.price.items() if v > 0},
-        reasoning_scale={m: _lognormal(v, seed, block, n, f"reasoning:{m}")
+        reasoning_scale={m: _lognormal(v, seed, start, n, f"reasoning:{m}")
                          for m, v in sp.reasoning.items() if v > 0},
-        conversations_scale={t: _lognormal(v, seed, block, n, f"conversations:{t}")
+        conversations_scale={t: _lognormal(v, seed, start, n, f"conversations:{t}")
                              for t, v in sp.conversations.items() if v > 0},
         shares=shares,
-        drops={p: {c: _drop(d, seed, block, n, f"drop:{p[0]}:{p[1]}:{c}")
+        drops={p: {c: _drop(d, seed, start, n, f"drop:{p[0]}:{p[1]}:{c}")
                    for c, d in per.items()} for p, per in sp.drops.items()})
+
+
+def drawn_arrays(sp: Spreads) -> int:
+    """How many inputs a chunk draws as arrays (the rest are plain floats)."""
+    return (2 * (sp.tokens_sigma > 0) + (sp.turns_sigma > 0)
+            + sum(v > 0 for m in (sp.throughput, sp.price, sp.reasoning, sp.conversations)
+                  for v in m.values())
+            + sum(sd > 0 for _, sd in sp.shares.values())
+            + sum(d.kind != "fixed" for per in sp.drops.values() for d in per.values()))

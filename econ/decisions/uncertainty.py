@@ -1,4 +1,4 @@
-"""Monte Carlo over the measured inputs: seeded, vectorised, block by block, cached per tier.
+"""Monte Carlo over the measured inputs: seeded, vectorised, chunk by chunk, cached per tier.
 
 In: an evaluation and its measurements, the number of draws and a seed. Out: one frozen
 :class:`TierUncertainty` per tier: P5/P50/P95 of the cost per conversation, the cost per user,
@@ -6,15 +6,19 @@ the price floor and the capability loss, and P(margin at price ≥ target). What
 described in :mod:`econ.decisions.draws`; the plan of each tier is held at the deterministic
 one (consent and retention verdicts fixed).
 
-**Speed and memory.** The draws run in blocks of :data:`~econ.decisions.draws.BLOCK_DRAWS`,
-on up to two threads (numpy releases the GIL); only the models the tiers serve are costed. A
-block's inputs are drawn, used and dropped: nothing of size draws × inputs is ever held. What is
-kept for exact percentiles is three float64 figures per draw and tier (cost per conversation,
-cost per user, loss: 24 bytes, 24 MB per tier at 1M draws); tiers are computed in groups whose
-kept figures stay within :data:`KEPT_BYTES` (128 MiB), so memory is bounded by that plus the
-blocks in flight, whatever the number of tiers. The percentiles are exact over the draws
-(numpy's linear interpolation); the floor's are the cost per user's through the floor formula,
-which is increasing and affine, so they equal the percentiles of the floors themselves.
+**Speed and memory.** The draws run in chunks on up to two threads (numpy releases the GIL);
+only the models the tiers serve are costed. A chunk's inputs are drawn, used and dropped:
+nothing of size draws × inputs is ever held. A chunk is a whole number of seeding runs
+(:data:`~econ.decisions.draws.SEED_DRAWS`), as many as keep its arrays within
+:data:`CHUNK_BYTES` (64 MiB, at most 8 runs); the figures do not depend on the chunk size. What
+is kept for exact percentiles is three float64 figures per draw and tier (cost per
+conversation, cost per user, loss: 24 bytes, 24 MB per tier at 1M draws); tiers are computed in
+groups whose kept figures stay within :data:`KEPT_BYTES` (128 MiB). So memory is bounded by
+KEPT_BYTES plus two chunks in flight, whatever the draws and the tiers; a scenario with so many
+random inputs that one run of each exceeds :data:`MAX_CHUNK_BYTES` is refused with a message.
+The percentiles are exact over the draws (numpy's linear interpolation); the floor's are the
+cost per user's through the floor formula, which is increasing and affine, so they equal the
+percentiles of the floors themselves.
 
 **Cache.** Each tier's result is kept (at most :data:`CACHE_ENTRIES`) under a hash of what its
 computation reads: the scenario's conversation, capabilities and fees, the tier, the models it
@@ -38,22 +42,35 @@ from typing import Any
 import numpy as np
 
 from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
-from econ.decisions.draws import BLOCK_DRAWS, BlockDraws, draw_block, spreads
+from econ.base.errors import EconError
+from econ.decisions.draws import (
+    SEED_DRAWS,
+    BlockDraws,
+    Spreads,
+    draw_block,
+    drawn_arrays,
+    spreads,
+)
 from econ.model.cost import CostTable, cost_table
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.model.loss import plan_loss_usd_month
 from econ.model.plans import plan_cost_per_conversation
 from econ.model.tiers import gross_margin_at_price, price_floor_usd_month
+from econ.scenario.conversation import capability_shape
 from econ.scenario.schema import Scenario
 
-__all__ = ["CACHE_ENTRIES", "DEFAULT_DRAWS", "KEPT_BYTES", "MAX_DRAWS", "TierUncertainty",
-           "clear_cache", "floor_intervals", "simulate", "tier_key"]
+__all__ = ["CACHE_ENTRIES", "CHUNK_BYTES", "DEFAULT_DRAWS", "KEPT_BYTES", "MAX_CHUNK_BYTES",
+           "MAX_DRAWS", "TierUncertainty", "clear_cache", "floor_intervals", "simulate",
+           "tier_key"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
 KEPT_BYTES = 128 * 1024 * 1024  # per-draw figures kept for exact percentiles, at most
+CHUNK_BYTES = 64 * 1024 * 1024  # arrays of one chunk in flight, about (an estimate)
+MAX_CHUNK_BYTES = 512 * 1024 * 1024  # one seeding run of every input beyond this: refused
+MAX_RUNS_PER_CHUNK = 8
 FIGURES = 3  # kept per draw and tier: cost per conversation, cost per user, loss
 CACHE_ENTRIES = 256
-_VERSION = "mc-2"  # bump when the draws or the figures change meaning
+_VERSION = "mc-3"  # bump when the draws or the figures change meaning
 
 
 @dataclass(frozen=True)
@@ -155,13 +172,14 @@ def _simulate_group(ev: Evaluation, measured: Measured, tiers: Sequence[TierResu
     sub = _sub_scenario(ev.scenario, tiers)
     sp = spreads(ev, measured, tiers, loss_spread)
     specs = {t.id: t for t in sub.tiers}
+    chunk = SEED_DRAWS * _runs_per_chunk(sub, sp, len(tiers))
     kept = np.empty((len(tiers), FIGURES, draws))
     meets = np.zeros(len(tiers), dtype=np.int64)
-    blocks = range(0, draws, BLOCK_DRAWS)
+    blocks = range(0, draws, chunk)
 
     def run(start: int) -> None:
-        n = min(BLOCK_DRAWS, draws - start)
-        d = draw_block(sp, seed, start // BLOCK_DRAWS, n)
+        n = min(chunk, draws - start)
+        d = draw_block(sp, seed, start, n)
         table = _costs(sub, measured, d)
         for i, res in enumerate(tiers):
             tier = specs[res.economics.tier]
@@ -200,6 +218,20 @@ def _simulate_group(ev: Evaluation, measured: Measured, tiers: Sequence[TierResu
         out.append(TierUncertainty(tier.id, draws, cost, (floor[0], floor[1], floor[2]), loss,
                                    p_meets, per_user))
     return out
+
+
+def _runs_per_chunk(sub: Scenario, sp: Spreads, tiers: int) -> int:
+    """Seeding runs per chunk: as many as keep a chunk's arrays within CHUNK_BYTES (drawn inputs,
+    about 16 temporaries per model and distinct conversation shape, 6 per tier)."""
+    shapes = {capability_shape(sub.conversation, c) for c in sub.capabilities}
+    arrays = drawn_arrays(sp) + 16 * len(sub.models) * (len(shapes) + 1) + 6 * tiers
+    run_bytes = arrays * SEED_DRAWS * 8
+    if run_bytes > MAX_CHUNK_BYTES:
+        raise EconError(f"the Monte Carlo would hold about {arrays:,} arrays of draws at once "
+                        f"({run_bytes / 2**20:,.0f} MiB for {SEED_DRAWS:,} draws); the limit is "
+                        f"{MAX_CHUNK_BYTES / 2**20:,.0f} MiB: fewer capabilities with a traffic "
+                        "share spread, or fewer models, distinct shapes or tiers")
+    return max(1, min(MAX_RUNS_PER_CHUNK, CHUNK_BYTES // run_bytes))
 
 
 def _costs(sub: Scenario, measured: Measured, d: BlockDraws) -> CostTable:
