@@ -178,3 +178,29 @@ def test_spark_reads_the_files_itself_with_the_same_figures(
                "--backend", "pyspark://") == want
     assert sorted(t.name for t in session.catalog.listTables()) == before
     assert list(tmp_path.iterdir()) == []  # no ./spark-warehouse, no metastore
+
+
+def test_evals_read_a_bounded_sample_of_texts(logs: dict[str, Path], fixtures_dir: Path,
+                                              capsys: Any) -> None:
+    got = run(capsys, str(logs["jsonl"]), "--evals",
+              str(fixtures_dir / "lmeval_samples_math_perturbed.jsonl"), "--text-sample", "30")
+    sample = got["coverage"]["sample"]
+    assert (sample["conversations"], sample["of"]) == (30, 300)
+    assert sum(c["n"] for c in got["coverage"]["clusters"]) <= 30
+
+
+def test_progress_has_a_bar_per_stage(capsys: Any) -> None:
+    from econ.cli.traffic_cmd import staged_progress
+
+    show = staged_progress()
+    for stage, total in (("read", 1.0), ("assign", 1.0), ("summarise", 2.0),
+                         ("count", 500.0)):
+        show(stage, 0, total)
+        show(stage, total / 2, total)
+        show(stage, total, total)
+        show(stage, total, total)  # a finished stage draws no more
+    err = capsys.readouterr().err
+    lines = err.split("\n")
+    assert [ln.rsplit("\r", 1)[-1].split()[0] for ln in lines if ln] == \
+        ["read", "assign", "summarise", "count"]
+    assert "500/500 messages" in err and err.count("100.0%") == 3

@@ -2,7 +2,7 @@
 
 - embedded DuckDB (the default): in memory, ``memory_limit`` with spilling to a private
   temporary directory;
-- ``duckdb:///file.ddb`` and other Ibis URLs (``polars://``, ``postgres://…``): through
+- ``duckdb:///file.ddb`` and other Ibis URLs (``polars://``): through
   ``ibis.connect``; a DuckDB file gets the same memory limit for this session only;
 - ``pyspark://`` (``?spark.master=local[2]&spark.driver.memory=2g``…): the active Spark session
   when there is one (left running), else a local one econ starts and stops, whose warehouse,
