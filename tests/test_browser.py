@@ -589,3 +589,80 @@ def test_monte_carlo_at_a_million_draws(served, tmp_path):
     print(f"\n1M draws: {timings}, server peak RSS {peak:.0f} MB")
     assert all(v < 3.0 for v in timings.values()), (timings, peak)
     assert peak < 600, f"server peak RSS {peak:.0f} MB"
+
+
+def test_a_link_copied_after_adopting_a_new_model_reopens_in_a_fresh_browser(server, tmp_path):
+    """Adopt, on the frontier tab, the point that moves pro from o1 alone to llama-8b-distilled
+    routed to o1; the URL then holds that plan, and a fresh browser opening it shows the same
+    floors (the link used to hold consent sets and prices only: pro reopened on o1, 869.47)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from econ.decisions.frontier import tier_frontier
+
+    url, folder = server
+    name = "frontier-vs-distilled.yaml"
+    loaded = load_scenario(folder / name)
+    best = tier_frontier(evaluate(loaded.scenario, loaded.measured),
+                         "pro").least_loss_under_floor(200.0)
+    assert best is not None and best.student == "llama-8b-distilled"
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    tiers = [t.id for t in loaded.scenario.tiers]
+
+    def panels(page) -> dict[str, str]:
+        return {t: page.locator(f".st-key-floor-{t}").inner_text() for t in tiers}
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1400})
+            page.goto(f"{url}/?scenario={name}")
+            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+                timeout=60_000)
+            _settle(page)
+            before = panels(page)
+            _open_tab(page, "Frontier")
+            page.locator('[data-testid="stSelectbox"]').filter(
+                has_text=re.compile(r"^Tier")).click()
+            page.get_by_role("option", name="pro", exact=True).click()
+            expect(page.get_by_text("Pareto-optimal plans (student × consent set) for tier pro")
+                   ).to_be_visible(timeout=60_000)
+            _settle(page)
+            target = page.get_by_label("Target price floor (USD/month): least loss that "
+                                       "reaches it")
+            target.fill("200")
+            target.press("Enter")
+            expect(page.get_by_text("Least loss at a floor ≤ 200.00 USD/month")).to_be_visible(
+                timeout=60_000)
+            _settle(page)
+            page.get_by_role("button", name="Adopt it").click()
+            expect(page.get_by_text("plan changes: pro: model o1 → llama-8b-distilled, routed "
+                                    "to o1").first).to_be_visible(timeout=60_000)
+            _settle(page)
+            deadline = time.monotonic() + 30
+            while "model.pro=llama-8b-distilled" not in page.url:
+                assert time.monotonic() < deadline, page.url
+                page.wait_for_timeout(200)
+            link = page.url
+            _open_tab(page, "Consent & tiers")
+            adopted = panels(page)
+            assert _floor(page, "pro") == round(best.price_floor_usd_month, 2)
+            assert adopted["pro"] != before["pro"]
+        finally:
+            browser.close()
+    assert "route.pro=o1" in link and "router.pro=" in link and "routed.pro=unconsented" in link
+    with sync_playwright() as p:  # a fresh browser: nothing but the link
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1400})
+            page.goto(link)
+            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+                timeout=60_000)
+            _settle(page)
+            deadline = time.monotonic() + 30
+            while panels(page) != adopted:
+                assert time.monotonic() < deadline, (panels(page), adopted)
+                page.wait_for_timeout(200)
+            assert _floor(page, "pro") == round(best.price_floor_usd_month, 2)
+            assert not page.get_by_text("The link named what this scenario does not have").count()
+        finally:
+            browser.close()

@@ -23,7 +23,7 @@ from econ.decisions.frontier import (
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
 from econ.scenario.schema import Plan, Route, Scenario
-from tests.conftest import DEFAULT, SELF_HOSTED
+from tests.conftest import DEFAULT, SELF_HOSTED, raw_yaml
 
 # small integer grids make ties between consent sets frequent
 values = st.integers(0, 6).map(float)
@@ -247,3 +247,58 @@ def test_candidate_frontier_equals_brute_force(raw, extra):
         assert loss == cand.base_loss + sum(
             ch.consent_loss if b else ch.keep_loss for ch, b in zip(cand.choices, bits,
                                                                     strict=True))
+
+
+def test_choice_says_when_the_model_and_router_change(capsys):
+    """pro runs on o1 alone; the least loss under a 200 USD floor is llama-8b-distilled routed
+    to o1, through the router pro borrows from plus (the file's 0.0002 USD, 2% misrouted)."""
+    y = raw_yaml(DEFAULT)
+    pro = next(t for t in y["tiers"] if t["id"] == "pro")
+    plus = next(t for t in y["tiers"] if t["id"] == "plus")
+    assert pro["plan"] == {"model": "o1"}
+    r = plus["plan"]["route"]
+    said = (f"pro: model o1 → llama-8b-distilled, routed to o1 (router "
+            f"{r['router_usd_per_conversation']:g} USD/conversation, "
+            f"{100 * r['router_error_rate']:.1f}% misrouted)")
+    assert main(["frontier", str(DEFAULT), "--tier", "pro", "--target-floor", "200"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("choice: consent to lose creative_assist, code_help, factual_qa, "
+                           "math: floor 182.20 USD/mo")
+    assert last.endswith(f"; plan changes: {said}")
+    assert main(["frontier", str(DEFAULT), "--tier", "pro", "--target-floor", "200",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["choice_plan_change"] == said
+    assert out["choice_plan"] == {"model": "llama-8b-distilled", "route": {
+        "to": "o1", "capabilities": "unconsented",
+        "router_usd_per_conversation": r["router_usd_per_conversation"],
+        "router_error_rate": r["router_error_rate"]}}
+    # under 5 USD plus keeps its model and route (llama-8b-distilled routed to GPT-4o); under
+    # 20 it leaves both for GPT-4o alone
+    assert main(["frontier", str(DEFAULT), "--tier", "plus", "--target-floor", "5"]) == 0
+    assert capsys.readouterr().out.strip().endswith("; same model and route")
+    assert main(["frontier", str(DEFAULT), "--tier", "plus", "--target-floor", "20"]) == 0
+    assert capsys.readouterr().out.strip().endswith(
+        "; plan changes: plus: model llama-8b-distilled → gpt-4o, no longer routed (was routed "
+        "to gpt-4o)")
+
+
+def test_plan_change_words():
+    from econ.decisions.adoption import plan_change_words
+
+    routed = Route(to="o1", router_usd_per_conversation=0.001, router_error_rate=0.05)
+    alone = Plan(model="s")
+    assert plan_change_words("t", alone, alone) is None
+    assert plan_change_words("t", Plan(model="s", route=routed), alone) == (
+        "t: no longer routed (was routed to o1)")
+    assert plan_change_words("t", Plan(model="s", route=routed), Plan(
+        model="s", route=routed.model_copy(update={"to": "gpt-4o"}))) == "t: route o1 → gpt-4o"
+    assert plan_change_words("t", Plan(model="s", route=routed), Plan(
+        model="m", route=routed)) == "t: model s → m, still routed to o1"
+    assert plan_change_words("t", Plan(model="s", route=routed), Plan(
+        model="s", route=routed.model_copy(update={"router_error_rate": 0.0}))) == (
+        "t: router 0.001 USD/conversation, 5.0% misrouted → router 0.001 USD/conversation, "
+        "0.0% misrouted")
+    assert plan_change_words("t", Plan(model="s", route=routed), Plan(
+        model="s", route=routed.model_copy(update={"capabilities": ["math"]}))) == (
+        "t: routes math (was every unconsented capability)")

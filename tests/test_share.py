@@ -1,7 +1,9 @@
-"""A shared link reopens the same view: scenario, tier, consent sets per tier, edited prices."""
+"""A shared link reopens the same view: scenario, tier, and every tier's whole plan (consent
+set, price, model, route, router, what is routed), plus the frontier's target floors."""
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from econ.model.evaluate import evaluate
@@ -61,11 +63,20 @@ def test_the_url_follows_a_tick_and_a_price(folder):
 
 def test_a_link_with_unknown_names_opens_the_rest_and_says_so(folder):
     at = opened({"scenario": "frontier-vs-distilled.yaml", "tier": "gold",
-                 "consent.plus": "analysys", "price.pro": "-3", "consent.nope": "math"})
-    shown = " ".join(w.value for w in at.warning)
-    for what in ("tier 'gold'", "capability 'analysys'", "price.pro='-3'", "no tier 'nope'"):
+                 "consent.plus": "analysys", "price.pro": "-3", "consent.nope": "math",
+                 "model.pro": "**gpt-5**", "route.plus": "[x](http://example.com)",
+                 "model.free": "gpt-4o-mini"})
+    assert any("The link named what this scenario does not have" in w.value for w in at.warning)
+    # what the link said is shown as plain text (st.text), never as Markdown
+    shown = "\n".join(t.value for t in at.text)
+    for what in ("tier 'gold'", "capability 'analysys'", "'price.pro'='-3'",
+                 "no tier 'nope'", "model '**gpt-5**'", "model '[x](http://example.com)'"):
         assert what in shown, shown
+    assert not any("gpt-5" in m.value for m in at.markdown)
     assert not at.exception
+    # the rest opened: free runs on the mini, as the link asked
+    assert at.selectbox(key="w|frontier-vs-distilled.yaml|model|free").value == "gpt-4o-mini"
+    assert at.selectbox(key="w|frontier-vs-distilled.yaml|model|pro").value == "o1"
 
 
 def test_ab_plans_side_by_side(folder):
@@ -122,3 +133,133 @@ def test_ab_plans_side_by_side(folder):
     p_b = {r.tier: r.p_margin_meets_target for r in simulate(b, loaded.measured, 1000, 0)}
     got = {(r["tier"], r["plan"]): r for r in table.to_dict("records")}
     assert got[("plus", "B")]["p_meets_target"] == p_b["plus"]
+
+
+DEFAULT_NAME = "frontier-vs-distilled.yaml"
+
+
+def tier_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "price_floor_usd_month" in d.value.columns)
+
+
+def plan_state(at: AppTest, name: str, tiers: list[str]) -> dict[str, object]:
+    """Every per-tier widget the app shows (price, model, route) and the consent sets. (The
+    router and what is routed are held without a widget: a reopened session holds the file's
+    values explicitly where the first held "the file's"; the link, compared whole, has both.)"""
+    ss = at.session_state
+    out: dict[str, object] = {}
+    for t in tiers:
+        for kind in ("price", "model", "route"):
+            out[f"{kind}|{t}"] = ss[f"w|{name}|{kind}|{t}"]
+        out[f"consent|{t}"] = tuple(ss[f"w|{name}|consent_sets"][t])
+    return out
+
+
+def _edit_consent(at: AppTest) -> str:
+    at.checkbox(key=f"w|{DEFAULT_NAME}|consent|analysis").check().run()
+    return "consent.plus"
+
+
+def _edit_price(at: AppTest) -> str:
+    at.number_input(key=f"w|{DEFAULT_NAME}|price|pro").set_value(180.0).run()
+    return "price.pro"
+
+
+def _edit_model(at: AppTest) -> str:
+    at.selectbox(key=f"w|{DEFAULT_NAME}|model|free").select("gpt-4o-mini").run()
+    return "model.free"
+
+
+def _edit_route(at: AppTest) -> str:
+    at.selectbox(key=f"w|{DEFAULT_NAME}|route|pro").select("gpt-4o").run()
+    return "route.pro"
+
+
+def _remove_route(at: AppTest) -> str:
+    from econ.app.state import NO_ROUTE
+
+    at.selectbox(key=f"w|{DEFAULT_NAME}|route|plus").select(NO_ROUTE).run()
+    return "route.plus"
+
+
+def _adopt_point(at: AppTest) -> str:
+    """pro adopts the least-loss point under a 200 USD floor: llama-8b-distilled routed to o1
+    through plus's router (router and what is routed come with the point)."""
+    at.session_state["tab"] = "Frontier"
+    at.run()
+    at.selectbox(key=f"w|{DEFAULT_NAME}|ftier").select("pro").run()
+    at.number_input(key=f"w|{DEFAULT_NAME}|target|pro").set_value(200.0).run()
+    at.button(key=f"w|{DEFAULT_NAME}|tadopt|pro").click().run()
+    at.session_state["tab"] = "Consent & tiers"
+    at.run()
+    return "router.pro"
+
+
+def _set_target(at: AppTest) -> str:
+    at.session_state["tab"] = "Frontier"
+    at.run()
+    at.number_input(key=f"w|{DEFAULT_NAME}|target|plus").set_value(15.0).run()
+    at.session_state["tab"] = "Consent & tiers"
+    at.run()
+    return "target.plus"
+
+
+EDITS = {"consent": _edit_consent, "price": _edit_price, "model": _edit_model,
+         "route": _edit_route, "route removed": _remove_route,
+         "adopted frontier point": _adopt_point, "frontier target": _set_target}
+
+
+@pytest.mark.parametrize("field", list(EDITS))
+def test_every_editable_field_round_trips_through_the_link(folder, field):
+    """Change one field in the app; the URL it writes, opened in a new session, gives the same
+    per-tier settings and the same tier table."""
+    import pandas as pd
+
+    at = opened({"scenario": DEFAULT_NAME})
+    before = dict(at.query_params)
+    key = EDITS[field](at)
+    assert not at.exception, at.exception
+    link = dict(at.query_params)
+    assert link.get(key) != before.get(key), (key, before.get(key), link.get(key))
+    tiers = list(tier_table(at)["tier"])
+    again = opened(link)
+    assert not [t for t in again.text if "'" in t.value]  # nothing ignored
+    assert plan_state(again, DEFAULT_NAME, tiers) == plan_state(at, DEFAULT_NAME, tiers)
+    pd.testing.assert_frame_equal(tier_table(again), tier_table(at))
+    assert dict(again.query_params) == link  # and it writes the same link again
+    if field == "frontier target":
+        assert again.session_state[f"w|{DEFAULT_NAME}|target|plus"] == 15.0
+
+
+def test_adopt_it_shows_the_adopted_point_and_says_the_plan_changed(folder):
+    """After "Adopt it", the point list shows the adopted point, its button re-adopts the same
+    plan (it used to undo the adoption), and the message says that the model and route
+    changed."""
+    from econ.decisions.frontier import tier_frontier
+
+    at = opened({"scenario": DEFAULT_NAME})
+    loaded = load_scenario(folder / DEFAULT_NAME)
+    front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "pro")
+    best = front.least_loss_under_floor(200.0)
+    assert best is not None
+    at.session_state["tab"] = "Frontier"
+    at.run()
+    at.selectbox(key=f"w|{DEFAULT_NAME}|ftier").select("pro").run()
+    at.number_input(key=f"w|{DEFAULT_NAME}|target|pro").set_value(200.0).run()
+    change = "pro: model o1 → llama-8b-distilled, routed to o1"
+    assert change in " ".join(s.value for s in at.success)  # before adopting: what it changes
+    at.button(key=f"w|{DEFAULT_NAME}|tadopt|pro").click().run()
+    shown = " ".join(s.value for s in at.success)
+    assert f"Adopted into tier pro: consent to lose {', '.join(best.consent)}" in shown, shown
+    assert f"plan changes: {change}" in shown, shown
+    pick = at.selectbox(key=f"w|{DEFAULT_NAME}|fpick|pro")
+    assert pick.index is not None and pick.options[pick.index].startswith(
+        f"{best.price_floor_usd_month:,.2f} USD/mo floor · ") and "llama-8b-distilled routed" \
+        in pick.options[pick.index]
+    at.button(key=f"w|{DEFAULT_NAME}|fadopt|pro").click().run()  # adopts the same again
+    assert "same model and route" in " ".join(s.value for s in at.success)
+    at.session_state["tab"] = "Consent & tiers"
+    at.run()
+    assert floors(at)["pro"] == pytest.approx(best.price_floor_usd_month, rel=1e-12)
+    assert at.selectbox(key=f"w|{DEFAULT_NAME}|model|pro").value == "llama-8b-distilled"
+    assert at.selectbox(key=f"w|{DEFAULT_NAME}|route|pro").value == "o1"

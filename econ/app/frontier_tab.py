@@ -6,9 +6,16 @@ from functools import partial
 
 import streamlit as st
 
-from econ.app.state import NO_ROUTE, adopt_from_chart, set_consent, wkey
+from econ.app.state import NO_ROUTE, set_consent, wkey
 from econ.base.formatting import number
-from econ.decisions.frontier import Frontier, consent_point, point_plan, tier_frontier
+from econ.decisions.adoption import plan_change
+from econ.decisions.frontier import (
+    Frontier,
+    FrontierPoint,
+    consent_point,
+    point_plan,
+    tier_frontier,
+)
 from econ.model.evaluate import Evaluation
 from econ.outputs.charts import frontier_spec, price_rules, with_data
 from econ.outputs.record_charts import frontier_records
@@ -25,16 +32,40 @@ def _chart_key(source: str, tier: str) -> str:
     return wkey(source, "frontier_chart", tier, str(gen))
 
 
+def _identity(p: FrontierPoint) -> tuple[frozenset[str], str | None, bool]:
+    """What makes a point the same plan after the frontier is recomputed (its index may move)."""
+    return frozenset(p.consent), p.student, p.routed
+
+
+def _adopt(source: str, caps: list[str], tier: str, index: int) -> None:
+    """Adopt point ``index`` of the tier's frontier as listed on this run: its consent set and
+    its plan (model, route target, router, what is routed) go into the tier; the point list
+    shows it on the next run (found again by what it is), and the plan change is said once."""
+    ss = st.session_state
+    points = ss.get(wkey(source, "frontier_points", tier), [])
+    if not 0 <= index < len(points):
+        return
+    point, plan, change = points[index]
+    set_consent(source, caps, tuple(point.consent), tier, plan)
+    ss[wkey(source, "fadopted", tier)] = (_identity(point), change, point)
+
+
 def _adopt_clicked(source: str, caps: list[str], tier: str, chart_key: str) -> None:
-    """A chart click: adopt the point, show it in the point list, and start a fresh chart (a
-    new key) so clicking the same point again, after a manual tick, adopts it again."""
+    """A chart click: adopt the point, and start a fresh chart (a new key) so clicking the same
+    point again, after a manual tick, adopts it again."""
     ss = st.session_state
     event = ss.get(chart_key) or {}
     picked = (event.get("selection") or {}).get("pick") or []
-    adopt_from_chart(source, caps, chart_key, tier)
     if picked and "point" in picked[0]:
-        ss[wkey(source, "fpick", tier)] = int(picked[0]["point"])
+        _adopt(source, caps, tier, int(picked[0]["point"]))
         ss[_generation_key(source, tier)] = ss.get(_generation_key(source, tier), 0) + 1
+
+
+def _adopted_message(tier: str, point: FrontierPoint, change: str | None) -> str:
+    return (f"Adopted into tier {tier}: consent to lose {', '.join(point.consent) or 'nothing'} "
+            f"(floor {number(point.price_floor_usd_month, 2, 'USD')}/month, loss "
+            f"{number(point.loss_usd_month, 0, 'USD')}/month); "
+            + (f"plan changes: {change}." if change else "same model and route."))
 
 
 def frontier_tab(source: str, ev: Evaluation) -> None:
@@ -47,9 +78,10 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
     plans = [point_plan(ev, tier, p) for p in front.points]
     adopt = [(p.model, p.route.to if p.route else NO_ROUTE,
               (p.route.router_usd_per_conversation, p.route.router_error_rate) if p.route
-              else None) for p in plans]
-    ss[wkey(source, "frontier_points")] = [
-        (p.consent, a) for p, a in zip(front.points, adopt, strict=True)]
+              else None, p.route.capabilities if p.route else None) for p in plans]
+    changes = [plan_change(ev, tier, p) for p in front.points]
+    ss[wkey(source, "frontier_points", tier)] = list(zip(front.points, adopt, changes,
+                                                         strict=True))
     here = front.current if front.current is not None else consent_point(
         ev, tier, ev.tier(tier).consent)
     price = float(ev.tier(tier).economics.price_usd_month)
@@ -76,18 +108,23 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
               f"{' routed' if p.routed and p.student else ' alone'} · "
               f"{', '.join(p.consent) or '(nothing)'}" for p in front.points]
     pick_key = wkey(source, "fpick", tier)
-    current = [i for i, p in enumerate(front.points)
-               if set(p.consent) == set(here.consent) and p.student == here.student]
+    adopted = ss.pop(wkey(source, "fadopted", tier), None)
+    if adopted is not None:  # the point just adopted, wherever it now sits in the list
+        st.success(_adopted_message(tier, adopted[2], adopted[1]))
+        found = [i for i, p in enumerate(front.points) if _identity(p) == adopted[0]]
+        ss[pick_key] = found[0] if found else None
+    current = [i for i, p in enumerate(front.points) if _identity(p) == _identity(here)]
     if pick_key not in ss or (ss[pick_key] is not None and ss[pick_key] >= len(labels)):
         ss[pick_key] = current[0] if current else None
     cols = st.columns([3, 1], vertical_alignment="bottom")
     chosen = cols[0].selectbox("Frontier point", range(len(labels)),
                                format_func=lambda i: labels[i], key=pick_key,
                                placeholder="pick a point of the frontier")
-    cols[1].button("Adopt this consent set", key=wkey(source, "fadopt", tier),
-                   on_click=set_consent, disabled=chosen is None,
-                   args=(source, caps, front.points[chosen].consent, tier, adopt[chosen])
-                   if chosen is not None else (source, caps, here.consent, tier))
+    cols[1].button("Adopt this plan and consent set", key=wkey(source, "fadopt", tier),
+                   on_click=_adopt, disabled=chosen is None,
+                   args=(source, caps, tier, -1 if chosen is None else chosen))
+    if chosen is not None and changes[chosen]:
+        st.caption(f"Adopting it changes the plan: {changes[chosen]}.")
     target = st.number_input("Target price floor (USD/month): least loss that reaches it",
                              min_value=0.0, step=1.0, key=target_key)
     best = front.least_loss_under_floor(target)
@@ -96,10 +133,11 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
         st.error(f"No consent set brings tier {tier}'s floor to {number(target, 2, 'USD')}/month "
                  f"or below; the lowest floor is {number(lowest, 2, 'USD')}/month.")
     else:
+        i = front.points.index(best)
         st.success(f"Least loss at a floor ≤ {number(target, 2, 'USD')}/month: consent to lose "
                    f"{', '.join(best.consent) or 'nothing'} → floor "
                    f"{number(best.price_floor_usd_month, 2, 'USD')}/month, loss "
-                   f"{number(best.loss_usd_month, 0, 'USD')}/month.")
-        st.button("Adopt it", key=wkey(source, "tadopt", tier), on_click=set_consent,
-                  args=(source, caps, best.consent, tier,
-                        adopt[front.points.index(best)]))
+                   f"{number(best.loss_usd_month, 0, 'USD')}/month; "
+                   + (f"plan changes: {changes[i]}." if changes[i] else "same model and route."))
+        st.button("Adopt it", key=wkey(source, "tadopt", tier), on_click=_adopt,
+                  args=(source, caps, tier, i))

@@ -13,7 +13,7 @@ from econ.app.export_tab import export_and_save
 from econ.app.frontier_tab import frontier_tab
 from econ.app.parsing import parse_cached
 from econ.app.reload import reload_changes
-from econ.app.share import link_scenario, open_link, write_link
+from econ.app.share import link_notice, link_scenario, open_link, write_link
 from econ.app.source import select_source
 from econ.app.sources_panel import sources_expander
 from econ.app.state import edits_from_widgets, init_widgets, scenarios_folder
@@ -58,12 +58,13 @@ def main() -> None:
     open_link(source, loaded)
     init_widgets(source, loaded)
     edits = edits_from_widgets(source, loaded)
-    write_link(source, loaded, from_folder)
+    link_notice()
     try:
         working = apply_to_scenario(loaded.scenario, edits)
     except (ValidationError, ValueError) as exc:
         st.error(f"These edits make the scenario invalid: {exc}")
         return
+    write_link(source, working, from_folder)
     ev = evaluate(working, loaded.measured)
     st.caption(f"`{source}` · {working.description}")
     if from_folder:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
 from econ.model.loader import Loaded
 from econ.scenario.edits import Edits, TierEdit
 
-__all__ = ["DEFAULT_SCENARIO", "LOADED_PREFIX", "NO_ROUTE", "adopt_from_chart",
-           "consent_sets", "edits_from_widgets", "init_widgets", "reload_from_disk",
-           "scenarios_folder", "set_consent", "show_tier_consent", "widget_defaults", "wkey"]
+__all__ = ["DEFAULT_SCENARIO", "LOADED_PREFIX", "NO_ROUTE", "AdoptedPlan", "consent_sets",
+           "edits_from_widgets", "init_widgets", "reload_from_disk", "scenarios_folder",
+           "set_consent", "show_tier_consent", "widget_defaults", "wkey"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = "frontier-vs-distilled.yaml"
@@ -90,7 +90,8 @@ def edits_from_widgets(source: str, loaded: Loaded) -> Edits:
                                model=ss[wkey(source, "model", t.id)],
                                route_to="" if route == NO_ROUTE else route,
                                teacher=s.tier_teacher(t),
-                               router=ss.get(wkey(source, "router", t.id)))
+                               router=ss.get(wkey(source, "router", t.id)),
+                               routed=ss.get(wkey(source, "routed", t.id)))
     return Edits(tiers=tiers, tier_consent=tier_consent)
 
 
@@ -101,15 +102,21 @@ def show_tier_consent(source: str, capabilities: list[str]) -> None:
         st.session_state[wkey(source, "consent", c)] = c in shown
 
 
+# a frontier point's plan: model, route target or ``NO_ROUTE``, the router's (USD per
+# conversation, error rate) and what the route sends (None for the last two without a route)
+AdoptedPlan = tuple[str, str, tuple[float, float] | None, Literal["unconsented"] | list[str] | None]
+
+
 def set_consent(source: str, capabilities: list[str], consent: tuple[str, ...],
-                tier: str | None = None,
-                plan: tuple[str, str, tuple[float, float] | None] | None = None) -> None:
-    """Adopt a consent set (and a frontier point's plan: model, route target or ``NO_ROUTE``,
-    router cost and error) into one tier (default: the tier the ticks show)."""
+                tier: str | None = None, plan: AdoptedPlan | None = None) -> None:
+    """Adopt a consent set (and a frontier point's whole plan) into one tier (default: the
+    tier the ticks show)."""
     ss = st.session_state
     if plan is not None and tier is not None:
         ss[wkey(source, "model", tier)], ss[wkey(source, "route", tier)] = plan[:2]
-        ss[wkey(source, "router", tier)] = plan[2]  # used when the tier had no route
+        ss[wkey(source, "router", tier)] = plan[2]
+        ss[wkey(source, "routed", tier)] = (
+            plan[3] if plan[3] is None or plan[3] == "unconsented" else tuple(plan[3]))
     tier = tier or ss[wkey(source, "ctier")]
     sets = consent_sets(source)
     sets[tier] = tuple(c for c in capabilities if c in consent)
@@ -117,13 +124,3 @@ def set_consent(source: str, capabilities: list[str], consent: tuple[str, ...],
     if tier == ss[wkey(source, "ctier")]:
         for c in capabilities:
             ss[wkey(source, "consent", c)] = c in consent
-
-
-def adopt_from_chart(source: str, capabilities: list[str], chart_key: str,
-                     tier: str | None = None) -> None:
-    event = st.session_state.get(chart_key) or {}
-    picked = (event.get("selection") or {}).get("pick") or []
-    points = st.session_state.get(wkey(source, "frontier_points"), [])
-    if picked and "point" in picked[0] and 0 <= int(picked[0]["point"]) < len(points):
-        consent, plan = points[int(picked[0]["point"])]
-        set_consent(source, capabilities, tuple(consent), tier, plan)

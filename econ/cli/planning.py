@@ -25,7 +25,8 @@ __all__ = ["register"]
 
 
 def cmd_frontier(args: argparse.Namespace) -> int:
-    from econ.decisions.frontier import tier_frontier
+    from econ.decisions.adoption import plan_change
+    from econ.decisions.frontier import point_plan, tier_frontier
     from econ.model.evaluate import evaluate
 
     loaded = load(args)
@@ -36,6 +37,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         choice = front.least_loss_under_floor(args.target_floor)
     elif args.max_loss is not None:
         choice = front.cheapest_under_loss(args.max_loss)
+    change = plan_change(ev, front.tier, choice) if choice is not None else None
     if args.json:
         print_json({"tier": front.tier, "teacher": front.teacher,
                     "students": list(front.students), "router": front.router,
@@ -44,6 +46,10 @@ def cmd_frontier(args: argparse.Namespace) -> int:
                     "current": front.current.to_json() if front.current else None,
                     "no_consent": front.no_consent.to_json() if front.no_consent else None,
                     "choice": choice.to_json() if choice else None,
+                    # the plan adopting the choice gives the tier, and how it differs from now
+                    "choice_plan": point_plan(ev, front.tier, choice).model_dump(
+                        mode="json", exclude_none=True) if choice else None,
+                    "choice_plan_change": change,
                     **coverage_json(ev)})
         return EXIT_OK
     from econ.outputs.report import format_table
@@ -72,7 +78,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         else:
             print(f"\nchoice: consent to lose {', '.join(choice.consent) or 'nothing'}: floor "
                   f"{choice.price_floor_usd_month:,.2f} USD/mo, loss "
-                  f"{choice.loss_usd_month:,.0f} USD/mo")
+                  f"{choice.loss_usd_month:,.0f} USD/mo"
+                  + (f"; plan changes: {change}" if change else "; same model and route"))
     return EXIT_OK
 
 
