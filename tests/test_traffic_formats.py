@@ -233,8 +233,10 @@ def test_write_back_bills_tool_traffic_with_user_and_assistant_tokens(
     import yaml
 
     scenario = folder / "frontier-vs-distilled.yaml"  # a copy, with its benchmark files
-    code, out, err = run(capsys, "traffic", str(GLAIVE), "--json")
+    # --write counts in the encoding most of the written scenario's models use (o200k)
+    code, out, err = run(capsys, "traffic", str(GLAIVE), "--scenario", str(scenario), "--json")
     assert code == 0, err
+    assert json.loads(out)["tokenizer"] == "tiktoken:o200k_base"
     tokens = json.loads(out)["tokens_per_turn"]
     code, _, err = run(capsys, "traffic", str(GLAIVE), "--write", str(scenario))
     assert code == 0, err
@@ -245,4 +247,71 @@ def test_write_back_bills_tool_traffic_with_user_and_assistant_tokens(
     assert conv["assistant_tokens_per_turn"] == pytest.approx(want_assistant, abs=0.05)
     line = next(x for x in scenario.read_text().splitlines()
                 if x.strip().startswith("user_tokens_per_turn:"))
-    assert "+ tool results" in line and "billed alike" in line
+    assert "+ tool results" in line and "billed alike" in line and "o200k_base" in line
+
+
+def test_each_model_is_counted_in_its_own_encoding() -> None:
+    """Issue 25, item 10: o200k for the GPT-4o and o-series families (tiktoken's own table),
+    cl100k for GPT-4, and cl100k standing in, said so, for models whose tokenizer is not
+    bundled."""
+    from econ.evidence.traffic.tokens import encoding_file, encoding_for
+
+    got = {n: (t.encoding, t.exact) for n in ("o1", "gpt-4o", "openai/gpt-4o-mini",
+                                              "azure/gpt-4o-2024-08-06", "o3-mini", "gpt-4",
+                                              "llama-3.1-8b", "claude-sonnet-4-5")
+           for t in [encoding_for("m", n)]}
+    assert got == {"o1": ("o200k_base", True), "gpt-4o": ("o200k_base", True),
+                   "openai/gpt-4o-mini": ("o200k_base", True),
+                   "azure/gpt-4o-2024-08-06": ("o200k_base", True),
+                   "o3-mini": ("o200k_base", True), "gpt-4": ("cl100k_base", True),
+                   "llama-3.1-8b": ("cl100k_base", False),
+                   "claude-sonnet-4-5": ("cl100k_base", False)}
+    # both encodings ship inside litellm's package: nothing is downloaded
+    for enc in ("o200k_base", "cl100k_base"):
+        path = encoding_file(enc)
+        assert path is not None and "litellm" in str(path)
+
+
+def test_a_missing_encoding_is_refused_not_downloaded(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from econ.evidence.traffic import tokens
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    tokens._encoding.cache_clear()
+    try:
+        with pytest.raises(EconError, match=r"o200k_base is not available offline.*never "
+                                            r"downloads it at run time.*fb374d419588a4632f3f557e"):
+            tokens.count_tokens(["hello"], "o200k_base")
+    finally:
+        tokens._encoding.cache_clear()
+
+
+def test_tokens_per_model_encoding_by_hand(folder: Path, fixtures_dir: Path,
+                                           capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default scenario's API models use o200k, its distilled Llama a cl100k stand-in: the
+    figures are given in both, each checked against tiktoken run here on every user message."""
+    import tiktoken
+
+    from econ.evidence.traffic.tokens import encodings_dir
+
+    log = fixtures_dir / "hh-rlhf_harmless-base_test.jsonl.gz"
+    code, out, err = run(capsys, "traffic", str(log), "--scenario",
+                         str(folder / "frontier-vs-distilled.yaml"), "--token-sample", "0",
+                         "--json")
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["tokenizer"] == "tiktoken:o200k_base"
+    assert {t["model"]: (t["encoding"], t["exact"]) for t in got["tokenizers"]} == {
+        "o1": ("o200k_base", True), "gpt-4o": ("o200k_base", True),
+        "gpt-4o-mini": ("o200k_base", True), "llama-8b-distilled": ("cl100k_base", False)}
+    frame, _ = read_log(log.read_bytes(), log.name)
+    users = list(frame[frame["role"] == "user"]["text"])
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(encodings_dir()))
+    o200k, cl100k_ = (tiktoken.get_encoding(e) for e in ("o200k_base", "cl100k_base"))
+    want_o = sum(len(o200k.encode_ordinary(t)) for t in users) / len(users)
+    want_c = sum(len(cl100k_.encode_ordinary(t)) for t in users) / len(users)
+    assert got["tokens_per_turn"]["user"]["mean"] == pytest.approx(want_o, rel=1e-12)
+    other = got["tokens_per_turn_by_encoding"]["cl100k_base"]
+    assert other["user"]["mean"] == pytest.approx(want_c, rel=1e-12)
+    assert want_o != want_c

@@ -59,6 +59,48 @@ def _scenario_capabilities(args: argparse.Namespace) -> list[tuple[str, str]]:
             if isinstance(c, dict) and "id" in c]
 
 
+def model_tokenizers(args: argparse.Namespace) -> list[Any]:
+    """Each model of the scenario (``--scenario``, else ``--write``) with the encoding its
+    tokens are counted in (:func:`econ.evidence.traffic.tokens.encoding_for`)."""
+    path = args.scenario or args.write
+    if not path:
+        return []
+    from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
+    from econ.evidence.traffic.tokens import encoding_for
+    from econ.scenario.yamlio import parse_yaml
+
+    try:
+        data, _ = parse_yaml(read_text_limited(Path(path), MAX_SCENARIO_BYTES), str(path))
+    except FileNotFoundError:
+        raise EconError(f"{path}: scenario not found") from None
+    models = data.get("models") if isinstance(data, dict) else None
+    out = []
+    for mid, m in (models or {}).items() if isinstance(models, dict) else ():
+        m = m if isinstance(m, dict) else {}
+        raw = m.get("endpoint")
+        endpoint: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        arch = m.get("architecture")
+        name = (m.get("price_key") or endpoint.get("litellm_model")
+                or (arch if isinstance(arch, str) else None) or str(mid))
+        out.append(encoding_for(str(mid), str(name)))
+    return out
+
+
+def encodings_of(tokenizers: list[Any]) -> list[str]:
+    """The encodings to count in: the one most of the models use first (it gives the figures
+    written back; ties go to the first model's), then the others; cl100k_base without models."""
+    from collections import Counter
+
+    from econ.evidence.traffic.tokens import ENCODING
+
+    if not tokenizers:
+        return [ENCODING]
+    counts = Counter(t.encoding for t in tokenizers)
+    order = list(dict.fromkeys(t.encoding for t in tokenizers))
+    primary = max(order, key=lambda e: (counts[e], -order.index(e)))
+    return [primary, *[e for e in order if e != primary]]
+
+
 def summarise_logs(args: argparse.Namespace,
                    rules_ids: tuple[Any, list[str]] | None = None) -> tuple[Any, Any, Any]:
     """(TrafficSummary, Loaded tables, per-conversation table). Close with ``loaded.close()``.
@@ -84,7 +126,8 @@ def summarise_logs(args: argparse.Namespace,
     try:
         summary, conv = summarise(loaded.prepared, loaded.scratch, rules=rules,
                                   capability_ids=ids, token_sample=args.token_sample,
-                                  progress=show)
+                                  progress=show,
+                                  encodings=encodings_of(model_tokenizers(args)))
     except BaseException:
         loaded.close()
         raise
@@ -159,6 +202,26 @@ def _text(summary: Any) -> str:
     return "\n".join(lines)
 
 
+def _tokenizers_text(summary: Any, tokenizers: list[Any]) -> str:
+    """Which encoding counts each model's tokens; the figures in the others when they differ."""
+    by: dict[str, list[str]] = {}
+    for t in tokenizers:
+        by.setdefault(t.encoding, []).append(t.model + ("" if t.exact else " (stand-in)"))
+    primary = summary.tokenizer.rsplit(":", 1)[-1]
+    lines = ["tokenizers by model: " + "; ".join(
+        f"{enc} for {', '.join(models)}" + (" (figures above)" if enc == primary else "")
+        for enc, models in by.items())]
+    if any(not t.exact for t in tokenizers):
+        lines.append("  stand-in: those models' own tokenizers are not bundled offline; "
+                     "cl100k_base approximates them")
+    for enc, sh in summary.by_encoding.items():
+        lines.append(f"  in {enc}: user {sh.user_tokens_mean:.1f}, assistant "
+                     f"{sh.assistant_tokens_mean:.1f} tokens per turn; system "
+                     f"{sh.system_tokens_mean:.1f} per conversation (for "
+                     f"{', '.join(by.get(enc, []))})")
+    return "\n".join(lines)
+
+
 def _coverage_text(cov: dict[str, Any]) -> str:
     lines = [f"coverage against the evals ({cov['method']}): threshold {cov['threshold']:.3f} "
              f"(calibrated on {cov['evals']} eval inputs at the {100 * cov['quantile']:g}% "
@@ -188,8 +251,11 @@ def cmd_traffic(args: argparse.Namespace) -> int:
         raise EconError("--classifier needs --scenario: the capabilities to classify into")
     rules, ids = _rules(args)
     summary, loaded, conv = summarise_logs(args, (rules, ids))
+    tokenizers = model_tokenizers(args)
     try:
         payload = summary.as_json()
+        if tokenizers:
+            payload["tokenizers"] = [t.as_json() for t in tokenizers]
         if args.classifier:
             steps.classify_mix(args, summary, loaded, conv, ids, _scenario_capabilities(args),
                                 payload)
@@ -205,6 +271,8 @@ def cmd_traffic(args: argparse.Namespace) -> int:
         print_json(payload)
     else:
         print(_text(summary))
+        if tokenizers:
+            print(_tokenizers_text(summary, tokenizers))
         if "mix" in payload:
             print(f"mix by {payload['mix']['method']} on {payload['mix']['sample']} "
                   "conversations (replaces the rule-based shares in --json and --write)")

@@ -22,7 +22,7 @@ from typing import Any
 
 from econ.evidence.traffic.mix import CapabilityShare, conversations, shares
 from econ.evidence.traffic.shape import ALL, SUM_KEYS, Shape, add_counted, role_sums, shapes
-from econ.evidence.traffic.tokens import TOKENIZER, count_tokens
+from econ.evidence.traffic.tokens import ENCODING, count_tokens, tokenizer_name
 
 __all__ = ["Prepared", "TrafficSummary", "summarise"]
 
@@ -38,6 +38,8 @@ class TrafficSummary:
     counted_messages: int = 0  # messages whose tokens were counted (log usage or tiktoken)
     skipped: int = 0  # bad lines and conversations skipped under --skip-bad
     skipped_by_reason: Mapping[str, int] = field(default_factory=dict)
+    # the shape with the tokens the log lacks counted in each other encoding asked for
+    by_encoding: Mapping[str, Shape] = field(default_factory=dict)
 
     @property
     def uncategorised_share(self) -> float:
@@ -62,6 +64,10 @@ class TrafficSummary:
             "skipped": self.skipped,
             "skipped_by_reason": dict(self.skipped_by_reason),
         }
+        if self.by_encoding:
+            out["tokens_per_turn_by_encoding"] = {
+                enc: {**_tokens(sh), "cache_hit_share": _num(sh.cache_hit_share)}
+                for enc, sh in self.by_encoding.items()}
         if self.by_capability:
             out["shapes"] = {cap: {"conversations": sh.conversations,
                                    "turns": {"mean": _num(sh.turns_mean),
@@ -116,11 +122,14 @@ def _stage(progress: Progress | None, stage: str, done: float, total: float) -> 
 def summarise(prepared: Prepared, scratch: Any, *,
               rules: Sequence[tuple[str, Sequence[str]]] = (),
               capability_ids: Sequence[str] = (), token_sample: int = 100_000,
-              progress: Progress | None = None) -> tuple[TrafficSummary, Any]:
+              progress: Progress | None = None,
+              encodings: Sequence[str] = (ENCODING,)) -> tuple[TrafficSummary, Any]:
     """The traffic summary, and the per-conversation table (``conversation, turns,
     capability``) materialised once on the engine for later steps. Tokens missing from the
     log are counted on a deterministic uniform sample of ``token_sample`` messages (all of them
-    when 0), streamed to the client in batches."""
+    when 0), streamed to the client in batches, in ``encodings[0]``; the same sample is also
+    counted in each further encoding (``by_encoding``: the overall shape in it; counts the log
+    states are the logged model's and stay as they are)."""
     m = prepared.messages
     _stage(progress, "assign", 0, 1)
     conv = scratch.materialise(conversations(m, rules, scratch.materialise))
@@ -135,9 +144,12 @@ def summarise(prepared: Prepared, scratch: Any, *,
     _stage(progress, "summarise", 1, 2)
     logged = sum(a["n"] for a in sums.values())
     total = sum(a["n_all"] for a in sums.values())
-    counted = _count_sample(m, conv, sums, token_sample, prepared.unique_message, progress,
-                            total - logged)
+    extra = {enc: {k: dict(v) for k, v in sums.items()} for enc in dict.fromkeys(encodings[1:])
+             if enc != encodings[0]}
+    counted = _count_sample(m, conv, {encodings[0]: sums, **extra}, token_sample,
+                            prepared.unique_message, progress, total - logged)
     _stage(progress, "summarise", 2, 2)
+    by_encoding = {enc: shapes(histogram, acc)[ALL] for enc, acc in extra.items()}
     per = shapes(histogram, sums)
     overall = per.pop(ALL)
     per.pop("", None)
@@ -148,20 +160,22 @@ def summarise(prepared: Prepared, scratch: Any, *,
     if not rules:
         counts = {None: overall.conversations}
     caps, uncategorised = shares(counts, ids, overall.conversations)
+    name = tokenizer_name(encodings[0])
     tokenizer = ("usage" if counted == 0 and logged else
-                 TOKENIZER if logged == 0 else f"usage+{TOKENIZER}")
+                 name if logged == 0 else f"usage+{name}")
     summary = TrafficSummary(overall, tokenizer, tuple(caps) if ids else (),
                              uncategorised if ids else 0, per if rules else {}, total,
                              logged + counted, prepared.skipped,
-                             dict(prepared.skipped_by_reason))
+                             dict(prepared.skipped_by_reason), by_encoding)
     return summary, conv
 
 
-def _count_sample(messages: Any, conv: Any, sums: dict[tuple[str | None, str], Any],
-                  token_sample: int, unique_message: bool, progress: Progress | None,
-                  unlogged: int) -> int:
+def _count_sample(messages: Any, conv: Any,
+                  sums: Mapping[str, dict[tuple[str | None, str], Any]], token_sample: int,
+                  unique_message: bool, progress: Progress | None, unlogged: int) -> int:
     """Count tokens of the messages without a logged count: the ``token_sample`` smallest
-    hashes of their ids (all when 0), pulled in batches; their sums go into ``sums``."""
+    hashes of their ids (all when 0), pulled in batches; their sums go into ``sums`` of each
+    encoding."""
     import ibis
 
     m = messages.filter(messages.tokens.isnull() & messages.text.notnull())
@@ -179,11 +193,13 @@ def _count_sample(messages: Any, conv: Any, sums: dict[tuple[str | None, str], A
     _stage(progress, "count", 0, expected)
     for batch in rows.to_pyarrow_batches(chunk_size=20_000):
         cols = batch.to_pydict()
-        tokens = count_tokens([t or "" for t in cols["text"]])
-        for role, turn, turns, cap, n in zip(cols["role"], cols["turn"], cols["turns"],
-                                             cols["capability"], tokens, strict=True):
-            add_counted(sums, cap, role, n, int(turn), int(turns or 0))
-        done += len(tokens)
+        texts = [t or "" for t in cols["text"]]
+        for encoding, acc in sums.items():
+            tokens = count_tokens(texts, encoding)
+            for role, turn, turns, cap, n in zip(cols["role"], cols["turn"], cols["turns"],
+                                                 cols["capability"], tokens, strict=True):
+                add_counted(acc, cap, role, n, int(turn), int(turns or 0))
+        done += len(texts)
         _stage(progress, "count", done, max(expected, done))
     _stage(progress, "count", done, done)
     return done
