@@ -161,6 +161,8 @@ def traffic_figures(conversations: int, runs: int,
                 figures[f"traffic_{reader}{name}_over_scan"] = s / scan
                 figures[f"traffic_{reader}{name}_peak_rss_mb"] = \
                     max(x["rss_kb"] for x in got[k]) / 1024
+            print(json.dumps({k: v for k, v in figures.items() if f"_{reader}_" in k}),
+                  file=sys.stderr, flush=True)  # each reader as soon as it is measured
     return figures
 
 

@@ -131,7 +131,8 @@ def _staged(engine: Engine, paths: Sequence[Path], keep_text: bool, skip_bad: bo
         if not path.is_file():
             raise EconError(f"{path}: no such log file")
         native = (append_native(raw, path, conversations, messages,
-                                text_rate=_text_rate(path, keep_text, token_sample))
+                                text_rate=_text_rate(path, token_sample),
+                                user_text=keep_text)
                   if limit is None else None)
         if native is not None:
             conversations += native[0]
@@ -155,11 +156,11 @@ def _staged(engine: Engine, paths: Sequence[Path], keep_text: bool, skip_bad: bo
                     dict(sorted(reasons.items())))
 
 
-def _text_rate(path: Path, keep_text: bool, token_sample: int) -> float:
-    """Share of a natively read file's messages whose text to keep: all for text rules or a
-    full count, else a quarter more than the token sample (the sample is then the smallest hashes of
-    those kept, which are the smallest hashes overall)."""
-    if keep_text or token_sample <= 0:
+def _text_rate(path: Path, token_sample: int) -> float:
+    """Share of a natively read file's messages whose text to keep (besides the user messages'
+    under text rules): all for a full count, else a quarter more than the token sample (the
+    sample is then the smallest hashes of those kept, which are the smallest hashes overall)."""
+    if token_sample <= 0:
         return 1.0
     try:
         estimate = estimated_messages(path)

@@ -60,13 +60,14 @@ def _literal(text: str) -> str:
 
 
 def append_native(raw: Any, path: Path, first_conversation: int, first_message: int, *,
-                  text_rate: float = 1.0) -> tuple[int, int] | None:
+                  text_rate: float = 1.0, user_text: bool = False) -> tuple[int, int] | None:
     """Append ``path`` to ``traffic_staged`` if DuckDB can read it whole; (conversations,
     messages) appended, or None (nothing appended) to leave it to the Python readers.
 
     Only a ``text_rate`` share of messages (chosen by a hash of the message id, so uniformly)
     keep their text: storing every text costs as much as the rest of the scan, and only the
-    token sample and text rules read it."""
+    token sample and text rules read it. ``user_text`` keeps every user message's text too
+    (what text rules and text samples read)."""
     first = _first_record(path)
     if not (isinstance(first, dict) and isinstance(first.get("chosen"), str)
             and not {"messages", "conversations", "conversation"} & set(first)):
@@ -99,6 +100,8 @@ def append_native(raw: Any, path: Path, first_conversation: int, first_message: 
                     FROM ({parts})))"""
     keep = (f"hash(message) <= {int(text_rate * 18446744073709551615)}::UBIGINT"
             if text_rate < 1 else "TRUE")
+    if user_text and text_rate < 1:  # text rules and samples read every user message
+        keep = f"({keep} OR part[1] = 'H')"
     mine = f"conversation >= {first_conversation}"
     try:
         raw.execute(f"""
