@@ -160,9 +160,15 @@ def _cli_export(path: Path, tmp_path: Path, fmt: str,
     return out.read_bytes()
 
 
-def _data_lines(data: bytes) -> list[bytes]:
-    """An export's table without its provenance comment lines."""
-    return [line for line in data.splitlines() if not line.startswith(b"#")]
+def _sidecar(page, tmp_path: Path, name: str) -> dict[str, object]:
+    """The provenance sidecar the app offers beside the CSV, downloaded."""
+    import json
+
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="Provenance of the CSV and JSON").click()
+    target = tmp_path / name
+    info.value.save_as(target)
+    return dict(json.loads(target.read_text(encoding="utf-8")))
 
 
 def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
@@ -256,20 +262,22 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
                 page.get_by_role("button", name="Download CSV").click()
             target = tmp_path / "download.csv"
             info.value.save_as(target)
-            assert b"# Unsaved edits: yes" in target.read_bytes()
+            assert target.read_bytes().startswith(b"\xef\xbb\xbftier,")  # a plain table
+            assert _sidecar(page, tmp_path, "before.json")["unsaved_edits"] is True
             # the adopted point changed plus's plan and consent: save, and `econ export` of the
             # saved file gives the same table as the download
             page.get_by_role("button", name="Save to scenarios/frontier-vs-distilled.yaml").click()
             expect(page.get_by_text("Saved scenarios/frontier-vs-distilled.yaml")).to_be_visible(
                 timeout=30_000)
             saved = _cli_export(folder / "frontier-vs-distilled.yaml", tmp_path, "csv")
-            assert _data_lines(target.read_bytes()) == _data_lines(saved)
+            assert target.read_bytes() == saved
             # a download right after the save is of the saved file
             with page.expect_download(timeout=30_000) as info:
                 page.get_by_role("button", name="Download CSV").click()
             after_save = tmp_path / "after-save.csv"
             info.value.save_as(after_save)
-            assert b"# Unsaved edits: no" in after_save.read_bytes()
+            assert after_save.read_bytes() == saved
+            assert _sidecar(page, tmp_path, "after.json")["unsaved_edits"] is False
             page.screenshot(path=str(shots / "04-export.png"), full_page=True)
         finally:
             browser.close()

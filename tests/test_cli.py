@@ -101,7 +101,7 @@ def test_export_formats(tmp_path, capsys, fmt):
     main(["evaluate", str(DEFAULT), "--json"])
     ev = json.loads(capsys.readouterr().out)
     if fmt == "csv":
-        df = pd.read_csv(out, comment="#")
+        df = pd.read_csv(out)
     elif fmt == "json":
         df = pd.DataFrame(json.loads(out.read_text()))
     elif fmt == "xlsx":
@@ -140,7 +140,7 @@ def test_export_formats(tmp_path, capsys, fmt):
         got = row["price_floor_carrying_free_users_usd_month"]
         assert (carrying is None and (got is None or pd.isna(got))) or \
             got == round(carrying, 2)
-    assert {"tier", "price_usd_month", "plan", "capabilities_consented_lost",
+    assert {"tier", "price_usd_month", "plan", "consent",
             "cost_per_conversation_usd", "conversations_per_user_month",
             "cost_per_user_month_usd", "price_floor_usd_month",
             "gross_margin_at_price"} <= set(df.columns)

@@ -8,6 +8,7 @@ import math
 import re
 import shutil
 import subprocess
+import zipfile
 
 import openpyxl
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 from econ.cli import main
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
-from econ.outputs.export import COLUMNS, export_bytes
+from econ.outputs.export import COLUMNS, sidecar_bytes
 from econ.outputs.provenance import build_provenance
 from tests.conftest import DEFAULT, ROOT
 
@@ -40,36 +41,94 @@ def truth(capsys):
     return json.loads(capsys.readouterr().out)["tiers"]
 
 
-def test_csv_has_provenance_and_figures_rounded_to_cents(tmp_path, capsys, fixed_date):
-    text = export(tmp_path, "csv").read_text()
-    head = [line for line in text.splitlines() if line.startswith("#")]
-    assert head[0] == "# Scenario file: scenarios/frontier-vs-distilled.yaml"
-    assert "# Date: 2026-01-01" in head
-    assert "# Unsaved edits: no" in head
-    s = load_scenario(DEFAULT).scenario
-    free = next(t for t in s.tiers if t.id == "free")
-    assert f"# Consent to lose (free): {', '.join(s.tier_consent(free))}" in head
-    rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout.strip()
-    assert f"# Git revision: {rev}" in head
-    assert not re.search(r"nan|e[+-]\d", text.split("\n", len(head))[-1], re.I)
+def test_csv_is_a_plain_table_rounded_to_cents(tmp_path, capsys, fixed_date):
+    path = export(tmp_path, "csv")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf" + ",".join(COLUMNS).encode() + b"\r\n")  # BOM, header
+    text = raw.decode("utf-8-sig")
+    assert not [line for line in text.splitlines() if line.startswith("#")]
+    assert not re.search(r"nan|e[+-]\d", text, re.I)
     for number in re.findall(r"(?<![\w.])\d+\.\d+", text):
         assert len(number.split(".")[1]) <= 6, number
-    df = pd.read_csv(io.StringIO(text), comment="#")
+    df = pd.read_csv(path)  # no arguments: one row per tier
+    s = load_scenario(DEFAULT).scenario
+    assert list(df.columns) == list(COLUMNS)
+    assert list(df["tier"]) == [t.id for t in s.tiers]
     tiers = truth(capsys)
     for _, row in df.iterrows():
         t = tiers[row["tier"]]
-        assert row["price_floor_usd_month"] == round(t["price_floor_usd_month"], 2)
+        if t["price_floor_usd_month"] is None:  # a free tier: a blank cell
+            assert math.isnan(row["price_floor_usd_month"])
+        else:
+            assert row["price_floor_usd_month"] == round(t["price_floor_usd_month"], 2)
         assert row["cost_per_conversation_usd"] == round(t["cost_per_conversation_usd"], 6)
+        assert row["conversations_per_user_month"] == t["conversations_per_user_month"]
         margin = t["gross_margin_at_price"]
         if margin is None:
             assert math.isnan(row["gross_margin_at_price"])  # a blank cell, not "nan"
         else:
             assert row["gross_margin_at_price"] == round(margin, 3)
+    # whole counts are written whole, as a spreadsheet shows them
+    assert re.search(r",42,", text) and ",42.00," not in text
+
+
+def test_the_provenance_goes_into_a_sidecar(tmp_path, capsys, fixed_date):
+    path = export(tmp_path, "csv")
+    assert "t.provenance.json" in capsys.readouterr().err
+    side = json.loads((tmp_path / "t.provenance.json").read_text(encoding="utf-8"))
+    s = load_scenario(DEFAULT).scenario
+    rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert side["scenario_file"] == "scenarios/frontier-vs-distilled.yaml"
+    assert side["git_revision"] == rev
+    assert side["date"] == "2026-01-01"
+    assert side["unsaved_edits"] is False
+    assert side["consent"] == {t.id: list(s.tier_consent(t)) for t in s.tiers}
+    assert side["econ_version"]
+    # the same keys as the Markdown front matter, whichever table it sits beside
+    import yaml
+
+    front = yaml.safe_load(export(tmp_path, "md").read_text().split("---\n")[1])
+    assert {k for k in front if not k.startswith(("consent_", "warning_"))} <= set(side)
+    first = (tmp_path / "t.provenance.json").read_bytes()
+    export(tmp_path, "json")
+    assert (tmp_path / "t.provenance.json").read_bytes() == first
+    assert path.exists()
+    # --consent is an unsaved edit, and the sidecar says so
+    export(tmp_path, "csv", "--consent", "plus=analysis")
+    side = json.loads((tmp_path / "t.provenance.json").read_text(encoding="utf-8"))
+    assert side["unsaved_edits"] is True and side["consent"]["plus"] == ["analysis"]
+
+
+def test_xlsx_and_markdown_write_no_sidecar(tmp_path, fixed_date):
+    export(tmp_path, "xlsx")
+    export(tmp_path, "md")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.md", "t.xlsx"]
+
+
+def test_a_sidecar_that_cannot_be_written_leaves_the_table_untouched(tmp_path, capsys,
+                                                                     fixed_date):
+    (tmp_path / "t.csv").write_text("old\n")
+    (tmp_path / "t.provenance.json").mkdir()  # the sidecar's place is taken by a folder
+    assert main(["export", str(DEFAULT), "-o", str(tmp_path / "t.csv")]) == 1
+    assert "t.provenance.json: cannot write: not a regular file" in capsys.readouterr().err
+    assert (tmp_path / "t.csv").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.provenance.json"]
+
+
+def test_no_duplicate_columns(tmp_path, fixed_date):
+    df = pd.read_csv(export(tmp_path, "csv"), dtype=str, keep_default_na=False)
+    cols = list(df.columns)
+    assert len(set(cols)) == len(cols)
+    same = [(a, b) for i, a in enumerate(cols) for b in cols[i + 1:]
+            if df[a].tolist() == df[b].tolist() and df[a].str.len().sum() > 0]
+    # only the price/floor pairs of the free tier could coincide; no text column twice
+    assert not [p for p in same if COLUMNS[p[0]][1] == "text"], same
+    assert "capabilities_consented_lost" not in cols
 
 
 def test_every_format_carries_the_same_numbers(tmp_path, fixed_date):
-    csv = pd.read_csv(export(tmp_path, "csv"), comment="#")
+    csv = pd.read_csv(export(tmp_path, "csv"))
     js = pd.DataFrame(json.loads(export(tmp_path, "json").read_text()))
     ws = openpyxl.load_workbook(export(tmp_path, "xlsx"))["tier pricing"]
     rows = list(ws.values)
@@ -148,13 +207,13 @@ def test_outside_git_the_provenance_says_so(tmp_path, fixed_date):
     prov = build_provenance(ev, path, path.name, unsaved_edits=False)
     assert prov.scenario_file == DEFAULT.name
     assert prov.git_revision == "not in git"
-    text = export_bytes(ev, "csv", prov).decode()
-    assert "# File modified since that revision: —" in text
+    side = json.loads(sidecar_bytes(prov))
+    assert side["git_revision"] == "not in git" and side["git_dirty"] is None
 
 
 def test_app_download_is_the_cli_export(tmp_path, monkeypatch, fixed_date):
     """The app's download callable gives the same bytes as `econ export` of the same state."""
-    from econ.app.export_tab import _download
+    from econ.app.export_tab import _all_formats, _download, _sidecar
     from econ.scenario.edits import Edits
 
     loaded = load_scenario(DEFAULT)
@@ -165,3 +224,13 @@ def test_app_download_is_the_cli_export(tmp_path, monkeypatch, fixed_date):
     for fmt in ("csv", "xlsx", "md", "json"):
         got = _download(DEFAULT.name, ev, loaded, edits, True, fmt)
         assert got == export(tmp_path, fmt, "--consent", "plus=analysis").read_bytes(), fmt
+    assert _sidecar(DEFAULT.name, ev, loaded, edits, True) == \
+        (tmp_path / "t.provenance.json").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(_all_formats(DEFAULT.name, ev, loaded, edits, True))) as z:
+        stem = "frontier-vs-distilled-tiers"
+        assert sorted(z.namelist()) == sorted(
+            [f"{stem}.{f}" for f in ("csv", "xlsx", "md", "json")]
+            + [f"{stem}.provenance.json"])
+        for fmt in ("csv", "xlsx", "md", "json"):
+            assert z.read(f"{stem}.{fmt}") == (tmp_path / f"t.{fmt}").read_bytes(), fmt
+        assert z.read(f"{stem}.provenance.json") == (tmp_path / "t.provenance.json").read_bytes()

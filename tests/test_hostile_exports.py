@@ -113,7 +113,9 @@ def test_export_to_a_symlink_to_stdout(tmp_path):
                         str(link), "--format", "csv"], capture_output=True, text=True,
                        env=env, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.count("\ntier,price_usd_month,") == 1
+    assert r.stdout.startswith("\ufefftier,price_usd_month,")
+    assert r.stdout.count("tier,price_usd_month,") == 1
+    assert "no provenance sidecar beside a pipe or device" in r.stderr
     assert link.is_symlink()
 
 
@@ -124,7 +126,8 @@ def test_export_through_a_symlink_writes_its_target(tmp_path, capsys):
     link.symlink_to(target)
     assert main(["export", str(DEFAULT), "-o", str(link), "--format", "csv"]) == 0
     assert link.is_symlink()
-    assert target.read_text().count("\ntier,price_usd_month,") == 1
+    assert target.read_text(encoding="utf-8-sig").startswith("tier,price_usd_month,")
+    assert (tmp_path / "link.provenance.json").is_file()  # beside the name given
     dangling = tmp_path / "dangling.csv"
     dangling.symlink_to(tmp_path / "missing" / "x.csv")
     assert main(["export", str(DEFAULT), "-o", str(dangling), "--format", "csv"]) == 1
@@ -141,5 +144,5 @@ def test_export_to_a_fifo_writes_into_it(tmp_path):
     with open(fifo) as fh:
         data = fh.read()
     assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
-    assert data.count("\ntier,price_usd_month,") == 1
+    assert data.count("tier,price_usd_month,") == 1
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)

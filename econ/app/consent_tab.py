@@ -141,7 +141,7 @@ TIER_TABLE = {
     "conversations_per_user_month": _num("Conv. per user a month", format="%.0f"),
     "plan": _text("Plan", width="medium"),
     "teacher": _text("Teacher", width="small"),
-    "capabilities_consented_lost": _text("Consents to lose", width="medium"),
+    "consent": _text("Consents to lose", width="medium"),
 }
 
 

@@ -13,7 +13,13 @@ from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.base.errors import EconError
 from econ.model.evaluate import Evaluation
 from econ.model.loader import Loaded
-from econ.outputs.export import EXPORT_FORMATS, ExportFormat, export_bytes
+from econ.outputs.export import (
+    EXPORT_FORMATS,
+    ExportFormat,
+    export_bytes,
+    export_zip,
+    sidecar_bytes,
+)
 from econ.outputs.provenance import Provenance, build_provenance
 from econ.outputs.record import build_record, record_files, record_zip
 from econ.scenario.edits import Edits, apply_to_yaml
@@ -41,6 +47,18 @@ def provenance_of(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
 def _download(source: str, ev: Evaluation, loaded: Loaded, edits: Edits, from_folder: bool,
               fmt: ExportFormat) -> bytes:
     return export_bytes(ev, fmt, provenance_of(source, ev, loaded, edits, from_folder))
+
+
+def _sidecar(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
+             from_folder: bool) -> bytes:
+    """The provenance sidecar ``econ export`` writes beside a CSV or JSON table."""
+    return sidecar_bytes(provenance_of(source, ev, loaded, edits, from_folder))
+
+
+def _all_formats(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
+                 from_folder: bool) -> bytes:
+    return export_zip(ev, provenance_of(source, ev, loaded, edits, from_folder),
+                      f"{Path(source).stem}-tiers")
 
 
 def record_settings(source: str) -> tuple[int, int, float]:
@@ -77,6 +95,18 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
         col.download_button(f"Download {fmt.upper()}", data=data,
                             file_name=f"{stem}-tiers.{fmt}", mime=MIME[fmt],
                             key=wkey(source, "dl", fmt), on_click="ignore")
+    side, zipped = st.columns(2)
+    side.download_button(
+        "Provenance of the CSV and JSON", file_name=f"{stem}-tiers.provenance.json",
+        data=partial(_sidecar, source, ev, loaded, edits, from_folder),
+        mime=MIME["json"], key=wkey(source, "dl", "provenance"), on_click="ignore",
+        help="The sidecar `econ export` writes beside a CSV or JSON table: scenario file, git "
+        "revision, date, econ version, consent sets, unsaved edits, warnings. (The XLSX has it "
+        "as a sheet, the Markdown as front matter.)")
+    zipped.download_button(
+        "All formats with provenance (ZIP)", file_name=f"{stem}-tiers.zip",
+        data=partial(_all_formats, source, ev, loaded, edits, from_folder),
+        mime="application/zip", key=wkey(source, "dl", "zip"), on_click="ignore")
     draws, seed, swing = settings = record_settings(source)
     st.download_button(
         "Download the decision record (ZIP: Markdown, HTML, PNG charts)",

@@ -6,10 +6,11 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["MAX_INPUT_BYTES", "MAX_SCENARIO_BYTES", "UnsafeFileError", "atomic_write_bytes",
-           "atomic_write_text", "read_limited", "read_text_limited"]
+__all__ = ["MAX_INPUT_BYTES", "MAX_SCENARIO_BYTES", "UnsafeFileError", "atomic_write_all",
+           "atomic_write_bytes", "atomic_write_text", "read_limited", "read_text_limited"]
 
 MAX_SCENARIO_BYTES = 4 * 2**20  # a scenario, a capability map, a price snapshot, probes
 MAX_INPUT_BYTES = 64 * 2**20  # one eval log, benchmark or results file (JSON parses ~5x)
@@ -74,6 +75,48 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, exclusive: bool = False
     written (the link stays a link); a character device or FIFO (``/dev/stdout``, a pipe) is
     written directly, never replaced; any other kind of file is refused.
     """
+    target, stream = _target(path)
+    if stream:
+        _write_stream(target, data)
+        return
+    tmp = _stage(target, data, exclusive)
+    _commit(tmp, target, exclusive)
+
+
+def atomic_write_all(files: Sequence[tuple[str | Path, bytes]]) -> None:
+    """Write several files together (a table and its sidecar): every one is written to a
+    temporary file beside it first, and only when all are written are they renamed into place,
+    so a failure (a full disk, a refused path) leaves none of them half-written or replaced.
+
+    Each path must be a regular file, a new path or a symlink to one (a device or a pipe cannot
+    take part: write it alone with :func:`atomic_write_bytes`)."""
+    targets = []
+    for path, _ in files:
+        target, stream = _target(path)
+        if stream:
+            raise UnsafeFileError(errno.EINVAL, "cannot write with its companion files: a "
+                                  "device or pipe", str(target))
+        targets.append(target)
+    staged: list[str] = []
+    try:
+        for target, (_, data) in zip(targets, files, strict=True):
+            staged.append(_stage(target, data, exclusive=False))
+    except BaseException:
+        for tmp in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for i, (tmp, target) in enumerate(zip(staged, targets, strict=True)):
+        try:
+            _commit(tmp, target, exclusive=False)
+        except BaseException:
+            for rest in staged[i + 1:]:
+                Path(rest).unlink(missing_ok=True)
+            raise
+
+
+def _target(path: str | Path) -> tuple[Path, bool]:
+    """The file a write of ``path`` replaces (a symlink followed), and whether it is a device
+    or pipe to write into directly; any other kind of existing file is refused."""
     target = Path(path)
     try:
         mode: int | None = os.stat(target).st_mode
@@ -82,14 +125,19 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, exclusive: bool = False
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(target)) from None
     if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
-        _write_stream(target, data)
-        return
+        return target, True
     if mode is not None and not stat.S_ISREG(mode):
         raise UnsafeFileError(errno.EINVAL, f"cannot write: not a regular file "
                               f"({_kind(mode) if not stat.S_ISDIR(mode) else 'a directory'})",
                               str(target))
     if target.is_symlink():
         target = Path(os.path.realpath(target))
+    return target, False
+
+
+def _stage(target: Path, data: bytes, exclusive: bool) -> str:
+    """``data`` in a new temporary file beside ``target`` (flushed to disk), with the mode the
+    replaced file had (0644 for a new one); its path."""
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
@@ -103,6 +151,18 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, exclusive: bool = False
             os.chmod(tmp, target.stat().st_mode & 0o777)
         else:
             os.chmod(tmp, 0o644)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(target)) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _commit(tmp: str, target: Path, exclusive: bool) -> None:
+    """Rename (or, with ``exclusive``, link) the staged ``tmp`` into place."""
+    try:
         if exclusive:
             os.link(tmp, target)
             os.unlink(tmp)

@@ -54,8 +54,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from econ.base.fileio import atomic_write_bytes
-    from econ.outputs.export import EXPORT_FORMATS, export_bytes
+    import os
+    import stat
+
+    from econ.base.fileio import atomic_write_all, atomic_write_bytes
+    from econ.outputs.export import (
+        EXPORT_FORMATS,
+        SIDECAR_FORMATS,
+        export_bytes,
+        sidecar_bytes,
+        sidecar_path,
+    )
 
     out = Path(args.output)
     fmt = args.format or out.suffix.lstrip(".").lower()
@@ -65,8 +74,22 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise EconError(f"{out}: the folder {out.parent} does not exist")
     loaded, ev, prov = evaluated_with_provenance(args)
     data = export_bytes(ev, cast("ExportFormat", fmt), prov)
-    atomic_write_bytes(out, data)
-    print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers)", file=sys.stderr)
+    try:
+        stream = stat.S_ISCHR(os.stat(out).st_mode) or stat.S_ISFIFO(os.stat(out).st_mode)
+    except OSError:
+        stream = False
+    if fmt not in SIDECAR_FORMATS:
+        atomic_write_bytes(out, data)
+        print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers)", file=sys.stderr)
+    elif stream:  # a pipe or a device: the table alone, nowhere beside it for a sidecar
+        atomic_write_bytes(out, data)
+        print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers; no provenance sidecar "
+              "beside a pipe or device)", file=sys.stderr)
+    else:
+        side = sidecar_path(out)
+        atomic_write_all([(out, data), (side, sidecar_bytes(prov))])
+        print(f"wrote {out} ({fmt}, {len(loaded.scenario.tiers)} tiers) and its provenance "
+              f"{side}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -2,9 +2,12 @@
 
 Every format carries the same rounded numbers (:func:`display_table`): money per month in cents,
 cost per conversation to a ten-thousandth of a cent, shares as fractions to one decimal of a
-percent, blanks (never ``nan``) where a figure does not exist. CSV and Markdown open with the
-:class:`~econ.outputs.provenance.Provenance` (a ``#`` comment, YAML front matter); the XLSX has
-a provenance sheet. JSON stays a plain list of records.
+percent, counts as whole numbers where they are whole, blanks (never ``nan``) where a figure
+does not exist. The CSV is a plain table (UTF-8 with a byte-order mark so Excel reads it as
+UTF-8, the header on line 1, no comment lines) and JSON a plain list of records: their
+:class:`~econ.outputs.provenance.Provenance` goes into a sidecar
+(:func:`sidecar_bytes`, written beside the table as :func:`sidecar_path`). Markdown carries it
+as YAML front matter, the XLSX as a provenance sheet.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import math
 import re
 import zipfile
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -24,12 +28,14 @@ from econ.outputs.cells import markdown_cell, spreadsheet_cell
 from econ.outputs.provenance import Provenance
 from econ.outputs.report import plan_text
 
-__all__ = ["COLUMNS", "EXPORT_FORMATS", "ExportFormat", "candidates_frame", "display_table",
-           "export_bytes",
+__all__ = ["COLUMNS", "EXPORT_FORMATS", "SIDECAR_FORMATS", "ExportFormat", "candidates_frame",
+           "display_table", "export_bytes", "export_zip", "sidecar_bytes", "sidecar_path",
            "tier_pricing_table"]
 
 ExportFormat = Literal["csv", "xlsx", "md", "json"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "md", "json")
+# the formats that cannot carry their provenance inside: it goes into a sidecar file
+SIDECAR_FORMATS: tuple[ExportFormat, ...] = ("csv", "json")
 
 Kind = Literal["text", "money", "unit_cost", "count", "share"]
 Columns = dict[str, tuple[str, "Kind"]]
@@ -40,8 +46,7 @@ COLUMNS: Columns = {
     "price_usd_month": ("Price (USD/month)", "money"),
     "plan": ("Plan", "text"),
     "teacher": ("Teacher", "text"),
-    "consent": ("Consent set", "text"),
-    "capabilities_consented_lost": ("Consents to lose", "text"),
+    "consent": ("Consents to lose", "text"),
     "capabilities_at_risk_without_consent": ("At risk without consent", "text"),
     "cost_per_conversation_usd": ("Cost per conversation (USD)", "unit_cost"),
     "conversations_per_user_month": ("Conversations per user a month", "count"),
@@ -60,7 +65,7 @@ COLUMNS: Columns = {
 }
 _DIGITS: dict[Kind, int] = {"money": 2, "unit_cost": 6, "count": 2, "share": 3}
 _XLSX_FORMAT: dict[Kind, str] = {"money": "#,##0.00", "unit_cost": "0.000000",
-                                 "count": "#,##0.00", "share": "0.0%", "text": "@"}
+                                 "count": "#,##0", "share": "0.0%", "text": "@"}
 
 
 def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
@@ -74,8 +79,6 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
             "plan": plan_text(t.assignment),
             "teacher": t.teacher,
             "consent": ", ".join(t.consent),
-            "capabilities_consented_lost": ", ".join(
-                c for c in t.consent if t.assignment.primary(c) != t.teacher),
             "capabilities_at_risk_without_consent": ", ".join(t.at_risk),
             "cost_per_conversation_usd": e.cost_per_conversation_usd,
             "conversations_per_user_month": e.conversations_per_user_month,
@@ -99,7 +102,8 @@ def _rounded(value: Any, kind: Kind) -> Any:
         return value
     if value is None or not math.isfinite(float(value)):
         return None
-    return round(float(value), _DIGITS[kind]) + 0.0  # + 0.0 turns -0.0 into 0.0
+    out = round(float(value), _DIGITS[kind]) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return int(out) if kind == "count" and out.is_integer() else out
 
 
 def _rounded_rows(frame: pd.DataFrame, columns: Columns) -> list[dict[str, Any]]:
@@ -147,6 +151,8 @@ def _csv_value(value: Any, kind: Kind) -> str:
         text = _cell_text(str(value))
         return f'"{text.replace(chr(34), chr(34) * 2)}"' if re.search(r'[",\n\r]', text) \
             else text
+    if isinstance(value, int):
+        return str(value)
     return f"{value:.{_DIGITS[kind]}f}"
 
 
@@ -157,15 +163,47 @@ def _md_value(value: Any, kind: Kind) -> str:
         return str(markdown_cell(str(value))) or "—"
     if kind == "share":
         return f"{100 * value:.1f}%"
+    if isinstance(value, int):
+        return f"{value:,}"
     return f"{value:,.{_DIGITS[kind]}f}"
 
 
-def _csv(rows: list[dict[str, Any]], prov: Provenance | None) -> bytes:
-    lines = [f"# {label}: {_cell_text(value)}" for _, label, value in prov.items()] if prov \
-        else []
-    lines.append(",".join(COLUMNS))
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    """Header on line 1, one line per row, CRLF (RFC 4180), UTF-8 with a byte-order mark."""
+    lines = [",".join(COLUMNS)]
     lines += [",".join(_csv_value(r[c], k) for c, (_, k) in COLUMNS.items()) for r in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+
+
+def sidecar_bytes(prov: Provenance) -> bytes:
+    """The provenance of a CSV or JSON export as a JSON object (the keys of the Markdown front
+    matter); the same state gives the same bytes, whichever table it sits beside."""
+    out: dict[str, Any] = {"describes": "the tier-pricing table exported beside this file"}
+    out.update({key: value for key, _, value in prov.items() if not key.startswith(
+        ("consent_", "warning_"))})
+    out["git_dirty"] = prov.git_dirty
+    out["unsaved_edits"] = prov.unsaved_edits
+    out["consent"] = {tier: list(caps) for tier, caps in prov.consent}
+    out["warnings"] = list(prov.warnings)
+    return (json.dumps(out, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def export_zip(ev: Evaluation, prov: Provenance, stem: str) -> bytes:
+    """Every format of the table and the sidecar in one ZIP under ``stem`` (fixed timestamps:
+    the same state gives the same bytes); each file is what ``econ export`` writes."""
+    out = io.BytesIO()
+    files = {f"{stem}.{fmt}": export_bytes(ev, fmt, prov) for fmt in EXPORT_FORMATS}
+    files[sidecar_path(Path(f"{stem}.csv")).name] = sidecar_bytes(prov)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                       compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def sidecar_path(table: Path) -> Path:
+    """Where the provenance of ``table`` goes: ``t.csv`` → ``t.provenance.json`` beside it."""
+    return table.with_name(f"{table.stem}.provenance.json")
 
 
 def _md_table(rows: list[dict[str, Any]], columns: Columns) -> list[str]:
@@ -211,8 +249,11 @@ def _xlsx(tables: list[Table], prov: Provenance | None) -> bytes:
             shown = [head] + [_md_value(r[col], kind) for r in rows]
             ws.column_dimensions[ws.cell(1, j).column_letter].width = min(
                 60, max(len(s) for s in shown) + 2)
+            number_format = _XLSX_FORMAT[kind]
+            if kind == "count" and any(isinstance(r[col], float) for r in rows):
+                number_format = "#,##0.00"  # a count with a fraction (an average) keeps it
             for i in range(2, len(rows) + 2):
-                ws.cell(i, j).number_format = _XLSX_FORMAT[kind]
+                ws.cell(i, j).number_format = number_format
         ws.freeze_panes = "A2"
     if prov:
         ps = wb.create_sheet("provenance")
@@ -248,10 +289,10 @@ def candidates_frame(ev: Evaluation) -> pd.DataFrame:
 
 def export_bytes(ev: Evaluation, fmt: ExportFormat, provenance: Provenance | None = None) -> bytes:
     """The tier-pricing table of ``ev`` in ``fmt``; XLSX and Markdown also carry the candidates
-    table; CSV, Markdown and XLSX carry ``provenance`` when given."""
+    table and ``provenance`` when given (CSV and JSON: see :func:`sidecar_bytes`)."""
     rows = display_table(ev)
     if fmt == "csv":
-        return _csv(rows, provenance)
+        return _csv(rows)
     if fmt == "json":
         return _json(rows)
     columns = candidate_columns(ev)
