@@ -215,7 +215,8 @@ def test_unknown_format_lists_supported(capsys):
     assert code == 1
     assert err.strip() == (f"{DATA / 'sglang_bench_serving.jsonl'}: unknown benchmark format "
                            "'locust'; supported: vllm, sglang, llmperf-summary, "
-                           "llmperf-individual, aiperf, aiperf-records")
+                           "llmperf-individual, aiperf, trtllm-bench, aiperf-records, "
+                           "vllm-console, sglang-console")
 
 
 def test_truncated_json_names_position(capsys):

@@ -197,7 +197,8 @@ def register(sub: Any) -> None:
     q = isub.add_parser("bench", help="serving benchmark results → one record per run")
     q.add_argument("files", nargs="+", metavar="FILE")
     q.add_argument("--format", help="vllm, sglang, llmperf-summary, llmperf-individual, aiperf, "
-                   "aiperf-records (default: detected from the content)")
+                   "aiperf-records, trtllm-bench (report JSON or console), vllm-console, "
+                   "sglang-console (default: detected from the content)")
     q.add_argument("--gpus-per-replica", type=positive_int, default=1, metavar="N",
                    help="GPUs of the replica that served an AIPerf multi-turn run, for its "
                    "GPU-seconds per conversation (default 1)")

@@ -8,7 +8,15 @@ Formats (detected from content, or named with ``--format``):
   ``*_individual_responses.json`` (a list of requests);
 - ``aiperf``: GenAI-Perf and AIPerf profile exports (metrics as ``{unit, avg, p50, …}``);
 - ``aiperf-records``: AIPerf's per-request ``profile_export.jsonl``, one run for the whole file
-  (its multi-turn conversations are read by :mod:`econ.evidence.importers.aiperf_records`).
+  (its multi-turn conversations are read by :mod:`econ.evidence.importers.aiperf_records`);
+- ``trtllm-bench``: ``trtllm-bench throughput|latency`` reports, the ``--report_json`` file or
+  the console report (:mod:`econ.evidence.importers.trtllm_bench`);
+- ``vllm-console`` and ``sglang-console``: the ``Serving Benchmark Result`` blocks ``vllm bench
+  serve`` and SGLang ``bench_serving`` print, one run per block
+  (:mod:`econ.evidence.importers.vllm_console`, :mod:`econ.evidence.importers.sglang_console`).
+
+A file is read as a console log when its text holds such a report (told from the content by
+:func:`econ.evidence.importers.detect.identify_text`), else as JSON or JSON Lines.
 """
 
 from __future__ import annotations
@@ -19,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError
-from econ.evidence.importers.detect import identify
-from econ.evidence.importers.jsonfile import read_json_or_lines
+from econ.evidence.importers.detect import identify, identify_text
+from econ.evidence.importers.jsonfile import loads_json_or_lines, read_text
 
-__all__ = ["BENCH_FORMATS", "BenchRun", "parse_bench", "read_bench"]
+__all__ = ["BENCH_FORMATS", "CONSOLE_FORMATS", "BenchRun", "parse_bench", "parse_console",
+           "read_bench"]
 
 
 @dataclass(frozen=True)
@@ -214,14 +223,22 @@ def _aiperf(doc: dict[str, Any], file: str) -> BenchRun:
                     concurrency, latency)
 
 
+def _trtllm(doc: dict[str, Any], file: str) -> BenchRun:
+    from econ.evidence.importers.trtllm_bench import parse_report_json
+
+    return BenchRun(**asdict(parse_report_json(doc, file)))
+
+
 _PARSERS: dict[str, Callable[[Any, str], BenchRun]] = {
     "vllm": _vllm,
     "sglang": _sglang,
     "llmperf-summary": _llmperf_summary,
     "llmperf-individual": _llmperf_individual,
     "aiperf": _aiperf,
+    "trtllm-bench": _trtllm,
 }
-BENCH_FORMATS = (*_PARSERS, "aiperf-records")
+CONSOLE_FORMATS = ("vllm-console", "sglang-console", "trtllm-bench")
+BENCH_FORMATS = (*_PARSERS, "aiperf-records", "vllm-console", "sglang-console")
 
 
 def _aiperf_records(docs: list[Any], file: str) -> BenchRun:
@@ -262,6 +279,8 @@ def parse_bench(docs: list[Any], file: str, fmt: str | None = None) -> list[Benc
                 if isinstance(value, float | int) and not abs(value) <= MAX_MEASURE:
                     raise _Implausible(name, value)
             runs.append(run)
+        except EconError:  # an importer's own message already names the file and the field
+            raise
         except _Implausible as exc:
             raise EconError(f"{where}: {exc.key}: not a plausible measurement (got "
                             f"{str(exc.value)[:40]}); give a finite number below "
@@ -272,6 +291,32 @@ def parse_bench(docs: list[Any], file: str, fmt: str | None = None) -> list[Benc
     return runs
 
 
+def parse_console(text: str, file: str, kind: str) -> list[BenchRun]:
+    """The runs of a console log of format ``kind`` (one of :data:`CONSOLE_FORMATS`)."""
+    from econ.evidence.importers.sglang_console import parse_sglang_console
+    from econ.evidence.importers.trtllm_bench import parse_trtllm_console
+    from econ.evidence.importers.vllm_console import parse_vllm_console
+
+    parse = {"vllm-console": parse_vllm_console, "sglang-console": parse_sglang_console,
+             "trtllm-bench": parse_trtllm_console}[kind]
+    return [BenchRun(**asdict(r)) for r in parse(text, file)]
+
+
 def read_bench(path: str | Path, fmt: str | None = None) -> list[BenchRun]:
+    """Runs of one result file: a console log or JSON (Lines), told from its content."""
     p = Path(path)
-    return parse_bench(read_json_or_lines(p), str(p), fmt)
+    if fmt is not None and fmt not in BENCH_FORMATS:
+        raise EconError(f"{p}: unknown benchmark format {fmt!r}; supported: "
+                        f"{', '.join(BENCH_FORMATS)}")
+    text = read_text(p)
+    kind = identify_text(text)
+    if kind == "mixed-console":
+        raise EconError(f"{p}: the log holds both vLLM and SGLang Serving Benchmark Result "
+                        "blocks (SGLang's have a 'Backend:' line); split it by tool")
+    if kind is not None:
+        if fmt is not None and fmt != kind:
+            raise EconError(f"{p}: not a {fmt} result: it looks like {kind} (a console log)")
+        return parse_console(text, str(p), kind)
+    if fmt in ("vllm-console", "sglang-console"):
+        raise EconError(f"{p}: not a {fmt} log: no Serving Benchmark Result block")
+    return parse_bench(loads_json_or_lines(p, text), str(p), fmt)

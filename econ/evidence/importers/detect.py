@@ -1,12 +1,36 @@
-"""Which tool wrote a JSON document: told from its content, not its file name."""
+"""Which tool wrote a file: told from its content, not its file name.
+
+:func:`identify` tells a JSON document's format; :func:`identify_text` a console log's (the text
+a benchmark printed), or None when the text is not one.
+"""
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
 from typing import Any
 
 from econ.evidence.importers.aiperf_records import is_record
 
-__all__ = ["identify"]
+__all__ = ["identify", "identify_text"]
+
+_SERVING_HEADER = re.compile(r"^[ \t]*=+ ?Serving Benchmark Result ?=+[ \t]*$", re.MULTILINE)
+_BACKEND = re.compile(r"^[ \t]*Backend:", re.MULTILINE)
+_TRTLLM = re.compile(r"^(?:\[[^\]\n]*\][ \t]*)*=[ \t]+PERFORMANCE OVERVIEW[ \t]*$", re.MULTILINE)
+
+
+def identify_text(text: str) -> str | None:
+    """``vllm-console``, ``sglang-console`` or ``trtllm-bench`` for a console log of one of
+    them; ``mixed-console`` for a log with both vLLM and SGLang result blocks; None otherwise
+    (a JSON file never matches: its lines are never a bare header)."""
+    if "Serving Benchmark Result" in text and _SERVING_HEADER.search(text):
+        headers = [m.start() for m in _SERVING_HEADER.finditer(text)] + [len(text)]
+        kinds = {"sglang-console" if _BACKEND.search(text, a, b) else "vllm-console"
+                 for a, b in pairwise(headers)}
+        return kinds.pop() if len(kinds) == 1 else "mixed-console"
+    if "PERFORMANCE OVERVIEW" in text and _TRTLLM.search(text):
+        return "trtllm-bench"
+    return None
 
 
 def _is_metric(v: Any) -> bool:
@@ -24,6 +48,8 @@ def identify(doc: Any) -> str | None:
     if not isinstance(doc, dict):
         return None
     keys = set(doc)
+    if isinstance(doc.get("performance"), dict) and isinstance(doc.get("request_info"), dict):
+        return "trtllm-bench"
     if is_record(doc):
         return "aiperf-records"
     if "results_num_completed_requests" in keys or "num_concurrent_requests" in keys:

@@ -9,7 +9,7 @@ from typing import Any
 from econ.base.errors import EconError
 from econ.base.fileio import read_text_limited
 
-__all__ = ["read_json_or_lines", "read_text"]
+__all__ = ["loads_json_or_lines", "read_json_or_lines", "read_text"]
 
 
 def read_text(path: Path) -> str:
@@ -29,7 +29,11 @@ def read_json_or_lines(path: Path) -> list[Any]:
 
     A file that is one JSON array stays one document (a list).
     """
-    text = read_text(path)
+    return loads_json_or_lines(path, read_text(path))
+
+
+def loads_json_or_lines(path: Path, text: str) -> list[Any]:
+    """:func:`read_json_or_lines` of text already read from ``path``."""
     if not text.strip():
         raise EconError(f"{path}: the file is empty")
     try:
