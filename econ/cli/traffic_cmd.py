@@ -162,7 +162,18 @@ def memory_size(text: str) -> str:
     return text.strip()
 
 
-def _text(summary: Any) -> str:
+def _rule_notes(args: argparse.Namespace, rules: list[Any]) -> list[str]:
+    """Say so when the scenario gives the logs nothing to measure a capability by."""
+    if not args.scenario or rules or args.classifier:
+        return []
+    return [f"{args.scenario} has no text rules (capability_map.text) and no --capability-map "
+            "was given: no capability can be measured from the logs, so every conversation is "
+            "uncategorised and --write leaves every share as it is. For a starter map from the "
+            "capability ids and the traffic's word clusters: econ traffic LOGS --scenario "
+            f"{args.scenario} --suggest-map"]
+
+
+def _text(summary: Any, unmeasured: set[str] | None = None) -> str:
     s = summary.shape
     reasons = ", ".join(f"{why} {n:,}" for why, n in summary.skipped_by_reason.items())
     lines = [
@@ -192,6 +203,9 @@ def _text(summary: Any) -> str:
         lines.append("capability mix (share of conversations, 95% Wilson interval):")
         width = max(len(c.id) for c in summary.capabilities)
         for c in summary.capabilities:
+            if c.id in (unmeasured or ()):
+                lines.append(f"  {c.id:<{width}}  not measured: no text rule sees it")
+                continue
             sh = summary.by_capability.get(c.id)
             extra = (f"  turns {sh.turns_mean:.2f}, user {sh.user_tokens_mean:.0f} / assistant "
                      f"{sh.assistant_tokens_mean:.0f} tokens per turn" if sh else "")
@@ -249,11 +263,22 @@ def cmd_traffic(args: argparse.Namespace) -> int:
         raise EconError("--embeddings needs --evals (the eval inputs to compare against)")
     if args.classifier and not args.scenario:
         raise EconError("--classifier needs --scenario: the capabilities to classify into")
+    if args.suggest_map and not args.scenario:
+        raise EconError("--suggest-map needs --scenario: the capabilities to suggest rules for")
+    if args.suggest_map and args.write:
+        raise EconError("--suggest-map prints a map to review; it does not --write")
     rules, ids = _rules(args)
+    target_text = steps.read_target(args)
+    notes = _rule_notes(args, rules)
     summary, loaded, conv = summarise_logs(args, (rules, ids))
     tokenizers = model_tokenizers(args)
     try:
         payload = summary.as_json()
+        ruled = {cap for cap, _ in rules}
+        for c in payload["capabilities"]:
+            c["measured_by"] = "text rules" if c["id"] in ruled else None
+        if notes:
+            payload["notes"] = notes
         if tokenizers:
             payload["tokenizers"] = [t.as_json() for t in tokenizers]
         if args.classifier:
@@ -261,16 +286,32 @@ def cmd_traffic(args: argparse.Namespace) -> int:
                                 payload)
         if args.evals:
             payload["coverage"] = steps.coverage(args, loaded, conv)
+        found = (steps.suggested_map(args, loaded, conv, _scenario_capabilities(args))
+                 if args.suggest_map else None)
     finally:
         loaded.close()
     changes: list[str] = []
-    if args.write:
-        changes = steps.write_back(args, {**payload,
-                                          "capability_shapes": steps.capability_shapes(summary)})
+    if args.write and target_text is not None:
+        changes, left = steps.write_back(args, {**payload, "capability_shapes":
+                                                steps.capability_shapes(summary)}, target_text)
+        notes += left
+    if found is not None:
+        notes = [n for n in notes if "--suggest-map" not in n]
+        payload["suggested_map"] = {
+            "text": {cid: {"keywords": list(w)} for cid, w in found.keywords.items()},
+            "unmatched": list(found.unmatched), "conversations": found.conversations,
+            "clusters": [{"n": c.n, "share": c.share, "terms": list(c.terms),
+                          "examples": list(c.examples), "capability": c.capability,
+                          "matched": list(c.matched)} for c in found.clusters]}
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print_json(payload)
+    elif found is not None:
+        print(steps.render_map(found, args), end="")
     else:
-        print(_text(summary))
+        print(_text(summary, unmeasured={c["id"] for c in payload["capabilities"]
+                                         if not c.get("measured_by")}))
         if tokenizers:
             print(_tokenizers_text(summary, tokenizers))
         if "mix" in payload:

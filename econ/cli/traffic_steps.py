@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
@@ -95,7 +96,8 @@ def classify_mix(args: argparse.Namespace, summary: Any, loaded: Any, conv: Any,
                       confirmed=confirmed, estimate=estimate, api_base=args.api_base,
                       api_key=_api_key(args))
     caps, rest = classifier_shares(result.labels, capability_ids)
-    payload["capabilities"], payload["uncategorised_share"] = caps, rest
+    payload["capabilities"] = [{**c, "measured_by": "classifier"} for c in caps]
+    payload["uncategorised_share"] = rest
     payload["mix"] = {"method": f"classifier {args.classifier}",
                       "sample": len(sample), "spent_usd_estimate": estimate.usd}
 
@@ -131,12 +133,70 @@ def coverage(args: argparse.Namespace, loaded: Any, conv: Any) -> dict[str, Any]
     return out
 
 
-def write_back(args: argparse.Namespace, payload: dict[str, Any]) -> list[str]:
-    """Write the measured figures into ``--write``'s scenario; only a scenario that still
-    validates is written (atomically). The changes, as ``econ diff`` names them."""
-    from econ.base.fileio import MAX_SCENARIO_BYTES, atomic_write_text, read_text_limited
+def suggested_map(args: argparse.Namespace, loaded: Any, conv: Any,
+                  capabilities: list[tuple[str, str]]) -> Any:
+    """Word clusters of a uniform sample (``--text-sample``) offered to the capabilities."""
+    from econ.evidence.traffic.suggest import suggest_map
+    from econ.evidence.traffic.texts import uniform_texts
+
+    sample = uniform_texts(loaded.prepared.messages, conv, loaded.scratch, args.text_sample)
+    return suggest_map([(cid, None if label == cid else label) for cid, label in capabilities],
+                       sample.texts)
+
+
+def _yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar of ``text`` (JSON's escapes are YAML's), with every line or
+    paragraph separator and control or format character escaped too."""
+    import unicodedata
+
+    return "".join(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF and unicodedata.category(ch) in
+                   ("Zl", "Zp", "Cc", "Cf") else ch
+                   for ch in json.dumps(text, ensure_ascii=False))
+
+
+def _comment(text: str) -> str:
+    """A log's words as a YAML comment: JSON-escaped (no line break or control character can
+    end the comment), never markup."""
+    return json.dumps(text, ensure_ascii=True)
+
+
+def render_map(found: Any, args: argparse.Namespace) -> str:
+    """The suggested map as a capability-map YAML file (``--capability-map``), with what it
+    rests on in comments. Keys and keywords are JSON strings (valid YAML), whatever the log
+    held."""
+    when = dt.datetime.now(dt.UTC).date().isoformat()
+    logs = ", ".join(Path(p).name for p in args.logs) or str(args.table)
+    out = [f"# Starter text rules for {Path(args.scenario).name}, suggested by econ traffic "
+           f"--suggest-map on {found.conversations:,} conversations of {logs}, {when}.",
+           "# [assumption] Every keyword is a guess from word clusters of the traffic: read the "
+           "examples, edit,",
+           "# then check the mix with econ traffic LOGS --capability-map THIS_FILE before "
+           "--write.",
+           "text:"]
+    for cid, words in found.keywords.items():
+        sources = [f"cluster {k} ({100 * c.share:.1f}%, matched {', '.join(c.matched)})"
+                   for k, c in enumerate(found.clusters, start=1) if c.capability == cid]
+        out.append(f"  {_yaml_string(cid)}:")
+        out.append(f"    keywords: [{', '.join(_yaml_string(w) for w in words)}]"
+                   f"  # from {'; '.join(sources)}")
+    for cid in found.unmatched:
+        out.append(f"  # {json.dumps(cid)}: no cluster's terms name it; add keywords by hand "
+                   "if user text shows it, else leave it out (--write then keeps its share)")
+    out.append("# The clusters (share of the sampled conversations, top terms, an example):")
+    for k, c in enumerate(found.clusters, start=1):
+        to = f"-> {c.capability}" if c.capability else "-> no capability's name matched"
+        example = f"; e.g. {_comment(c.examples[0])}" if c.examples else ""
+        out.append(f"#   {k}. {100 * c.share:.1f}%: {_comment(', '.join(c.terms))} {to}{example}")
+    return "\n".join(out) + "\n"
+
+
+def read_target(args: argparse.Namespace) -> str | None:
+    """The text of ``--write``'s scenario when the run starts (the save later refuses to
+    overwrite it if it changed meanwhile); None without ``--write``."""
+    if not args.write:
+        return None
+    from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
     from econ.model.loader import parse_scenario
-    from econ.scenario.traffic_write import TrafficProvenance, write_traffic
 
     target = Path(args.write)
     try:
@@ -144,6 +204,20 @@ def write_back(args: argparse.Namespace, payload: dict[str, Any]) -> list[str]:
     except FileNotFoundError:
         raise EconError(f"--write {target}: scenario not found") from None
     parse_scenario(text, str(target))  # the scenario must be valid before it is touched
+    return text
+
+
+def write_back(args: argparse.Namespace, payload: dict[str, Any],
+               text: str) -> tuple[list[str], list[str]]:
+    """Write the measured figures into ``--write``'s scenario, whose text was ``text`` when the
+    run started; only a scenario that still validates is written, atomically, under the
+    scenarios folder's save lock and only if the file still holds ``text``. The changes, as
+    ``econ diff`` names them, and notes on what was left alone."""
+    from econ.model.loader import parse_scenario
+    from econ.scenario.store import save_scenario_text
+    from econ.scenario.traffic_write import TrafficProvenance, write_traffic
+
+    target = Path(args.write)
     cov = payload.get("coverage") or {}
     if args.add_unseen and cov.get("indicative"):
         raise EconError(f"--add-unseen: the unseen share rests on {cov.get('evals')} eval "
@@ -151,14 +225,14 @@ def write_back(args: argparse.Namespace, payload: dict[str, Any]) -> list[str]:
                         f"{100 * float(cov.get('quantile', 0.95)):g}% threshold needs: it is "
                         "indicative only and is not written; add eval examples")
     when = dt.datetime.now(dt.UTC).date().isoformat()
-    files = tuple(Path(p).name for p in args.logs)
+    files = tuple(Path(p).name for p in args.logs) or (str(args.table),)
     result = write_traffic(text, payload, TrafficProvenance(files, when,
                                                             int(payload["conversations"])),
                            add_unseen=args.add_unseen)
     parse_scenario(result.text, str(target))  # refused (exit 1) before anything is written
     if result.text != text:
-        atomic_write_text(target, result.text)
-    return [f"{c.path}: {c.old} → {c.new}" for c in result.changes]
+        save_scenario_text(target.parent, target.name, result.text, text)
+    return [f"{c.path}: {c.old} → {c.new}" for c in result.changes], list(result.notes)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -190,6 +264,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-spend-usd", type=positive_float, default=1.0, metavar="USD",
                    help="refuse a classifier or embeddings run estimated above this (default 1)")
     p.add_argument("--yes", action="store_true", help="spend above --max-spend-usd")
+    p.add_argument("--suggest-map", action="store_true",
+                   help="with --scenario: print a starter capability map (text rules) from the "
+                   "capability ids and the top terms of word clusters of the traffic, instead "
+                   "of the summary")
     p.add_argument("--write", metavar="SCENARIO",
                    help="write the measured shape, shares and spreads into this scenario, "
                    "keeping its comments (each figure gets a provenance comment)")

@@ -1,0 +1,105 @@
+"""A starter text map for a scenario whose capabilities have no text rules (``econ traffic
+--suggest-map``): word clusters of the traffic, each offered to the capability whose id or
+label its top terms name.
+
+Pure: the scenario's capabilities and a sample of conversation texts in, a
+:class:`SuggestedMap` out (the command renders it as YAML).
+
+Method (seeded, deterministic):
+- the texts are clustered as unseen traffic is (:mod:`.clusters`: word TF-IDF, k-means,
+  k = round(sqrt(n / 2)) up to ``max_clusters``), each cluster with its share, top terms and
+  example snippets;
+- a capability's *words* are those of its id and label, three letters or more, less a few that
+  name no topic (``help``, ``questions``, ``input`` ...);
+- a cluster goes to the capability with the most of its terms sharing a four-letter stem with
+  one of the capability's words (the first listed on a tie); a cluster no capability's words
+  touch stays unassigned, and is listed for the user to assign;
+- a capability's suggested keywords are the terms of the clusters it got, in cluster order,
+  at most ``max_keywords``. A capability no cluster went to gets no rule: a keyword from its
+  name alone would be a guess, and a rule that never matches would make ``--write`` report
+  0% for traffic the log cannot see. Its share is then kept as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from econ.base.errors import EconError
+from econ.evidence.traffic.clusters import cluster_unseen
+
+__all__ = ["GENERIC_WORDS", "SuggestedCluster", "SuggestedMap", "capability_words",
+           "suggest_map"]
+
+GENERIC_WORDS = frozenset({
+    "and", "the", "for", "with", "from", "into", "instead", "help", "helps", "helping",
+    "general", "question", "questions", "answer", "answers", "asks", "asking", "input",
+    "inputs", "format", "formats", "case", "corner", "task", "tasks", "other", "misc", "user",
+    "users", "request", "requests", "chat", "assist", "assisting", "assistant"})
+_STEM = 4
+
+
+@dataclass(frozen=True)
+class SuggestedCluster:
+    n: int
+    share: float
+    terms: tuple[str, ...]
+    examples: tuple[str, ...]
+    capability: str | None  # the capability it was offered to, None when no name matched
+    matched: tuple[str, ...]  # its terms that share a stem with that capability's words
+
+
+@dataclass(frozen=True)
+class SuggestedMap:
+    keywords: dict[str, tuple[str, ...]]  # capability -> suggested keywords (those with any)
+    clusters: tuple[SuggestedCluster, ...]
+    conversations: int  # texts clustered
+    unmatched: tuple[str, ...]  # capabilities no cluster went to
+
+
+def capability_words(cid: str, label: str | None = None) -> tuple[str, ...]:
+    """The topical words of a capability's id and label."""
+    words = re.findall(r"[^\W\d_]{3,}", f"{cid} {label or ''}".replace("_", " ").lower())
+    return tuple(dict.fromkeys(w for w in words if w not in GENERIC_WORDS))
+
+
+def _stemmed(word: str) -> str:
+    return word[:_STEM]
+
+
+def _matches(terms: Sequence[str], words: Sequence[str]) -> tuple[str, ...]:
+    stems = {_stemmed(w) for w in words if len(w) >= _STEM}
+    return tuple(t for t in terms if len(t) >= _STEM and _stemmed(t.lower()) in stems)
+
+
+def suggest_map(capabilities: Sequence[tuple[str, str | None]], texts: Sequence[str], *,
+                seed: int = 0, max_clusters: int = 12,
+                max_keywords: int = 8) -> SuggestedMap:
+    """Clusters of ``texts`` and the keywords they suggest for each capability (module
+    docstring). ``capabilities``: (id, label or None) in the scenario's order."""
+    if not capabilities:
+        raise EconError("--suggest-map needs the scenario's capabilities")
+    if not texts:
+        raise EconError("--suggest-map: no conversation text to cluster")
+    n = len(texts)
+    found, _ = cluster_unseen(np.arange(n), lambda i: texts[i], n, seed=seed,
+                              max_clusters=max_clusters)
+    words = {cid: capability_words(cid, label) for cid, label in capabilities}
+    clusters: list[SuggestedCluster] = []
+    keywords: dict[str, list[str]] = {cid: [] for cid, _ in capabilities}
+    for c in found:
+        best: str | None = None
+        hits: tuple[str, ...] = ()
+        for cid, _ in capabilities:
+            m = _matches(c.terms, words[cid])
+            if len(m) > len(hits):
+                best, hits = cid, m
+        clusters.append(SuggestedCluster(c.n, c.share, c.terms, c.examples, best, hits))
+        if best is not None:
+            keywords[best].extend(t for t in c.terms if t not in keywords[best])
+    chosen = {cid: tuple(k[:max_keywords]) for cid, k in keywords.items() if k}
+    unmatched = tuple(cid for cid, _ in capabilities if cid not in chosen)
+    return SuggestedMap(chosen, tuple(clusters), n, unmatched)
