@@ -56,32 +56,28 @@ def test_a_share_no_rule_can_see_is_left_and_said() -> None:
         result.notes[0]
 
 
-def test_kept_shares_are_scaled_to_the_room_left_never_to_zero() -> None:
+def test_kept_shares_are_never_lowered_to_make_room() -> None:
     old = DEFAULT.read_text()
     before = _shares(old)
     measured = ["creative_assist", "analysis", "code_help", "factual_qa", "math"]
-    # the rules claim 98.5% of the traffic; 2.5% + 0.8% cannot both stay
-    summary = {"conversations": 1000, "capabilities": [
-        _cap(c, s, round(1000 * s), "text rules")
-        for c, s in zip(measured, (0.6, 0.2, 0.1, 0.05, 0.035), strict=True)]
-        + [_cap("clarifying_questions", 0.0, 0, None)]}
-    result = write_traffic(old, summary, PROV)
-    after = _shares(result.text)
-    room = 1 - 0.985
-    kept = before["clarifying_questions"] + before["legacy_csv_input"]
-    for cid in ("clarifying_questions", "legacy_csv_input"):
-        want = before[cid] * room / kept  # by hand, then rounded down to 0.0001
-        assert after[cid] == pytest.approx(want, abs=1e-4) and after[cid] <= want + 1e-12
-        assert after[cid] > 0
-    assert sum(after.values()) <= 1 + 1e-9
-    assert sum("kept, scaled by" in x for x in result.text.splitlines()) == 2
-    assert any("scaled to fit" in n for n in result.notes)
-    # no room at all: refused, not set to 0
-    full = {"conversations": 1000, "capabilities": [
-        _cap(c, s, round(1000 * s), "text rules")
-        for c, s in zip(measured, (0.6, 0.2, 0.1, 0.05, 0.05), strict=True)]}
-    with pytest.raises(EconError, match="refusing to set them to 0"):
-        write_traffic(old, full, PROV)
+
+    def summary(last: float) -> dict[str, object]:
+        return {"conversations": 1000, "capabilities": [
+            _cap(c, s, round(1000 * s), "text rules")
+            for c, s in zip(measured, (0.6, 0.2, 0.1, 0.05, last), strict=True)]
+            + [_cap("clarifying_questions", 0.0, 0, None)]}
+
+    # measured 0.6 + 0.2 + 0.1 + 0.05 + 0.015 = 0.965; kept 0.025 + 0.008 = 0.033: 0.998 fits
+    fits = write_traffic(old, summary(0.015), PROV)
+    after = _shares(fits.text)
+    assert after["clarifying_questions"] == before["clarifying_questions"] == 0.025
+    assert after["legacy_csv_input"] == before["legacy_csv_input"] == 0.008
+    assert after["math"] == 0.015 and sum(after.values()) == pytest.approx(0.998, abs=1e-9)
+    # measured 0.985 + kept 0.033 = 1.018: refused, naming what was kept, nothing lowered
+    with pytest.raises(EconError, match=r"would sum to 1\.0180, more than 1; the shares this "
+                       r"log does not measure are kept as they are \(clarifying_questions "
+                       r"0\.025, legacy_csv_input 0\.008\), never lowered or set to 0"):
+        write_traffic(old, summary(0.035), PROV)
 
 
 def test_a_scenario_without_rules_says_so_and_writes_no_share(

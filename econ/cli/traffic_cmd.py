@@ -166,8 +166,10 @@ def _rule_notes(args: argparse.Namespace, rules: list[Any]) -> list[str]:
     """Say so when the scenario gives the logs nothing to measure a capability by."""
     if not args.scenario or rules or args.classifier:
         return []
-    return [f"{args.scenario} has no text rules (capability_map.text) and no --capability-map "
-            "was given: no capability can be measured from the logs, so every conversation is "
+    where = (f"the capability map {args.capability_map} has no text rules" if args.capability_map
+             else f"{args.scenario} has no text rules (capability_map.text) and no "
+             "--capability-map was given")
+    return [f"{where}: no capability can be measured from the logs, so every conversation is "
             "uncategorised and --write leaves every share as it is. For a starter map from the "
             "capability ids and the traffic's word clusters: econ traffic LOGS --scenario "
             f"{args.scenario} --suggest-map"]
@@ -268,13 +270,12 @@ def cmd_traffic(args: argparse.Namespace) -> int:
     if args.suggest_map and args.write:
         raise EconError("--suggest-map prints a map to review; it does not --write")
     rules, ids = _rules(args)
-    target_text = steps.read_target(args)
     notes = _rule_notes(args, rules)
+    ruled = {cap for cap, _ in rules}  # the capabilities the logs can measure by text rules
     summary, loaded, conv = summarise_logs(args, (rules, ids))
     tokenizers = model_tokenizers(args)
     try:
         payload = summary.as_json()
-        ruled = {cap for cap, _ in rules}
         for c in payload["capabilities"]:
             c["measured_by"] = "text rules" if c["id"] in ruled else None
         if notes:
@@ -291,9 +292,9 @@ def cmd_traffic(args: argparse.Namespace) -> int:
     finally:
         loaded.close()
     changes: list[str] = []
-    if args.write and target_text is not None:
+    if args.write:
         changes, left = steps.write_back(args, {**payload, "capability_shapes":
-                                                steps.capability_shapes(summary)}, target_text)
+                                                steps.capability_shapes(summary)})
         notes += left
     if found is not None:
         notes = [n for n in notes if "--suggest-map" not in n]
@@ -310,8 +311,7 @@ def cmd_traffic(args: argparse.Namespace) -> int:
     elif found is not None:
         print(steps.render_map(found, args), end="")
     else:
-        print(_text(summary, unmeasured={c["id"] for c in payload["capabilities"]
-                                         if not c.get("measured_by")}))
+        print(_text(summary, unmeasured={c.id for c in summary.capabilities} - ruled))
         if tokenizers:
             print(_tokenizers_text(summary, tokenizers))
         if "mix" in payload:

@@ -165,16 +165,16 @@ def render_map(found: Any, args: argparse.Namespace) -> str:
     rests on in comments. Keys and keywords are JSON strings (valid YAML), whatever the log
     held."""
     when = dt.datetime.now(dt.UTC).date().isoformat()
-    logs = ", ".join(Path(p).name for p in args.logs) or str(args.table)
-    out = [f"# Starter text rules for {Path(args.scenario).name}, suggested by econ traffic "
-           f"--suggest-map on {found.conversations:,} conversations of {logs}, {when}.",
+    logs = ", ".join(_comment(Path(p).name) for p in args.logs) or _comment(str(args.table))
+    out = [f"# Starter text rules for {_comment(Path(args.scenario).name)}, suggested by econ "
+           f"traffic --suggest-map on {found.conversations:,} conversations of {logs}, {when}.",
            "# [assumption] Every keyword is a guess from word clusters of the traffic: read the "
            "examples, edit,",
            "# then check the mix with econ traffic LOGS --capability-map THIS_FILE before "
            "--write.",
            "text:"]
     for cid, words in found.keywords.items():
-        sources = [f"cluster {k} ({100 * c.share:.1f}%, matched {', '.join(c.matched)})"
+        sources = [f"cluster {k} ({100 * c.share:.1f}%, matched {_comment(', '.join(c.matched))})"
                    for k, c in enumerate(found.clusters, start=1) if c.capability == cid]
         out.append(f"  {_yaml_string(cid)}:")
         out.append(f"    keywords: [{', '.join(_yaml_string(w) for w in words)}]"
@@ -190,13 +190,14 @@ def render_map(found: Any, args: argparse.Namespace) -> str:
     return "\n".join(out) + "\n"
 
 
-def read_target(args: argparse.Namespace) -> str | None:
-    """The text of ``--write``'s scenario when the run starts (the save later refuses to
-    overwrite it if it changed meanwhile); None without ``--write``."""
-    if not args.write:
-        return None
-    from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
+def write_back(args: argparse.Namespace,
+               payload: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Write the measured figures into ``--write``'s scenario; only a scenario that still
+    validates is written (atomically). The changes, as ``econ diff`` names them, and notes on
+    the shares left as they were (unmeasured is not 0)."""
+    from econ.base.fileio import MAX_SCENARIO_BYTES, atomic_write_text, read_text_limited
     from econ.model.loader import parse_scenario
+    from econ.scenario.traffic_write import TrafficProvenance, write_traffic
 
     target = Path(args.write)
     try:
@@ -204,20 +205,6 @@ def read_target(args: argparse.Namespace) -> str | None:
     except FileNotFoundError:
         raise EconError(f"--write {target}: scenario not found") from None
     parse_scenario(text, str(target))  # the scenario must be valid before it is touched
-    return text
-
-
-def write_back(args: argparse.Namespace, payload: dict[str, Any],
-               text: str) -> tuple[list[str], list[str]]:
-    """Write the measured figures into ``--write``'s scenario, whose text was ``text`` when the
-    run started; only a scenario that still validates is written, atomically, under the
-    scenarios folder's save lock and only if the file still holds ``text``. The changes, as
-    ``econ diff`` names them, and notes on what was left alone."""
-    from econ.model.loader import parse_scenario
-    from econ.scenario.store import save_scenario_text
-    from econ.scenario.traffic_write import TrafficProvenance, write_traffic
-
-    target = Path(args.write)
     cov = payload.get("coverage") or {}
     if args.add_unseen and cov.get("indicative"):
         raise EconError(f"--add-unseen: the unseen share rests on {cov.get('evals')} eval "
@@ -231,7 +218,7 @@ def write_back(args: argparse.Namespace, payload: dict[str, Any],
                            add_unseen=args.add_unseen)
     parse_scenario(result.text, str(target))  # refused (exit 1) before anything is written
     if result.text != text:
-        save_scenario_text(target.parent, target.name, result.text, text)
+        atomic_write_text(target, result.text)
     return [f"{c.path}: {c.old} → {c.new}" for c in result.changes], list(result.notes)
 
 

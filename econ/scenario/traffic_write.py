@@ -27,9 +27,9 @@ figure's earlier comment is kept after it as "was <old>: <comment>", so no comme
   that summed to at most 1 still do) and ``traffic_share_sd`` = (ci_high − ci_low) / (2 · 1.96),
   the normal-equivalent sd of the 95% interval. A capability listed with ``measured_by: null``
   (no text rule or classifier can see it) is *not* written: unmeasured is not 0; its share is
-  kept and a note says so. Only when the kept shares and the measured ones would sum past 1 are
-  the kept ones scaled to the room the measured ones leave, each with a comment saying so;
-  never to 0 (refused instead);
+  kept as it is and a note says so. When the kept shares and the measured ones would sum past
+  1, nothing is written (refused, naming the shares kept): a share the log cannot see is never
+  lowered or set to 0 to make room;
 - with ``add_unseen``, each coverage cluster becomes a new capability with no evals (so
   ``unmeasured``): its share is carved out of the capabilities its conversations were assigned to
   (cluster key ``from``: ``{capability or "uncategorised": n}``), or, without ``from``, out of the
@@ -272,41 +272,22 @@ def write_traffic(text: str, summary: Mapping[str, Any], provenance: TrafficProv
     coverage = summary.get("coverage") or {}
     if add_unseen and coverage.get("clusters"):
         _add_unseen(w, data, caps, shares, coverage, n)
-    kept = [cid for cid in caps if cid not in {str(c["id"]) for c in measured} - set(unseeable)]
     if sum(shares.values()) > 1.0 + 1e-9:
-        notes += _fit_kept(w, caps, shares, kept)
+        raise EconError(_overflow(shares, [cid for cid in caps if cid in unseeable or cid not in
+                                           {str(c["id"]) for c in measured}]))
     out = io.StringIO()
     y.dump(data, out)
     return TrafficWrite(out.getvalue(), tuple(w.changes), tuple(notes))
 
 
-def _fit_kept(w: _Writer, caps: Mapping[str, CommentedMap], shares: dict[str, float],
-              kept: Sequence[str]) -> list[str]:
-    """When the measured shares and the ones the log cannot see sum past 1, the latter (the
-    assumptions) are scaled to the room the measured ones leave, each said so; never to 0."""
-    held = sum(shares[c] for c in kept)
-    room = 1.0 - (sum(shares.values()) - held)
-    names = ", ".join(kept) or "none"
-    if held <= 0 or room <= SHARE_STEP:
-        raise EconError(f"traffic shares would sum to {sum(shares.values()):.4f}, more than 1, "
-                        f"and the measured capabilities leave {max(room, 0.0):.4f} for those "
-                        f"the log cannot see ({names}); refusing to set them to 0: add text "
-                        "rules for them, or lower their shares by hand")
-    factor = room / held
-    notes = []
-    for cid in kept:
-        new = _share(shares[cid] * factor)
-        if new <= 0:
-            raise EconError(f"capabilities[{cid}].traffic_share would round to 0 to fit the "
-                            f"{_pct(room)} the measured capabilities leave; refusing: give it "
-                            "a text rule or lower the others by hand")
-        old, shares[cid] = shares[cid], new
-        w.set(caps[cid], f"capabilities[{cid}]", "traffic_share", new,
-              f"not measured (no rule or classifier sees {cid}): kept, scaled by "
-              f"{factor:.3f} to fit the {_pct(room)} the measured capabilities leave")
-        notes.append(f"capabilities[{cid}].traffic_share: {old:g} → {new:g}, scaled to fit "
-                     f"the {_pct(room)} the measured shares leave (the log cannot see {cid})")
-    return notes
+def _overflow(shares: Mapping[str, float], kept: Sequence[str]) -> str:
+    """Why shares that would sum past 1 are refused, naming the ``kept`` ones (those the log did
+    not measure: left as they are, never lowered to make room)."""
+    held = ", ".join(f"{cid} {shares[cid]:g}" for cid in kept if shares[cid] > 0)
+    return (f"traffic shares would sum to {sum(shares.values()):.4f}, more than 1"
+            + (f"; the shares this log does not measure are kept as they are ({held}), never "
+               "lowered or set to 0 to make room: lower them by hand if the measured shares "
+               "are right, or give them text rules" if held else ""))
 
 
 def _write_capability_shapes(w: _Writer, caps: Mapping[str, CommentedMap], conv: CommentedMap,
