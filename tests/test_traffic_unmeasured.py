@@ -194,3 +194,16 @@ def test_the_shipped_starter_rules_do_what_their_comment_says(
         {"role": "assistant", "content": "Done."}]}) + "\n")
     code, out, _ = run(capsys, "traffic", str(csv), "--scenario", str(DEFAULT), "--json")
     assert {c["id"]: c["n"] for c in json.loads(out)["capabilities"]}["legacy_csv_input"] == 1
+
+
+def test_a_suggested_keyword_is_common_in_its_cluster() -> None:
+    from econ.evidence.traffic.suggest import common_terms
+
+    # 20 texts: "write" as a word in 5 (not in "Writer", yes in "re-write"), "poem" in 2,
+    # "david" in 1: the bar is max(2, 10% of 20) = 2 texts
+    texts = (["Write a poem", "please re-write this", "write it", "WRITE", "Writer's block",
+              "write an ode", "a poem again", "ask David"] + ["filler text"] * 12)
+    assert common_terms(("write", "poem", "david", "writer", "absent"), texts) == (
+        "write", "poem")
+    # with 40 texts the bar is 10% = 4: "poem" (2) falls out, "write" (5) stays
+    assert common_terms(("write", "poem"), texts + ["filler"] * 20) == ("write",)

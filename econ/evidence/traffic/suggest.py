@@ -15,9 +15,12 @@ Method (seeded, deterministic):
   one of the capability's words (the first listed on a tie); a cluster no capability's words
   touch stays unassigned, and is listed for the user to assign;
 - a capability's suggested keywords are the terms of the clusters it got, in cluster order,
-  at most ``max_keywords``. A capability no cluster went to gets no rule: a keyword from its
-  name alone would be a guess, and a rule that never matches would make ``--write`` report
-  0% for traffic the log cannot see. Its share is then kept as it is.
+  at most ``max_keywords``, each only if it occurs as a word in at least ``MIN_TEXTS`` and
+  ``MIN_SHARE`` of its cluster's texts (a name from one request, high in TF-IDF because it is
+  rare, is no topic's keyword); the cluster listing keeps every top term. A capability no
+  cluster went to gets no rule: a keyword from its name alone would be a guess, and a rule
+  that never matches would look like a measured 0% for traffic the log cannot see. Without a
+  rule, ``--write`` keeps its share as it is.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ import numpy as np
 from econ.base.errors import EconError
 from econ.evidence.traffic.clusters import cluster_unseen
 
-__all__ = ["GENERIC_WORDS", "SuggestedCluster", "SuggestedMap", "capability_words",
-           "suggest_map"]
+__all__ = ["GENERIC_WORDS", "MIN_SHARE", "MIN_TEXTS", "SuggestedCluster", "SuggestedMap",
+           "capability_words", "common_terms", "suggest_map"]
 
 GENERIC_WORDS = frozenset({
     "and", "the", "for", "with", "from", "into", "instead", "help", "helps", "helping",
@@ -40,6 +43,8 @@ GENERIC_WORDS = frozenset({
     "inputs", "format", "formats", "case", "corner", "task", "tasks", "other", "misc", "user",
     "users", "request", "requests", "chat", "assist", "assisting", "assistant"})
 _STEM = 4
+MIN_TEXTS = 2
+MIN_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,19 @@ def _matches(terms: Sequence[str], words: Sequence[str]) -> tuple[str, ...]:
     return tuple(t for t in terms if len(t) >= _STEM and _stemmed(t.lower()) in stems)
 
 
+def common_terms(terms: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
+    """The ``terms`` that occur as a whole word (lower case, letters not adjoining) in at least
+    ``MIN_TEXTS`` of ``texts`` and in at least ``MIN_SHARE`` of them."""
+    need = max(MIN_TEXTS, MIN_SHARE * len(texts))
+    lowered = [t.lower() for t in texts]
+    out = []
+    for term in terms:
+        word = re.compile(rf"(?<![^\W\d_]){re.escape(term.lower())}(?![^\W\d_])")
+        if sum(1 for t in lowered if word.search(t)) >= need:
+            out.append(term)
+    return tuple(out)
+
+
 def suggest_map(capabilities: Sequence[tuple[str, str | None]], texts: Sequence[str], *,
                 seed: int = 0, max_clusters: int = 12,
                 max_keywords: int = 8) -> SuggestedMap:
@@ -85,12 +103,12 @@ def suggest_map(capabilities: Sequence[tuple[str, str | None]], texts: Sequence[
     if not texts:
         raise EconError("--suggest-map: no conversation text to cluster")
     n = len(texts)
-    found, _ = cluster_unseen(np.arange(n), lambda i: texts[i], n, seed=seed,
-                              max_clusters=max_clusters)
+    found, labels = cluster_unseen(np.arange(n), lambda i: texts[i], n, seed=seed,
+                                   max_clusters=max_clusters)
     words = {cid: capability_words(cid, label) for cid, label in capabilities}
     clusters: list[SuggestedCluster] = []
     keywords: dict[str, list[str]] = {cid: [] for cid, _ in capabilities}
-    for c in found:
+    for k, c in enumerate(found):
         best: str | None = None
         hits: tuple[str, ...] = ()
         for cid, _ in capabilities:
@@ -99,7 +117,9 @@ def suggest_map(capabilities: Sequence[tuple[str, str | None]], texts: Sequence[
                 best, hits = cid, m
         clusters.append(SuggestedCluster(c.n, c.share, c.terms, c.examples, best, hits))
         if best is not None:
-            keywords[best].extend(t for t in c.terms if t not in keywords[best])
-    chosen = {cid: tuple(k[:max_keywords]) for cid, k in keywords.items() if k}
+            members = [texts[int(i)] for i in np.flatnonzero(labels == k)]
+            keywords[best].extend(t for t in common_terms(c.terms, members)
+                                  if t not in keywords[best])
+    chosen = {cid: tuple(kw[:max_keywords]) for cid, kw in keywords.items() if kw}
     unmatched = tuple(cid for cid, _ in capabilities if cid not in chosen)
     return SuggestedMap(chosen, tuple(clusters), n, unmatched)
