@@ -207,3 +207,18 @@ def test_a_suggested_keyword_is_common_in_its_cluster() -> None:
         "write", "poem")
     # with 40 texts the bar is 10% = 4: "poem" (2) falls out, "write" (5) stays
     assert common_terms(("write", "poem"), texts + ["filler"] * 20) == ("write",)
+
+
+def test_a_term_names_a_capability_by_its_stem() -> None:
+    from econ.evidence.traffic.suggest import capability_words, same_stem, stem
+
+    # by hand: the first suffix of ing/e/al/y/s that leaves three letters goes
+    assert [stem(w) for w in ("coding", "code", "legal", "legacy", "Writing", "use")] == [
+        "cod", "cod", "leg", "legac", "writ", "use"]
+    assert same_stem("coding", "code") and same_stem("write", "writing")
+    assert same_stem("mathematics", "math")  # "math" (4 letters) begins "mathematic"
+    assert not same_stem("legal", "legacy")  # "leg" is under four letters, "legac" differs
+    assert not same_stem("use", "user")  # "use" and "user" (no suffix leaves 3 letters)
+    words = capability_words("legacy_csv_input", "corner-case input format (legacy CSV)")
+    assert words == ("legacy", "csv")  # "input", "corner", "case", "format" name no topic
+    assert same_stem("CSV", "csv") and not any(same_stem("legal", w) for w in words)

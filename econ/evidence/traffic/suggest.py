@@ -11,9 +11,10 @@ Method (seeded, deterministic):
   example snippets;
 - a capability's *words* are those of its id and label, three letters or more, less a few that
   name no topic (``help``, ``questions``, ``input`` ...);
-- a cluster goes to the capability with the most of its terms sharing a four-letter stem with
-  one of the capability's words (the first listed on a tie); a cluster no capability's words
-  touch stays unassigned, and is listed for the user to assign;
+- a cluster goes to the capability with the most of its terms naming one of the capability's
+  words (:func:`same_stem`: common English suffixes stripped, equal stems or the shorter, of
+  four letters or more, beginning the longer; the first listed on a tie); a cluster whose
+  terms name no capability stays unassigned, and is listed for the user to assign;
 - a capability's suggested keywords are the terms of the clusters it got, in cluster order,
   at most ``max_keywords``, each only if it occurs as a word in at least ``MIN_TEXTS`` and
   ``MIN_SHARE`` of its cluster's texts (a name from one request, high in TF-IDF because it is
@@ -35,14 +36,16 @@ from econ.base.errors import EconError
 from econ.evidence.traffic.clusters import cluster_unseen
 
 __all__ = ["GENERIC_WORDS", "MIN_SHARE", "MIN_TEXTS", "SuggestedCluster", "SuggestedMap",
-           "capability_words", "common_terms", "suggest_map"]
+           "capability_words", "common_terms", "same_stem", "stem", "suggest_map"]
 
 GENERIC_WORDS = frozenset({
     "and", "the", "for", "with", "from", "into", "instead", "help", "helps", "helping",
     "general", "question", "questions", "answer", "answers", "asks", "asking", "input",
     "inputs", "format", "formats", "case", "corner", "task", "tasks", "other", "misc", "user",
     "users", "request", "requests", "chat", "assist", "assisting", "assistant"})
-_STEM = 4
+_PREFIX = 4
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "al", "s",
+             "e", "y")
 MIN_TEXTS = 2
 MIN_SHARE = 0.10
 
@@ -71,13 +74,25 @@ def capability_words(cid: str, label: str | None = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if w not in GENERIC_WORDS))
 
 
-def _stemmed(word: str) -> str:
-    return word[:_STEM]
+def stem(word: str) -> str:
+    """``word`` lowered, less its first matching common English suffix (``_SUFFIXES``) when at
+    least three letters remain: ``coding`` and ``code`` -> ``cod``, ``legal`` -> ``leg``."""
+    w = word.lower()
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+def same_stem(a: str, b: str) -> bool:
+    """Whether two words name the same thing: equal stems, or the shorter stem (at least four
+    letters) begins the longer (``math`` and ``mathematics``; not ``legal`` and ``legacy``)."""
+    x, y = sorted((stem(a), stem(b)), key=len)
+    return x == y or (len(x) >= _PREFIX and y.startswith(x))
 
 
 def _matches(terms: Sequence[str], words: Sequence[str]) -> tuple[str, ...]:
-    stems = {_stemmed(w) for w in words if len(w) >= _STEM}
-    return tuple(t for t in terms if len(t) >= _STEM and _stemmed(t.lower()) in stems)
+    return tuple(t for t in terms if any(same_stem(t, w) for w in words))
 
 
 def common_terms(terms: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
