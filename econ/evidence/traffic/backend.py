@@ -2,8 +2,9 @@
 
 - **Embedded DuckDB** (the default): logs are staged in a private in-memory DuckDB
   (``traffic_staged``, one row per message with its text): files DuckDB reads itself
-  (``native``) go straight in, out of core; others are read in Python and arrive as bounded
-  Arrow record batches. DuckDB spills past ``memory_limit``, so memory stays bounded.
+  (transcripts: ``native``; chat logs in JSON Lines or Parquet: ``native_chat``) go straight
+  in, out of core; others are read in Python and arrive as bounded Arrow record batches.
+  DuckDB spills past ``memory_limit``, so memory stays bounded.
 - **In place** (``--backend URL --table NAME`` or ``--backend URL FILES``): the engine reads
   the table or the files itself and normalises them (``source``); nothing is uploaded.
 - **Polars** (``--backend polars://``): an in-process engine without window functions, so econ
@@ -16,6 +17,7 @@ In: paths or a table name, and options. Out: ``Loaded`` (engine, scratch, prepar
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from econ.base.errors import EconError
 from econ.evidence.traffic.connect import Engine, embedded, open_engine
 from econ.evidence.traffic.engine import Prepared
 from econ.evidence.traffic.native import append_native, estimated_messages
+from econ.evidence.traffic.native_chat import append_chat, estimated_chat_messages
 from econ.evidence.traffic.scratch import Scratch
 from econ.evidence.traffic.stream import LogScan, message_schema
 
@@ -130,10 +133,15 @@ def _staged(engine: Engine, paths: Sequence[Path], keep_text: bool, skip_bad: bo
     for path in paths:
         if not path.is_file():
             raise EconError(f"{path}: no such log file")
-        native = (append_native(raw, path, conversations, messages,
-                                text_rate=_text_rate(path, token_sample),
-                                user_text=keep_text)
-                  if limit is None else None)
+        native = None
+        if limit is None:  # transcripts, then chat logs, DuckDB reads whole, or Python does
+            native = append_native(raw, path, conversations, messages,
+                                   text_rate=_text_rate(path, token_sample),
+                                   user_text=keep_text)
+        if native is None and limit is None:
+            native = append_chat(raw, path, conversations, messages,
+                                 text_rate=_text_rate(path, token_sample, chat=True),
+                                 user_text=keep_text)
         if native is not None:
             conversations += native[0]
             messages += native[1]
@@ -156,14 +164,14 @@ def _staged(engine: Engine, paths: Sequence[Path], keep_text: bool, skip_bad: bo
                     dict(sorted(reasons.items())))
 
 
-def _text_rate(path: Path, token_sample: int) -> float:
+def _text_rate(path: Path, token_sample: int, *, chat: bool = False) -> float:
     """Share of a natively read file's messages whose text to keep (besides the user messages'
     under text rules): all for a full count, else a quarter more than the token sample (the
     sample is then the smallest hashes of those kept, which are the smallest hashes overall)."""
     if token_sample <= 0:
         return 1.0
     try:
-        estimate = estimated_messages(path)
-    except (OSError, EOFError):
+        estimate = estimated_chat_messages(path) if chat else estimated_messages(path)
+    except (OSError, EOFError, zlib.error):
         return 1.0
     return 1.0 if estimate <= 0 else min(1.0, 1.25 * token_sample / estimate)

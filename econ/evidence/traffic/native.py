@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["append_native"]
+__all__ = ["append_native", "estimated_messages", "text_kept"]
 
 _WHITESPACE = " \t\n\r\x0b\x0c"
 
@@ -53,6 +53,17 @@ def estimated_messages(path: Path, head_bytes: int = 8 << 20) -> float:
     # a line holds both transcripts; halve when both are there (a rough guide is enough)
     found = markers / 2 if rejected else markers
     return float(found) if whole else found * path.stat().st_size / used
+
+
+def text_kept(text_rate: float) -> str:
+    """SQL: the message keeps its text (a ``text_rate`` share, by a hash of ``message``).
+
+    The token sample takes the smallest hashes as Ibis orders them: DuckDB's unsigned
+    ``hash`` read as a signed integer, so flipping the top bit gives that order unsigned."""
+    if text_rate >= 1:
+        return "TRUE"
+    return (f"xor(hash(message), 9223372036854775808::UBIGINT) <= "
+            f"{int(text_rate * 18446744073709551615)}::UBIGINT")
 
 
 def _literal(text: str) -> str:
@@ -98,8 +109,7 @@ def append_native(raw: Any, path: Path, first_conversation: int, first_message: 
               FROM (SELECT local, p, list_bool_and(list_transform(p, lambda x, j:
                                x[1] = CASE WHEN j % 2 = 1 THEN 'H' ELSE 'A' END)) AS alternating
                     FROM ({parts})))"""
-    keep = (f"hash(message) <= {int(text_rate * 18446744073709551615)}::UBIGINT"
-            if text_rate < 1 else "TRUE")
+    keep = text_kept(text_rate)
     if user_text and text_rate < 1:  # text rules and samples read every user message
         keep = f"({keep} OR part[1] = 'H')"
     mine = f"conversation >= {first_conversation}"
