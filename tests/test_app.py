@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -40,7 +41,9 @@ def consent_box(at: AppTest, source: str, cap: str):
 
 def floors(at: AppTest) -> dict[str, float]:
     table = at.dataframe[0].value
-    return dict(zip(table["tier"], table["price_floor_usd_month"], strict=True))
+    # a free tier has no floor: its cell is empty (NaN in the frame), None here as in econ
+    return {t: None if pd.isna(f) else f
+            for t, f in zip(table["tier"], table["price_floor_usd_month"], strict=True)}
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SCENARIOS.glob("*.yaml")))
@@ -61,7 +64,12 @@ def test_app_runs_on_every_scenario(folder, name):
     for row, cand in zip(shown.itertuples(), candidates_table(ev), strict=True):
         assert row.cost_per_conversation_usd == cand.cost_per_conversation_usd
         for tier, floor in cand.tier_floors_usd_month.items():
-            assert getattr(row, f"floor_{tier}_usd_month") == floor
+            if floor is None:  # a free tier has a cost per user, no floor
+                assert not hasattr(row, f"floor_{tier}_usd_month")
+                assert getattr(row, f"cost_per_user_{tier}_usd_month") == \
+                    cand.tier_costs_per_user_month_usd[tier]
+            else:
+                assert getattr(row, f"floor_{tier}_usd_month") == floor
 
 
 def test_ticking_consent_gives_exactly_econs_floors(folder):
@@ -139,8 +147,10 @@ def test_routed_point_adopted_into_a_tier_without_a_router(folder):
     assert not at.exception
     open_tab(at, "Consent & tiers")
     after = floors(at)
-    assert after["free"] == pytest.approx(point.price_floor_usd_month, rel=1e-12)
+    assert after["free"] is None is point.price_floor_usd_month  # free: no floor
     table = at.dataframe[0].value
+    per_user = dict(zip(table["tier"], table["cost_per_user_month_usd"], strict=True))
+    assert per_user["free"] == pytest.approx(point.cost_per_user_month_usd, rel=1e-12)
     loss = dict(zip(table["tier"], table["capability_loss_usd_month"], strict=True))
     assert loss["free"] == pytest.approx(point.loss_usd_month, rel=1e-9)
     assert (after["plus"], after["pro"]) == (before["plus"], before["pro"])
@@ -376,8 +386,7 @@ def test_tornado_follows_the_selected_tier_sorted_by_swing(folder):
     assert color["field"] == "end" and color["scale"]["domain"] == ["−swing", "+swing"]
     assert "legend" in color
     tips = {t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]}
-    assert {"input", "low_value", "high_value", "floor_at_low_usd_month",
-            "floor_at_high_usd_month"} <= tips
+    assert {"input", "low_value", "high_value", "at_low_usd_month", "at_high_usd_month"} <= tips
     assert set(data["end"]) == {"−swing", "+swing"}
 
 
@@ -485,3 +494,33 @@ def test_a_routed_point_adopted_after_a_lone_one_sits_at_its_floor(folder):
     assert not at.exception
     caption = next(c.value for c in at.caption if "Orange diamond" in c.value)
     assert f"current consent set (floor {listed} USD/month" in caption, (listed, caption)
+
+
+def test_a_free_tier_frontier_trades_cost_per_user_without_a_red_error(folder):
+    """Issue 20: the free tier has no floor, so its frontier is its cost per user against loss;
+    the default target is its own cost per user, which its plan reaches: no error."""
+    name = "frontier-vs-distilled.yaml"
+    at = open_tab(start(folder), "Frontier")
+    at.selectbox(key=f"w|{name}|ftier").select("free").run()
+    assert not at.exception and not at.error
+    loaded = load_scenario(folder / name)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    per_user = ev.tier("free").economics.cost_per_user_month_usd
+    assert at.number_input(key=f"w|{name}|target|free").value == math.ceil(100 * per_user) / 100
+    assert at.number_input(key=f"w|{name}|target|free").label.startswith("Target cost per user")
+    shown = " ".join(s.value for s in at.success)
+    assert "Least loss at a cost per user ≤ " in shown
+    caption = next(c.value for c in at.caption if "Orange diamond" in c.value)
+    assert f"(cost per user {per_user:,.2f} USD/month" in caption
+    assert "floor" not in at.selectbox(key=f"w|{name}|fpick|free").options[0]
+    # and the tornado of the free tier ranks its cost per user: the card's fixed fee is no
+    # driver (a free tier pays no card fees)
+    open_tab(at, "Uncertainty & sensitivity")
+    at.number_input(key=f"w|{name}|draws").set_value(1000).run()
+    at.selectbox(key=f"w|{name}|ttier").select("free").run()
+    assert not at.exception
+    assert any("Tier free's cost per user with each input moved" in c.value for c in at.caption)
+    mc = next(d.value for d in at.dataframe if "measure" in d.value.columns)
+    row = mc.set_index("tier").loc["free"]
+    assert row["measure"] == "cost per user"
+    assert row["base_usd_month"] == pytest.approx(per_user, rel=1e-12)

@@ -119,7 +119,12 @@ def test_export_formats(tmp_path, capsys, fmt):
             assert got[mid]["Cost per conversation (USD)"] == round(
                 c["cost_per_conversation_usd"], 6)
             for tier, floor in c["tier_floors_usd_month"].items():
-                assert got[mid][f"Floor if {tier} ran on it (USD/month)"] == round(floor, 2)
+                if floor is None:  # a free tier: its cost per user, never a floor
+                    assert f"Floor if {tier} ran on it (USD/month)" not in got[mid]
+                    assert got[mid][f"Cost per user if {tier} (free) ran on it (USD/month)"] \
+                        == round(c["tier_costs_per_user_month_usd"][tier], 2)
+                else:
+                    assert got[mid][f"Floor if {tier} ran on it (USD/month)"] == round(floor, 2)
             for cap, verdict in c["verdicts"].items():
                 assert got[mid][f"Verdict: {cap}"] == verdict
     else:
@@ -132,8 +137,11 @@ def test_export_formats(tmp_path, capsys, fmt):
     assert list(df["tier"]) == ["free", "plus", "pro"]
     for _, row in df.iterrows():
         t = ev["tiers"][row["tier"]]
-        # exports are rounded to the cent
-        assert row["price_floor_usd_month"] == round(t["price_floor_usd_month"], 2)
+        # exports are rounded to the cent; a free tier's floor is empty (it has none)
+        floor = t["price_floor_usd_month"]
+        got_floor = row["price_floor_usd_month"]
+        assert (floor is None and (got_floor is None or pd.isna(got_floor))) or \
+            got_floor == round(floor, 2)
         assert row["cost_per_user_month_usd"] == round(t["cost_per_user_month_usd"], 2)
         assert row["consent"] == ", ".join(t["consent"]) or pd.isna(row["consent"])
         carrying = t["price_floor_carrying_free_users_usd_month"]

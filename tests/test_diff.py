@@ -30,9 +30,10 @@ def test_diff_between_the_worked_scenarios(capsys):
     outputs = {o["name"]: o for o in d["outputs"]}
     a = evaluate(*_loaded(DEFAULT))
     b = evaluate(*_loaded(SELF_HOSTED))
-    free_a = a.tiers[0].economics.price_floor_usd_month
-    free_b = b.tiers[0].economics.price_floor_usd_month
-    moved = outputs["tiers.free.price_floor"]
+    free_a = a.tiers[0].economics.cost_per_user_month_usd  # a free tier has no floor
+    free_b = b.tiers[0].economics.cost_per_user_month_usd
+    assert "tiers.free.price_floor" not in outputs  # none on either side
+    moved = outputs["tiers.free.cost_per_user"]
     assert (moved["old"], moved["new"]) == (free_a, free_b)
     assert moved["change"] == pytest.approx(free_b - free_a)
     assert moved["change_pct"] == pytest.approx(100 * (free_b - free_a) / free_a)

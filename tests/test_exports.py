@@ -57,8 +57,9 @@ def test_csv_is_a_plain_table_rounded_to_cents(tmp_path, capsys, fixed_date):
     tiers = truth(capsys)
     for _, row in df.iterrows():
         t = tiers[row["tier"]]
-        if t["price_floor_usd_month"] is None:  # a free tier: a blank cell
+        if t["price_floor_usd_month"] is None:  # a free tier: a blank cell, never 0.45
             assert math.isnan(row["price_floor_usd_month"])
+            assert row["subsidy_usd_month"] == round(t["subsidy_usd_month"], 2)
         else:
             assert row["price_floor_usd_month"] == round(t["price_floor_usd_month"], 2)
         assert row["cost_per_conversation_usd"] == round(t["cost_per_conversation_usd"], 6)

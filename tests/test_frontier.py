@@ -94,14 +94,21 @@ def test_frontier_points_match_evaluate(path, tier):
         scen = with_plan(loaded.scenario, tier, point_plan(ev, tier, p))
         ev2 = evaluate(scen, loaded.measured, consent={tier: p.consent})
         t = ev2.tier(tier)
-        assert p.price_floor_usd_month == pytest.approx(t.economics.price_floor_usd_month,
-                                                        rel=1e-12)
+        if t.free:  # no floor: the point trades its cost per user against loss
+            assert p.price_floor_usd_month is None and t.economics.price_floor_usd_month is None
+        else:
+            assert p.price_floor_usd_month == pytest.approx(t.economics.price_floor_usd_month,
+                                                            rel=1e-12)
+        assert p.cost_per_user_month_usd == pytest.approx(t.economics.cost_per_user_month_usd,
+                                                          rel=1e-12)
+        assert p.measure_usd_month == pytest.approx(t.economics.measure_usd_month, rel=1e-12)
         assert p.loss_usd_month == pytest.approx(t.loss_usd_month, rel=1e-9, abs=1e-6)
 
 
 @functools.cache
 def every_plan(path, tier):
-    """(floor, loss) of every plan a tier can take, each priced by evaluate: each student
+    """(floor or a free tier's cost per user, loss) of every plan a tier can take, each priced
+    by evaluate: each student
     routed to the tier's teacher with every consent set, each student alone, the teacher alone."""
     loaded = LOADED[path]
     s = loaded.scenario
@@ -121,19 +128,24 @@ def every_plan(path, tier):
     out = []
     for plan, consent in plans:
         res = evaluate(with_plan(s, tier, plan), loaded.measured, consent={tier: consent})
-        out.append((res.tier(tier).economics.price_floor_usd_month, res.tier(tier).loss_usd_month))
+        out.append((res.tier(tier).economics.measure_usd_month, res.tier(tier).loss_usd_month))
     assert ev.tier(tier)  # the tier exists
     return out
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.floats(0, 120), st.floats(0, 3e5))
-def test_inverse_queries_are_optimal_and_on_the_frontier(target, budget):
+@given(st.sampled_from([("plus", 120.0, 3e5), ("free", 30.0, 2e6)]), st.floats(0, 1),
+       st.floats(0, 1))
+def test_inverse_queries_are_optimal_and_on_the_frontier(case, x, y):
+    """Plus by its floor; free (no floor) by its cost per user, the subsidy it needs."""
+    tier, top, most = case
+    target, budget = x * top, y * most
     loaded = LOADED[DEFAULT]
     ev = evaluate(loaded.scenario, loaded.measured)
-    front = tier_frontier(ev, "plus")
-    every = every_plan(DEFAULT, "plus")
-    choice = front.least_loss_under_floor(target)
+    front = tier_frontier(ev, tier)
+    assert front.measure == ("cost per user" if tier == "free" else "price floor")
+    every = every_plan(DEFAULT, tier)
+    choice = front.least_loss_within(target)
     feasible = [lo for f, lo in every if f <= target + 1e-9]
     if choice is None:
         assert not [f for f, _ in every if f <= target - 1e-9]
@@ -144,7 +156,7 @@ def test_inverse_queries_are_optimal_and_on_the_frontier(target, budget):
     feasible = [f for f, lo in every if lo <= budget + 1e-6]
     if cheap is not None:
         assert cheap in front.points
-        assert cheap.price_floor_usd_month == pytest.approx(min(feasible), rel=1e-9)
+        assert cheap.measure_usd_month == pytest.approx(min(feasible), rel=1e-9)
 
 
 def test_unmeasured_points_are_flagged():
@@ -192,15 +204,17 @@ def test_no_consent_and_current_points_equal_evaluate(path, tier):
                           loaded.measured).tier(tier)
     assert front.no_consent.consent == ()
     assert front.no_consent.price_floor_usd_month == on_teacher.economics.price_floor_usd_month
+    assert front.no_consent.measure_usd_month == on_teacher.economics.measure_usd_month
     assert front.no_consent.loss_usd_month == 0.0 == on_teacher.loss_usd_month
     assert front.teacher == loaded.scenario.tier_teacher(t)
     res = ev.tier(tier)
     assert front.current.price_floor_usd_month == res.economics.price_floor_usd_month
+    assert front.current.cost_per_user_month_usd == res.economics.cost_per_user_month_usd
     assert front.current.loss_usd_month == res.loss_usd_month
     assert front.current.consent == res.consent
     # nothing on the frontier is beaten by the current plan or the teacher alone
     for ref in (front.current, front.no_consent):
-        assert not any(ref.price_floor_usd_month < p.price_floor_usd_month - 1e-9
+        assert not any(ref.measure_usd_month < p.measure_usd_month - 1e-9
                        and ref.loss_usd_month < p.loss_usd_month - 1e-9 for p in front.points)
 
 

@@ -153,8 +153,13 @@ def test_tier_floors_by_hand(capsys, path):
             else 1e-12
         assert got["cost_per_conversation_usd"] == pytest.approx(per_conv, rel=rel)
         assert got["cost_per_user_month_usd"] == pytest.approx(per_user, rel=rel)
-        assert got["price_floor_usd_month"] == pytest.approx(floor, rel=rel)
         price = tier["price_usd_month"]
+        if price > 0:
+            assert got["price_floor_usd_month"] == pytest.approx(floor, rel=rel)
+        else:  # a free tier charges nobody: no card fees, no floor; its cost is a subsidy
+            assert got["price_floor_usd_month"] is None
+            assert got["fees_usd_month"] == 0
+            assert got["subsidy_usd_month"] == pytest.approx(tier["users"] * per_user, rel=rel)
         if price > 0:
             margin = (price * (1 - rate) - fixed - per_user) / price
             assert got["gross_margin_at_price"] == pytest.approx(margin, rel=rel)

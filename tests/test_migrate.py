@@ -67,7 +67,12 @@ def test_version_1_evaluates_to_the_same_figures_where_nothing_changed(v1_copy, 
         per_user = tier["conversations_per_user_month"] * traffic_weighted(
             y, lambda c, m=m: api_cost(y, m, c))
         floor = (per_user + fixed) / (1 - tier["target_gross_margin"] - rate)
-        assert out["tiers"][tier["id"]]["price_floor_usd_month"] == pytest.approx(floor, rel=1e-12)
+        got = out["tiers"][tier["id"]]
+        assert got["cost_per_user_month_usd"] == pytest.approx(per_user, rel=1e-12)
+        if tier["price_usd_month"] > 0:
+            assert got["price_floor_usd_month"] == pytest.approx(floor, rel=1e-12)
+        else:  # schema 2 and issue 20: a free tier has no floor
+            assert got["price_floor_usd_month"] is None
     assert out["tiers"]["pro"]["price_floor_usd_month"] == pytest.approx(400.25, abs=0.005)
     # the issue's figure: each paying user carries about 2.45 USD/month of free users
     free = out["tiers"]["free"]["cost_usd_month"]

@@ -32,7 +32,7 @@ def tier_rows(md: str) -> dict[str, list[str]]:
     rows = {}
     for line in md.splitlines():
         cells = [c.strip() for c in line.strip("|").split(" | ")]
-        if line.startswith("| ") and len(cells) == 11 and cells[0] not in ("Tier", "---"):
+        if line.startswith("| ") and len(cells) == 13 and cells[0] not in ("Tier", "---"):
             rows[cells[0]] = cells
     return rows
 
@@ -48,13 +48,20 @@ def test_record_has_evaluates_figures(tmp_path, capsys, monkeypatch, scenario):
     assert set(rows) == set(ev["tiers"])
     for tid, t in ev["tiers"].items():
         cells = rows[tid]
-        assert cells[3] == f"{t['price_floor_usd_month']:,.2f}"
+        free = t["price_usd_month"] == 0
+        # a free tier: no floor ("—"), its cost per user and subsidy, and its cost per user's
+        # Monte Carlo spread in place of a floor's
+        assert cells[3] == ("—" if free else f"{t['price_floor_usd_month']:,.2f}")
+        assert cells[4] == f"{t['cost_per_user_month_usd']:,.2f}"
+        assert cells[5] == ("—" if not free else f"{t['subsidy_usd_month']:,.2f}")
         assert cells[2].startswith(f"{t['price_usd_month']:,.2f}")
-        p = mc[tid]["price_floor_usd_month"]
-        assert cells[4] == f"{p['p5']:,.2f} – {p['p95']:,.2f}"
-        assert cells[10] == f"{t['loss_usd_month']:,.2f}"
-        below = 0 < t["price_usd_month"] < t["price_floor_usd_month"]
+        p = mc[tid]["cost_per_user_month_usd" if free else "price_floor_usd_month"]
+        assert cells[6] == f"{p['p5']:,.2f} – {p['p95']:,.2f}" + (
+            " (cost per user)" if free else "")
+        assert cells[12] == f"{t['loss_usd_month']:,.2f}"
+        below = not free and t["price_usd_month"] < t["price_floor_usd_month"]
         assert ("below floor" in cells[2]) == below
+    assert "0.45" not in rows["free"][3]
     unmeasured = ev["unmeasured_traffic_share"]
     assert "All tiers (traffic-weighted blend of the tiers): unmeasured traffic " \
         f"{100 * unmeasured:.1f}%" in md

@@ -27,7 +27,11 @@ def test_scenario_validates_and_evaluates(path, capsys):
     roles = {m["role"] for m in out["models"].values()}
     assert {"teacher", "student"} <= roles
     for tier in out["tiers"].values():
-        assert tier["price_floor_usd_month"] > 0
+        if tier["price_usd_month"] > 0:
+            assert tier["price_floor_usd_month"] > 0
+        else:  # a free tier: no floor, a cost per user and a subsidy
+            assert tier["price_floor_usd_month"] is None
+            assert tier["cost_per_user_month_usd"] > 0 and tier["subsidy_usd_month"] > 0
     assert main(["evaluate", str(path)]) == 0
     text = capsys.readouterr().out
     assert "UNMEASURED TRAFFIC" in text

@@ -3,6 +3,7 @@ set, price, model, route, router, what is routed), plus the frontier's target fl
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -16,7 +17,9 @@ NAME = "self-hosted-llama.yaml"  # not the default: the link must pick it
 
 def floors(at: AppTest) -> dict[str, float]:
     table = at.dataframe[0].value
-    return dict(zip(table["tier"], table["price_floor_usd_month"], strict=True))
+    # a free tier has no floor: its cell is empty (NaN in the frame), None here as in econ
+    return {t: None if pd.isna(f) else f
+            for t, f in zip(table["tier"], table["price_floor_usd_month"], strict=True)}
 
 
 def opened(params: dict[str, str]) -> AppTest:
@@ -112,7 +115,10 @@ def test_ab_plans_side_by_side(folder):
     for ev, plan in ((a, "A"), (b, "B")):
         for t in ev.tiers:
             row = got[(t.economics.tier, plan)]
-            assert row["floor_usd_month"] == t.economics.price_floor_usd_month
+            floor = t.economics.price_floor_usd_month  # None for a free tier (no floor)
+            assert (pd.isna(row["floor_usd_month"]) if floor is None
+                    else row["floor_usd_month"] == floor)
+            assert row["cost_per_user_usd_month"] == t.economics.cost_per_user_month_usd
             assert row["loss_usd_month"] == t.loss_usd_month
             assert row["price_usd_month"] == t.economics.price_usd_month
     change = next(r for r in compare_plans(a, b) if r.tier == "plus")

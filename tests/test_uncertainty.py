@@ -38,7 +38,8 @@ def test_zero_spread_reproduces_deterministic_result_exactly(path):
         e = t.economics
         assert r.cost_per_conversation_usd == (e.cost_per_conversation_usd,) * 3
         assert r.cost_per_user_month_usd == (e.cost_per_user_month_usd,) * 3
-        assert r.price_floor_usd_month == (e.price_floor_usd_month,) * 3
+        # a free tier has no floor, in the draws as in the point
+        assert r.price_floor_usd_month == (None if e.free else (e.price_floor_usd_month,) * 3)
         assert r.loss_usd_month == (t.loss_usd_month,) * 3  # bit for bit, as the rest
         if e.meets_target is not None:
             assert r.p_margin_meets_target == float(e.meets_target)
@@ -296,15 +297,18 @@ def test_sensitivity_cli(capsys):
     ("conversations_per_user_month_cv", {"free", "plus", "pro"}),
 ])
 def test_each_new_spread_widens_the_floors_it_touches(spread, tiers):
-    """Only one spread left on: the tiers it reaches get an interval, the others stay exact."""
+    """Only one spread left on: the tiers it reaches get an interval, the others stay exact
+    (a free tier's figure is its cost per user: it has no floor)."""
     text = re.sub(r"(_cv: )[0-9.]+", r"\g<1>0.0", DEFAULT.read_text())
     text = re.sub(rf"({spread}: )0\.0", r"\g<1>0.3", text)
     loaded = parse_scenario(text, str(DEFAULT), base_dir=DEFAULT.parent)
     ev = evaluate(loaded.scenario, loaded.measured)
     result = simulate(ev, loaded.measured, draws=4000, seed=2, loss_spread=False)
     for r, t in zip(result, ev.tiers, strict=True):
-        p5, p50, p95 = r.price_floor_usd_month
+        e = t.economics
+        assert (r.price_floor_usd_month is None) == e.free
+        p5, p50, p95 = r.cost_per_user_month_usd if e.free else r.price_floor_usd_month
         if r.tier in tiers:
-            assert p5 < t.economics.price_floor_usd_month < p95
+            assert p5 < e.measure_usd_month < p95
         else:
-            assert p5 == p50 == p95 == t.economics.price_floor_usd_month
+            assert p5 == p50 == p95 == e.measure_usd_month

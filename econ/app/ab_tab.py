@@ -26,7 +26,8 @@ COLUMNS = {
     "plan": _text("Plan", width="small"),
     "consent": _text("Consents to lose", width="medium"),
     "price_usd_month": _num("Price (USD/mo)", format="%.2f"),
-    "floor_usd_month": _num("Floor (USD/mo)", format="%.2f"),
+    "floor_usd_month": _num("Floor (USD/mo)", format="%.2f", help="none for a free tier"),
+    "cost_per_user_usd_month": _num("Cost per user (USD/mo)", format="%.2f"),
     "margin": _num("Margin at price", format="percent"),
     "loss_usd_month": _num("Loss (USD/mo)", format="%.0f"),
     "unmeasured": _num("Unmeasured traffic", format="percent"),
@@ -48,13 +49,16 @@ def _rows(a: Evaluation, b: Evaluation, with_mc: bool, loaded: Loaded, draws: in
     mc_b = simulate(b, loaded.measured, draws, seed) if with_mc else None
     rows: list[dict[str, Any]] = []
     for r in compare_plans(a, b, mc_a, mc_b):
-        for plan, consent, price, floor, margin, loss, unmeasured, p in (
-                ("A", r.consent_a, r.price_a_usd_month, r.floor_a_usd_month, r.margin_a,
-                 r.loss_a_usd_month, r.unmeasured_a, r.p_meets_target_a),
-                ("B", r.consent_b, r.price_b_usd_month, r.floor_b_usd_month, r.margin_b,
-                 r.loss_b_usd_month, r.unmeasured_b, r.p_meets_target_b)):
+        for plan, consent, price, floor, per_user, margin, loss, unmeasured, p in (
+                ("A", r.consent_a, r.price_a_usd_month, r.floor_a_usd_month,
+                 r.cost_per_user_a_usd_month, r.margin_a, r.loss_a_usd_month, r.unmeasured_a,
+                 r.p_meets_target_a),
+                ("B", r.consent_b, r.price_b_usd_month, r.floor_b_usd_month,
+                 r.cost_per_user_b_usd_month, r.margin_b, r.loss_b_usd_month, r.unmeasured_b,
+                 r.p_meets_target_b)):
             rows.append({"tier": r.tier, "plan": plan, "consent": ", ".join(consent) or "nothing",
-                         "price_usd_month": price, "floor_usd_month": floor, "margin": margin,
+                         "price_usd_month": price, "floor_usd_month": floor,
+                         "cost_per_user_usd_month": per_user, "margin": margin,
                          "loss_usd_month": loss, "unmeasured": unmeasured, "p_meets_target": p})
     return rows
 
@@ -82,9 +86,12 @@ def ab_tab(source: str, ev: Evaluation, loaded: Loaded, edits: Edits) -> None:
         return
     st.dataframe(table, hide_index=True, width="stretch", column_order=list(COLUMNS),
                  column_config=COLUMNS, key=wkey(source, "ab_table"))
-    changes = [f"**{r.tier}**: floor {r.floor_change_usd_month:+,.2f} USD/mo, loss "
-               f"{r.loss_change_usd_month:+,.0f} USD/mo"
-               + ("" if r.margin_change_points is None
-                  else f", margin {r.margin_change_points:+.1f} pp")
-               for r in compare_plans(a, ev)]
+    changes = []
+    for r in compare_plans(a, ev):
+        moved = (f"cost per user {r.cost_per_user_change_usd_month:+,.2f} USD/mo (free)"
+                 if r.floor_change_usd_month is None
+                 else f"floor {r.floor_change_usd_month:+,.2f} USD/mo")
+        changes.append(f"**{r.tier}**: {moved}, loss {r.loss_change_usd_month:+,.0f} USD/mo"
+                       + ("" if r.margin_change_points is None
+                          else f", margin {r.margin_change_points:+.1f} pp"))
     st.markdown("B − A: " + "; ".join(changes))

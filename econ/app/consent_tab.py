@@ -127,7 +127,8 @@ TIER_TABLE = {
     "tier": _text("Tier", width="small"),
     "price_usd_month": _num("Price (USD/mo)", format="%.2f"),
     "price_floor_usd_month": _num("Floor (USD/mo)", format="%.2f",
-                                  help="lowest monthly price that meets the target margin"),
+                                  help="lowest monthly price that meets the target margin; "
+                                  "none for a free tier (no price, no card fees)"),
     "price_floor_carrying_free_users_usd_month": _num(
         "Floor with free users (USD/mo)", format="%.2f",
         help="the floor when the free tiers' cost is spread over the paying users"),
@@ -142,6 +143,16 @@ TIER_TABLE = {
     "plan": _text("Plan", width="medium"),
     "teacher": _text("Teacher", width="small"),
     "consent": _text("Consents to lose", width="medium"),
+    "unmeasured_traffic_share": _num(
+        "Unmeasured", format="percent", help="share of the tier's conversations a model other "
+        "than its teacher serves on capabilities with no eval results"),
+    "underpowered_traffic_share": _num(
+        "Underpowered", format="percent", help="share of the tier's conversations a model other "
+        "than its teacher serves on undecided capabilities whose eval slice cannot detect a "
+        "drop as large as the tolerance"),
+    "uncategorised_traffic_share": _num(
+        "Uncategorised", format="percent", help="share of the tier's conversations no "
+        "capability claims that a model other than its teacher serves"),
 }
 
 
@@ -164,7 +175,7 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         cols = st.columns([1.6, 1.2, 1.2, 1.2])
         with cols[0].container(key=f"floor-{t.id}"):
             below = priced_below_floor(e.price_usd_month, e.price_floor_usd_month)
-            if res.free:
+            if e.price_floor_usd_month is None:  # free: no floor, no card fees
                 st.markdown(f"**{t.id}** (free) · cost per user **"
                             f"{e.cost_per_user_month_usd:,.2f} USD/month**  \n"
                             f"subsidy it needs from the paid tiers "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import streamlit as st
@@ -62,8 +63,9 @@ def _adopt_clicked(source: str, caps: list[str], tier: str, chart_key: str) -> N
 
 
 def _adopted_message(tier: str, point: FrontierPoint, change: str | None) -> str:
+    what = "floor" if point.price_floor_usd_month is not None else "cost per user"
     return (f"Adopted into tier {tier}: consent to lose {', '.join(point.consent) or 'nothing'} "
-            f"(floor {number(point.price_floor_usd_month, 2, 'USD')}/month, loss "
+            f"({what} {number(point.measure_usd_month, 2, 'USD')}/month, loss "
             f"{number(point.loss_usd_month, 0, 'USD')}/month); "
             + (f"plan changes: {change}." if change else "same model and route."))
 
@@ -85,25 +87,35 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
     here = front.current if front.current is not None else consent_point(
         ev, tier, ev.tier(tier).consent)
     price = float(ev.tier(tier).economics.price_usd_month)
+    free = price <= 0  # a free tier has no floor: its frontier trades cost per user for loss
+    what = front.measure  # "price floor", or a free tier's "cost per user"
     target_key = wkey(source, "target", tier)
-    ss.setdefault(target_key, price)
+    # a free tier's default target is its own cost per user rounded up to the cent, which its
+    # plan reaches
+    ss.setdefault(target_key, math.ceil(round(100 * here.measure_usd_month, 9)) / 100 if free
+                  else price)
     target = float(ss[target_key])
-    spec = with_data(frontier_spec(), frontier=frontier_records(front), current=[
-        {"price_floor_usd_month": here.price_floor_usd_month,
-         "loss_usd_month": here.loss_usd_month}], prices=price_rules(price, target))
+    spec = with_data(frontier_spec(what), frontier=frontier_records(front), current=[
+        {"measure_usd_month": here.measure_usd_month,
+         "loss_usd_month": here.loss_usd_month}], prices=price_rules(price, target, free))
     chart_key = _chart_key(source, tier)
     st.vega_lite_chart(spec, width="stretch", key=chart_key,
                        on_select=partial(_adopt_clicked, source, caps, tier, chart_key),
                        selection_mode="pick")
     st.caption(f"{len(front.points)} Pareto-optimal plans (student × consent set) for tier "
                f"{tier}, teacher `{front.teacher}`; router: {front.router}. Orange "
-               f"diamond: the current consent set (floor "
-               f"{number(here.price_floor_usd_month, 2, 'USD')}/month, loss "
-               f"{number(here.loss_usd_month, 0, 'USD')}/month). Dashed rules: the tier's price "
-               f"({number(price, 2, 'USD')}/month) and the target price below. Red points "
+               f"diamond: the current consent set ({'cost per user' if free else 'floor'} "
+               f"{number(here.measure_usd_month, 2, 'USD')}/month, loss "
+               f"{number(here.loss_usd_month, 0, 'USD')}/month). "
+               + (f"Tier {tier} charges nothing: no floor, no card fees; the dashed rule is "
+                  "the target cost per user below (the subsidy it needs per user). " if free else
+                  f"Dashed rules: the tier's price ({number(price, 2, 'USD')}/month) and the "
+                  "target price below. ")
+               + "Red points "
                "consent to lose an unmeasured capability. Click a point to adopt its plan and "
                "consent set into this tier only.")
-    labels = [f"{p.price_floor_usd_month:,.2f} USD/mo floor · {p.loss_usd_month:,.0f} USD/mo "
+    labels = [f"{p.measure_usd_month:,.2f} USD/mo {'per user' if free else 'floor'} · "
+              f"{p.loss_usd_month:,.0f} USD/mo "
               f"loss · {p.student or front.teacher}"
               f"{' routed' if p.routed and p.student else ' alone'} · "
               f"{', '.join(p.consent) or '(nothing)'}" for p in front.points]
@@ -125,18 +137,18 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
                    args=(source, caps, tier, -1 if chosen is None else chosen))
     if chosen is not None and changes[chosen]:
         st.caption(f"Adopting it changes the plan: {changes[chosen]}.")
-    target = st.number_input("Target price floor (USD/month): least loss that reaches it",
-                             min_value=0.0, step=1.0, key=target_key)
-    best = front.least_loss_under_floor(target)
+    target = st.number_input(f"Target {what} (USD/month): least loss that reaches it",
+                             min_value=0.0, step=0.01 if free else 1.0, key=target_key)
+    best = front.least_loss_within(target)
     if best is None:
-        lowest = front.points[0].price_floor_usd_month
-        st.error(f"No consent set brings tier {tier}'s floor to {number(target, 2, 'USD')}/month "
-                 f"or below; the lowest floor is {number(lowest, 2, 'USD')}/month.")
+        lowest = front.points[0].measure_usd_month
+        st.error(f"No consent set brings tier {tier}'s {what} to {number(target, 2, 'USD')}"
+                 f"/month or below; the lowest is {number(lowest, 2, 'USD')}/month.")
     else:
         i = front.points.index(best)
-        st.success(f"Least loss at a floor ≤ {number(target, 2, 'USD')}/month: consent to lose "
-                   f"{', '.join(best.consent) or 'nothing'} → floor "
-                   f"{number(best.price_floor_usd_month, 2, 'USD')}/month, loss "
+        st.success(f"Least loss at a {what} ≤ {number(target, 2, 'USD')}/month: consent to lose "
+                   f"{', '.join(best.consent) or 'nothing'} → {what} "
+                   f"{number(best.measure_usd_month, 2, 'USD')}/month, loss "
                    f"{number(best.loss_usd_month, 0, 'USD')}/month; "
                    + (f"plan changes: {changes[i]}." if changes[i] else "same model and route."))
         st.button("Adopt it", key=wkey(source, "tadopt", tier), on_click=_adopt,

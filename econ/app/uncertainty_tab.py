@@ -14,6 +14,7 @@ from econ.decisions.sensitivity import sensitivity, tornado
 from econ.decisions.uncertainty import floor_intervals, simulate
 from econ.model.evaluate import Evaluation
 from econ.model.loader import Loaded
+from econ.model.tiers import tier_measure
 from econ.outputs.charts import (
     interval_spec,
     tornado_records,
@@ -34,10 +35,9 @@ def _tornados(key: str, _ev: Evaluation, _loaded: Loaded, swing: float) -> dict[
     """Every tier's tornado at ``swing``: not recomputed when only the draws or the seed move."""
     del key  # the cache key: the working scenario and the loaded text
     rows = sensitivity(_ev, _loaded.measured, swing)
-    floors = {t.economics.tier: t.economics.price_floor_usd_month for t in _ev.tiers}
-    return {t.id: pd.DataFrame(tornado_records(tornado(rows, t.id)[:15], t.id, floors[t.id],
-                                               swing))
-            for t in _ev.scenario.tiers}
+    return {t.economics.tier: pd.DataFrame(tornado_records(
+        tornado(rows, t.economics.tier)[:15], t.economics.tier, t.economics.measure_usd_month,
+        swing, tier_measure(t.economics.price_usd_month))) for t in _ev.tiers}
 
 
 def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
@@ -63,24 +63,28 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     prices = {t.economics.tier: t.economics.price_usd_month for t in ev.tiers}
     st.vega_lite_chart(with_data(interval_spec(), floors=with_prices(_records(mc), prices)),
                        width="stretch", height=60 + 36 * len(mc))
-    st.caption("Each tier's Monte Carlo price floor relative to its deterministic floor: P5–P95 "
-               "bar, P50 dot; the green tick is the tier's price (paid tiers).")
+    st.caption("Each tier's Monte Carlo price floor (a free tier: its cost per user, the subsidy "
+               "it needs per user) relative to its deterministic value: P5–P95 bar, P50 dot; "
+               "the green tick is the tier's price (paid tiers).")
+    num = st.column_config.NumberColumn
     st.dataframe(mc, hide_index=True, width="stretch", column_order=[
-        "tier", "floor_usd_month", "floor_p5_usd_month", "floor_p50_usd_month",
-        "floor_p95_usd_month", "p_margin_meets_target"], column_config={
-        "floor_p5_usd_month": st.column_config.NumberColumn("floor P5 (USD/mo)", format="%.2f"),
-        "floor_p50_usd_month": st.column_config.NumberColumn("floor P50 (USD/mo)", format="%.2f"),
-        "floor_p95_usd_month": st.column_config.NumberColumn("floor P95 (USD/mo)", format="%.2f"),
-        "floor_usd_month": st.column_config.NumberColumn("floor (USD/mo)", format="%.2f"),
-        "p_margin_meets_target": st.column_config.NumberColumn("P(margin ≥ target)",
-                                                               format="percent"),
+        "tier", "measure", "base_usd_month", "p5_usd_month", "p50_usd_month", "p95_usd_month",
+        "p_margin_meets_target"], column_config={
+        "measure": st.column_config.TextColumn("figure"),
+        "base_usd_month": num("deterministic (USD/mo)", format="%.2f"),
+        "p5_usd_month": num("P5 (USD/mo)", format="%.2f"),
+        "p50_usd_month": num("P50 (USD/mo)", format="%.2f"),
+        "p95_usd_month": num("P95 (USD/mo)", format="%.2f"),
+        "p_margin_meets_target": num("P(margin ≥ target)", format="percent"),
     })
     tier = st.selectbox("Tornado for tier", list(tornados), key=wkey(source, "ttier"))
     data = tornados[tier]
+    measure = tier_measure(ev.tier(tier).economics.price_usd_month)
     if data.empty:
-        st.info("No input moves this tier's floor.")
+        st.info(f"No input moves this tier's {measure}.")
         return
-    st.vega_lite_chart(with_data(tornado_spec(), tornado=_records(data)), width="stretch",
+    st.vega_lite_chart(with_data(tornado_spec(measure), tornado=_records(data)), width="stretch",
                        height=100 + 30 * data["input"].nunique(), key=wkey(source, "tornado", tier))
-    st.caption(f"Tier {tier}'s price floor with each input moved by −{100 * swing:g}% (blue) and "
-               f"+{100 * swing:g}% (orange), largest swing on top; the rule is the floor.")
+    st.caption(f"Tier {tier}'s {measure} with each input moved by −{100 * swing:g}% (blue) and "
+               f"+{100 * swing:g}% (orange), largest swing on top; the rule is the tier's "
+               f"{measure}.")

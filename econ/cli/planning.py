@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from econ.base.errors import EconError
 from econ.base.formatting import number
 from econ.cli.common import (
     EXIT_OK,
@@ -34,7 +35,14 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     front = tier_frontier(ev, tier_id(loaded, args.tier))
     choice = None
     if args.target_floor is not None:
-        choice = front.least_loss_under_floor(args.target_floor)
+        if front.measure != "price floor":
+            raise EconError(f"tier {front.tier} is free: it has no price floor; use "
+                            "--target-cost-per-user")
+        choice = front.least_loss_within(args.target_floor)
+    elif args.target_cost_per_user is not None:
+        if front.measure == "price floor":
+            raise EconError(f"tier {front.tier} is paid: use --target-floor")
+        choice = front.least_loss_within(args.target_cost_per_user)
     elif args.max_loss is not None:
         choice = front.cheapest_under_loss(args.max_loss)
     change = plan_change(ev, front.tier, choice) if choice is not None else None
@@ -63,21 +71,26 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         plan = (p.student or front.teacher) + ("" if p.routed or p.student is None else " alone")
         if p.student is None:
             plan += " alone"
-        return [mark, f"{p.price_floor_usd_month:,.2f}", f"{p.loss_usd_month:,.0f}", plan,
+        return [mark, f"{p.measure_usd_month:,.2f}", f"{p.loss_usd_month:,.0f}", plan,
                 ", ".join(p.consent) or "(nothing)", ", ".join(p.unmeasured)]
 
     rows = [row(p) for p in front.points]
     if front.current is not None:
         rows.append(row(front.current, "current"))
-    print(format_table(["", "floor (USD/mo)", "loss (USD/mo)", "student", "consent to lose",
+    what = "floor" if front.measure == "price floor" else "cost/user"
+    if what != "floor":
+        print(f"Tier {front.tier} is free: no price floor and no card fees; its frontier trades "
+              "its cost per user (the subsidy it needs per user) against loss")
+    print(format_table(["", f"{what} (USD/mo)", "loss (USD/mo)", "student", "consent to lose",
                         "unmeasured (loss at prior's worst)"], rows,
                        [False, True, True, False, False, False]))
-    if args.target_floor is not None or args.max_loss is not None:
+    if args.target_floor is not None or args.target_cost_per_user is not None \
+            or args.max_loss is not None:
         if choice is None:
             print("\nno consent set meets the target")
         else:
-            print(f"\nchoice: consent to lose {', '.join(choice.consent) or 'nothing'}: floor "
-                  f"{choice.price_floor_usd_month:,.2f} USD/mo, loss "
+            print(f"\nchoice: consent to lose {', '.join(choice.consent) or 'nothing'}: "
+                  f"{front.measure} {choice.measure_usd_month:,.2f} USD/mo, loss "
                   f"{choice.loss_usd_month:,.0f} USD/mo"
                   + (f"; plan changes: {change}" if change else "; same model and route"))
     return EXIT_OK
@@ -100,12 +113,15 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     banner(ev)
     print(f"Monte Carlo: {args.draws:,} draws, seed {args.seed} (P5 / P50 / P95)")
     rows = [[r.tier, " / ".join(f"{100 * x:.3f}" for x in r.cost_per_conversation_usd),
-             " / ".join(f"{x:,.2f}" for x in r.price_floor_usd_month),
+             " / ".join(f"{x:,.2f}" for x in r.cost_per_user_month_usd),
+             "— (free)" if r.price_floor_usd_month is None
+             else " / ".join(f"{x:,.2f}" for x in r.price_floor_usd_month),
              " / ".join(f"{x:,.0f}" for x in r.loss_usd_month),
              "—" if r.p_margin_meets_target is None else f"{100 * r.p_margin_meets_target:.1f}"]
             for r in result]
-    print(format_table(["tier", "cost/conv (¢)", "floor (USD/mo)", "loss (USD/mo)",
-                        "P(margin ≥ target) (%)"], rows, [False, True, True, True, True]))
+    print(format_table(["tier", "cost/conv (¢)", "cost/user (USD/mo)", "floor (USD/mo)",
+                        "loss (USD/mo)", "P(margin ≥ target) (%)"], rows,
+                       [False, True, True, True, True, True]))
     return EXIT_OK
 
 
@@ -118,14 +134,22 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     rows = sensitivity(ev, loaded.measured, args.swing)
     tiers = [t.id for t in loaded.scenario.tiers]
     base = {t.economics.tier: t.economics.price_floor_usd_month for t in ev.tiers}
+    per_user = {t.economics.tier: t.economics.cost_per_user_month_usd for t in ev.tiers}
     if args.json:
         out: dict[str, Any] = {"swing": args.swing, "tiers": {}, **coverage_json(ev)}
         for tid in tiers:
-            out["tiers"][tid] = {"base_floor_usd_month": base[tid], "inputs": [
-                {"input": r.input, "base_value": r.base_value, "low_value": r.low_value,
-                 "high_value": r.high_value, "floor_at_low_usd_month": r.floor_at_low[tid],
-                 "floor_at_high_usd_month": r.floor_at_high[tid],
-                 "swing_usd_month": r.swing(tid)} for r in tornado(rows, tid)]}
+            # a free tier has no floor (null): its inputs are ranked by its cost per user
+            out["tiers"][tid] = {
+                "base_floor_usd_month": base[tid],
+                "base_cost_per_user_month_usd": per_user[tid],
+                "ranked_by": "price floor" if base[tid] is not None else "cost per user",
+                "inputs": [
+                    {"input": r.input, "base_value": r.base_value, "low_value": r.low_value,
+                     "high_value": r.high_value, "floor_at_low_usd_month": r.floor_at_low[tid],
+                     "floor_at_high_usd_month": r.floor_at_high[tid],
+                     "cost_per_user_at_low_month_usd": r.cost_per_user_at_low[tid],
+                     "cost_per_user_at_high_month_usd": r.cost_per_user_at_high[tid],
+                     "swing_usd_month": r.swing(tid)} for r in tornado(rows, tid)]}
         print_json(out)
         return EXIT_OK
     from econ.outputs.report import format_table
@@ -133,11 +157,15 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     banner(ev)
     for tid in tiers:
         ranked = tornado(rows, tid)
-        print(f"Tier {tid}: floor {base[tid]:,.2f} USD/mo; inputs moved ±{100 * args.swing:g}%")
-        table = [[r.input, f"{r.base_value:g}", number(r.floor_at_low[tid]),
-                  number(r.floor_at_high[tid]), f"{r.swing(tid):,.2f}"] for r in ranked[:args.top]]
-        print(format_table(["input", "base value", "floor at −swing (USD/mo)",
-                            "floor at +swing (USD/mo)", "swing (USD/mo)"], table,
+        what = "floor" if base[tid] is not None else "cost per user"
+        value = base[tid] if base[tid] is not None else per_user[tid]
+        print(f"Tier {tid}: {what} {value:,.2f} USD/mo"
+              + (" (free: no floor)" if base[tid] is None else "")
+              + f"; inputs moved ±{100 * args.swing:g}%")
+        table = [[r.input, f"{r.base_value:g}", number(r.at_low(tid)),
+                  number(r.at_high(tid)), f"{r.swing(tid):,.2f}"] for r in ranked[:args.top]]
+        print(format_table(["input", "base value", f"{what} at −swing (USD/mo)",
+                            f"{what} at +swing (USD/mo)", "swing (USD/mo)"], table,
                            [False, True, True, True, True]))
         print()
     return EXIT_OK
@@ -149,6 +177,9 @@ def register(sub: Any) -> None:
     p.add_argument("--tier", required=True)
     p.add_argument("--target-floor", type=finite_float, metavar="USD",
                    help="least-loss consent set whose floor is at or under this price")
+    p.add_argument("--target-cost-per-user", type=finite_float, metavar="USD",
+                   help="a free tier (no floor): least-loss consent set whose cost per user a "
+                   "month is at or under this")
     p.add_argument("--max-loss", type=finite_float, metavar="USD",
                    help="cheapest consent set whose monthly loss is at or under this")
     p.add_argument("--json", action="store_true")

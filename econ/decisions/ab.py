@@ -1,9 +1,10 @@
 """Two plans side by side: plan A (pinned) against plan B (the current one), tier by tier.
 
 In: two evaluations of the same scenario under different consent sets, prices or plans, and
-optionally the Monte Carlo of each. Out: one row per tier with each plan's price, floor, gross
-margin at the price, capability loss, unmeasured traffic and P(margin ≥ target), and the change
-B − A (margins and shares in percentage points). No arithmetic is left to the caller.
+optionally the Monte Carlo of each. Out: one row per tier with each plan's price, floor (None
+for a free tier), cost per user, gross margin at the price, capability loss, unmeasured traffic
+and P(margin ≥ target), and the change B − A (margins and shares in percentage points). No
+arithmetic is left to the caller.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ class PlanComparison:
     consent_b: tuple[str, ...]
     price_a_usd_month: float
     price_b_usd_month: float
-    floor_a_usd_month: float
-    floor_b_usd_month: float
+    floor_a_usd_month: float | None  # None for a free tier: it has no floor
+    floor_b_usd_month: float | None
     margin_a: float | None  # gross margin at the price; None for a free tier
     margin_b: float | None
     loss_a_usd_month: float
@@ -34,10 +35,18 @@ class PlanComparison:
     unmeasured_b: float
     p_meets_target_a: float | None  # None without a Monte Carlo, or for a free tier
     p_meets_target_b: float | None
+    cost_per_user_a_usd_month: float = 0.0
+    cost_per_user_b_usd_month: float = 0.0
 
     @property
-    def floor_change_usd_month(self) -> float:
+    def floor_change_usd_month(self) -> float | None:
+        if self.floor_a_usd_month is None or self.floor_b_usd_month is None:
+            return None
         return self.floor_b_usd_month - self.floor_a_usd_month
+
+    @property
+    def cost_per_user_change_usd_month(self) -> float:
+        return self.cost_per_user_b_usd_month - self.cost_per_user_a_usd_month
 
     @property
     def loss_change_usd_month(self) -> float:
@@ -76,5 +85,7 @@ def compare_plans(a: Evaluation, b: Evaluation,
             loss_a_usd_month=ta.loss_usd_month, loss_b_usd_month=tb.loss_usd_month,
             unmeasured_a=ta.unmeasured_traffic_share,
             unmeasured_b=tb.unmeasured_traffic_share,
-            p_meets_target_a=_p(mc_a, tier), p_meets_target_b=_p(mc_b, tier)))
+            p_meets_target_a=_p(mc_a, tier), p_meets_target_b=_p(mc_b, tier),
+            cost_per_user_a_usd_month=ea.cost_per_user_month_usd,
+            cost_per_user_b_usd_month=eb.cost_per_user_month_usd))
     return tuple(rows)

@@ -1,5 +1,8 @@
 """The consent frontier of a tier: every (student × consent set) as (floor, loss), exactly.
 
+A free tier has no floor: its frontier trades its cost per user (the subsidy it needs, per user)
+against loss; the points are the same (both are increasing in the cost per conversation).
+
 For a tier with teacher τ (its own, or the reference teacher) and each student candidate σ, a
 routed plan serves consented capabilities (and those σ keeps ``retained`` against τ) with σ and
 routes the rest to τ through the tier's router, misrouting a share ``e`` both ways. Uncategorised
@@ -25,7 +28,7 @@ import numpy as np
 
 from econ.model.evaluate import Evaluation
 from econ.model.loss import loss_drop
-from econ.model.tiers import price_floor_usd_month
+from econ.model.tiers import price_floor_usd_month, tier_measure
 from econ.scenario.schema import Plan, Route, Scenario, Tier
 
 __all__ = [
@@ -68,17 +71,26 @@ class Candidate:
 class FrontierPoint:
     consent: tuple[str, ...]
     cost_per_conversation_usd: float
-    price_floor_usd_month: float
+    price_floor_usd_month: float | None  # None in a free tier: it has no floor
     loss_usd_month: float
     unmeasured: tuple[str, ...]
     student: str | None = None  # None: the teacher serves everything
     routed: bool = True  # False: one model serves everything, no router
+    cost_per_user_month_usd: float = 0.0
+
+    @property
+    def measure_usd_month(self) -> float:
+        """What the frontier trades loss against: the floor, or a free tier's cost per user."""
+        if self.price_floor_usd_month is None:
+            return self.cost_per_user_month_usd
+        return self.price_floor_usd_month
 
     def to_json(self) -> dict[str, Any]:
         return {"consent": list(self.consent),
                 "student": self.student,
                 "routed": self.routed,
                 "cost_per_conversation_usd": self.cost_per_conversation_usd,
+                "cost_per_user_month_usd": self.cost_per_user_month_usd,
                 "price_floor_usd_month": self.price_floor_usd_month,
                 "loss_usd_month": self.loss_usd_month,
                 "unmeasured": list(self.unmeasured)}
@@ -87,7 +99,7 @@ class FrontierPoint:
 @dataclass(frozen=True)
 class Frontier:
     tier: str
-    points: tuple[FrontierPoint, ...]  # floor ascending, loss descending
+    points: tuple[FrontierPoint, ...]  # floor (cost per user) ascending, loss descending
     retained: tuple[str, ...]  # kept on the current student whatever the consent
     base_cost_per_conversation_usd: float
     base_loss_usd_month: float
@@ -96,14 +108,17 @@ class Frontier:
     current: FrontierPoint | None = None  # the tier's plan and consent, as evaluate prices it
     no_consent: FrontierPoint | None = None  # the tier's teacher alone
     router: str = ""
+    measure: str = "price floor"  # what the points trade loss against (tiers.tier_measure)
 
-    def least_loss_under_floor(self, target_floor_usd_month: float) -> FrontierPoint | None:
-        """The point with the least loss whose floor is at or under the target."""
-        ok = [p for p in self.points if p.price_floor_usd_month <= target_floor_usd_month]
+    def least_loss_within(self, target_usd_month: float) -> FrontierPoint | None:
+        """The point with the least loss whose floor (a free tier: cost per user) is at or
+        under the target."""
+        ok = [p for p in self.points if p.measure_usd_month <= target_usd_month]
         return ok[-1] if ok else None
 
     def cheapest_under_loss(self, max_loss_usd_month: float) -> FrontierPoint | None:
-        """The point with the lowest floor whose loss is at or under the budget."""
+        """The point with the lowest floor (cost per user) whose loss is at or under the
+        budget."""
         return next((p for p in self.points if p.loss_usd_month <= max_loss_usd_month), None)
 
 
@@ -233,11 +248,12 @@ def _unmeasured(ev: Evaluation, teacher: str, student: str | None,
 
 def _point(ev: Evaluation, tier: Tier, cost: float, loss: float, consent: tuple[str, ...],
            student: str | None, routed: bool) -> FrontierPoint:
-    floor = float(price_floor_usd_month(tier.conversations_per_user_month * cost,
-                                        tier.target_gross_margin, ev.scenario.fees))
+    per_user = tier.conversations_per_user_month * float(cost)
+    floor = None if tier.price_usd_month <= 0 else float(price_floor_usd_month(
+        per_user, tier.target_gross_margin, ev.scenario.fees))
     teacher = ev.scenario.tier_teacher(tier)
     return FrontierPoint(consent, float(cost), floor, float(loss),
-                         _unmeasured(ev, teacher, student, consent), student, routed)
+                         _unmeasured(ev, teacher, student, consent), student, routed, per_user)
 
 
 def _alone(ev: Evaluation, tier: Tier, model: str) -> tuple[float, float]:
@@ -282,12 +298,12 @@ def tier_frontier(ev: Evaluation, tier_id: str) -> Frontier:
         res.consent, res.economics.cost_per_conversation_usd,
         res.economics.price_floor_usd_month, res.loss_usd_month,
         _unmeasured(ev, teacher, plan_student, res.consent), plan_student,
-        res.assignment.route_to is not None)
+        res.assignment.route_to is not None, res.economics.cost_per_user_month_usd)
     base = tier_choices(ev, tier)
     _, router = tier_router(s, tier)
     return Frontier(tier_id, tuple(points), _retained(ev, teacher, base.student),
                     base.base_cost, base.base_loss, teacher, students, current, no_consent,
-                    router)
+                    router, tier_measure(tier.price_usd_month))
 
 
 def consent_point(ev: Evaluation, tier_id: str, consent: Sequence[str],

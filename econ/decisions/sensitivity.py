@@ -1,5 +1,6 @@
 """One-at-a-time sensitivity (tornado data): each numeric input moved down and up by a swing,
-everything else held, and every tier's price floor recomputed.
+everything else held, and every tier's price floor and cost per user recomputed. A free tier has
+no floor (None): its tornado ranks the inputs by how far they move its cost per user.
 
 Inputs are the scenario's numeric fields (eval counts and Monte Carlo spreads excluded), the
 resolved token prices of API models and the measured (or fitted) throughput of self-hosted
@@ -11,7 +12,7 @@ utilisation above 1, say) is left out and reported as None.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,7 +24,7 @@ from econ.model.prices import TokenPrices
 from econ.model.tiers import price_floor_usd_month
 from econ.scenario.schema import Scenario
 
-__all__ = ["SensitivityRow", "sensitivity", "tier_floors", "tornado"]
+__all__ = ["SensitivityRow", "sensitivity", "tier_figures", "tier_floors", "tornado"]
 
 _SKIP = {"schema_version", "conversations_per_user_month_cv", "turns_cv", "price_cv",
          "evals", "eval_results", "benchmarks", "traffic_share_sd", "throughput_cv",
@@ -36,27 +37,52 @@ class SensitivityRow:
     base_value: float
     low_value: float | None
     high_value: float | None
-    floor_at_low: dict[str, float | None]
+    floor_at_low: dict[str, float | None]  # None: the side was refused, or a free tier
     floor_at_high: dict[str, float | None]
+    cost_per_user_at_low: dict[str, float | None] = field(default_factory=dict)
+    cost_per_user_at_high: dict[str, float | None] = field(default_factory=dict)
+    free_tiers: frozenset[str] = frozenset()
+
+    def at_low(self, tier: str) -> float | None:
+        """The tier's figure with the input at −swing: its floor, a free tier's cost per user."""
+        return (self.cost_per_user_at_low if tier in self.free_tiers
+                else self.floor_at_low).get(tier)
+
+    def at_high(self, tier: str) -> float | None:
+        return (self.cost_per_user_at_high if tier in self.free_tiers
+                else self.floor_at_high).get(tier)
 
     def swing(self, tier: str) -> float:
-        lo, hi = self.floor_at_low.get(tier), self.floor_at_high.get(tier)
+        lo, hi = self.at_low(tier), self.at_high(tier)
         vals = [v for v in (lo, hi) if v is not None]
         return max(vals) - min(vals) if len(vals) == 2 else 0.0
 
 
-def tier_floors(scenario: Scenario, measured: Measured, consent: Mapping[str, tuple[str, ...]],
-                retained: Mapping[str, tuple[str, ...]]) -> dict[str, float]:
-    """Every tier's price floor, with each tier's consent and retention held (tier -> set)."""
+Figures = dict[str, tuple[float | None, float | None]]  # tier -> (floor, cost per user)
+
+
+def tier_figures(scenario: Scenario, measured: Measured,
+                 consent: Mapping[str, tuple[str, ...]],
+                 retained: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[float | None, float]]:
+    """Every tier's (price floor, cost per user), with each tier's consent and retention held
+    (tier -> set); a free tier's floor is None."""
     costs = cost_table(scenario, measured.prices, measured.time_models)
     caps = [c.id for c in scenario.capabilities]
-    out = {}
+    out: dict[str, tuple[float | None, float]] = {}
     for t in scenario.tiers:
         a = resolve_plan(t.plan, caps, consent[t.id], retained[t.id])
-        per_conv = float(plan_cost_per_conversation(a, scenario, costs))
-        out[t.id] = float(price_floor_usd_month(t.conversations_per_user_month * per_conv,
-                                                t.target_gross_margin, scenario.fees))
+        per_user = t.conversations_per_user_month * float(
+            plan_cost_per_conversation(a, scenario, costs))
+        floor = None if t.price_usd_month <= 0 else float(price_floor_usd_month(
+            per_user, t.target_gross_margin, scenario.fees))
+        out[t.id] = (floor, per_user)
     return out
+
+
+def tier_floors(scenario: Scenario, measured: Measured, consent: Mapping[str, tuple[str, ...]],
+                retained: Mapping[str, tuple[str, ...]]) -> dict[str, float | None]:
+    """Every tier's price floor (None for a free tier), consent and retention held."""
+    return {t: f for t, (f, _) in tier_figures(scenario, measured, consent, retained).items()}
 
 
 def _numeric_leaves(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[
@@ -106,10 +132,11 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
     s = ev.scenario
     retained = {t.economics.tier: t.retained for t in ev.tiers}
     consent = {t.economics.tier: t.consent for t in ev.tiers}
+    free = frozenset(t.id for t in s.tiers if t.price_usd_month <= 0)
     base_data = s.model_dump(mode="python")
     rows = []
     for path, value in _numeric_leaves(base_data):
-        sides: list[tuple[float | None, dict[str, float | None]]] = []
+        sides: list[tuple[float | None, Figures]] = []
         for factor in (1 - swing, 1 + swing):
             new = _moved(s, path, value, factor)
             if isinstance(_get(base_data, path), int):
@@ -119,35 +146,41 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
             try:
                 scen = Scenario.model_validate(data)
             except (ValidationError, ValueError):
-                sides.append((None, {t.id: None for t in s.tiers}))
+                sides.append((None, {t.id: (None, None) for t in s.tiers}))
                 continue
             refreshed = {k: v for k, v in measured_time_models(scen).items()
                          if k not in measured.fits}
             m = replace(measured, time_models={**measured.time_models, **refreshed})
-            sides.append((new, dict(tier_floors(scen, m, consent, retained))))
-        rows.append(SensitivityRow(_label(s, path), value, sides[0][0], sides[1][0],
-                                   sides[0][1], sides[1][1]))
+            sides.append((new, dict(tier_figures(scen, m, consent, retained))))
+        rows.append(_row(_label(s, path), value, sides, free))
     for mid, p in measured.prices.items():
-        for field, value in vars(p).items():
+        for name, value in vars(p).items():
             if not value:
                 continue
             sides = []
             for factor in (1 - swing, 1 + swing):
-                prices = {**measured.prices, mid: TokenPrices(**{**vars(p), field: value * factor})}
-                floors = tier_floors(s, replace(measured, prices=prices), consent, retained)
-                sides.append((value * factor, dict(floors)))
-            rows.append(SensitivityRow(f"prices.{mid}.{field}", value, sides[0][0], sides[1][0],
-                                       sides[0][1], sides[1][1]))
+                prices = {**measured.prices, mid: TokenPrices(**{**vars(p), name: value * factor})}
+                figures = tier_figures(s, replace(measured, prices=prices), consent, retained)
+                sides.append((value * factor, dict(figures)))
+            rows.append(_row(f"prices.{mid}.{name}", value, sides, free))
     for mid, tm in measured.time_models.items():
         sides = []
         for factor in (1 - swing, 1 + swing):
             models = {**measured.time_models, mid: tm.scaled(factor)}
-            floors = tier_floors(s, replace(measured, time_models=models), consent, retained)
-            sides.append((factor, dict(floors)))
-        rows.append(SensitivityRow(f"measured throughput of {mid} (× base)", 1.0, sides[0][0],
-                                   sides[1][0], sides[0][1], sides[1][1]))
+            figures = tier_figures(s, replace(measured, time_models=models), consent, retained)
+            sides.append((factor, dict(figures)))
+        rows.append(_row(f"measured throughput of {mid} (× base)", 1.0, sides, free))
     rows = [r for r in rows if any(r.swing(t.id) > 1e-12 for t in s.tiers)]
     return sorted(rows, key=lambda r: -max(r.swing(t.id) for t in s.tiers))
+
+
+def _row(label: str, base: float, sides: list[tuple[float | None, Figures]],
+         free: frozenset[str]) -> SensitivityRow:
+    (lo_value, lo), (hi_value, hi) = sides
+    return SensitivityRow(label, base, lo_value, hi_value,
+                          {t: f for t, (f, _) in lo.items()}, {t: f for t, (f, _) in hi.items()},
+                          {t: c for t, (_, c) in lo.items()}, {t: c for t, (_, c) in hi.items()},
+                          free)
 
 
 def _get(data: Any, path: tuple[str | int, ...]) -> Any:
@@ -157,5 +190,6 @@ def _get(data: Any, path: tuple[str | int, ...]) -> Any:
 
 
 def tornado(rows: list[SensitivityRow], tier: str) -> list[SensitivityRow]:
-    """The rows that move ``tier``'s floor, largest swing first."""
+    """The rows that move ``tier``'s floor (a free tier: its cost per user), largest swing
+    first."""
     return sorted((r for r in rows if r.swing(tier) > 0), key=lambda r: -r.swing(tier))

@@ -55,7 +55,7 @@ from econ.model.cost import CostTable, cost_table
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.model.loss import plan_loss_usd_month
 from econ.model.plans import plan_cost_per_conversation
-from econ.model.tiers import gross_margin_at_price, price_floor_usd_month
+from econ.model.tiers import gross_margin_at_price, price_floor_usd_month, tier_measure
 from econ.scenario.conversation import capability_shape
 from econ.scenario.schema import Scenario
 
@@ -78,7 +78,7 @@ class TierUncertainty:
     tier: str
     draws: int
     cost_per_conversation_usd: tuple[float, float, float]
-    price_floor_usd_month: tuple[float, float, float]
+    price_floor_usd_month: tuple[float, float, float] | None  # None: a free tier has no floor
     loss_usd_month: tuple[float, float, float]
     p_margin_meets_target: float | None
     cost_per_user_month_usd: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -90,7 +90,8 @@ class TierUncertainty:
         return {"tier": self.tier, "draws": self.draws,
                 "cost_per_conversation_usd": pct(self.cost_per_conversation_usd),
                 "cost_per_user_month_usd": pct(self.cost_per_user_month_usd),
-                "price_floor_usd_month": pct(self.price_floor_usd_month),
+                "price_floor_usd_month": None if self.price_floor_usd_month is None
+                else pct(self.price_floor_usd_month),
                 "loss_usd_month": pct(self.loss_usd_month),
                 "p_margin_meets_target": self.p_margin_meets_target}
 
@@ -214,9 +215,10 @@ def _simulate_group(ev: Evaluation, measured: Measured, tiers: Sequence[TierResu
         cost, per_user, loss = (_pct(kept[i, f]) for f in range(FIGURES))
         floor = tuple(float(price_floor_usd_month(x, tier.target_gross_margin, sub.fees))
                       for x in per_user)
-        p_meets = None if tier.price_usd_month <= 0 else float(meets[i] / draws)
-        out.append(TierUncertainty(tier.id, draws, cost, (floor[0], floor[1], floor[2]), loss,
-                                   p_meets, per_user))
+        free = tier.price_usd_month <= 0
+        p_meets = None if free else float(meets[i] / draws)
+        out.append(TierUncertainty(tier.id, draws, cost, None if free else (
+            floor[0], floor[1], floor[2]), loss, p_meets, per_user))
     return out
 
 
@@ -256,15 +258,21 @@ def _pct(x: np.ndarray) -> tuple[float, float, float]:
 
 
 def floor_intervals(result: tuple[TierUncertainty, ...], ev: Evaluation) -> list[dict[str, Any]]:
-    """Rows for display: each tier's floor percentiles, absolute and relative to its
-    deterministic floor (0.1 = 10% above it), and P(margin at price ≥ target)."""
+    """Rows for display: each tier's figure (its price floor; a free tier's cost per user,
+    named in ``measure``), deterministic (``base_usd_month``) and its percentiles, absolute and
+    relative to the deterministic figure (0.1 = 10% above it); the floor (None for a free tier)
+    and P(margin at price ≥ target)."""
     rows = []
     for r, t in zip(result, ev.tiers, strict=True):
-        base = t.economics.price_floor_usd_month
-        p5, p50, p95 = r.price_floor_usd_month
-        rows.append({"tier": r.tier, "floor_usd_month": base, "floor_p5_usd_month": p5,
-                     "floor_p50_usd_month": p50, "floor_p95_usd_month": p95,
-                     "p5_vs_floor": p5 / base - 1, "p50_vs_floor": p50 / base - 1,
-                     "p95_vs_floor": p95 / base - 1,
+        e = t.economics
+        base = e.measure_usd_month
+        p5, p50, p95 = r.cost_per_user_month_usd if e.free or r.price_floor_usd_month is None \
+            else r.price_floor_usd_month
+
+        rel = [x / base - 1 if base else None for x in (p5, p50, p95)]
+        rows.append({"tier": r.tier, "measure": tier_measure(e.price_usd_month),
+                     "base_usd_month": base, "p5_usd_month": p5, "p50_usd_month": p50,
+                     "p95_usd_month": p95, "p5_vs_base": rel[0], "p50_vs_base": rel[1],
+                     "p95_vs_base": rel[2], "floor_usd_month": e.price_floor_usd_month,
                      "p_margin_meets_target": r.p_margin_meets_target})
     return rows

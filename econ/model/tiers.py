@@ -3,6 +3,11 @@
 With payment fees of rate r and a fixed amount F per monthly charge, a tier priced at P with cost
 C per user keeps P·(1 − r) − F − C. Its gross margin is that over P, and its price floor, the
 lowest P meeting the target margin m, is (C + F) ÷ (1 − m − r).
+
+A free tier (price 0) charges nobody: it pays no card fees and has no price floor (None); its
+figures are its cost per user and the subsidy it needs (its monthly cost), which the paid tiers'
+floors carrying free users absorb. Where one figure per tier is drawn or ranked (the frontier,
+the tornado, the Monte Carlo), a free tier's is its cost per user (:func:`tier_measure`).
 """
 
 from __future__ import annotations
@@ -14,14 +19,31 @@ from typing import Any
 from econ.scenario.schema import Fees, Tier
 
 __all__ = [
+    "MEASURES",
     "Blend",
     "TierEconomics",
     "blend_tiers",
     "floors_carrying_free_users",
     "gross_margin_at_price",
+    "measure_usd_month",
     "price_floor_usd_month",
     "tier_economics",
+    "tier_measure",
 ]
+
+MEASURES = {False: "price floor", True: "cost per user"}  # keyed by "the tier is free"
+
+
+def tier_measure(price_usd_month: float) -> str:
+    """The figure a tier is planned by: its price floor, or a free tier's cost per user."""
+    return MEASURES[price_usd_month <= 0]
+
+
+def measure_usd_month(tier: Tier, cost_per_user_month_usd: Any, fees: Fees) -> Any:
+    """The value of :func:`tier_measure` at a cost per user (arrays of draws allowed)."""
+    if tier.price_usd_month <= 0:
+        return cost_per_user_month_usd
+    return price_floor_usd_month(cost_per_user_month_usd, tier.target_gross_margin, fees)
 
 
 def price_floor_usd_month(cost_per_user_month_usd: Any, target_gross_margin: float,
@@ -48,7 +70,7 @@ class TierEconomics:
     target_gross_margin: float
     cost_per_conversation_usd: float
     cost_per_user_month_usd: float
-    price_floor_usd_month: float
+    price_floor_usd_month: float | None  # None for a free tier: it has no floor
     gross_margin_at_price: float | None
     meets_target: bool | None
     revenue_usd_month: float
@@ -58,6 +80,18 @@ class TierEconomics:
     @property
     def gross_profit_usd_month(self) -> float:
         return self.revenue_usd_month - self.fees_usd_month - self.cost_usd_month
+
+    @property
+    def free(self) -> bool:
+        return self.price_usd_month <= 0
+
+    @property
+    def measure_usd_month(self) -> float:
+        """The figure the tier is planned by: its price floor, or a free tier's cost per
+        user (see :func:`tier_measure`)."""
+        if self.price_floor_usd_month is None:
+            return self.cost_per_user_month_usd
+        return self.price_floor_usd_month
 
 
 def tier_economics(tier: Tier, cost_per_conversation_usd: float, fees: Fees) -> TierEconomics:
@@ -73,7 +107,8 @@ def tier_economics(tier: Tier, cost_per_conversation_usd: float, fees: Fees) -> 
         target_gross_margin=tier.target_gross_margin,
         cost_per_conversation_usd=cost_per_conversation_usd,
         cost_per_user_month_usd=per_user,
-        price_floor_usd_month=price_floor_usd_month(per_user, tier.target_gross_margin, fees),
+        price_floor_usd_month=float(price_floor_usd_month(per_user, tier.target_gross_margin,
+                                                          fees)) if paid else None,
         gross_margin_at_price=margin,
         meets_target=None if margin is None else bool(margin >= tier.target_gross_margin),
         revenue_usd_month=tier.price_usd_month * tier.users,

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-__all__ = ["TORNADO_ENDS", "frontier_spec", "interval_spec", "price_rules", "tornado_records",
-           "tornado_spec", "with_data", "with_prices"]
+__all__ = ["RULES", "TORNADO_ENDS", "frontier_spec", "interval_spec", "price_rules",
+           "tornado_records", "tornado_spec", "with_data", "with_prices"]
 
 
 def with_data(spec: dict[str, Any], **datasets: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -23,24 +23,27 @@ def with_data(spec: dict[str, Any], **datasets: Sequence[Mapping[str, Any]]) -> 
 
 
 @cache
-def frontier_spec() -> dict[str, Any]:
-    """Price floor against capability loss; datasets ``frontier``, ``current`` and ``prices``
-    (:func:`price_rules`: the tier's price and the target price as horizontal rules).
+def frontier_spec(measure: str = "price floor") -> dict[str, Any]:
+    """The tier's figure (``measure``: its price floor, or a free tier's cost per user) against
+    capability loss; datasets ``frontier``, ``current`` and ``prices`` (:func:`price_rules`: the
+    tier's price and the target as horizontal rules).
 
-    ``frontier`` rows: point, price_floor_usd_month, loss_usd_month, consent, student, unmeasured.
-    A click selects a point (selection parameter ``pick`` over the field ``point``).
+    ``frontier`` rows: point, measure_usd_month, price_floor_usd_month, cost_per_user_month_usd,
+    loss_usd_month, consent, student, unmeasured. A click selects a point (selection parameter
+    ``pick`` over the field ``point``).
     """
     import altair as alt
 
     x = alt.X("loss_usd_month:Q", title="capability loss (USD/month)")
-    y = alt.Y("price_floor_usd_month:Q", title="price floor (USD/month)")
+    y = alt.Y("measure_usd_month:Q", title=f"{measure} (USD/month)")
     pick = alt.selection_point(name="pick", fields=["point"], on="click")
     data = alt.NamedData("frontier")
     line = alt.Chart(data).mark_line(interpolate="step-after", opacity=0.4).encode(x=x, y=y)
     points = alt.Chart(data).mark_circle(size=90).encode(
         x=x, y=y,
         color=alt.condition("datum.unmeasured != ''", alt.value("#d62728"), alt.value("#1f77b4")),
-        tooltip=[alt.Tooltip("price_floor_usd_month:Q", title="floor (USD/month)", format=",.2f"),
+        tooltip=[alt.Tooltip("measure_usd_month:Q", title=f"{measure} (USD/month)",
+                             format=",.2f"),
                  alt.Tooltip("loss_usd_month:Q", title="loss (USD/month)", format=",.0f"),
                  alt.Tooltip("consent:N", title="consent to lose"),
                  alt.Tooltip("student:N", title="plan"),
@@ -48,7 +51,7 @@ def frontier_spec() -> dict[str, Any]:
     ).add_params(pick)
     current = alt.Chart(alt.NamedData("current")).mark_point(
         shape="diamond", size=300, filled=True, color="#ff7f0e").encode(
-        x=x, y=y, tooltip=[alt.Tooltip("price_floor_usd_month:Q", title="current floor "
+        x=x, y=y, tooltip=[alt.Tooltip("measure_usd_month:Q", title=f"current {measure} "
                                        "(USD/month)", format=",.2f"),
                            alt.Tooltip("loss_usd_month:Q", title="current loss (USD/month)",
                                        format=",.0f")])
@@ -56,7 +59,7 @@ def frontier_spec() -> dict[str, Any]:
     rule = rules.mark_rule(strokeDash=[6, 3]).encode(
         y="price_usd_month:Q",
         color=alt.Color("label:N", title=None, scale=alt.Scale(
-            domain=["tier price", "target price"], range=["#2ca02c", "#9467bd"]),
+            domain=list(RULES), range=["#2ca02c", "#9467bd", "#9467bd"]),
             legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("label:N", title="rule"),
                  alt.Tooltip("price_usd_month:Q", title="USD/month", format=",.2f")])
@@ -64,18 +67,24 @@ def frontier_spec() -> dict[str, Any]:
     return spec
 
 
-def price_rules(price_usd_month: float, target_usd_month: float | None) -> list[dict[str, Any]]:
-    """The frontier chart's ``prices`` dataset: the tier's price and the target price."""
-    out = [{"label": "tier price", "price_usd_month": price_usd_month}]
+RULES = ("tier price", "target price", "target cost per user")
+
+
+def price_rules(price_usd_month: float, target_usd_month: float | None,
+                free: bool = False) -> list[dict[str, Any]]:
+    """The frontier chart's ``prices`` dataset: the tier's price and the target price (a free
+    tier: no price, and the target is a cost per user)."""
+    out = [] if free else [{"label": RULES[0], "price_usd_month": price_usd_month}]
     if target_usd_month is not None:
-        out.append({"label": "target price", "price_usd_month": target_usd_month})
+        out.append({"label": RULES[2] if free else RULES[1], "price_usd_month": target_usd_month})
     return out
 
 
 @cache
 def interval_spec() -> dict[str, Any]:
-    """Each tier's P5–P95 floor as a bar, its P50 as a dot, relative to the deterministic floor
-    (the zero line), so tiers of very different prices share one axis.
+    """Each tier's P5–P95 figure (its price floor, a free tier's cost per user) as a bar, its
+    P50 as a dot, relative to the deterministic figure (the zero line), so tiers of very
+    different prices share one axis.
 
     Dataset ``floors``: rows of :func:`econ.decisions.uncertainty.floor_intervals` with the
     tier's price (:func:`with_prices`), drawn as a green tick (paid tiers only).
@@ -83,22 +92,24 @@ def interval_spec() -> dict[str, Any]:
     import altair as alt
 
     base = alt.Chart(alt.NamedData("floors")).encode(y=alt.Y("tier:N", title=None))
-    x = alt.X("p5_vs_floor:Q", axis=alt.Axis(format="+%"),
-              title="price floor relative to the deterministic floor (%): P5–P95 bar, P50 dot")
-    tips = [alt.Tooltip("floor_usd_month:Q", title="floor (USD/month)", format=",.2f"),
-            alt.Tooltip("floor_p5_usd_month:Q", title="P5 (USD/month)", format=",.2f"),
-            alt.Tooltip("floor_p50_usd_month:Q", title="P50 (USD/month)", format=",.2f"),
-            alt.Tooltip("floor_p95_usd_month:Q", title="P95 (USD/month)", format=",.2f")]
+    x = alt.X("p5_vs_base:Q", axis=alt.Axis(format="+%"),
+              title="relative to the tier's deterministic price floor (free tier: cost per "
+              "user) (%): P5–P95 bar, P50 dot")
+    tips = [alt.Tooltip("measure:N", title="figure"),
+            alt.Tooltip("base_usd_month:Q", title="deterministic (USD/month)", format=",.2f"),
+            alt.Tooltip("p5_usd_month:Q", title="P5 (USD/month)", format=",.2f"),
+            alt.Tooltip("p50_usd_month:Q", title="P50 (USD/month)", format=",.2f"),
+            alt.Tooltip("p95_usd_month:Q", title="P95 (USD/month)", format=",.2f")]
     zero = alt.Chart(alt.NamedData("floors")).mark_rule(color="#ff7f0e").encode(
         x=alt.datum(0))
     price_tips = [alt.Tooltip("tier:N"),
                   alt.Tooltip("price_usd_month:Q", title="tier price (USD/month)", format=",.2f"),
-                  alt.Tooltip("floor_usd_month:Q", title="floor (USD/month)", format=",.2f")]
+                  alt.Tooltip("base_usd_month:Q", title="floor (USD/month)", format=",.2f")]
     price = base.transform_filter("datum.price_vs_floor != null").mark_tick(
         thickness=3, size=26, color="#2ca02c").encode(x="price_vs_floor:Q", tooltip=price_tips)
     spec: dict[str, Any] = (
-        base.mark_rule(strokeWidth=4).encode(x=x, x2="p95_vs_floor:Q", tooltip=tips)
-        + base.mark_circle(size=90).encode(x="p50_vs_floor:Q", tooltip=tips)
+        base.mark_rule(strokeWidth=4).encode(x=x, x2="p95_vs_base:Q", tooltip=tips)
+        + base.mark_circle(size=90).encode(x="p50_vs_base:Q", tooltip=tips)
         + zero + price
     ).to_dict()
     return spec
@@ -107,12 +118,12 @@ def interval_spec() -> dict[str, Any]:
 def with_prices(rows: Sequence[Mapping[str, Any]],
                 prices: Mapping[str, float]) -> list[dict[str, Any]]:
     """Interval rows with each tier's price, absolute and relative to its floor (None for a
-    free tier, which would stretch the axis to −100%)."""
+    free tier: it has no floor, and no price to draw)."""
     out = []
     for r in rows:
         price = prices[r["tier"]]
         floor = r["floor_usd_month"]
-        rel = price / floor - 1 if price > 0 and floor > 0 else None
+        rel = price / floor - 1 if price > 0 and floor else None
         out.append({**r, "price_usd_month": price, "price_vs_floor": rel})
     return out
 
@@ -120,32 +131,35 @@ def with_prices(rows: Sequence[Mapping[str, Any]],
 TORNADO_ENDS = ("−swing", "+swing")
 
 
-def tornado_records(ranked: Sequence[Any], tier: str, base_floor_usd_month: float,
-                    swing: float) -> list[dict[str, Any]]:
+def tornado_records(ranked: Sequence[Any], tier: str, base_usd_month: float,
+                    swing: float, measure: str = "price floor") -> list[dict[str, Any]]:
     """Two rows per input (its −swing and +swing ends), in ``ranked`` order (largest swing
     first, as :func:`econ.decisions.sensitivity.tornado` gives it), for :func:`tornado_spec`.
 
-    ``ranked`` holds :class:`~econ.decisions.sensitivity.SensitivityRow`; each row carries the
-    input, both values, both floors and the swing, so a tooltip can show them all.
+    ``ranked`` holds :class:`~econ.decisions.sensitivity.SensitivityRow`; the figure is the
+    tier's ``measure`` (its price floor, or a free tier's cost per user), ``base_usd_month`` its
+    deterministic value; each row carries the input, both values, both figures and the swing.
     """
     out = []
     for rank, r in enumerate(ranked):
-        lo, hi = r.floor_at_low.get(tier), r.floor_at_high.get(tier)
-        common = {"input": r.input, "rank": rank, "swing_usd_month": r.swing(tier),
-                  "base_value": r.base_value, "low_value": r.low_value,
-                  "high_value": r.high_value, "floor_at_low_usd_month": lo,
-                  "floor_at_high_usd_month": hi, "base_floor_usd_month": base_floor_usd_month}
-        for end, floor in zip(TORNADO_ENDS, (lo, hi), strict=True):
-            if floor is not None:
+        lo, hi = r.at_low(tier), r.at_high(tier)
+        common = {"input": r.input, "rank": rank, "measure": measure,
+                  "swing_usd_month": r.swing(tier), "base_value": r.base_value,
+                  "low_value": r.low_value, "high_value": r.high_value,
+                  "at_low_usd_month": lo, "at_high_usd_month": hi,
+                  "base_usd_month": base_usd_month}
+        for end, value in zip(TORNADO_ENDS, (lo, hi), strict=True):
+            if value is not None:
                 out.append({**common, "end": end, "swing_pct": 100 * swing,
-                            "end_floor_usd_month": floor})
+                            "end_usd_month": value})
     return out
 
 
 @cache
-def tornado_spec() -> dict[str, Any]:
-    """One bar per input and end, from the tier's floor to the floor with the input at −swing
-    (blue) or +swing (orange); inputs sorted by swing, largest on top.
+def tornado_spec(measure: str = "price floor") -> dict[str, Any]:
+    """One bar per input and end, from the tier's figure (``measure``: its price floor, a free
+    tier's cost per user) to the figure with the input at −swing (blue) or +swing (orange);
+    inputs sorted by swing, largest on top.
 
     Dataset ``tornado``: rows of :func:`tornado_records`.
     """
@@ -154,23 +168,23 @@ def tornado_spec() -> dict[str, Any]:
     tips = [alt.Tooltip("input:N", title="input"),
             alt.Tooltip("low_value:Q", title="value at −swing", format=",.6g"),
             alt.Tooltip("high_value:Q", title="value at +swing", format=",.6g"),
-            alt.Tooltip("floor_at_low_usd_month:Q", title="floor at −swing (USD/month)",
+            alt.Tooltip("at_low_usd_month:Q", title=f"{measure} at −swing (USD/month)",
                         format=",.2f"),
-            alt.Tooltip("floor_at_high_usd_month:Q", title="floor at +swing (USD/month)",
+            alt.Tooltip("at_high_usd_month:Q", title=f"{measure} at +swing (USD/month)",
                         format=",.2f"),
             alt.Tooltip("swing_usd_month:Q", title="swing (USD/month)", format=",.2f")]
     y = alt.Y("input:N", title=None, axis=alt.Axis(labelLimit=420),
               sort=alt.EncodingSortField(field="rank", op="min", order="ascending"))
     bars = alt.Chart(alt.NamedData("tornado")).mark_bar().encode(
         y=y,
-        x=alt.X("end_floor_usd_month:Q", scale=alt.Scale(zero=False),
-                title="price floor (USD/month) with the input moved; rule: the tier's floor"),
-        x2="base_floor_usd_month:Q",
+        x=alt.X("end_usd_month:Q", scale=alt.Scale(zero=False),
+                title=f"{measure} (USD/month) with the input moved; rule: the tier's {measure}"),
+        x2="base_usd_month:Q",
         color=alt.Color("end:N", title="input moved by", scale=alt.Scale(
             domain=list(TORNADO_ENDS), range=["#1f77b4", "#ff7f0e"]),
             legend=alt.Legend(orient="top")),
         tooltip=tips)
     base = alt.Chart(alt.NamedData("tornado")).mark_rule(color="#333").encode(
-        x="mean(base_floor_usd_month):Q")
+        x="mean(base_usd_month):Q")
     spec: dict[str, Any] = (bars + base).to_dict()
     return spec

@@ -1,5 +1,8 @@
 """The tier-pricing table and its export formats (CSV, XLSX, Markdown, JSON) as bytes.
 
+A free tier has no price floor: its floor cell is blank in CSV and XLSX, "—" in Markdown and
+null in JSON; its cost per user and subsidy are there.
+
 Every format carries the same rounded numbers (:func:`display_table`): money per month in cents,
 cost per conversation to a ten-thousandth of a cent, shares as fractions to one decimal of a
 percent, counts as whole numbers where they are whole, blanks (never ``nan``) where a figure
@@ -132,8 +135,12 @@ def candidate_columns(ev: Evaluation) -> Columns:
     cols["retention_against"] = ("Verdicts against", "text")
     cols.update({f"verdict_{c.id}": (f"Verdict: {c.id}", "text")
                  for c in ev.scenario.capabilities})
-    cols.update({f"floor_{t.id}_usd_month": (f"Floor if {t.id} ran on it (USD/month)", "money")
-                 for t in ev.scenario.tiers})
+    for t in ev.scenario.tiers:  # a free tier has no floor: its cost per user instead
+        if t.price_usd_month > 0:
+            cols[f"floor_{t.id}_usd_month"] = (f"Floor if {t.id} ran on it (USD/month)", "money")
+        else:
+            cols[f"cost_per_user_{t.id}_usd_month"] = (
+                f"Cost per user if {t.id} (free) ran on it (USD/month)", "money")
     return cols
 
 
@@ -282,7 +289,11 @@ def candidates_frame(ev: Evaluation) -> pd.DataFrame:
                                   "retention_against": r.retention_against or ""}
         row.update({f"verdict_{c.id}": r.verdicts.get(c.id, "")
                     for c in ev.scenario.capabilities})
-        row.update({f"floor_{t}_usd_month": v for t, v in r.tier_floors_usd_month.items()})
+        row.update({f"floor_{t}_usd_month": v for t, v in r.tier_floors_usd_month.items()
+                    if v is not None})
+        row.update({f"cost_per_user_{t}_usd_month": v
+                    for t, v in r.tier_costs_per_user_month_usd.items()
+                    if r.tier_floors_usd_month.get(t) is None})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -23,6 +23,7 @@ from econ.decisions.payback import Payback, payback
 from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
 from econ.decisions.uncertainty import TierUncertainty, simulate
 from econ.model.evaluate import Evaluation, Measured, TierResult
+from econ.model.tiers import tier_measure
 from econ.outputs.headline import share_percent
 from econ.outputs.provenance import Provenance, tier_consent
 from econ.outputs.record_charts import chart_pngs
@@ -39,10 +40,11 @@ class TierDecision:
     tier: str
     plan: str
     price_usd_month: float
-    floor_usd_month: float
-    floor_p5_usd_month: float
-    floor_p50_usd_month: float
-    floor_p95_usd_month: float
+    floor_usd_month: float | None  # None for a free tier: no floor
+    # P5/P50/P95 of the tier's figure: its floor, or a free tier's cost per user (``measure``)
+    p5_usd_month: float
+    p50_usd_month: float
+    p95_usd_month: float
     gross_margin_at_price: float | None
     target_gross_margin: float
     p_margin_meets_target: float | None
@@ -56,6 +58,10 @@ class TierDecision:
     uncategorised_traffic_share: float = 0.0
     unmeasured_capabilities: tuple[str, ...] = ()
     underpowered_capabilities: tuple[str, ...] = ()
+    cost_per_user_month_usd: float = 0.0
+    subsidy_usd_month: float | None = None  # a free tier's monthly cost
+    measure: str = "price floor"  # what the P5–P95, the frontier and the tornado are of
+    measure_usd_month: float = 0.0  # its deterministic value
 
 
 @dataclass(frozen=True)
@@ -73,13 +79,13 @@ class DecisionRecord:
     uncategorised_traffic_share: float
     payback: Payback | None
     frontiers: dict[str, Frontier]
-    current_points: dict[str, tuple[float, float]]  # tier → (floor, loss) of the chosen consent
+    current_points: dict[str, tuple[float, float]]  # tier → (floor or cost per user, loss)
     tornados: dict[str, tuple[SensitivityRow, ...]]
 
 
-def priced_below_floor(price_usd_month: float, floor_usd_month: float) -> bool:
-    """A paid tier priced under its floor (a free tier is under it by design: not flagged)."""
-    return 0 < price_usd_month < floor_usd_month - 0.005
+def priced_below_floor(price_usd_month: float, floor_usd_month: float | None) -> bool:
+    """A paid tier priced under its floor (a free tier has no floor: never flagged)."""
+    return floor_usd_month is not None and 0 < price_usd_month < floor_usd_month - 0.005
 
 
 def _verdict(ev: Evaluation, tier: TierResult, capability: str) -> str:
@@ -100,11 +106,13 @@ def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
     tiers = []
     for t in ev.tiers:
         e = t.economics
-        p5, p50, p95 = mc[e.tier].price_floor_usd_month
+        r = mc[e.tier]
+        p5, p50, p95 = r.cost_per_user_month_usd if r.price_floor_usd_month is None \
+            else r.price_floor_usd_month
         tiers.append(TierDecision(
             tier=e.tier, plan=plan_text(t.assignment), price_usd_month=e.price_usd_month,
-            floor_usd_month=e.price_floor_usd_month, floor_p5_usd_month=p5,
-            floor_p50_usd_month=p50, floor_p95_usd_month=p95,
+            floor_usd_month=e.price_floor_usd_month, p5_usd_month=p5,
+            p50_usd_month=p50, p95_usd_month=p95,
             gross_margin_at_price=e.gross_margin_at_price,
             target_gross_margin=e.target_gross_margin,
             p_margin_meets_target=mc[e.tier].p_margin_meets_target,
@@ -115,13 +123,16 @@ def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
             underpowered_traffic_share=t.underpowered_traffic_share,
             uncategorised_traffic_share=t.uncategorised_traffic_share,
             unmeasured_capabilities=t.unmeasured_capabilities,
-            underpowered_capabilities=t.underpowered_capabilities))
+            underpowered_capabilities=t.underpowered_capabilities,
+            cost_per_user_month_usd=e.cost_per_user_month_usd,
+            subsidy_usd_month=t.subsidy_usd_month, measure=tier_measure(e.price_usd_month),
+            measure_usd_month=e.measure_usd_month))
     fronts = {t.economics.tier: tier_frontier(ev, t.economics.tier) for t in ev.tiers}
     current = {}
     for tid, front in fronts.items():
         here = front.current
         assert here is not None  # tier_frontier always marks the tier's current plan
-        current[tid] = (here.price_floor_usd_month, here.loss_usd_month)
+        current[tid] = (here.measure_usd_month, here.loss_usd_month)
     cov = ev.coverage
     return DecisionRecord(
         scenario=ev.scenario.name, description=ev.scenario.description, provenance=provenance,
@@ -142,9 +153,11 @@ def _tier_rows(rec: DecisionRecord) -> list[list[str]]:
     out = []
     for t in rec.tiers:
         flag = " ⚠ below floor" if t.below_floor else ""
+        spread = f"{number(t.p5_usd_month, 2)} – {number(t.p95_usd_month, 2)}"
         out.append([
             t.tier, t.plan, number(t.price_usd_month, 2) + flag, number(t.floor_usd_month, 2),
-            f"{number(t.floor_p5_usd_month, 2)} – {number(t.floor_p95_usd_month, 2)}",
+            number(t.cost_per_user_month_usd, 2), number(t.subsidy_usd_month, 2),
+            spread + (" (cost per user)" if t.floor_usd_month is None else ""),
             percent(t.gross_margin_at_price), percent(t.target_gross_margin),
             percent(t.p_margin_meets_target),
             ", ".join(f"{c} ({v})" for c, v in t.consent) or "nothing",
@@ -153,9 +166,11 @@ def _tier_rows(rec: DecisionRecord) -> list[list[str]]:
 
 
 TIER_HEADERS = ["Tier", "Plan", "Price (USD/month)", "Price floor (USD/month)",
-                "Floor P5 – P95 (USD/month)", "Margin at price", "Target margin",
-                "P(margin ≥ target)", "Consents to lose (verdict)", "At risk without consent",
-                "Capability loss (USD/month)"]
+                "Cost per user (USD/month)", "Free-tier subsidy (USD/month)",
+                "Floor P5 – P95 (USD/month; a free tier: cost per user)", "Margin at price",
+                "Target margin", "P(margin ≥ target)", "Consents to lose (verdict)",
+                "At risk without consent", "Capability loss (USD/month)"]
+NUMERIC_COLUMNS = (2, 3, 4, 5, 6, 7, 8, 9, 12)
 
 
 def _payback_line(p: Payback | None) -> str:
@@ -228,7 +243,7 @@ def record_markdown(rec: DecisionRecord, images: dict[str, str] | None = None) -
             f"Floors P5 – P95 and P(margin ≥ target) from a Monte Carlo of {rec.draws:,} draws "
             f"(seed {rec.seed}).", "",
             "| " + " | ".join(TIER_HEADERS) + " |",
-            "| " + " | ".join("---:" if i in (2, 3, 4, 5, 6, 7, 10) else "---"
+            "| " + " | ".join("---:" if i in NUMERIC_COLUMNS else "---"
                               for i in range(len(TIER_HEADERS))) + " |"]
     out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in _tier_rows(rec)]
     below = [t.tier for t in rec.tiers if t.below_floor]

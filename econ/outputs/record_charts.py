@@ -56,8 +56,11 @@ def png(spec: dict[str, Any], width: int = 720) -> bytes:
 
 
 def frontier_records(front: Any) -> list[dict[str, Any]]:
-    """The frontier chart's ``frontier`` dataset (the app's and the record's)."""
-    return [{"point": i, "price_floor_usd_month": p.price_floor_usd_month,
+    """The frontier chart's ``frontier`` dataset (the app's and the record's): each point's
+    figure (``measure_usd_month``: its floor, or a free tier's cost per user) and loss."""
+    return [{"point": i, "measure_usd_month": p.measure_usd_month,
+             "price_floor_usd_month": p.price_floor_usd_month,
+             "cost_per_user_month_usd": p.cost_per_user_month_usd,
              "loss_usd_month": p.loss_usd_month, "consent": ", ".join(p.consent) or "(nothing)",
              "student": (p.student or front.teacher)
              + (" routed" if p.routed and p.student else " alone"),
@@ -68,19 +71,22 @@ def chart_pngs(rec: ChartedRecord) -> tuple[dict[str, bytes], dict[str, str]]:
     pngs: dict[str, bytes] = {}
     captions: dict[str, str] = {}
     for t in rec.tiers:
-        floor, loss = rec.current_points[t.tier]
-        spec = with_data(frontier_spec(), frontier=frontier_records(rec.frontiers[t.tier]),
-                         current=[{"price_floor_usd_month": floor, "loss_usd_month": loss}],
-                         prices=price_rules(t.price_usd_month, None))
+        figure, loss = rec.current_points[t.tier]
+        free = t.floor_usd_month is None
+        spec = with_data(frontier_spec(t.measure),
+                         frontier=frontier_records(rec.frontiers[t.tier]),
+                         current=[{"measure_usd_month": figure, "loss_usd_month": loss}],
+                         prices=price_rules(t.price_usd_month, None, free))
         name = f"frontier-{t.tier}.png"
         pngs[name] = png(spec)
-        captions[name] = (f"Consent frontier of tier {t.tier}: price floor against capability "
-                          "loss; the diamond is the chosen consent set, the dashed rule the "
-                          "tier's price")
-        rows = tornado_records(rec.tornados[t.tier], t.tier, t.floor_usd_month, rec.swing)
+        captions[name] = (f"Consent frontier of tier {t.tier}: {t.measure} against capability "
+                          "loss; the diamond is the chosen consent set"
+                          + ("" if free else ", the dashed rule the tier's price"))
+        rows = tornado_records(rec.tornados[t.tier], t.tier, t.measure_usd_month, rec.swing,
+                               t.measure)
         if rows:
             name = f"tornado-{t.tier}.png"
-            pngs[name] = png(with_data(tornado_spec(), tornado=rows))
-            captions[name] = (f"Sensitivity of tier {t.tier}'s floor: each input moved "
+            pngs[name] = png(with_data(tornado_spec(t.measure), tornado=rows))
+            captions[name] = (f"Sensitivity of tier {t.tier}'s {t.measure}: each input moved "
                               f"±{100 * rec.swing:g}%, largest swing on top")
     return pngs, captions

@@ -12,6 +12,7 @@ from econ.model.evaluate import Evaluation, TierResult
 from econ.outputs.headline import Headline, headline, headline_line, headlines, share_percent
 from econ.outputs.payback_view import payback_frame, payback_json, payback_lines, payback_text
 from econ.outputs.tables import format_table, plan_json, plan_text
+from econ.scenario.schema import Tier
 
 __all__ = [
     "BLEND",
@@ -226,20 +227,26 @@ def text_report(ev: Evaluation) -> str:
     out += ["", "Headline per tier (the tier's teacher against the plan it serves):"]
     out += [f"  {headline_line(h)}" for h in headlines(ev)]
     out += ["", f"Candidates (verdicts against the reference teacher {s.teacher_id}: "
-            "r retained, d degraded, l lost, i inconclusive, u unmeasured; floor if the tier "
-            "were served by the model alone)"]
+            "r retained, d degraded, l lost, i inconclusive, u unmeasured; floor (a free tier: "
+            "cost per user) if the tier were served by the model alone)"]
     tier_ids = [t.id for t in s.tiers]
+
+    def free(t: Tier) -> bool:
+        return t.price_usd_month <= 0
+
     rows = []
     for cand in candidates_table(ev):
         verdicts = " ".join(v[0] for v in cand.verdicts.values()) or "(reference)"
         rows.append([cand.model, cand.role, cand.serving,
                      number(cand.cost_per_conversation_usd, 5),
                      number(100 * cand.cost_per_conversation_usd, 3), verdicts,
-                     *[number(cand.tier_floors_usd_month[t], 2) for t in tier_ids]])
+                     *[number(cand.tier_costs_per_user_month_usd[t.id], 2) if free(t)
+                       else number(cand.tier_floors_usd_month[t.id], 2) for t in s.tiers]])
     out.append(format_table(
         ["model", "role", "serving", "cost/conv (USD)", "cost/conv (¢)",
          "verdicts (" + " ".join(c.id[:4] for c in s.capabilities) + ")",
-         *[f"{t} floor (USD/mo)" for t in tier_ids]],
+         *[f"{t.id} cost/user (USD/mo)" if free(t) else f"{t.id} floor (USD/mo)"
+           for t in s.tiers]],
         rows, [False, False, False, True, True, False, *[True] * len(tier_ids)]))
     out += _measured_lines(ev)
     out += ["", f"Capabilities (teacher {s.teacher_id} vs student {s.student_id}; pass rates and "
@@ -267,7 +274,7 @@ def text_report(ev: Evaluation) -> str:
     rows = []
     for t in ev.tiers:
         e = t.economics
-        floor = "free" if t.free else number(e.price_floor_usd_month, 2)
+        floor = "— (free)" if t.free else number(e.price_floor_usd_month, 2)
         carrying = ("—" if t.price_floor_carrying_free_users_usd_month is None
                     else number(t.price_floor_carrying_free_users_usd_month, 2))
         rows.append([
