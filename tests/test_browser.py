@@ -613,7 +613,7 @@ def test_a_link_copied_after_adopting_a_new_model_reopens_in_a_fresh_browser(ser
     name = "frontier-vs-distilled.yaml"
     loaded = load_scenario(folder / name)
     best = tier_frontier(evaluate(loaded.scenario, loaded.measured),
-                         "pro").least_loss_under_floor(200.0)
+                         "pro").least_loss_within(200.0)
     assert best is not None and best.student == "llama-8b-distilled"
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
     tiers = [t.id for t in loaded.scenario.tiers]

@@ -89,7 +89,7 @@ def test_the_adopted_pro_plan_is_spelled_out():
 
     loaded = LOADED[DEFAULT]
     ev = evaluate(loaded.scenario, loaded.measured)
-    point = tier_frontier(ev, "pro").least_loss_under_floor(200.0)
+    point = tier_frontier(ev, "pro").least_loss_within(200.0)
     assert point is not None and point.student == "llama-8b-distilled"
     plan = point_plan(ev, "pro", point)
     base, working = edited(DEFAULT, 2, model=plan.model, route_to=plan.route.to,

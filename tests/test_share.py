@@ -246,7 +246,7 @@ def test_adopt_it_shows_the_adopted_point_and_says_the_plan_changed(folder):
     at = opened({"scenario": DEFAULT_NAME})
     loaded = load_scenario(folder / DEFAULT_NAME)
     front = tier_frontier(evaluate(loaded.scenario, loaded.measured), "pro")
-    best = front.least_loss_under_floor(200.0)
+    best = front.least_loss_within(200.0)
     assert best is not None
     at.session_state["tab"] = "Frontier"
     at.run()

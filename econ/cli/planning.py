@@ -90,7 +90,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
             print("\nno consent set meets the target")
         else:
             print(f"\nchoice: consent to lose {', '.join(choice.consent) or 'nothing'}: "
-                  f"{front.measure} {choice.measure_usd_month:,.2f} USD/mo, loss "
+                  f"{'floor' if what == 'floor' else 'cost per user'} "
+                  f"{choice.measure_usd_month:,.2f} USD/mo, loss "
                   f"{choice.loss_usd_month:,.0f} USD/mo"
                   + (f"; plan changes: {change}" if change else "; same model and route"))
     return EXIT_OK
