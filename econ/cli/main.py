@@ -11,6 +11,7 @@ from typing import NoReturn
 from econ.base.errors import EconError
 from econ.base.secrets import redact
 from econ.cli import (
+    breakeven_cmd,
     history,
     measures,
     planning,
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="econ", description="Cost–capability product economics of LLM products.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (scenario_cmds, measures, planning, history, probe_cmd, trace_cmd,
-                   traffic_cmd):
+                   traffic_cmd, breakeven_cmd):
         module.register(sub)
     return parser
 

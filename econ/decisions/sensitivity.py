@@ -26,7 +26,8 @@ from econ.scenario.schema import Scenario
 
 __all__ = ["SensitivityRow", "sensitivity", "tier_figures", "tier_floors", "tornado"]
 
-_SKIP = {"schema_version", "conversations_per_user_month_cv", "turns_cv", "price_cv",
+_SKIP = {"schema_version", "min_replicas", "replica_granularity", "gpu_prices",
+         "conversations_per_user_month_cv", "turns_cv", "price_cv",
          "evals", "eval_results", "benchmarks", "traffic_share_sd", "throughput_cv",
          "token_length_cv", "reasoning_tokens_cv", "tolerance", "max_concurrency", "distillation"}
 

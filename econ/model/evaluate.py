@@ -9,6 +9,7 @@ from typing import Any
 from econ.evidence.retention import Retention, SliceResults, compare_slices
 from econ.model.cost import CostTable, TimeModel, cost_table
 from econ.model.extrapolation import extrapolation_warnings
+from econ.model.fleet import Fleet, scenario_fleet
 from econ.model.loss import Consequence, consequence, loss_drop, plan_loss_usd_month
 from econ.model.plans import (
     UNCATEGORISED,
@@ -40,6 +41,7 @@ __all__ = [
     "model_tokens_per_conversation",
     "retention_pairs",
     "retention_table",
+    "tier_assignments",
     "tier_consents",
     "tier_result",
 ]
@@ -139,6 +141,9 @@ class Evaluation:
     # model -> traffic-weighted tokens of one conversation (see model_tokens_per_conversation)
     model_tokens_per_conversation: Mapping[str, Mapping[str, float]] = field(
         default_factory=dict)
+    # whole replicas of each self-hosted model at the scenario's volume (econ.model.fleet); the
+    # costs above are at continuous sizing, the fleet says what whole replicas multiply them by
+    fleet: Fleet = field(default_factory=Fleet)
 
     def retention_of(self, capability: str) -> Retention:
         return next(r for r in self.retention if r.capability == capability)
@@ -222,18 +227,35 @@ def coverage(scenario: Scenario, tiers: Iterable[TierResult], evals: EvalData,
     )
 
 
+def _resolve(scenario: Scenario, t: Tier, consent: tuple[str, ...],
+             pairs: Mapping[tuple[str, str], tuple[Retention, ...]]
+             ) -> tuple[tuple[str, ...], Assignment]:
+    """The capabilities the tier's default model is shown to retain, and the tier's plan
+    resolved with ``consent``."""
+    caps = [c.id for c in scenario.capabilities]
+    teacher, default = scenario.tier_teacher(t), t.plan.model
+    retained: tuple[str, ...] = ()
+    if default != teacher:
+        verdicts = {r.capability: r.verdict for r in pairs[(teacher, default)]}
+        retained = tuple(c for c in caps if verdicts[c] == "retained")
+    return retained, resolve_plan(t.plan, caps, consent, retained)
+
+
+def tier_assignments(scenario: Scenario, consents: Mapping[str, tuple[str, ...]],
+                     pairs: Mapping[tuple[str, str], tuple[Retention, ...]]
+                     ) -> dict[str, Assignment]:
+    """Every tier's resolved plan (tier id -> assignment) with its consent set."""
+    return {t.id: _resolve(scenario, t, consents[t.id], pairs)[1] for t in scenario.tiers}
+
+
 def tier_result(scenario: Scenario, t: Tier, consent: tuple[str, ...], costs: CostTable,
                 pairs: Mapping[tuple[str, str], tuple[Retention, ...]]) -> TierResult:
     """One tier priced on its plan with ``consent``, against its teacher, from the evaluation's
     cost table and retention pairs (payback prices other plans of a tier with it)."""
-    caps = [c.id for c in scenario.capabilities]
     teacher = scenario.tier_teacher(t)
     rets = {m: {r.capability: r for r in pairs[(teacher, m)]}
             for m in scenario.models if m != teacher}
-    default = t.plan.model
-    retained = tuple(c for c in caps
-                     if default != teacher and rets[default][c].verdict == "retained")
-    a = resolve_plan(t.plan, caps, consent, retained)
+    retained, a = _resolve(scenario, t, consent, pairs)
     econ = tier_economics(t, float(plan_cost_per_conversation(a, scenario, costs)),
                           scenario.fees)
     at_risk = []
@@ -290,8 +312,10 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
     consents = tier_consents(scenario, consent)
     default_consent = tuple(scenario.consent) if consent is None or isinstance(
         consent, Mapping) else tuple(consent)
-    costs = cost_table(scenario, measured.prices, measured.time_models)
     pairs = retention_pairs(scenario, measured.evals)
+    costs = cost_table(scenario, measured.prices, measured.time_models)
+    # whole replicas at the scenario's volume: reported, the costs stay at continuous sizing
+    fleet = scenario_fleet(scenario, costs, tier_assignments(scenario, consents, pairs))
     retention = pairs[(scenario.teacher_id, scenario.student_id)]
     conversations = sum(t.users * t.conversations_per_user_month for t in scenario.tiers)
     severity = {c.id: c.severity_usd for c in scenario.capabilities}
@@ -321,4 +345,5 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         warnings=extrapolation_warnings(scenario, measured.time_models, measured.fits),
         model_tokens_per_conversation={
             mid: model_tokens_per_conversation(scenario, costs, mid) for mid in scenario.models},
+        fleet=fleet,
     )

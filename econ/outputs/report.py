@@ -125,6 +125,9 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
             "eval_only_capabilities": list(cov.eval_only_capabilities),
         },
         "conversations_month": ev.conversations_month,
+        # whole replicas of each self-hosted model at the scenario's volume; the costs above are
+        # at continuous sizing, whole replicas multiply them by the factor (econ breakeven)
+        "fleet": {m: f.to_json() for m, f in ev.fleet.sizes.items()},
         "headlines": {h.tier: h.to_json() for h in headlines(ev)},
         "tiers": {t.economics.tier: _tier_json(t) for t in ev.tiers},
         "blend": {
@@ -213,6 +216,18 @@ def coverage_banner(ev: Evaluation) -> list[str]:
     return out
 
 
+def _fleet_lines(ev: Evaluation) -> list[str]:
+    """One line per self-hosted model: whole replicas at the scenario's volume."""
+    out = []
+    for mid, f in ev.fleet.sizes.items():
+        out.append(f"Fleet of {mid}: {f.replicas} replica(s) (at least {f.min_replicas}, in "
+                   f"steps of {f.replica_granularity}) for {f.conversations_month:,.0f} "
+                   f"conversations a month ({f.basis}), {f.continuous_replicas:,.2f} if sized "
+                   f"exactly; the costs above are sized exactly, whole replicas cost "
+                   f"×{f.factor:.3f} ({f.usd_month:,.0f} USD a month; econ breakeven)")
+    return out
+
+
 def text_report(ev: Evaluation) -> str:
     s = ev.scenario
     out = [f"Scenario: {s.name}", "", *coverage_banner(ev)]
@@ -249,6 +264,7 @@ def text_report(ev: Evaluation) -> str:
            for t in s.tiers]],
         rows, [False, False, False, True, True, False, *[True] * len(tier_ids)]))
     out += _measured_lines(ev)
+    out += _fleet_lines(ev)
     out += ["", f"Capabilities (teacher {s.teacher_id} vs student {s.student_id}; pass rates and "
             "drop in %, 95% intervals)"]
     rows = []

@@ -172,6 +172,15 @@ class SelfHostedModel(_Reasoning):
     )
     target_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
     peak_to_average: Annotated[float, Field(ge=1.0)] = 1.0
+    min_replicas: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        1, description="Replicas always running, whatever the volume (default 1). The fleet is "
+        "a whole number of replicas: at low volume their cost is spread over few conversations.")
+    replica_granularity: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        1, description="Replicas are added above min_replicas in steps of this many (default "
+        "1; 2 when an 8-GPU node holds two 4-GPU replicas).")
+    gpu_prices: dict[Identifier, Annotated[float, Field(gt=0.0)]] | None = Field(
+        None, description="Other USD/GPU-hour figures for this GPU by name (reserved, spot…): "
+        "econ breakeven gives the crossover at each; usd_per_gpu_hour prices every other output.")
     endpoint: Endpoint | None = None
     architecture: Annotated[str, Field(min_length=1, max_length=120)] | Architecture | None = (
         Field(None, description="The model's architecture: a row of data/serving/models.csv by "
