@@ -23,6 +23,7 @@ OLD = DATA / "vllm_benchmark_serving_old.log"
 SGLANG = DATA / "sglang_bench_serving_console.log"
 TRT = DATA / "trtllm_bench_console.log"
 TRT_JSON = DATA / "trtllm_bench_report.json"
+REAL = DATA / "vllm_benchmark_serving_qwen2-7b_a100_real.log"  # real output, SOURCES.md §11
 
 
 def run_cli(capsys, *argv):
@@ -238,3 +239,17 @@ def test_console_runs_carry_the_bench_run_fields():
     assert console_text.MAX_MEASURE == bench.MAX_MEASURE
     names = [f.name for f in fields(console_text.ConsoleRun)]
     assert names == [f.name for f in fields(bench.BenchRun)][:len(names)]
+
+
+def test_a_real_benchmark_serving_log_with_server_lines_after_the_block():
+    """A real run (dennislee22/vLLM-benchmarking README, data/SOURCES.md §11): the command, the
+    block, then the server's own log lines; no concurrency line, no arguments printed."""
+    (run,) = read_bench(REAL)
+    assert run.source_format == "vllm-console"
+    assert (run.completed, run.failed, run.max_concurrency, run.model) == (50, None, None, None)
+    assert run.duration_s == 86.87
+    assert (run.total_input_tokens, run.total_output_tokens) == (50977, 51119)
+    # from the duration, not the printed (rounded) 0.58 req/s and 588.46 tok/s
+    assert run.request_throughput_per_s == pytest.approx(50 / 86.87)
+    assert run.output_tokens_per_s == pytest.approx(51119 / 86.87)
+    assert run.latency_ms["ttft_mean"] == 6954.60 and run.latency_ms["itl_p99"] == 718.62
