@@ -524,3 +524,31 @@ def test_a_free_tier_frontier_trades_cost_per_user_without_a_red_error(folder):
     row = mc.set_index("tier").loc["free"]
     assert row["measure"] == "cost per user"
     assert row["base_usd_month"] == pytest.approx(per_user, rel=1e-12)
+
+
+def test_breakeven_panel_shows_econ_breakevens_crossovers(folder, capsys):
+    """The app's break-even table and chart are econ breakeven's figures."""
+    import json
+
+    from econ.cli import main
+
+    name = "self-hosted-llama.yaml"
+    at = start(folder, name)
+    shown = next(d.value for d in at.dataframe
+                 if "first_breakeven_conversations_month" in d.value.columns)
+    assert main(["breakeven", str(folder / name), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)["crossovers"]
+    assert len(shown) == len(cli)
+    for (_, row), x in zip(shown.iterrows(), cli, strict=True):
+        assert row["api"] == x["api"]
+        assert row["first_breakeven_conversations_month"] == pytest.approx(
+            x["first_breakeven_conversations_month"])
+        assert row["always_cheaper_from_conversations_month"] == pytest.approx(
+            x["always_cheaper_from_conversations_month"])
+    spec, curves = chart(at, "curves")
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
+    eight = curves[curves["option"] == "llama-8b"].sort_values("conversations_month")
+    # one replica of 2,183 USD a month spread over the volume at the low end
+    assert eight.iloc[0]["cost_per_conversation_usd"] == pytest.approx(2.99 * 730 / 1e3)
+    assert eight.iloc[0]["replicas"] == 1
+    assert set(curves["option"]) >= {"gpt-4o (API)", "llama-8b @ reserved", "llama-70b @ spot"}

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from econ.app.ab_tab import ab_tab
 from econ.app.author_tab import author_tab
+from econ.app.breakeven_panel import breakeven_panel
 from econ.app.compare_tab import compare_tab
 from econ.app.consent_tab import consent_table, headline_metrics, tiers_panel
 from econ.app.export_tab import export_and_save
@@ -78,6 +79,7 @@ def main() -> None:
         with tabs[0]:
             consent_table(source, ev)
             tiers_panel(source, ev)
+            breakeven_panel(source, ev)
     if tabs[1].open:
         with tabs[1]:
             frontier_tab(source, ev)

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-__all__ = ["RULES", "TORNADO_ENDS", "frontier_spec", "interval_spec", "price_rules",
+__all__ = ["RULES", "TORNADO_ENDS", "breakeven_spec", "frontier_spec", "interval_spec",
+           "price_rules",
            "tornado_records", "tornado_spec", "with_data", "with_prices"]
 
 
@@ -187,4 +188,26 @@ def tornado_spec(measure: str = "price floor") -> dict[str, Any]:
     base = alt.Chart(alt.NamedData("tornado")).mark_rule(color="#333").encode(
         x="mean(base_usd_month):Q")
     spec: dict[str, Any] = (bars + base).to_dict()
+    return spec
+
+
+@cache
+def breakeven_spec() -> dict[str, Any]:
+    """Cost per conversation against monthly volume, both on log scales; dataset ``curves``
+    (rows: option, conversations_month, cost_per_conversation_usd, replicas) and ``today``
+    (one row: conversations_month) as a vertical rule."""
+    import altair as alt
+
+    x = alt.X("conversations_month:Q", title="conversations a month",
+              scale=alt.Scale(type="log"))
+    lines = alt.Chart(alt.NamedData("curves")).mark_line(interpolate="linear").encode(
+        x=x, y=alt.Y("cost_per_conversation_usd:Q", title="cost per conversation (USD)",
+                     scale=alt.Scale(type="log")),
+        color=alt.Color("option:N", title="model @ GPU price"),
+        tooltip=[alt.Tooltip("option:N"),
+                 alt.Tooltip("conversations_month:Q", title="conversations/month", format=",.0f"),
+                 alt.Tooltip("cost_per_conversation_usd:Q", title="USD/conv.", format=".5f"),
+                 alt.Tooltip("replicas:Q", title="replicas", format=",.0f")])
+    today = alt.Chart(alt.NamedData("today")).mark_rule(strokeDash=[4, 4]).encode(x=x)
+    spec: dict[str, Any] = alt.layer(lines, today).properties(height=320).to_dict()
     return spec
