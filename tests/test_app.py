@@ -530,10 +530,15 @@ def test_breakeven_panel_shows_econ_breakevens_crossovers(folder, capsys):
     """The app's break-even table and chart are econ breakeven's figures."""
     import json
 
+    from econ.app.breakeven_panel import EXPANDER_KEY
     from econ.cli import main
 
     name = "self-hosted-llama.yaml"
     at = start(folder, name)
+    assert not at.get("vega_lite_chart")  # closed: nothing computed
+    at.session_state[EXPANDER_KEY] = True
+    at.run()
+    assert not at.exception, at.exception
     shown = next(d.value for d in at.dataframe
                  if "first_breakeven_conversations_month" in d.value.columns)
     assert main(["breakeven", str(folder / name), "--json"]) == 0

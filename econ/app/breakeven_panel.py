@@ -11,8 +11,9 @@ from econ.decisions.breakeven import ON_DEMAND, Breakeven, breakeven
 from econ.model.evaluate import Evaluation
 from econ.outputs.charts import breakeven_spec, with_data
 
-__all__ = ["breakeven_frame", "breakeven_panel"]
+__all__ = ["EXPANDER_KEY", "breakeven_frame", "breakeven_panel"]
 
+EXPANDER_KEY = "breakeven_open"
 POINTS = 240  # volumes drawn, log-spaced: enough to show each step of replicas at low volume
 
 
@@ -33,10 +34,15 @@ def breakeven_frame(b: Breakeven) -> pd.DataFrame:
 def breakeven_panel(source: str, ev: Evaluation) -> None:
     if ev.measured is None:
         return
-    b = breakeven(ev, ev.measured)
-    if not b.self_hosted or not b.api:
+    if not ({m.serving for m in ev.scenario.models.values()} >= {"api", "self_hosted"}):
         return
-    with st.expander("Break-even volume: self-hosted (whole replicas) against the API"):
+    # computed only while open (st.session_state[EXPANDER_KEY] = True opens it, as in the tests)
+    box = st.expander("Break-even volume: self-hosted (whole replicas) against the API",
+                      key=EXPANDER_KEY, on_change="rerun")
+    if not box.open:
+        return
+    b = breakeven(ev, ev.measured)
+    with box:
         st.caption("Each model serves every conversation of the scenario alone. A self-hosted "
                    "fleet is whole replicas (min_replicas, then steps of replica_granularity), "
                    "so at low volume its cost per conversation is far above the exact sizing; "
