@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from econ.app.grid import Spec, show_table
 from econ.app.state import wkey
 from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.base.errors import EconError
@@ -19,19 +20,20 @@ from econ.scenario.edits import Edits, apply_to_scenario
 
 __all__ = ["ab_tab"]
 
-_num = st.column_config.NumberColumn
-_text = st.column_config.TextColumn
-COLUMNS = {
-    "tier": _text("Tier", width="small"),
-    "plan": _text("Plan", width="small"),
-    "consent": _text("Consents to lose", width="medium"),
-    "price_usd_month": _num("Price (USD/mo)", format="%.2f"),
-    "floor_usd_month": _num("Floor (USD/mo)", format="%.2f", help="none for a free tier"),
-    "cost_per_user_usd_month": _num("Cost per user (USD/mo)", format="%.2f"),
-    "margin": _num("Margin at price", format="percent"),
-    "loss_usd_month": _num("Loss (USD/mo)", format="%.0f"),
-    "unmeasured": _num("Unmeasured traffic", format="percent"),
-    "p_meets_target": _num("P(margin ≥ target)", format="percent"),
+COLUMNS: dict[str, Spec] = {
+    "tier": ("Tier", "text", None),
+    "plan": ("Plan", "text", None),
+    "consent": ("Consents to lose", "text", None),
+    "price_usd_month": ("Price (USD/mo)", "money", None),
+    "floor_usd_month": ("Floor (USD/mo)", "money", "none for a free tier"),
+    "cost_per_user_usd_month": ("Cost per user (USD/mo)", "money", None),
+    "margin": ("Margin at price", "share", None),
+    "loss_usd_month": ("Loss (USD/mo)", "money", "expected cost of failed conversations a month"),
+    "unmeasured": ("Unmeasured traffic", "share",
+                   "share of the tier's conversations served without eval results"),
+    "p_meets_target": ("P(margin ≥ target)", "share",
+                       "share of Monte Carlo draws meeting the target margin (tick the box "
+                       "above to compute it)"),
 }
 
 
@@ -84,14 +86,13 @@ def ab_tab(source: str, ev: Evaluation, loaded: Loaded, edits: Edits) -> None:
     except EconError as exc:
         st.error(str(exc))
         return
-    st.dataframe(table, hide_index=True, width="stretch", column_order=list(COLUMNS),
-                 column_config=COLUMNS, key=wkey(source, "ab_table"))
+    show_table(table, COLUMNS, key=wkey(source, "ab_table"))
     changes = []
     for r in compare_plans(a, ev):
         moved = (f"cost per user {r.cost_per_user_change_usd_month:+,.2f} USD/mo (free)"
                  if r.floor_change_usd_month is None
                  else f"floor {r.floor_change_usd_month:+,.2f} USD/mo")
-        changes.append(f"**{r.tier}**: {moved}, loss {r.loss_change_usd_month:+,.0f} USD/mo"
+        changes.append(f"**{r.tier}**: {moved}, loss {r.loss_change_usd_month:+,.2f} USD/mo"
                        + ("" if r.margin_change_points is None
                           else f", margin {r.margin_change_points:+.1f} pp"))
     st.markdown("B − A: " + "; ".join(changes))

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
+from econ.app.grid import Spec, columns_of, show_table
 from econ.app.state import NO_ROUTE, show_tier_consent, wkey
-from econ.base.formatting import ci_percent, number, percent
+from econ.base.formatting import ci_percent, money, number, percent, unit_cost
+from econ.decisions.consent_effect import idle_consents
 from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation
+from econ.outputs.charts import retention_records, retention_spec, with_data
 from econ.outputs.consent_matrix import consent_matrix
-from econ.outputs.export import candidate_columns, candidates_frame, tier_pricing_table
+from econ.outputs.export import COLUMNS, candidate_columns, candidates_frame, tier_pricing_table
 from econ.outputs.headline import share_percent
+from econ.outputs.payback_view import distillations_text, loss_change_text
 from econ.outputs.record import priced_below_floor
 from econ.outputs.report import BLEND, headline, payback_frame, payback_text
 
-__all__ = ["consent_table", "headline_metrics", "tiers_panel"]
+__all__ = ["consent_table", "detectable_text", "headline_metrics", "tiers_panel"]
 
 
 def headline_metrics(source: str, ev: Evaluation) -> None:
@@ -27,21 +31,19 @@ def headline_metrics(source: str, ev: Evaluation) -> None:
     st.markdown(f"**Tier `{h.tier}`**: teacher `{h.teacher}`; plan `{h.served_text}` "
                 "(pick the tier under *Consent set of tier*)")
     cols = [c for _ in range(2) for c in st.columns(3)]  # two rows: values never truncated
-    cols[0].metric("Teacher (USD/conv.)", f"{h.teacher_cost_per_conversation_usd:.4g}",
+    cols[0].metric("Teacher (USD/conv.)", unit_cost(h.teacher_cost_per_conversation_usd),
                    help=f"`{h.teacher}` alone, traffic-weighted over capabilities")
-    cols[1].metric("Tier's plan (USD/conv.)", f"{h.plan_cost_per_conversation_usd:.4g}",
+    cols[1].metric("Tier's plan (USD/conv.)", unit_cost(h.plan_cost_per_conversation_usd),
                    help=f"`{h.served_text}`, traffic-weighted, router included")
     cols[2].metric("Teacher ÷ plan cost", "—" if h.teacher_to_plan_cost_ratio is None
                    else f"{h.teacher_to_plan_cost_ratio:,.1f}×")
-    cols[3].metric("Tier's serving cost (USD/month)", f"{h.cost_usd_month:,.0f}",
+    cols[3].metric("Tier's serving cost (USD/month)", money(h.cost_usd_month),
                    help=f"{h.conversations_month:,.0f} conversations a month in tier {h.tier}")
     cols[4].metric("Unmeasured traffic", share_percent(h.unmeasured_traffic_share),
                    help="share of the tier's conversations a model other than its teacher "
                    "serves on capabilities with no eval results")
     cols[5].metric("Underpowered traffic", share_percent(h.underpowered_traffic_share),
-                   help="share of the tier's conversations a model other than its teacher "
-                   "serves on capabilities whose eval slice cannot detect a drop as large as "
-                   "its tolerance")
+                   help=UNDERPOWERED_HELP)
     if h.unmeasured_traffic_share > 0:
         caps = ", ".join(h.unmeasured_capabilities)
         st.warning(f"**{share_percent(h.unmeasured_traffic_share)} of tier {h.tier}'s "
@@ -92,79 +94,124 @@ def consent_table(source: str, ev: Evaluation) -> None:
     rets = {r.capability: r for r in ev.retention_against(res.teacher, student)}
     st.caption(f"Tier `{tier}`: student `{student}` against its teacher `{res.teacher}`.")
     head = st.columns(_GRID, gap="xsmall")
-    for col, text in zip(head, ["capability · traffic share · severity", "teacher pass rate",
-                                "student pass rate", "drop · smallest detectable",
-                                "verdict", "lose?"], strict=True):
-        col.markdown(f":small[**{text}**]")
+    helps = [None, None, None, MDD_HELP, VERDICT_HELP,
+             "Tick to consent to losing the capability on this tier: its plan may then serve it "
+             "with the student."]
+    for col, text, help_text in zip(head, ["capability · traffic share · severity",
+                                           "teacher pass rate", "student pass rate",
+                                           "drop · smallest detectable", "verdict", "lose?"],
+                                    helps, strict=True):
+        col.markdown(f":small[**{text}**]", help=help_text)
     for c in ev.scenario.capabilities:
         r = rets[c.id]
         row = st.columns(_GRID, gap="xsmall")
         row[0].markdown(f"`{breakable(c.id)}`" + (" · load-bearing" if c.load_bearing else "")
                         + f"  \n:small[{percent(c.traffic_share)} of traffic · "
-                        f"{c.severity_usd:,.2f} USD per failure]")
+                        f"{money(c.severity_usd)} USD per failure]")
         row[1].markdown(f":small[{percent(r.teacher_pass_rate)} {ci_percent(r.teacher_ci)} · "
                         f"n={r.n_teacher}]")
         row[2].markdown(f":small[{percent(r.student_pass_rate)} {ci_percent(r.student_ci)} · "
                         f"n={r.n_student}]")
-        mdd = "none" if r.min_detectable_drop is None else percent(r.min_detectable_drop)
+        mdd = detectable_text(r.min_detectable_drop, r.verdict)
         row[3].markdown(f":small[{percent(r.drop)} {ci_percent(r.drop_ci)}"
                         + (f" · {r.pairing}" if r.pairing else "")
                         + (f", decided {r.decided_by}" if r.decided_by else "")
-                        + f" · detectable ≥ {mdd}]")
+                        + f" · {mdd}]")
         row[4].markdown(f":small[**{r.verdict}**" + (f" (n≈{r.n_to_settle:,} would settle it)"
                                                      if r.n_to_settle else "") + "]")
         row[5].checkbox(f"consent to lose {c.id}", key=wkey(source, "consent", c.id),
                         label_visibility="collapsed")
     st.caption("Pass rates and drops with 95% intervals (Wilson; Newcombe for the drop, paired "
-               "when example ids match); 'detectable' is the smallest drop the slice can show "
-               "at α = 0.05 with 80% power. Tick 'lose?' to consent to losing a capability.")
+               "when example ids match). Tick 'lose?' to consent to losing a capability.",
+               help=MDD_HELP)
+    consent = res.consent
+    idle = idle_consents(ev.scenario.tiers[[t.id for t in ev.scenario.tiers].index(tier)],
+                         consent, res.retained)
+    if idle:
+        reasons = sorted(set(idle.values()))
+        st.info(f"**Ticking {', '.join(idle)} changes no figure on this tier**: "
+                + "; ".join(reasons) + ".")
+    rows = retention_records([rets[c.id] for c in ev.scenario.capabilities], consent)
+    st.vega_lite_chart(with_data(retention_spec(), retention=rows), width="stretch",
+                       height=60 + 30 * len(rows), key=wkey(source, "retention_chart", tier))
+    st.caption(f"Tier `{tier}`: each capability's drop with its 95% interval against its "
+               "tolerance (black tick), coloured by verdict; a diamond marks a capability the "
+               "tier consents to lose.")
 
 
-_num = st.column_config.NumberColumn
-_text = st.column_config.TextColumn
-# the tier table as shown: plain-word headers, floor and margin first, no horizontal scroll
-TIER_TABLE = {
-    "tier": _text("Tier", width="small"),
-    "price_usd_month": _num("Price (USD/mo)", format="%.2f"),
-    "price_floor_usd_month": _num("Floor (USD/mo)", format="%.2f",
-                                  help="lowest monthly price that meets the target margin; "
-                                  "none for a free tier (no price, no card fees)"),
-    "price_floor_carrying_free_users_usd_month": _num(
-        "Floor with free users (USD/mo)", format="%.2f",
-        help="the floor when the free tiers' cost is spread over the paying users"),
-    "subsidy_usd_month": _num("Free-tier subsidy (USD/mo)", format="%.0f"),
-    "gross_margin_at_price": _num("Margin", format="percent", help="gross margin at the price"),
-    "target_gross_margin": _num("Target", format="percent", help="target gross margin"),
-    "cost_per_user_month_usd": _num("Cost per user (USD/mo)", format="%.2f"),
-    "capability_loss_usd_month": _num("Loss (USD/mo)", format="%.0f",
-                                      help="expected cost of failed conversations a month"),
-    "cost_per_conversation_usd": _num("Cost per conv. (USD)", format="%.5f"),
-    "conversations_per_user_month": _num("Conv. per user a month", format="%.0f"),
-    "plan": _text("Plan", width="medium"),
-    "teacher": _text("Teacher", width="small"),
-    "consent": _text("Consents to lose", width="medium"),
-    "unmeasured_traffic_share": _num(
-        "Unmeasured", format="percent", help="share of the tier's conversations a model other "
-        "than its teacher serves on capabilities with no eval results"),
-    "underpowered_traffic_share": _num(
-        "Underpowered", format="percent", help="share of the tier's conversations a model other "
-        "than its teacher serves on undecided capabilities whose eval slice cannot detect a "
-        "drop as large as the tolerance"),
-    "uncategorised_traffic_share": _num(
-        "Uncategorised", format="percent", help="share of the tier's conversations no "
-        "capability claims that a model other than its teacher serves"),
+def _tier_col(col: str, title: str, help_text: str | None = None) -> tuple[str, Spec]:
+    """A column of the tier-pricing table: the kind the exports give it, a shorter title."""
+    return col, (title, COLUMNS[col][1], help_text)
+
+
+# the tier table as shown: plain-word headers, floor and margin first; what fits 1280 px
+# without sideways scroll, the rest under "More columns"
+TIER_TABLE: dict[str, Spec] = dict([
+    _tier_col("tier", "Tier"),
+    _tier_col("price_usd_month", "Price (USD/mo)"),
+    _tier_col("price_floor_usd_month", "Floor (USD/mo)",
+              "lowest monthly price that meets the target margin; none for a free tier (no "
+              "price, no card fees)"),
+    _tier_col("price_floor_carrying_free_users_usd_month", "Floor with free users",
+              "USD/month: the floor when the free tiers' cost is spread over the paying users"),
+    _tier_col("gross_margin_at_price", "Margin", "gross margin at the price"),
+    _tier_col("target_gross_margin", "Target", "target gross margin"),
+    _tier_col("cost_per_user_month_usd", "Cost per user (USD/mo)"),
+    _tier_col("capability_loss_usd_month", "Loss (USD/mo)",
+              "expected cost of failed conversations a month"),
+])
+TIER_DETAILS: dict[str, Spec] = dict([
+    _tier_col("tier", "Tier"),
+    _tier_col("cost_per_conversation_usd", "Cost per conv. (USD)"),
+    _tier_col("conversations_per_user_month", "Conv. per user a month"),
+    _tier_col("subsidy_usd_month", "Free-tier subsidy (USD/mo)"),
+    _tier_col("plan", "Plan"),
+    _tier_col("teacher", "Teacher"),
+    _tier_col("consent", "Consents to lose"),
+    _tier_col("unmeasured_traffic_share", "Unmeasured",
+              "share of the tier's conversations a model other than its teacher serves on "
+              "capabilities with no eval results"),
+    _tier_col("underpowered_traffic_share", "Underpowered",
+              "share of the tier's conversations a model other than its teacher serves on "
+              "undecided capabilities whose eval slice cannot detect a drop as large as the "
+              "tolerance"),
+    _tier_col("uncategorised_traffic_share", "Uncategorised",
+              "share of the tier's conversations no capability claims that a model other than "
+              "its teacher serves"),
+])
+
+PAYBACK_TABLE: dict[str, Spec] = {
+    "tier": ("Tier", "text", None),
+    "baseline": ("Baseline (best plan without distillation)", "text", None),
+    "gross_savings_usd_month": ("Gross savings (USD/mo)", "money", None),
+    "added_loss_usd_month": ("Added loss (USD/mo)", "money",
+                             "capability loss the plan adds (negative: it removes loss)"),
+    "net_of_loss_savings_usd_month": ("Net of loss (USD/mo)", "money", None),
+    "cash_payback": ("Cash payback", "text", None),
+    "net_of_loss_payback": ("Net-of-loss payback", "text", None),
 }
 
 
-PAYBACK_TABLE = {
-    "tier": _text("Tier", width="small"),
-    "baseline": _text("Baseline (best plan without distillation)", width="large"),
-    "gross_savings_usd_month": _num("Gross savings (USD/mo)", format="%.0f"),
-    "added_loss_usd_month": _num("Added loss (USD/mo)", format="%.0f"),
-    "net_of_loss_savings_usd_month": _num("Net of loss (USD/mo)", format="%.0f"),
-    "cash_payback": _text("Cash payback"),
-    "net_of_loss_payback": _text("Net-of-loss payback"),
-}
+def detectable_text(mdd: float | None, verdict: str) -> str:
+    """The smallest drop an eval slice can detect, in words (never "detectable ≥ none")."""
+    if verdict == "unmeasured":
+        return "not measured"
+    if mdd is None:
+        return "too few examples to detect any drop"
+    return f"detectable ≥ {percent(mdd)}"
+
+
+UNDERPOWERED_HELP = ("Underpowered: the eval slice is too small to detect a drop as large as the "
+                     "capability's tolerance (its smallest detectable drop, MDD, is larger), so "
+                     "'no significant drop' says little. Share of the tier's conversations a "
+                     "model other than its teacher serves on such capabilities.")
+VERDICT_HELP = ("retained: the drop's interval lies within the tolerance; lost: the drop is "
+                "significant and beyond it; inconclusive: neither; underpowered: the slice is too "
+                "small to detect a drop the size of the tolerance; unmeasured: no eval results. "
+                "'n≈… would settle it' is the slice size that would.")
+MDD_HELP = ("Smallest detectable drop (MDD): the smallest fall in pass rate the eval slice would "
+            "show as significant (two-sided test at α = 0.05) 80% of the time. 'detectable ≥ "
+            "3.0%' means a smaller drop could go unseen.")
 
 
 def tiers_panel(source: str, ev: Evaluation) -> None:
@@ -176,19 +223,20 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         with cols[0].container(key=f"floor-{t.id}"):
             below = priced_below_floor(e.price_usd_month, e.price_floor_usd_month)
             if e.price_floor_usd_month is None:  # free: no floor, no card fees
-                st.markdown(f"**{t.id}** (free) · cost per user **"
-                            f"{e.cost_per_user_month_usd:,.2f} USD/month**  \n"
+                label = "" if "free" in t.id.lower() else " (free tier)"
+                st.markdown(f"**{t.id}**{label} · cost per user **"
+                            f"{money(e.cost_per_user_month_usd)} USD/month**  \n"
                             f"subsidy it needs from the paid tiers "
                             f"{number(res.subsidy_usd_month, 0, 'USD')}/month")
             else:
                 carrying = res.price_floor_carrying_free_users_usd_month
                 st.markdown(
-                    f"**{t.id}** · price floor **{e.price_floor_usd_month:,.2f} USD/month** "
+                    f"**{t.id}** · price floor **{money(e.price_floor_usd_month)} USD/month** "
                     f"standalone, {number(carrying, 2, 'USD')}/month carrying free users  \n"
                     f"margin at price {percent(e.gross_margin_at_price)} (target "
-                    f"{percent(e.target_gross_margin, 0)})"
-                    + (f"  \n:red[**price {e.price_usd_month:,.2f} is below the floor** by "
-                       f"{e.price_floor_usd_month - e.price_usd_month:,.2f} USD/month]"
+                    f"{percent(e.target_gross_margin)})"
+                    + (f"  \n:red[**price {money(e.price_usd_month)} is below the floor** by "
+                       f"{money(e.price_floor_usd_month - e.price_usd_month)} USD/month]"
                        if below else ""))
         cols[1].number_input("price (USD/month)", min_value=0.0, step=1.0,
                              key=wkey(source, "price", t.id))
@@ -196,24 +244,17 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         cols[3].selectbox("route unconsented capabilities to", [NO_ROUTE, *models],
                           key=wkey(source, "route", t.id))
     table = tier_pricing_table(ev)
-    st.dataframe(table, hide_index=True, width="stretch", column_order=list(TIER_TABLE),
-                 column_config=TIER_TABLE)
+    show_table(table, TIER_TABLE, key=wkey(source, "tier_table"))
+    with st.expander("More columns: cost per conversation, plan, teacher, consent"):
+        show_table(table, TIER_DETAILS, key=wkey(source, "tier_details"))
     st.markdown("**Consent matrix**: what each tier consents to lose, and what its plan risks "
                 "without consent (verdicts of the serving model against the tier's teacher)")
     matrix = consent_matrix(ev)
-    st.dataframe(matrix, hide_index=True, width="stretch", column_config={
-        "capability": st.column_config.TextColumn("Capability")})
+    show_table(matrix, {c: ("Capability" if c == "capability" else str(c), "text", None)
+                        for c in matrix.columns})
     st.markdown(f"**Candidates** (verdicts against the reference teacher "
                 f"`{ev.scenario.teacher_id}`; floors if a tier were served by the model alone)")
-    columns = candidate_columns(ev)
-    st.dataframe(candidates_frame(ev), hide_index=True, width="stretch",
-                 column_order=list(columns), column_config={
-                     col: (st.column_config.NumberColumn(title, format="%.2f") if kind == "money"
-                           else st.column_config.NumberColumn(title, format="%.6f")
-                           if kind == "unit_cost"
-                           else st.column_config.NumberColumn(title, format="%.0f")
-                           if kind == "count" else st.column_config.TextColumn(title))
-                     for col, (title, kind) in columns.items()})
+    show_table(candidates_frame(ev), columns_of(candidate_columns(ev)))
     b = ev.blend
     st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
@@ -224,16 +265,15 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         with st.container(key="payback"):
             st.markdown(
                 f"**Distillation of {', '.join(pb.distilled_models)}**: one-off "
-                f"{number(pb.one_off_usd, 0, 'USD')} ({pb.distillations_per_year} a year). "
+                f"{number(pb.one_off_usd, 0, 'USD')} ({distillations_text(pb)}). "
                 "Against each tier's best plan without it (same consent set and routing, every "
                 "undistilled model tried, by cost plus capability loss) the plans save "
-                f"{number(pb.gross_savings_usd_month, 0, 'USD')}/month gross, add "
-                f"{number(pb.added_loss_usd_month, 0, 'USD')}/month of capability loss, net of "
+                f"{number(pb.gross_savings_usd_month, 0, 'USD')}/month gross, "
+                f"{loss_change_text(pb.added_loss_usd_month)}, net of "
                 f"loss {number(pb.net_of_loss_savings_usd_month, 0, 'USD')}/month.  \n"
                 f"**Cash** (one-off ÷ gross savings): {cash}; "
                 f"12-month cash {number(pb.cash_12_months_usd, 0, 'USD')}.  \n"
                 f"**Net of capability loss**: {net}; 12-month net of loss "
                 f"{number(pb.net_of_loss_12_months_usd, 0, 'USD')}.")
-            st.dataframe(payback_frame(pb), hide_index=True, width="stretch",
-                         column_config=PAYBACK_TABLE)
+            show_table(payback_frame(pb), PAYBACK_TABLE)
             st.caption("Per tier, paybacks as if the tier alone carried the one-off cost.")

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from econ.app.grid import Spec, show_table
 from econ.app.state import wkey
 from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
 from econ.base.errors import EconError
@@ -23,7 +24,21 @@ from econ.outputs.charts import (
     with_prices,
 )
 
-__all__ = ["uncertainty_tab"]
+__all__ = ["MC_TABLE", "uncertainty_tab"]
+
+MC_TABLE: dict[str, Spec] = {
+    "tier": ("Tier", "text", None),
+    "measure": ("Figure", "text", "the price floor; a free tier: its cost per user"),
+    "base_usd_month": ("Deterministic (USD/mo)", "money", "without drawing any input"),
+    "p5_usd_month": ("P5 (USD/mo)", "money",
+                     "5th percentile of the Monte Carlo draws: 5% fall below"),
+    "p50_usd_month": ("P50 (USD/mo)", "money", "median of the Monte Carlo draws"),
+    "p95_usd_month": ("P95 (USD/mo)", "money",
+                      "95th percentile of the Monte Carlo draws: 5% fall above"),
+    "p_margin_meets_target": ("P(margin ≥ target)", "share",
+                              "share of draws in which the gross margin at the tier's price "
+                              "meets its target (none for a free tier)"),
+}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -63,20 +78,11 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     prices = {t.economics.tier: t.economics.price_usd_month for t in ev.tiers}
     st.vega_lite_chart(with_data(interval_spec(), floors=with_prices(_records(mc), prices)),
                        width="stretch", height=60 + 36 * len(mc))
-    st.caption("Each tier's Monte Carlo price floor (a free tier: its cost per user, the subsidy "
-               "it needs per user) relative to its deterministic value: P5–P95 bar, P50 dot; "
-               "the green tick is the tier's price (paid tiers).")
-    num = st.column_config.NumberColumn
-    st.dataframe(mc, hide_index=True, width="stretch", column_order=[
-        "tier", "measure", "base_usd_month", "p5_usd_month", "p50_usd_month", "p95_usd_month",
-        "p_margin_meets_target"], column_config={
-        "measure": st.column_config.TextColumn("figure"),
-        "base_usd_month": num("deterministic (USD/mo)", format="%.2f"),
-        "p5_usd_month": num("P5 (USD/mo)", format="%.2f"),
-        "p50_usd_month": num("P50 (USD/mo)", format="%.2f"),
-        "p95_usd_month": num("P95 (USD/mo)", format="%.2f"),
-        "p_margin_meets_target": num("P(margin ≥ target)", format="percent"),
-    })
+    st.caption("Each tier's Monte Carlo figure in USD/month (its price floor; a free tier: its "
+               "cost per user, the subsidy it needs per user): P5–P95 bar, P50 dot; the orange "
+               "tick is the deterministic value, the green tick the tier's price (paid tiers). "
+               "P5: 5% of the draws give a lower value; P95: 5% a higher one.")
+    show_table(mc, MC_TABLE)
     tier = st.selectbox("Tornado for tier", list(tornados), key=wkey(source, "ttier"))
     data = tornados[tier]
     measure = tier_measure(ev.tier(tier).economics.price_usd_month)
@@ -87,4 +93,4 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
                        height=100 + 30 * data["input"].nunique(), key=wkey(source, "tornado", tier))
     st.caption(f"Tier {tier}'s {measure} with each input moved by −{100 * swing:g}% (blue) and "
                f"+{100 * swing:g}% (orange), largest swing on top; the rule is the tier's "
-               f"{measure}.")
+               f"{measure}. Hover a bar for the input's place in the scenario file.")

@@ -11,8 +11,10 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-__all__ = ["RULES", "TORNADO_ENDS", "breakeven_spec", "frontier_spec", "interval_spec",
-           "price_rules",
+from econ.outputs.input_words import input_words
+
+__all__ = ["RULES", "TORNADO_ENDS", "VERDICT_COLOURS", "breakeven_spec", "frontier_spec",
+           "interval_spec", "price_rules", "retention_records", "retention_spec",
            "tornado_records", "tornado_spec", "with_data", "with_prices"]
 
 
@@ -83,9 +85,8 @@ def price_rules(price_usd_month: float, target_usd_month: float | None,
 
 @cache
 def interval_spec() -> dict[str, Any]:
-    """Each tier's P5–P95 figure (its price floor, a free tier's cost per user) as a bar, its
-    P50 as a dot, relative to the deterministic figure (the zero line), so tiers of very
-    different prices share one axis.
+    """Each tier's Monte Carlo figure in USD/month (its price floor; a free tier's cost per
+    user): P5–P95 as a bar, P50 as a dot, the deterministic figure as an orange tick.
 
     Dataset ``floors``: rows of :func:`econ.decisions.uncertainty.floor_intervals` with the
     tier's price (:func:`with_prices`), drawn as a green tick (paid tiers only).
@@ -93,24 +94,24 @@ def interval_spec() -> dict[str, Any]:
     import altair as alt
 
     base = alt.Chart(alt.NamedData("floors")).encode(y=alt.Y("tier:N", title=None))
-    x = alt.X("p5_vs_base:Q", axis=alt.Axis(format="+%"),
-              title="relative to the tier's deterministic price floor (free tier: cost per "
-              "user) (%): P5–P95 bar, P50 dot")
+    x = alt.X("p5_usd_month:Q", scale=alt.Scale(zero=False), axis=alt.Axis(format=",.2f"),
+              title="USD/month: price floor (free tier: cost per user), P5–P95 bar, P50 dot; "
+              "orange: deterministic")
     tips = [alt.Tooltip("measure:N", title="figure"),
             alt.Tooltip("base_usd_month:Q", title="deterministic (USD/month)", format=",.2f"),
             alt.Tooltip("p5_usd_month:Q", title="P5 (USD/month)", format=",.2f"),
             alt.Tooltip("p50_usd_month:Q", title="P50 (USD/month)", format=",.2f"),
             alt.Tooltip("p95_usd_month:Q", title="P95 (USD/month)", format=",.2f")]
-    zero = alt.Chart(alt.NamedData("floors")).mark_rule(color="#ff7f0e").encode(
-        x=alt.datum(0))
+    zero = base.mark_tick(thickness=3, size=26, color="#ff7f0e").encode(
+        x="base_usd_month:Q", tooltip=tips)
     price_tips = [alt.Tooltip("tier:N"),
                   alt.Tooltip("price_usd_month:Q", title="tier price (USD/month)", format=",.2f"),
                   alt.Tooltip("base_usd_month:Q", title="floor (USD/month)", format=",.2f")]
     price = base.transform_filter("datum.price_vs_floor != null").mark_tick(
-        thickness=3, size=26, color="#2ca02c").encode(x="price_vs_floor:Q", tooltip=price_tips)
+        thickness=3, size=26, color="#2ca02c").encode(x="price_usd_month:Q", tooltip=price_tips)
     spec: dict[str, Any] = (
-        base.mark_rule(strokeWidth=4).encode(x=x, x2="p95_vs_base:Q", tooltip=tips)
-        + base.mark_circle(size=90).encode(x="p50_vs_base:Q", tooltip=tips)
+        base.mark_rule(strokeWidth=4).encode(x=x, x2="p95_usd_month:Q", tooltip=tips)
+        + base.mark_circle(size=90).encode(x="p50_usd_month:Q", tooltip=tips)
         + zero + price
     ).to_dict()
     return spec
@@ -144,7 +145,7 @@ def tornado_records(ranked: Sequence[Any], tier: str, base_usd_month: float,
     out = []
     for rank, r in enumerate(ranked):
         lo, hi = r.at_low(tier), r.at_high(tier)
-        common = {"input": r.input, "rank": rank, "measure": measure,
+        common = {"input": r.input, "label": input_words(r.input), "rank": rank, "measure": measure,
                   "swing_usd_month": r.swing(tier), "base_value": r.base_value,
                   "low_value": r.low_value, "high_value": r.high_value,
                   "at_low_usd_month": lo, "at_high_usd_month": hi,
@@ -166,7 +167,8 @@ def tornado_spec(measure: str = "price floor") -> dict[str, Any]:
     """
     import altair as alt
 
-    tips = [alt.Tooltip("input:N", title="input"),
+    tips = [alt.Tooltip("label:N", title="input"),
+            alt.Tooltip("input:N", title="in the scenario file"),
             alt.Tooltip("low_value:Q", title="value at −swing", format=",.6g"),
             alt.Tooltip("high_value:Q", title="value at +swing", format=",.6g"),
             alt.Tooltip("at_low_usd_month:Q", title=f"{measure} at −swing (USD/month)",
@@ -174,7 +176,7 @@ def tornado_spec(measure: str = "price floor") -> dict[str, Any]:
             alt.Tooltip("at_high_usd_month:Q", title=f"{measure} at +swing (USD/month)",
                         format=",.2f"),
             alt.Tooltip("swing_usd_month:Q", title="swing (USD/month)", format=",.2f")]
-    y = alt.Y("input:N", title=None, axis=alt.Axis(labelLimit=420),
+    y = alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=420),
               sort=alt.EncodingSortField(field="rank", op="min", order="ascending"))
     bars = alt.Chart(alt.NamedData("tornado")).mark_bar().encode(
         y=y,
@@ -210,4 +212,63 @@ def breakeven_spec() -> dict[str, Any]:
                  alt.Tooltip("replicas:Q", title="replicas", format=",.0f")])
     today = alt.Chart(alt.NamedData("today")).mark_rule(strokeDash=[4, 4]).encode(x=x)
     spec: dict[str, Any] = alt.layer(lines, today).properties(height=320).to_dict()
+    return spec
+
+
+VERDICT_COLOURS = {"retained": "#2ca02c", "degraded": "#ff7f0e", "inconclusive": "#bcbd22",
+                   "lost": "#d62728", "unmeasured": "#7f7f7f"}
+
+
+def retention_records(rets: Sequence[Any], consent: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per capability for :func:`retention_spec`: its drop with the 95% interval, its
+    tolerance, its verdict and whether the tier consents to lose it. ``rets`` holds
+    :class:`~econ.evidence.retention.Retention` (an unmeasured one has no drop: drawn as text).
+    """
+    out = []
+    for r in rets:
+        lo, hi = r.drop_ci if r.drop_ci is not None else (None, None)
+        out.append({"capability": r.capability, "drop": r.drop, "drop_lo": lo, "drop_hi": hi,
+                    "tolerance": r.tolerance, "verdict": r.verdict,
+                    "consent": "consented to lose" if r.capability in consent else "kept",
+                    "note": "not measured" if r.drop is None else ""})
+    return out
+
+
+@cache
+def retention_spec() -> dict[str, Any]:
+    """Each capability's drop in pass rate (student against teacher) with its 95% interval, the
+    tolerance as a black tick, coloured by verdict; a consented capability is a diamond.
+
+    Dataset ``retention``: rows of :func:`retention_records`.
+    """
+    import altair as alt
+
+    base = alt.Chart(alt.NamedData("retention")).encode(
+        y=alt.Y("capability:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)))
+    colour = alt.Color("verdict:N", title="verdict", scale=alt.Scale(
+        domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())),
+        legend=alt.Legend(orient="top"))
+    tips = [alt.Tooltip("capability:N"), alt.Tooltip("verdict:N"),
+            alt.Tooltip("drop:Q", title="drop", format=".1%"),
+            alt.Tooltip("drop_lo:Q", title="95% interval from", format=".1%"),
+            alt.Tooltip("drop_hi:Q", title="to", format=".1%"),
+            alt.Tooltip("tolerance:Q", title="tolerance", format=".1%"),
+            alt.Tooltip("consent:N", title="this tier")]
+    x = alt.X("drop_lo:Q", axis=alt.Axis(format="%"),
+              title="drop in pass rate, student against teacher (95% interval); black tick: "
+              "tolerance")
+    measured = base.transform_filter("datum.drop != null")
+    spec: dict[str, Any] = (
+        measured.mark_rule(strokeWidth=3).encode(x=x, x2="drop_hi:Q", color=colour,
+                                                 tooltip=tips)
+        + measured.mark_point(size=110, filled=True).encode(
+            x="drop:Q", color=colour, tooltip=tips,
+            shape=alt.Shape("consent:N", title=None, scale=alt.Scale(
+                domain=["kept", "consented to lose"], range=["circle", "diamond"]),
+                legend=alt.Legend(orient="top")))
+        + base.mark_tick(color="#000", thickness=2, size=18).encode(x="tolerance:Q",
+                                                                    tooltip=tips)
+        + base.transform_filter("datum.drop == null").mark_text(align="left", dx=4).encode(
+            x=alt.datum(0), text="note:N")
+    ).to_dict()
     return spec

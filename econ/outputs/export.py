@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from econ.base.formatting import MISSING, UNIT_COST_DIGITS, Kind, cell
 from econ.decisions.candidates import candidates_table
 from econ.model.evaluate import Evaluation
 from econ.outputs.cells import markdown_cell, spreadsheet_cell
@@ -40,7 +41,6 @@ EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "md", "json")
 # the formats that cannot carry their provenance inside: it goes into a sidecar file
 SIDECAR_FORMATS: tuple[ExportFormat, ...] = ("csv", "json")
 
-Kind = Literal["text", "money", "unit_cost", "count", "share"]
 Columns = dict[str, tuple[str, "Kind"]]
 Table = tuple[str, list[dict[str, Any]], Columns]  # sheet/section title, rounded rows, columns
 # column → (title in plain words, kind); the kind decides rounding and the XLSX number format
@@ -66,7 +66,7 @@ COLUMNS: Columns = {
     "underpowered_traffic_share": ("Underpowered traffic", "share"),
     "uncategorised_traffic_share": ("Uncategorised traffic", "share"),
 }
-_DIGITS: dict[Kind, int] = {"money": 2, "unit_cost": 6, "count": 2, "share": 3}
+_DIGITS: dict[Kind, int] = {"money": 2, "unit_cost": UNIT_COST_DIGITS, "count": 2, "share": 3}
 _XLSX_FORMAT: dict[Kind, str] = {"money": "#,##0.00", "unit_cost": "0.000000",
                                  "count": "#,##0", "share": "0.0%", "text": "@"}
 
@@ -164,15 +164,10 @@ def _csv_value(value: Any, kind: Kind) -> str:
 
 
 def _md_value(value: Any, kind: Kind) -> str:
-    if value is None:
-        return "—"
-    if kind == "text":
-        return str(markdown_cell(str(value))) or "—"
-    if kind == "share":
-        return f"{100 * value:.1f}%"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.{_DIGITS[kind]}f}"
+    """A Markdown cell: the figure as the app shows it (:func:`econ.base.formatting.cell`)."""
+    if kind == "text" and value is not None:
+        return str(markdown_cell(str(value))) or MISSING
+    return cell(value, kind)
 
 
 def _csv(rows: list[dict[str, Any]]) -> bytes:

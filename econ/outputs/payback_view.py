@@ -15,7 +15,24 @@ from econ.outputs.tables import format_table, plan_json, plan_text
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["payback_frame", "payback_json", "payback_lines", "payback_text"]
+__all__ = ["distillations_text", "loss_change_text", "payback_frame", "payback_json",
+           "payback_lines", "payback_text"]
+
+
+def distillations_text(pb: Payback) -> str:
+    """``one distillation a year``, ``4 distillations a year``."""
+    n = pb.distillations_per_year
+    return f"{'one' if n == 1 else f'{n:g}'} distillation{'' if n == 1 else 's'} a year"
+
+
+def loss_change_text(added_usd_month: float, unit: str = "USD/month") -> str:
+    """What the plans do to capability loss, in plain words whatever its sign (never "add
+    -6,971")."""
+    if round(added_usd_month) > 0:
+        return f"add {number(added_usd_month, 0)} {unit} of capability loss"
+    if round(added_usd_month) < 0:
+        return f"cut capability loss by {number(-added_usd_month, 0)} {unit}"
+    return "leave capability loss unchanged"
 
 
 def payback_text(months: float | None, never_because: str | None) -> str:
@@ -48,11 +65,11 @@ def payback_lines(pb: Payback | None) -> list[str]:
            + ("" if pb.distilled_models_stated else " (taken as distilled: the students the "
               "tiers serve; name it in distillation.model)")
            + f": one-off {number(pb.one_off_usd, 0)} USD, "
-           f"{pb.distillations_per_year} distillation(s) a year. Against each tier's best plan "
+           f"{distillations_text(pb)}. Against each tier's best plan "
            f"without it (same consent set and routing, every undistilled model tried, by cost "
            f"plus capability loss) the plans save {number(pb.gross_savings_usd_month, 0)} "
-           f"USD/mo gross and add {number(pb.added_loss_usd_month, 0)} USD/mo of capability "
-           f"loss, net of loss {number(pb.net_of_loss_savings_usd_month, 0)} USD/mo",
+           f"USD/mo gross and {loss_change_text(pb.added_loss_usd_month, 'USD/mo')}, "
+           f"net of loss {number(pb.net_of_loss_savings_usd_month, 0)} USD/mo",
            f"  cash (one-off ÷ gross savings): "
            f"{payback_text(pb.cash_payback_months, pb.cash_payback_never_because)}; "
            f"12-month cash {number(pb.cash_12_months_usd, 0)} USD",

@@ -25,6 +25,7 @@ from econ.decisions.uncertainty import TierUncertainty, simulate
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.model.tiers import tier_measure
 from econ.outputs.headline import share_percent
+from econ.outputs.payback_view import distillations_text, loss_change_text
 from econ.outputs.provenance import Provenance, tier_consent
 from econ.outputs.record_charts import chart_pngs
 from econ.outputs.report import BLEND, payback_text, plan_text
@@ -177,10 +178,10 @@ def _payback_line(p: Payback | None) -> str:
     if p is None:
         return "The scenario has no distillation costs; payback is not computed."
     return (f"One-off cost of distilling {', '.join(p.distilled_models)}: {_usd(p.one_off_usd)} "
-            f"({p.distillations_per_year} distillation(s) a year). Against each tier's best plan "
+            f"({distillations_text(p)}). Against each tier's best plan "
             f"without it (same consent set and routing, every undistilled model tried, by cost "
             f"plus capability loss) the plans save {_usd(p.gross_savings_usd_month)}/month "
-            f"gross, add {_usd(p.added_loss_usd_month)}/month of capability loss, net of loss "
+            f"gross, {loss_change_text(p.added_loss_usd_month)}, net of loss "
             f"{_usd(p.net_of_loss_savings_usd_month)}/month. Cash payback (one-off ÷ gross "
             f"savings): {payback_text(p.cash_payback_months, p.cash_payback_never_because)}"
             f"; 12-month cash {_usd(p.cash_12_months_usd)}. Net of capability loss: "
