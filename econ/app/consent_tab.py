@@ -13,8 +13,8 @@ from econ.model.evaluate import Evaluation
 from econ.outputs.charts import retention_records, retention_spec, with_data
 from econ.outputs.consent_matrix import consent_matrix
 from econ.outputs.export import COLUMNS, candidate_columns, candidates_frame, tier_pricing_table
-from econ.outputs.headline import share_percent
-from econ.outputs.payback_view import distillations_text, loss_change_text
+from econ.outputs.headline import Headline, share_percent
+from econ.outputs.payback_view import distillations_text, loss_change_text, payback_reasons
 from econ.outputs.record import priced_below_floor
 from econ.outputs.report import BLEND, headline, payback_frame, payback_text
 
@@ -44,6 +44,34 @@ def headline_metrics(source: str, ev: Evaluation) -> None:
                    "serves on capabilities with no eval results")
     cols[5].metric("Underpowered traffic", share_percent(h.underpowered_traffic_share),
                    help=UNDERPOWERED_HELP)
+    notes = _notes(h, ev)
+    if notes:
+        # one line, the details folded: the tabs stay on the first screen
+        with st.expander(f":orange[**{len(notes)} note{'s' if len(notes) > 1 else ''} on tier "
+                         f"{h.tier}'s figures**]: " + " · ".join(notes)):
+            _alerts(h, ev)
+    cov = ev.coverage
+    st.caption(f"All tiers ({BLEND}): {share_percent(cov.unmeasured_traffic_share)} "
+               f"unmeasured, {share_percent(cov.underpowered_traffic_share)} underpowered, "
+               f"{share_percent(cov.uncategorised_traffic_share)} uncategorised traffic on "
+               "models other than the tier's teacher.")
+
+
+def _notes(h: Headline, ev: Evaluation) -> list[str]:
+    """The alerts of :func:`_alerts` in a few words each, for the one summary line."""
+    out = []
+    if h.unmeasured_traffic_share > 0:
+        out.append(f"{share_percent(h.unmeasured_traffic_share)} unmeasured")
+    out += [f"GPU cost of {w.partition(': ')[0]} extrapolated" for w in ev.warnings]
+    if h.uncategorised_traffic_share > 0:
+        out.append(f"{share_percent(h.uncategorised_traffic_share)} uncategorised")
+    if h.underpowered_traffic_share > 0:
+        out.append(f"{share_percent(h.underpowered_traffic_share)} underpowered")
+    return out
+
+
+def _alerts(h: Headline, ev: Evaluation) -> None:
+    """Each note on the tier's figures in full."""
     if h.unmeasured_traffic_share > 0:
         caps = ", ".join(h.unmeasured_capabilities)
         st.warning(f"**{share_percent(h.unmeasured_traffic_share)} of tier {h.tier}'s "
@@ -67,11 +95,6 @@ def headline_metrics(source: str, ev: Evaluation) -> None:
                 "are served by a model other than its teacher on capabilities whose eval slice "
                 "cannot detect a drop as large as its tolerance: "
                 f"{', '.join(h.underpowered_capabilities)}.")
-    cov = ev.coverage
-    st.caption(f"All tiers ({BLEND}): {share_percent(cov.unmeasured_traffic_share)} "
-               f"unmeasured, {share_percent(cov.underpowered_traffic_share)} underpowered, "
-               f"{share_percent(cov.uncategorised_traffic_share)} uncategorised traffic on "
-               "models other than the tier's teacher.")
 
 
 _GRID = [2.1, 1.45, 1.45, 1.5, 1.6, 0.55]
@@ -182,13 +205,15 @@ TIER_DETAILS: dict[str, Spec] = dict([
 
 PAYBACK_TABLE: dict[str, Spec] = {
     "tier": ("Tier", "text", None),
-    "baseline": ("Baseline (best plan without distillation)", "text", None),
-    "gross_savings_usd_month": ("Gross savings (USD/mo)", "money", None),
+    "baseline": ("Baseline", "text", "the best plan without distillation: same consent set and "
+                 "routing, every undistilled model tried, by cost plus capability loss"),
+    "gross_savings_usd_month": ("Savings (USD/mo)", "money", "gross savings a month"),
     "added_loss_usd_month": ("Added loss (USD/mo)", "money",
                              "capability loss the plan adds (negative: it removes loss)"),
     "net_of_loss_savings_usd_month": ("Net of loss (USD/mo)", "money", None),
-    "cash_payback": ("Cash payback", "text", None),
-    "net_of_loss_payback": ("Net-of-loss payback", "text", None),
+    "cash_payback": ("Cash payback", "text", "one-off cost ÷ gross savings"),
+    "net_of_loss_payback": ("Net of loss", "text", "payback: one-off cost ÷ savings net of "
+                            "capability loss"),
 }
 
 
@@ -254,7 +279,18 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
                         for c in matrix.columns})
     st.markdown(f"**Candidates** (verdicts against the reference teacher "
                 f"`{ev.scenario.teacher_id}`; floors if a tier were served by the model alone)")
-    show_table(candidates_frame(ev), columns_of(candidate_columns(ev)))
+    cands, columns = candidates_frame(ev), columns_of(candidate_columns(ev))
+    detail = [c for c in columns if c.startswith("verdict_") or c.endswith("_per_conversation")
+              or c == "retention_against"]
+    main = {c: s for c, s in columns.items() if c not in detail}
+    main["cost_per_conversation_usd"] = ("Cost/conv. (USD)", "unit_cost",
+                                         "cost per conversation in USD")
+    for t in ev.scenario.tiers:  # short titles, the long ones as help: the table fits 1280 px
+        main[f"floor_{t.id}_usd_month"] = (f"Floor: {t.id}", "money", f"USD/month: the price "
+                                           f"floor if tier {t.id} ran on this model alone")
+    show_table(cands, main)
+    with st.expander("Verdicts per capability (and tokens per conversation) of each candidate"):
+        show_table(cands, {"model": columns["model"]} | {c: columns[c] for c in detail})
     b = ev.blend
     st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
                f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
@@ -275,5 +311,7 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
                 f"12-month cash {number(pb.cash_12_months_usd, 0, 'USD')}.  \n"
                 f"**Net of capability loss**: {net}; 12-month net of loss "
                 f"{number(pb.net_of_loss_12_months_usd, 0, 'USD')}.")
-            show_table(payback_frame(pb), PAYBACK_TABLE)
+            show_table(payback_frame(pb), PAYBACK_TABLE, widths={"baseline": "medium"})
+            for line in payback_reasons(pb):
+                st.caption(line)
             st.caption("Per tier, paybacks as if the tier alone carried the one-off cost.")

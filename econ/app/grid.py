@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -33,11 +33,14 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, Spec]) -> Any:
 
 
 def show_table(frame: pd.DataFrame, columns: Mapping[str, Spec], *, pin: str | None = None,
-               key: str | None = None) -> None:
-    """``frame`` as a table of ``columns``; ``pin`` (default: the first column) stays in view."""
+               key: str | None = None,
+               widths: Mapping[str, Literal["small", "medium", "large"]] | None = None) -> None:
+    """``frame`` as a table of ``columns``; ``pin`` (default: the first column) stays in view;
+    ``widths`` caps long text columns (the whole text shows on hover), so the table fits."""
     pin = pin if pin is not None else next(iter(columns))
+    widths = widths or {}
     config = {col: st.column_config.Column(
-        title, help=help_text, pinned=True if col == pin else None,
+        title, help=help_text, pinned=True if col == pin else None, width=widths.get(col),
         alignment="left" if kind == "text" else "right")
         for col, (title, kind, help_text) in columns.items() if col in frame.columns}
     st.dataframe(styled(frame, columns), hide_index=True, width="stretch",

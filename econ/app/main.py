@@ -46,8 +46,12 @@ def keep_hidden_widgets() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="econ", layout="wide")
-    # a narrower margin around the page, so six columns fit at 1024 px with the sidebar open
-    st.html("<style>.block-container{padding-left:2rem;padding-right:2rem;}</style>")
+    # a narrower margin around the page, so six columns fit at 1024 px with the sidebar open; a
+    # smaller title and top margin, so the tabs are on the first screen at 900 px; the tab bar
+    # wraps onto a second row instead of scrolling (every tab visible at 1024 px)
+    st.html("<style>.block-container{padding-left:2rem;padding-right:2rem;padding-top:2.5rem}"
+            ".block-container h1{font-size:2rem;padding-top:0}"
+            "[role='tablist']{flex-wrap:wrap;row-gap:0.25rem}</style>")
     st.title("econ: which capabilities to lose, at which price floor")
     link_scenario()
     source, text, from_folder = select_source()

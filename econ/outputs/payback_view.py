@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["distillations_text", "loss_change_text", "payback_frame", "payback_json",
-           "payback_lines", "payback_text"]
+           "payback_lines", "payback_reasons", "payback_text"]
 
 
 def distillations_text(pb: Payback) -> str:
@@ -43,7 +43,8 @@ def payback_text(months: float | None, never_because: str | None) -> str:
 
 
 def payback_frame(pb: Payback) -> pd.DataFrame:
-    """Per tier: baseline, savings, added loss, net, and both paybacks in words."""
+    """Per tier: baseline, savings, added loss, net, and both paybacks as durations ("never":
+    :func:`payback_reasons` says why)."""
     import pandas as pd
 
     return pd.DataFrame([{
@@ -51,10 +52,17 @@ def payback_frame(pb: Payback) -> pd.DataFrame:
         "gross_savings_usd_month": r.gross_savings_usd_month,
         "added_loss_usd_month": r.added_loss_usd_month,
         "net_of_loss_savings_usd_month": r.net_of_loss_savings_usd_month,
-        "cash_payback": payback_text(r.cash_payback_months, r.cash_payback_never_because),
-        "net_of_loss_payback": payback_text(r.net_of_loss_payback_months,
-                                            r.net_of_loss_payback_never_because),
+        "cash_payback": duration(r.cash_payback_months),
+        "net_of_loss_payback": duration(r.net_of_loss_payback_months),
     } for r in pb.tiers])
+
+
+def payback_reasons(pb: Payback) -> list[str]:
+    """Why each payback that never comes does not: the lines under the per-tier table."""
+    return [f"{r.tier}: {kind} payback never comes: {why}" for r in pb.tiers
+            for kind, why in (("cash", r.cash_payback_never_because),
+                              ("net-of-loss", r.net_of_loss_payback_never_because))
+            if why is not None and (kind == "cash" or why != r.cash_payback_never_because)]
 
 
 def payback_lines(pb: Payback | None) -> list[str]:
@@ -85,10 +93,7 @@ def payback_lines(pb: Payback | None) -> list[str]:
           duration(r.cash_payback_months), duration(r.net_of_loss_payback_months)]
          for r in pb.tiers],
         [False, False, True, True, True, True, True]))
-    out += [f"  {r.tier}: {kind} payback never comes: {why}" for r in pb.tiers
-            for kind, why in (("cash", r.cash_payback_never_because),
-                              ("net-of-loss", r.net_of_loss_payback_never_because))
-            if why is not None and (kind == "cash" or why != r.cash_payback_never_because)]
+    out += [f"  {line}" for line in payback_reasons(pb)]
     return out
 
 

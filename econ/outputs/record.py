@@ -172,6 +172,13 @@ TIER_HEADERS = ["Tier", "Plan", "Price (USD/month)", "Price floor (USD/month)",
                 "Target margin", "P(margin ≥ target)", "Consents to lose (verdict)",
                 "At risk without consent", "Capability loss (USD/month)"]
 NUMERIC_COLUMNS = (2, 3, 4, 5, 6, 7, 8, 9, 12)
+PAYBACK_NUMERIC = (2, 3, 4)
+
+
+def _td(text: str, numeric: bool) -> str:
+    """A cell of the record's HTML tables: numbers right-aligned."""
+    return f'<td class="num">{html.escape(text)}</td>' if numeric else \
+        f"<td>{html.escape(text)}</td>"
 
 
 def _payback_line(p: Payback | None) -> str:
@@ -269,8 +276,8 @@ def record_html(rec: DecisionRecord, pngs: dict[str, bytes] | None = None,
     """The record as one self-contained HTML page (the PNGs inlined)."""
     e = html.escape
     p = rec.provenance
-    rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
-                   for row in _tier_rows(rec))
+    rows = "".join("<tr>" + "".join(_td(c, i in NUMERIC_COLUMNS) for i, c in enumerate(row))
+                   + "</tr>" for row in _tier_rows(rec))
     body = [f"<h1>Decision record: {e(rec.scenario)}</h1>", f"<p>{e(rec.description)}</p>",
             f"<p>Scenario <code>{e(p.scenario_file)}</code> at git revision "
             f"<code>{e(p.git_revision)}</code>{' (file modified since)' if p.git_dirty else ''}"
@@ -289,17 +296,20 @@ def record_html(rec: DecisionRecord, pngs: dict[str, bytes] | None = None,
         body += ["<p>Per tier, as if the tier alone carried the one-off cost:</p>",
                  "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in PAYBACK_HEADERS)
                  + "</tr></thead><tbody>" + "".join(
-                     "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
-                     for row in pay_rows) + "</tbody></table>"]
+                     "<tr>" + "".join(_td(c, i in PAYBACK_NUMERIC) for i, c in enumerate(row))
+                     + "</tr>" for row in pay_rows) + "</tbody></table>"]
     if images and pngs:
         body.append("<h2>Charts</h2>")
         for name, alt in images.items():
             data = base64.b64encode(pngs[name]).decode("ascii")
             body.append(f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{data}">'
                         f"<figcaption>{e(alt)}</figcaption></figure>")
+    # the tables fit the page (cells wrap, never the page sideways); numbers right-aligned
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
-             "vertical-align:top}img{max-width:100%}")
+             "table{border-collapse:collapse;width:100%;font-size:0.9em}"
+             "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;"
+             "overflow-wrap:anywhere}td.num{text-align:right}"
+             "img{max-width:100%}")
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>Decision record: {e(rec.scenario)}</title><style>{style}</style></head>"
             f"<body>{''.join(body)}</body></html>\n")
