@@ -36,6 +36,13 @@ Figures:
   model fitted to the other four; fit_loo_max_abs_log_error_linear is the same for the linear
   α·input + β·output fit, measured in the same run (the baseline it replaced);
   fit_max_abs_residual is the in-sample worst relative error; fit_s the time of one fit.
+- interval_coverage: the share of held-out measurements inside econ's 90% prediction interval
+  of self-hosted GPU time (tests/interval_study.py: subsets of the public Qwen3-8B sweep and the
+  LambdaLabs runs fitted, the rest predicted at their own concurrency: one shape left out, low
+  concurrency to high and back, no run at all, runs carried to another model), pooled
+  (interval_coverage_all, target about 0.9) and per experiment; interval_predictions how many;
+  interval_unflagged_over_25pct the predictions more than 25% off with no warning (target 0);
+  interval_median_factor_within_runs the median ×/÷ of the predictions inside every dimension.
 - traffic_*: `econ traffic` on 1,000,000 resampled HH-RLHF conversations written as each reader's
   format (HH transcripts, OpenAI and ShareGPT gz JSON Lines, Parquet), with and without text
   rules, each over a bare DuckDB scan of the same file and with its peak memory: see
@@ -356,6 +363,24 @@ def fit_figures(rep: int) -> dict[str, Any]:
     }
 
 
+def interval_figures() -> dict[str, Any]:
+    """Held-out coverage of the self-hosted prediction intervals (absent without ../shared)."""
+    from tests.interval_study import coverage, predictions
+
+    preds = predictions()
+    if not preds:
+        return {"interval_coverage_all": None}
+    out: dict[str, Any] = {f"interval_coverage_{k.replace('-', '_')}": v
+                           for k, v in coverage(preds).items()}
+    out["interval_predictions"] = len(preds)
+    out["interval_unflagged_over_25pct"] = sum(
+        1 for p in preds if abs(p.predicted_over_measured - 1) > 0.25 and not p.flagged)
+    within = sorted(float(np.exp(1.6448536269514722 * p.log_sd)) for p in preds
+                    if not p.flagged)
+    out["interval_median_factor_within_runs"] = within[len(within) // 2] if within else None
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
@@ -393,6 +418,7 @@ def main() -> int:
 
     figures.update(yaml_figures(rep))
     figures.update(fit_figures(rep))
+    figures.update(interval_figures())
     figures.update(traffic_figures(100_000 if args.quick else 1_000_000, 1,
                                    ("hh", "openai") if args.quick else READERS))
     figures.update(app_figures())

@@ -168,7 +168,7 @@ def test_tier_floors_by_hand(capsys, path):
 
 
 @functools.cache
-def fitted(model_json: str, base: str) -> tuple[serving_by_hand.Hand, object]:
+def fitted(model_json: str, base: str) -> tuple[serving_by_hand.Hand, object, float]:
     """The hand replica and its efficiencies, fitted once per model (the Nelder-Mead fit is the
     slow part of these tests; the scenario's figures do not change between calls)."""
     m = json.loads(model_json)
@@ -180,16 +180,17 @@ def fitted(model_json: str, base: str) -> tuple[serving_by_hand.Hand, object]:
                      run["total_output_tokens"] / run["completed"],
                      float(run.get("max_concurrency") or math.inf),
                      1 / run["request_throughput"]))
-    return hand, serving_by_hand.fit(hand, runs)
+    # priced at the concurrency its one run reached (what was measured)
+    return hand, serving_by_hand.fit(hand, runs), runs[0][2]
 
 
 def self_hosted_cost(y: dict, model: str, cap: dict | None, base=SELF_HOSTED.parent) -> float:
     """Each turn at its own context (tests/serving_by_hand.py), with the efficiencies fitted
     independently to the model's one vLLM run (relative to the scenario) and the §9 prior."""
     m = y["models"][model]
-    hand, eff = fitted(json.dumps(m, sort_keys=True), str(base))
+    hand, eff, concurrency = fitted(json.dumps(m, sort_keys=True), str(base))
     replica_s = serving_by_hand.conversation_seconds(hand, eff, shape_of(y, cap),
-                                                     reasoning(y, model, cap))
+                                                     reasoning(y, model, cap), concurrency)
     gpu_s = replica_s * m["gpus_per_replica"]
     utilisation = m["target_utilisation"] / m["peak_to_average"]
     return gpu_s * m["usd_per_gpu_hour"] / 3600 / utilisation

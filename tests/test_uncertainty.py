@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import tracemalloc
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -29,10 +31,16 @@ def zero_spread(path):
     return parse_scenario(text, str(path), base_dir=path.parent)
 
 
+def no_fit_interval(ev):
+    """The evaluation without its self-hosted prediction intervals, a spread the Monte Carlo
+    draws throughput from (issue 22): with every spread at zero, they go too."""
+    return replace(ev, gpu_intervals={})
+
+
 @pytest.mark.parametrize("path", [DEFAULT, SELF_HOSTED])
 def test_zero_spread_reproduces_deterministic_result_exactly(path):
     loaded = zero_spread(path)
-    ev = evaluate(loaded.scenario, loaded.measured)
+    ev = no_fit_interval(evaluate(loaded.scenario, loaded.measured))
     result = simulate(ev, loaded.measured, draws=70_000, seed=3, loss_spread=False, cache=False)
     for r, t in zip(result, ev.tiers, strict=True):
         e = t.economics
@@ -302,7 +310,7 @@ def test_each_new_spread_widens_the_floors_it_touches(spread, tiers):
     text = re.sub(r"(_cv: )[0-9.]+", r"\g<1>0.0", DEFAULT.read_text())
     text = re.sub(rf"({spread}: )0\.0", r"\g<1>0.3", text)
     loaded = parse_scenario(text, str(DEFAULT), base_dir=DEFAULT.parent)
-    ev = evaluate(loaded.scenario, loaded.measured)
+    ev = no_fit_interval(evaluate(loaded.scenario, loaded.measured))
     result = simulate(ev, loaded.measured, draws=4000, seed=2, loss_spread=False)
     for r, t in zip(result, ev.tiers, strict=True):
         e = t.economics
@@ -312,3 +320,24 @@ def test_each_new_spread_widens_the_floors_it_touches(spread, tiers):
             assert p5 < e.measure_usd_month < p95
         else:
             assert p5 == p50 == p95 == e.measure_usd_month
+
+
+def test_the_monte_carlo_draws_from_the_prediction_interval():
+    """Every spread at zero but the fit's own: the free tier, served by the self-hosted 8B
+    alone, spreads as its prediction interval says. Its cost is base ÷ T with T a lognormal
+    throughput factor of log-sd σ (the model's traffic-weighted interval), so its P5 and P95
+    are base × exp(∓1.645 σ)."""
+    loaded = zero_spread(DEFAULT)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    sigma = ev.gpu_intervals["llama-8b-distilled"].log_sd
+    assert sigma > 0.1
+    free = next(t for t in ev.tiers if t.economics.tier == "free")
+    assert free.assignment.models == ("llama-8b-distilled",)
+    base = free.economics.cost_per_conversation_usd
+    (r, *_) = simulate(ev, loaded.measured, draws=40_000, seed=4, loss_spread=False,
+                       cache=False)
+    p5, p50, p95 = r.cost_per_conversation_usd
+    z = 1.6448536269514722
+    assert p50 == pytest.approx(base, rel=0.01)
+    assert p5 == pytest.approx(base * math.exp(-z * sigma), rel=0.02)
+    assert p95 == pytest.approx(base * math.exp(z * sigma), rel=0.02)

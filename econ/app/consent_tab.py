@@ -80,9 +80,15 @@ def _alerts(h: Headline, ev: Evaluation) -> None:
                    "pessimistic end of the prior.")
     for w in ev.warnings:
         model, _, rest = w.partition(": ")
-        advice = ("Check the replica's figures against the runs (econ fit shows each run's "
-                  "residual)." if "misses its own run" in rest else "Add a benchmark run at "
-                  "that context (econ fit shows what the runs cover).")
+        against = ("misses its own run", "physical bound", "stated replica's KV cache")
+        if any(a in rest for a in against):
+            advice = ("Check the replica's figures against the runs (econ fit shows each "
+                      "run's residual).")
+        elif rest.startswith("its GPU cost rests on"):
+            advice = "Add benchmark runs of this model (econ fit shows what it rests on)."
+        else:
+            advice = ("Add a benchmark run where the conversations go (econ fit shows what "
+                      "the runs cover).")
         st.warning(f"**GPU cost of `{model}` is extrapolated**: {rest}. {advice}")
     if h.uncategorised_traffic_share > 0:
         st.info(f"**{share_percent(h.uncategorised_traffic_share)} of tier {h.tier}'s "

@@ -29,7 +29,8 @@ def load(args: argparse.Namespace) -> Any:
     from econ.model.loader import load_scenario, load_snapshot
 
     snapshot = load_snapshot(args.prices) if getattr(args, "prices", None) else None
-    loaded = load_scenario(args.scenario, snapshot)
+    loaded = load_scenario(args.scenario, snapshot,
+                           assume_saturation=bool(getattr(args, "assume_saturation", False)))
     for notice in loaded.notices:
         print(f"notice: {notice}", file=sys.stderr)
     return loaded
@@ -38,6 +39,10 @@ def load(args: argparse.Namespace) -> Any:
 def add_scenario(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--prices", help="price snapshot JSON (default: data/litellm_prices.json)")
+    p.add_argument("--assume-saturation", action="store_true",
+                   help="price self-hosted models at the batch the KV cache allows, beyond the "
+                   "highest concurrency their runs reached (a physics extrapolation, with a "
+                   "wider interval)")
 
 
 def share_arg(text: str) -> float:

@@ -131,11 +131,11 @@ def cmd_import_evals(args: argparse.Namespace) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from econ.model.cost import cost_table
+    from econ.model.cost_interval import cost_intervals, model_basis
     from econ.model.extrapolation import extrapolation_warnings
     from econ.model.fit import fit_time_model, leave_one_out, shape_of_measurement
     from econ.model.plans import Assignment, plan_cost_per_conversation
     from econ.model.serving import ServingModel
-    from econ.model.serving_fit import leave_one_out_serving
     from econ.outputs.fit_report import fit_json, fit_text, predict
     from econ.scenario.schema import SelfHostedModel
 
@@ -155,25 +155,28 @@ def cmd_fit(args: argparse.Namespace) -> int:
         fit = fit_time_model([shape_of_measurement(m.throughput, "throughput")],
                              m.prefill_cost_ratio)
     if isinstance(fit.model, ServingModel):
-        loo = leave_one_out_serving(fit.model.replica, fit.runs)
+        loo = fit.loo
     else:
         loo = leave_one_out(fit.runs, m.prefill_cost_ratio)
-    costs = cost_table(s, loaded.measured.prices, loaded.measured.time_models)
+    measured = loaded.measured
+    costs = cost_table(s, measured.prices, measured.time_models)
     per_cap = dict(costs.per_capability[args.model])
     from econ.model.measured import cost_source
 
-    source = cost_source(m, loaded.measured.time_models.get(args.model),
-                         args.model in loaded.measured.fits)["cost_source"]
-    warnings = [w for w in extrapolation_warnings(s, loaded.measured.time_models,
-                                                  loaded.measured.fits)
+    source = cost_source(m, measured.time_models.get(args.model),
+                         args.model in measured.fits)["cost_source"]
+    intervals = cost_intervals(s, measured.time_models, measured.fits, costs)
+    warnings = [w for w in extrapolation_warnings(s, measured.time_models, measured.fits,
+                                                  intervals)
                 if w.startswith(f"{args.model}: ")]
     prediction = None
     if args.predict is not None:
-        prediction = predict(m, fit.model, args.predict[0], args.predict[1])
+        prediction = predict(m, fit.model, args.predict[0], args.predict[1],
+                             model_basis(m, measured.fits.get(args.model)))
     weighted = float(plan_cost_per_conversation(Assignment(args.model, None, frozenset(), 0.0,
                                                            0.0), s, costs))
     parts = (args.model, fit, loo, per_cap, costs.uncategorised[args.model], warnings,
-             prediction, weighted, source)
+             prediction, weighted, source, intervals.get(args.model))
     if args.json:
         print_json(fit_json(*parts))
     else:

@@ -22,8 +22,9 @@ The inputs:
   draw for the whole tier, the uncertainty of the tier's mean, not the spread across its users
   (which averages out over the tier);
 - each self-hosted model's throughput, a lognormal factor whose σ comes from
-  :func:`throughput_sigma` (the measurement's ``throughput_cv`` today; the hook where a serving
-  fit's prediction interval sets it);
+  :func:`throughput_sigma`: the measurement's ``throughput_cv`` and the prediction interval of
+  the model's GPU time (``Evaluation.gpu_intervals``, :mod:`econ.model.interval`), their
+  log-variances added;
 - each capability's traffic share, normal with ``traffic_share_sd``, clipped at 0, the shares
   rescaled to sum to 1 where they exceed it;
 - each capability's drop in pass rate of a served model against the tier's teacher, drawn
@@ -103,14 +104,16 @@ class BlockDraws:
     drops: Mapping[tuple[str, str], Mapping[str, Any]]
 
 
-def throughput_sigma(scenario: Scenario, measured: Measured, model: str) -> float:
-    """σ of ln(throughput factor) of a self-hosted model: its ``throughput_cv``, else its
-    measurement's. The hook for a serving fit's prediction interval: what this returns is what
-    the Monte Carlo draws from (and part of the cache key)."""
-    del measured  # the fit's interval will come from measured.fits
+def throughput_sigma(scenario: Scenario, measured: Measured, model: str,
+                     interval_log_sd: float = 0.0) -> float:
+    """σ of ln(throughput factor) of a self-hosted model: its ``throughput_cv`` (else its
+    measurement's) and its GPU time's prediction interval (``interval_log_sd``) in quadrature.
+    What this returns is what the Monte Carlo draws from (and part of the cache key)."""
+    del measured
     m = scenario.models[model]
     assert isinstance(m, SelfHostedModel)
-    return _sigma(m.throughput_cv or (m.throughput.throughput_cv if m.throughput else 0.0))
+    cv = _sigma(m.throughput_cv or (m.throughput.throughput_cv if m.throughput else 0.0))
+    return float(np.hypot(cv, interval_log_sd))
 
 
 def _drop_spread(r: Retention, spread: bool) -> DropSpread:
@@ -138,8 +141,9 @@ def spreads(ev: Evaluation, measured: Measured, tiers: Sequence[TierResult],
     return Spreads(
         tokens_sigma=_sigma(s.conversation.token_length_cv),
         turns_sigma=_sigma(s.conversation.turns_cv),
-        throughput={m: throughput_sigma(s, measured, m) for m in sorted(models)
-                    if isinstance(s.models[m], SelfHostedModel)},
+        throughput={m: throughput_sigma(s, measured, m, ev.gpu_intervals[m].log_sd
+                                        if m in ev.gpu_intervals else 0.0)
+                    for m in sorted(models) if isinstance(s.models[m], SelfHostedModel)},
         price={m: _sigma(spec.price_cv) for m in sorted(models)
                if isinstance(spec := s.models[m], ApiModel)},
         reasoning={m: _sigma(s.models[m].reasoning_tokens_cv) for m in sorted(models)},

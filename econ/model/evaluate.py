@@ -8,6 +8,7 @@ from typing import Any
 
 from econ.evidence.retention import Retention, SliceResults, compare_slices
 from econ.model.cost import CostTable, TimeModel, cost_table
+from econ.model.cost_interval import ModelInterval, cost_intervals
 from econ.model.extrapolation import extrapolation_warnings
 from econ.model.fleet import Fleet, scenario_fleet
 from econ.model.loss import Consequence, consequence, loss_drop, plan_loss_usd_month
@@ -144,6 +145,8 @@ class Evaluation:
     # whole replicas of each self-hosted model at the scenario's volume (econ.model.fleet); the
     # costs above are at continuous sizing, the fleet says what whole replicas multiply them by
     fleet: Fleet = field(default_factory=Fleet)
+    # self-hosted model -> prediction interval of its cost per conversation (econ.model.interval)
+    gpu_intervals: Mapping[str, ModelInterval] = field(default_factory=dict)
 
     def retention_of(self, capability: str) -> Retention:
         return next(r for r in self.retention if r.capability == capability)
@@ -329,6 +332,7 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         t.economics.tier)) for t in tiers]
     model_costs = {mid: float(plan_cost_per_conversation(
         Assignment(mid, None, frozenset(), 0.0, 0.0), scenario, costs)) for mid in scenario.models}
+    intervals = cost_intervals(scenario, measured.time_models, measured.fits, costs)
     return Evaluation(
         scenario=scenario,
         costs=costs,
@@ -342,8 +346,10 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
         consent=default_consent,
         pairs=pairs,
         measured=measured,
-        warnings=extrapolation_warnings(scenario, measured.time_models, measured.fits),
+        warnings=extrapolation_warnings(scenario, measured.time_models, measured.fits,
+                                        intervals),
         model_tokens_per_conversation={
             mid: model_tokens_per_conversation(scenario, costs, mid) for mid in scenario.models},
         fleet=fleet,
+        gpu_intervals=intervals,
     )

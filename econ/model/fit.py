@@ -24,6 +24,7 @@ from scipy.optimize import nnls
 from econ.base.errors import EconError
 from econ.evidence.importers.bench import BenchRun
 from econ.model.cost import TokenTimeModel
+from econ.model.lengths import spread_points
 from econ.scenario.schema import ThroughputMeasurement
 
 __all__ = ["Fit", "LeaveOneOut", "RunShape", "fit_time_model", "leave_one_out",
@@ -37,12 +38,38 @@ CANNOT_IDENTIFY = (
 
 @dataclass(frozen=True)
 class RunShape:
+    """One run at its mean request shape. ``lengths`` holds the run's length distribution when
+    it has one, as (input tokens, output tokens, weight) points (its per-request lengths, or a
+    stated spread's quadrature nodes); empty: every request had the mean shape. An ``assumed``
+    run (a throughput marked ``[assumption]``) is a weak measurement."""
+
     label: str
     input_tokens_per_request: float
     output_tokens_per_request: float
     seconds_per_request: float
     concurrency: float | None = None  # the client's concurrency; None: unbounded
     latency_ms: Mapping[str, float] = field(default_factory=dict)
+    lengths: tuple[tuple[float, float, float], ...] = ()
+    assumed: bool = False
+    engine: str | None = None  # the benchmark's format family (vllm, sglang, …), when known
+
+    def length_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(input, output, weight) arrays of the run's requests; weights sum to 1."""
+        if not self.lengths:
+            return (np.array([self.input_tokens_per_request]),
+                    np.array([self.output_tokens_per_request]), np.ones(1))
+        a = np.array(self.lengths, dtype=float)
+        return a[:, 0], a[:, 1], a[:, 2] / a[:, 2].sum()
+
+    @property
+    def length_cv(self) -> float:
+        """The larger coefficient of variation of the run's input and output lengths."""
+        if not self.lengths:
+            return 0.0
+        i, o, w = self.length_points()
+        cvs = [float(np.sqrt(np.sum(w * (x - np.sum(w * x)) ** 2))) / max(np.sum(w * x), 1e-9)
+               for x in (i, o)]
+        return float(max(cvs))
 
 
 @dataclass(frozen=True)
@@ -79,13 +106,31 @@ def shape_of_run(run: BenchRun, label: str) -> RunShape:
         raise EconError(f"{label}: time per request is {seconds}, not a positive number")
     return RunShape(label, run.mean_input_tokens, run.mean_output_tokens, seconds,
                     None if run.max_concurrency is None else float(run.max_concurrency),
-                    dict(run.latency_ms))
+                    dict(run.latency_ms), _lengths(run.request_lengths),
+                    engine=run.source_format)
+
+
+def _lengths(pairs: Sequence[tuple[float, float]]) -> tuple[tuple[float, float, float], ...]:
+    """Per-request lengths as weighted points (equal requests merged); a run whose requests
+    all share one shape has none."""
+    if len(set(pairs)) < 2:
+        return ()
+    counts: dict[tuple[float, float], int] = {}
+    for pair in pairs:
+        counts[pair] = counts.get(pair, 0) + 1
+    return tuple((i, o, float(n)) for (i, o), n in counts.items())
 
 
 def shape_of_measurement(m: ThroughputMeasurement, label: str) -> RunShape:
+    """A stated throughput; marked ``[assumption]`` in its source, a weak measurement."""
     return RunShape(label, m.input_tokens_per_request, m.output_tokens_per_request,
                     m.output_tokens_per_request / m.output_tokens_per_s,
-                    None if m.max_concurrency is None else float(m.max_concurrency))
+                    None if m.max_concurrency is None else float(m.max_concurrency),
+                    lengths=spread_points(m.input_tokens_per_request,
+                                             m.input_tokens_spread_cv,
+                                             m.output_tokens_per_request,
+                                             m.output_tokens_spread_cv),
+                    assumed=m.assumed)
 
 
 def fit_time_model(runs: Sequence[RunShape], prefill_cost_ratio: float | None) -> Fit:

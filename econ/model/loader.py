@@ -68,7 +68,8 @@ def load_snapshot(path: str | Path | None = None) -> PriceSnapshot:
         raise ScenarioError([Problem((), f"not a price snapshot: {exc}")], str(p)) from None
 
 
-def load_scenario(path: str | Path, snapshot: PriceSnapshot | None = None) -> Loaded:
+def load_scenario(path: str | Path, snapshot: PriceSnapshot | None = None,
+                  assume_saturation: bool = False) -> Loaded:
     p = Path(path)
     try:
         text = read_text_limited(p, MAX_SCENARIO_BYTES)
@@ -82,14 +83,17 @@ def load_scenario(path: str | Path, snapshot: PriceSnapshot | None = None) -> Lo
     except OSError as exc:
         raise ScenarioError([Problem((), f"cannot read scenario file: {exc.strerror or exc}")],
                             str(p)) from None
-    return parse_scenario(text, str(p), snapshot, base_dir=p.parent)
+    return parse_scenario(text, str(p), snapshot, base_dir=p.parent,
+                          assume_saturation=assume_saturation)
 
 
 def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot | None = None,
-                   base_dir: Path | None = None, confine_to: Path | None = None) -> Loaded:
+                   base_dir: Path | None = None, confine_to: Path | None = None,
+                   assume_saturation: bool = False) -> Loaded:
     """Validate scenario text; ``base_dir`` (default: the file's folder) resolves relative
     result and benchmark paths. With ``confine_to`` (an uploaded scenario) every file the
-    scenario names must lie inside that folder, so an upload cannot probe the server's files."""
+    scenario names must lie inside that folder, so an upload cannot probe the server's files.
+    ``assume_saturation`` prices every self-hosted model at saturation (as the model field)."""
     if base_dir is None:
         base_dir = Path(file).parent if file else Path(".")
     data, lines = parse_yaml(text, file)
@@ -120,7 +124,7 @@ def parse_scenario(text: str, file: str | None = None, snapshot: PriceSnapshot |
     fits: dict[str, Any] = {}
     notices: list[str] = []
     if not problems:
-        problems += _fit_benchmarks(scenario, base_dir, time_models, fits)
+        problems += _fit_benchmarks(scenario, base_dir, time_models, fits, assume_saturation)
     if not problems:
         problems += _measured_conversations(scenario, base_dir, time_models, notices)
     if problems:
@@ -153,19 +157,21 @@ def _outside_files(scenario: Scenario, base: Path, folder: Path) -> list[Problem
 
 
 def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],
-                    fits: dict[str, Any]) -> list[Problem]:
-    """Fit the GPU time model of every self-hosted model that names its architecture or lists
-    benchmark files: the context-aware serving model with a physical prior when the
-    architecture is known, else the linear prefill/decode split."""
-    from econ.evidence.importers.bench import read_bench
-    from econ.model.fit import fit_time_model, shape_of_measurement, shape_of_run
-    from econ.model.operating_point import operating_points
+                    fits: dict[str, Any], saturate: bool = False) -> list[Problem]:
+    """Fit the GPU time model of every self-hosted model that names its architecture, lists
+    benchmark files or borrows another's (``benchmarks_from``): the context-aware serving model
+    with a physical prior when the architecture is known (the prior alone with no runs), else
+    the linear prefill/decode split. ``saturate``: price at saturation (``--assume-saturation``)."""
+    from econ.model.fit import fit_time_model
+    from econ.model.interval import transfer_of
+    from econ.model.operating_point import OperatingPoints, operating_points
     from econ.model.serving_fit import fit_serving
     from econ.model.serving_specs import architecture_table, gpu_table, replica_of
 
     problems = []
     for mid, m in scenario.models.items():
-        if not isinstance(m, SelfHostedModel) or not (m.benchmarks or m.architecture):
+        if not isinstance(m, SelfHostedModel) or not (m.benchmarks or m.architecture
+                                                      or m.benchmarks_from):
             continue
         try:
             replica = replica_of(m, architecture_table(), gpu_table())
@@ -173,38 +179,61 @@ def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],
             field, _, msg = str(exc).partition(": ")
             problems.append(Problem(("models", mid, field), msg))
             continue
-        shapes = []
-        if m.throughput is not None:
-            shapes.append(shape_of_measurement(m.throughput, f"models.{mid}.throughput"))
-        bad = False
-        for i, f in enumerate(m.benchmarks):
-            try:
-                runs = read_bench(base / f)
-                for j, run in enumerate(runs, start=1):
-                    label = f"{f}" + (f" run {j}" if len(runs) > 1 else "")
-                    shapes.append(shape_of_run(run, label))
-            except EconError as exc:
-                problems.append(Problem(("models", mid, "benchmarks", i), str(exc)))
-                bad = True
-        if bad or not shapes:
+        donor_id = m.benchmarks_from
+        donor = scenario.models[donor_id] if donor_id else m
+        assert isinstance(donor, SelfHostedModel)
+        shapes, more = _runs_of(donor_id or mid, donor, base)
+        if more:  # a borrower's donor reports its own bad files
+            problems += [] if donor_id else more
             continue
+        if not shapes and replica is None:
+            continue
+        where = ("models", mid, "benchmarks_from" if donor_id else "benchmarks")
         try:
-            points = operating_points(shapes, m.slo)
+            points = operating_points(shapes, m.slo, saturate or m.assume_saturation) \
+                if shapes else OperatingPoints((), (), False)
             if replica is not None:
+                measured_on: Any = None
+                transfer: tuple[str, ...] = ()
+                t_sd = 0.0
+                if donor_id:
+                    measured_on = replica_of(donor, architecture_table(), gpu_table())
+                    transfer, t_sd = transfer_of(donor_id, donor, m)
                 fit: Any = fit_serving(replica, points.runs, points.concurrency_points,
-                                       notes=points.notes)
+                                       notes=points.notes, fit_replica=measured_on,
+                                       transfer=transfer, transfer_log_sd=t_sd)
             else:
                 stated = "prefill_cost_ratio" in m.model_fields_set
                 fit = fit_time_model(points.runs, m.prefill_cost_ratio if stated or not
                                      m.benchmarks else None)
         except EconError as exc:
-            where = ("models", mid, "slo") if "latency objective" in str(exc) else \
-                ("models", mid, "benchmarks")
+            if "latency objective" in str(exc):
+                where = ("models", mid, "slo")
             problems.append(Problem(where, str(exc)))
             continue
         fits[mid] = fit
         time_models[mid] = fit.model
     return problems
+
+
+def _runs_of(mid: str, m: SelfHostedModel, base: Path) -> tuple[list[Any], list[Problem]]:
+    """The runs a self-hosted model states: its throughput and its benchmark files."""
+    from econ.evidence.importers.bench import read_bench
+    from econ.model.fit import shape_of_measurement, shape_of_run
+
+    shapes = []
+    problems = []
+    if m.throughput is not None:
+        shapes.append(shape_of_measurement(m.throughput, f"models.{mid}.throughput"))
+    for i, f in enumerate(m.benchmarks):
+        try:
+            runs = read_bench(base / f)
+            for j, run in enumerate(runs, start=1):
+                label = f"{f}" + (f" run {j}" if len(runs) > 1 else "")
+                shapes.append(shape_of_run(run, label))
+        except EconError as exc:
+            problems.append(Problem(("models", mid, "benchmarks", i), str(exc)))
+    return shapes, problems
 
 
 def _measured_conversations(scenario: Scenario, base: Path, time_models: dict[str, Any],

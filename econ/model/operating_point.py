@@ -1,11 +1,16 @@
 """The operating point of each request shape in a sweep of benchmark runs.
 
 A sweep runs each request shape (mean input and output tokens) at several client concurrencies.
-Without a latency objective the operating point of a shape is its highest-throughput run (the
-replica at saturation). With one (``slo``: a largest TTFT and/or inter-token latency at a stated
-statistic) it is the highest-throughput run that meets it, and the cost is the cost at that SLO;
-a shape with no run meeting it is left out and said so, and a sweep where no shape meets it is
-refused.
+Without a latency objective the operating point of a shape is its highest-throughput run. With
+one (``slo``: a largest TTFT and/or inter-token latency at a stated statistic) it is the
+highest-throughput run that meets it, and the cost is the cost at that SLO; a shape with no run
+meeting it is left out and said so, and a sweep where no shape meets it is refused.
+
+Either way a request is priced at the concurrency its chosen run had: what was measured. A run
+with no concurrency limit (every request sent at once) measured the replica at saturation, so
+it is priced there. ``assume_saturation`` prices every shape at the batch the KV cache and
+``max_num_seqs`` allow instead, beyond what a sweep at low concurrency measured: a physics
+extrapolation, said so and widening the interval (:mod:`econ.model.interval`).
 """
 
 from __future__ import annotations
@@ -47,20 +52,29 @@ class OperatingPoints:
     """The chosen run of each shape, and a note per shape left out."""
 
     def __init__(self, runs: tuple[RunShape, ...], notes: tuple[str, ...],
-                 at_slo: bool) -> None:
-        self.runs, self.notes, self.at_slo = runs, notes, at_slo
+                 at_slo: bool, saturate: bool = False) -> None:
+        self.runs, self.notes, self.at_slo, self.saturate = runs, notes, at_slo, saturate
 
     @property
     def concurrency_points(self) -> tuple[tuple[float, float], ...]:
         """(context tokens, concurrency) at which the model prices requests: the chosen runs'
-        concurrency at an SLO; unbounded (the engine's own limits) at saturation."""
+        concurrency (unbounded where a run had none, or with ``saturate``)."""
         return tuple((r.input_tokens_per_request + r.output_tokens_per_request,
-                      r.concurrency if self.at_slo and r.concurrency is not None
+                      r.concurrency if r.concurrency is not None and not self.saturate
                       else float("inf"))
                      for r in self.runs)
 
+    @property
+    def highest_concurrency(self) -> float | None:
+        """The highest client concurrency any chosen run reached; None if one was unbounded."""
+        if any(r.concurrency is None for r in self.runs):
+            return None
+        return max((r.concurrency for r in self.runs if r.concurrency is not None),
+                   default=None)
 
-def operating_points(runs: Sequence[RunShape], slo: LatencySlo | None) -> OperatingPoints:
+
+def operating_points(runs: Sequence[RunShape], slo: LatencySlo | None,
+                     saturate: bool = False) -> OperatingPoints:
     groups: list[list[RunShape]] = []
     for r in runs:
         for g in groups:
@@ -81,4 +95,11 @@ def operating_points(runs: Sequence[RunShape], slo: LatencySlo | None) -> Operat
     if not chosen:
         raise EconError("no run of any shape meets the latency objective (slo); relax it or "
                         "add runs at lower concurrency")
-    return OperatingPoints(tuple(chosen), tuple(notes), slo is not None)
+    if saturate and slo is None:
+        top = OperatingPoints(tuple(chosen), (), False).highest_concurrency
+        if top is not None:
+            notes.append(f"priced at saturation (assume_saturation): the batch the KV cache and "
+                         f"max_num_seqs allow, beyond the highest concurrency measured "
+                         f"({top:,.0f}); a physics extrapolation")
+    return OperatingPoints(tuple(chosen), tuple(notes), slo is not None,
+                           saturate and slo is None)

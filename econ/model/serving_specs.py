@@ -71,7 +71,7 @@ def gpu_table(path: Path = GPUS_FILE) -> Mapping[str, GpuSpec]:
 def default_max_num_seqs(gpu_name: str, spec: GpuSpec) -> int:
     """vLLM's default (§9): 1024 sequences on GPUs of 70 GiB or more that are not A100s, else
     256."""
-    big = spec.memory_gb * 1e9 >= 70 * _GIB
+    big = spec.memory_bytes >= 70 * _GIB
     return 1024 if big and "a100" not in gpu_name.lower() else 256
 
 
@@ -93,8 +93,8 @@ def replica_of(model: SelfHostedModel, architectures: Mapping[str, Architecture]
     spec = model.gpu_spec or gpus.get(_key(model.gpu))
     if spec is None:
         raise EconError(f"gpu: {model.gpu!r} is not in data/serving/gpus.csv (known: "
-                        f"{', '.join(sorted(gpus))}); name one, or give gpu_spec (memory_gb, "
-                        "hbm_tb_per_s, bf16_dense_tflops)")
+                        f"{', '.join(sorted(gpus))}); name one, or give gpu_spec (memory_gib or "
+                        "memory_gb, hbm_tb_per_s, bf16_dense_tflops)")
     fp8 = model.weight_bytes_per_parameter <= 1.0 and spec.fp8_dense_tflops is not None
     tflops = spec.fp8_dense_tflops if fp8 and spec.fp8_dense_tflops else spec.bf16_dense_tflops
     try:
@@ -110,7 +110,10 @@ def _replica(model: SelfHostedModel, arch: Architecture, spec: GpuSpec,
         head_dim=arch.head_dim, parameters=arch.parameters_billion * 1e9,
         weight_bytes_per_parameter=model.weight_bytes_per_parameter,
         kv_cache_bytes_per_value=model.kv_cache_bytes_per_value, gpus=model.gpus_per_replica,
-        gpu_memory_bytes=spec.memory_gb * 1e9, hbm_bytes_per_s=spec.hbm_tb_per_s * 1e12,
+        gpu_memory_bytes=spec.memory_bytes, hbm_bytes_per_s=spec.hbm_tb_per_s * 1e12,
         dense_flops_per_s=tflops * 1e12, gpu_memory_utilization=model.gpu_memory_utilization,
         max_num_seqs=model.max_num_seqs or default_max_num_seqs(model.gpu, spec),
+        # vendors quote both directions together; a ring all-reduce sends and receives at once
+        interconnect_bytes_per_s=(float("inf") if spec.interconnect_gb_per_s is None
+                                  else spec.interconnect_gb_per_s * 1e9 / 2.0),
     )

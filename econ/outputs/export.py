@@ -125,6 +125,11 @@ def candidate_columns(ev: Evaluation) -> Columns:
     cols: Columns = {"model": ("Model", "text"), "role": ("Role", "text"),
                      "serving": ("Serving", "text"),
                      "cost_per_conversation_usd": ("Cost per conversation (USD)", "unit_cost")}
+    if ev.gpu_intervals:
+        cols["cost_per_conversation_usd_low_90"] = (
+            "Cost per conversation, 90% interval low (USD; self-hosted GPU time)", "unit_cost")
+        cols["cost_per_conversation_usd_high_90"] = (
+            "Cost per conversation, 90% interval high (USD)", "unit_cost")
     tokens = ev.model_tokens_per_conversation.values()
     if any(t.get("reasoning_tokens") for t in tokens):
         cols["reasoning_tokens_per_conversation"] = (
@@ -277,6 +282,10 @@ def candidates_frame(ev: Evaluation) -> pd.DataFrame:
     for r in candidates_table(ev):
         row: dict[str, object] = {"model": r.model, "role": r.role, "serving": r.serving,
                                   "cost_per_conversation_usd": r.cost_per_conversation_usd,
+                                  "cost_per_conversation_usd_low_90":
+                                      r.cost_interval_usd[0] if r.cost_interval_usd else None,
+                                  "cost_per_conversation_usd_high_90":
+                                      r.cost_interval_usd[1] if r.cost_interval_usd else None,
                                   "reasoning_tokens_per_conversation":
                                       r.reasoning_tokens_per_conversation,
                                   "cache_write_tokens_per_conversation":

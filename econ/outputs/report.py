@@ -22,6 +22,7 @@ __all__ = [
     "format_table",
     "headline",
     "headlines",
+    "interval_json",
     "payback_frame",
     "payback_lines",
     "payback_text",
@@ -103,6 +104,7 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
                 **sources.get(mid, {}),
                 "reasoning_tokens_per_turn": m.reasoning_tokens_per_turn,
                 "tokens_per_conversation": dict(ev.model_tokens_per_conversation[mid]),
+                **interval_json(ev, mid),
             }
             for mid, m in s.models.items()
         },
@@ -166,7 +168,24 @@ def _measured_lines(ev: Evaluation) -> list[str]:
                    f"{mc['output_tokens_per_conversation']:,.0f} output tokens): "
                    f"{mc['gpu_seconds_per_conversation']:,.4f} GPU-seconds per conversation, "
                    "charged to every capability as measured (not rescaled to its shape)")
+    for mid, iv in ev.gpu_intervals.items():
+        low, high = iv.overall.bounds(ev.model_cost_per_conversation_usd[mid])
+        out.append(f"Cost of {mid}: 90% interval {number(low, 5)}–{number(high, 5)} "
+                   f"USD/conversation (×/÷ {iv.overall.factor:.2f}; self-hosted GPU time from "
+                   "its fit, widened outside its runs)")
     return out
+
+
+def interval_json(ev: Evaluation, mid: str) -> dict[str, Any]:
+    """A self-hosted model's cost intervals for ``--json`` (empty for any other model)."""
+    iv = ev.gpu_intervals.get(mid)
+    if iv is None:
+        return {}
+    per_cap = ev.costs.per_capability[mid]
+    return {"cost_per_conversation_usd_interval":
+            iv.overall.to_json(ev.model_cost_per_conversation_usd[mid]),
+            "cost_per_conversation_usd_interval_by_capability":
+            {c: i.to_json(float(per_cap[c])) for c, i in iv.by_capability.items()}}
 
 
 def _pair(v: tuple[float, float] | None) -> list[float] | None:

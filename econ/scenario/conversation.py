@@ -85,6 +85,10 @@ class TurnShape:
     assistant_tokens_per_turn: Any
     resend_history: bool
     cache_hit_rate: Any
+    # spread of user and assistant tokens per turn across conversations (lognormal cv): a
+    # context-aware cost takes the expectation over it
+    user_spread_cv: float = 0.0
+    assistant_spread_cv: float = 0.0
 
 
 def turn_tokens(shape: TurnShape, k: int, *, cache: CacheRule) -> tuple[Any, Any, Any]:
@@ -198,10 +202,16 @@ def tokens_of_shape(shape: ConversationShape, user_scale: Any = 1.0,
     turns = shape.turns if turns_scale is None or (
         isinstance(turns_scale, float) and turns_scale == 1.0) else np.minimum(
         shape.turns * turns_scale, MAX_TURNS)
-    return conversation_tokens(turns, shape.system_prompt_tokens,
-                               shape.user_tokens_per_turn * user_scale,
-                               shape.assistant_tokens_per_turn * assistant_scale,
-                               shape.resend_history, shape.cache_hit_rate, cache=cache)
+    tokens = conversation_tokens(turns, shape.system_prompt_tokens,
+                                 shape.user_tokens_per_turn * user_scale,
+                                 shape.assistant_tokens_per_turn * assistant_scale,
+                                 shape.resend_history, shape.cache_hit_rate, cache=cache)
+    if tokens.per_turn is None or not (shape.user_tokens_spread_cv
+                                       or shape.assistant_tokens_spread_cv):
+        return tokens
+    return replace(tokens, per_turn=replace(
+        tokens.per_turn, user_spread_cv=shape.user_tokens_spread_cv,
+        assistant_spread_cv=shape.assistant_tokens_spread_cv))
 
 
 def capability_shape(default: ConversationShape,

@@ -12,7 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from econ.base.errors import Problem, ScenarioError
-from econ.scenario.serving_spec import Architecture, GpuSpec, LatencySlo
+from econ.scenario.serving_spec import (
+    Architecture,
+    GpuSpec,
+    LatencySlo,
+    ThroughputMeasurement,
+)
 from econ.scenario.strict import Strict
 
 __all__ = [
@@ -67,6 +72,12 @@ class ConversationShape(Strict):
     turns_cv: NonNegative = Field(
         0.0, description="Coefficient of variation of the mean number of turns (Monte Carlo "
         "spread, applied to every capability's turns).")
+    user_tokens_spread_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of user tokens per turn across "
+        "conversations (mean kept): a self-hosted model's GPU time is the expectation over it, "
+        "not the time of the mean.")
+    assistant_tokens_spread_cv: NonNegative = Field(
+        0.0, description="The same for assistant tokens per turn.")
 
 
 class ConversationOverride(Strict):
@@ -79,6 +90,8 @@ class ConversationOverride(Strict):
     resend_history: bool | None = None
     cache_hit_rate: Share | None = None
     token_length_cv: NonNegative | None = None
+    user_tokens_spread_cv: NonNegative | None = None
+    assistant_tokens_spread_cv: NonNegative | None = None
 
 
 class TokenPricesOverride(Strict):
@@ -128,19 +141,6 @@ class ApiModel(_Reasoning):
     price_cv: NonNegative = Field(
         0.0, description="Coefficient of variation of the model's token prices (Monte Carlo "
         "spread: a price change over the planning horizon).")
-
-
-class ThroughputMeasurement(Strict):
-    """One measured serving run of a replica: throughput at a stated request shape."""
-
-    output_tokens_per_s: Annotated[float, Field(gt=0.0)]
-    input_tokens_per_request: NonNegative
-    output_tokens_per_request: Annotated[float, Field(gt=0.0)]
-    max_concurrency: Annotated[int, Field(ge=1)] | None = None
-    throughput_cv: NonNegative = Field(
-        0.0, description="Run-to-run coefficient of variation of throughput (Monte Carlo spread)."
-    )
-    source: str | None = None
 
 
 class SelfHostedModel(_Reasoning):
@@ -200,6 +200,14 @@ class SelfHostedModel(_Reasoning):
     slo: LatencySlo | None = Field(
         None, description="Latency objective: each request shape's operating point is its "
         "highest-throughput run that meets it.")
+    assume_saturation: bool = Field(
+        False, description="Price at the batch the KV cache and max_num_seqs allow (physics "
+        "extrapolation, with a wider interval) rather than at the highest concurrency the runs "
+        "reached.")
+    benchmarks_from: str | None = Field(
+        None, description="Another self-hosted model of the scenario whose runs this one "
+        "borrows: the efficiencies fitted on its replica serve this model's own architecture, "
+        "GPU and GPUs per replica, the transfer widening the interval.")
 
 
 ModelSpec = Annotated[ApiModel | SelfHostedModel, Field(discriminator="serving")]
@@ -356,98 +364,8 @@ class Scenario(Strict):
 
 
 def reference_problems(s: Scenario) -> list[Problem]:
-    """Problems that relate one part of a scenario to another."""
-    out: list[Problem] = []
-    for role in ("teacher", "student"):
-        ids = [mid for mid, m in s.models.items() if m.role == role]
-        if not ids:
-            out.append(Problem(("models",), f"at least one model needs role '{role}'",
-                               value=sorted(s.models), has_value=True))
-    models = set(s.models)
-    teachers = {mid for mid, m in s.models.items() if m.role == "teacher"}
-    if s.reference is not None and s.reference not in teachers:
-        out.append(_unknown(("reference",), "teacher", s.reference, teachers))
-    caps = [c.id for c in s.capabilities]
-    known_caps = set(caps)
-    out += _duplicates(caps, "capabilities", "capability id")
-    out += _duplicates([t.id for t in s.tiers], "tiers", "tier id")
-    total = sum(c.traffic_share for c in s.capabilities)
-    if total > 1.0 + 1e-9:
-        out.append(Problem(("capabilities",), "traffic shares sum to more than 1",
-                           value=round(total, 6), has_value=True))
-    for i, c in enumerate(s.capabilities):
-        for mid in c.evals:
-            if mid not in models:
-                out.append(_unknown(("capabilities", i, "evals", mid), "model", mid, models))
-        for mid in c.reasoning_tokens_per_turn:
-            if mid not in models:
-                out.append(_unknown(("capabilities", i, "reasoning_tokens_per_turn", mid),
-                                    "model", mid, models))
-    for mid, m in s.models.items():
-        if isinstance(m, ApiModel) and m.price_key is None and not _full_prices(m):
-            out.append(Problem(("models", mid, "price_key"),
-                               "an API model needs a price_key or input and output prices"))
-        if isinstance(m, SelfHostedModel) and m.throughput is None and not m.benchmarks \
-                and not m.measured_conversations:
-            out.append(Problem(("models", mid, "throughput"),
-                               "a self-hosted model needs a throughput measurement, benchmarks "
-                               "or measured_conversations"))
-    if s.distillation is not None and s.distillation.model is not None \
-            and s.distillation.model not in models:
-        out.append(_unknown(("distillation", "model"), "model", s.distillation.model, models))
-    for j, c_id in enumerate(s.consent):
-        if c_id not in known_caps:
-            out.append(_unknown(("consent", j), "capability", c_id, known_caps))
-    for i, t in enumerate(s.tiers):
-        if t.plan.model not in models:
-            out.append(_unknown(("tiers", i, "plan", "model"), "model", t.plan.model, models))
-        r = t.plan.route
-        if r is not None:
-            if r.to not in models:
-                out.append(_unknown(("tiers", i, "plan", "route", "to"), "model", r.to, models))
-            if isinstance(r.capabilities, list):
-                for j, c_id in enumerate(r.capabilities):
-                    if c_id not in known_caps:
-                        out.append(_unknown(("tiers", i, "plan", "route", "capabilities", j),
-                                            "capability", c_id, known_caps))
-        for j, c_id in enumerate(t.consent or []):
-            if c_id not in known_caps:
-                out.append(_unknown(("tiers", i, "consent", j), "capability", c_id, known_caps))
-        if t.teacher is not None and t.teacher not in teachers:
-            out.append(_unknown(("tiers", i, "teacher"), "teacher", t.teacher, teachers))
-        if t.baseline is not None:
-            b = t.baseline
-            named: list[tuple[tuple[str, ...], str]] = [(("model",), b.model)]
-            if b.route is not None:
-                named.append((("route", "to"), b.route.to))
-            for where, ref in named:
-                if ref not in models:
-                    out.append(_unknown(("tiers", i, "baseline", *where), "model", ref, models))
-        if t.target_gross_margin + s.fees.payment_rate >= 1.0:
-            out.append(Problem(("tiers", i, "target_gross_margin"),
-                               "target margin plus payment fee rate must stay below 1",
-                               value=t.target_gross_margin, has_value=True))
-    return out
+    """Problems that relate one part of a scenario to another (a plan naming an unknown model,
+    traffic shares over 1, a model borrowing runs it cannot): :mod:`econ.scenario.references`."""
+    from econ.scenario.references import scenario_reference_problems
 
-
-def _full_prices(m: ApiModel) -> bool:
-    p = m.prices
-    return p is not None and p.input_usd_per_mtok is not None and p.output_usd_per_mtok is not None
-
-
-def _duplicates(ids: list[str], where: str, what: str) -> list[Problem]:
-    seen: set[str] = set()
-    out = []
-    for i, x in enumerate(ids):
-        if x in seen:
-            out.append(Problem((where, i, "id"), f"duplicate {what}", value=x, has_value=True))
-        seen.add(x)
-    return out
-
-
-def _unknown(path: tuple[str | int, ...], what: str, got: str, known: set[str]) -> Problem:
-    from difflib import get_close_matches
-
-    near = get_close_matches(got, sorted(known), n=1)
-    hint = f"; did you mean '{near[0]}'?" if near else f"; known: {', '.join(sorted(known))}"
-    return Problem(path, f"unknown {what}{hint}", value=got, has_value=True)
+    return scenario_reference_problems(s)

@@ -49,6 +49,9 @@ class BenchRun:
     max_concurrency: int | None
     # "ttft_p99", "itl_median", "tpot_mean", …: the latency statistics the file gives, in ms
     latency_ms: Mapping[str, float] = field(default_factory=dict)
+    # (input, output) tokens of each completed request, when the file lists them: the run's
+    # length distribution (the serving fit takes its expectation); not part of to_json
+    request_lengths: tuple[tuple[float, float], ...] = field(default=(), repr=False)
 
     @property
     def mean_input_tokens(self) -> float | None:
@@ -63,7 +66,9 @@ class BenchRun:
         return self.total_output_tokens / self.completed
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["request_lengths"]
+        return out
 
 
 MAX_MEASURE = 1e15  # no token count, duration or rate of a benchmark run comes near this
@@ -136,7 +141,30 @@ def _vllm(doc: dict[str, Any], file: str) -> BenchRun:
     return BenchRun("vllm", file, doc.get("model_id") or doc.get("model"), completed, failed,
                     _num(doc, "duration"), total_in, total_out,
                     _num(doc, "request_throughput"), _num(doc, "output_throughput"),
-                    _int(_num(doc, "max_concurrency")), _flat_latency(doc))
+                    _int(_num(doc, "max_concurrency")), _flat_latency(doc),
+                    _request_lengths(doc))
+
+
+def _request_lengths(doc: dict[str, Any]) -> tuple[tuple[float, float], ...]:
+    """vLLM's per-request ``input_lens`` and ``output_lens`` of the requests that completed
+    (``errors`` empty), when both are lists of numbers of one length."""
+    ins, outs = doc.get("input_lens"), doc.get("output_lens")
+    if not isinstance(ins, list) or not isinstance(outs, list) or len(ins) != len(outs):
+        return ()
+    errors = doc.get("errors")
+    ok = [not e for e in errors] if isinstance(errors, list) and len(errors) == len(ins) \
+        else [True] * len(ins)
+    pairs = []
+    for i, o, good in zip(ins, outs, ok, strict=True):
+        if not good:
+            continue
+        if isinstance(i, bool) or isinstance(o, bool) or not isinstance(i, int | float) \
+                or not isinstance(o, int | float):
+            return ()
+        if not (0 <= i <= MAX_MEASURE and 0 <= o <= MAX_MEASURE):
+            raise _Implausible("input_lens" if not 0 <= i <= MAX_MEASURE else "output_lens", i)
+        pairs.append((float(i), float(o)))
+    return tuple(pairs)
 
 
 def _sglang(doc: dict[str, Any], file: str) -> BenchRun:
