@@ -9,8 +9,11 @@ import re
 from econ.cli.main import build_parser
 from tests.conftest import ROOT
 
-# --prices is stated once, under the block, for every command that reads a scenario or prices
+# --prices and --assume-saturation are stated once, under the block, for every command that
+# reads a scenario or prices
 PRICES_NOTE = "also takes\n`--prices FILE`"
+SATURATION_NOTE = "and\n`--assume-saturation`: self-hosted models priced"
+NOTED = ("--prices", "--assume-saturation")
 OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 
 
@@ -28,10 +31,10 @@ def commands(p: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[
 
 
 def options(p: argparse.ArgumentParser) -> list[tuple[str, ...]]:
-    """Each option's spellings (``("-o", "--output")``), help and --prices aside."""
+    """Each option's spellings (``("-o", "--output")``), help and the noted ones aside."""
     return [tuple(a.option_strings) for a in p._actions
             if a.option_strings and "--help" not in a.option_strings
-            and "--prices" not in a.option_strings]
+            and not set(NOTED) & set(a.option_strings)]
 
 
 def readme_entries(known: set[tuple[str, ...]]) -> list[tuple[tuple[str, ...], str]]:
@@ -81,3 +84,14 @@ def test_prices_note_matches_the_commands_that_take_it():
     without = sorted(" ".join(c) for c, p in commands(build_parser()).items()
                      if not any("--prices" in a.option_strings for a in p._actions))
     assert without == ["compare", "import bench", "import evals", "schema", "traffic"]
+
+
+def test_saturation_note_matches_the_commands_that_take_it():
+    text = (ROOT / "README.md").read_text()
+    assert SATURATION_NOTE in text
+    parsers = commands(build_parser()).items()
+    takes = sorted(" ".join(c) for c, p in parsers
+                   if any("--assume-saturation" in a.option_strings for a in p._actions))
+    prices = sorted(" ".join(c) for c, p in parsers
+                    if any("--prices" in a.option_strings for a in p._actions))
+    assert takes == [c for c in prices if not c.startswith("prices ")]  # read a scenario

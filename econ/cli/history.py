@@ -24,6 +24,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from econ.scenario.gitrev import file_at_revision, revision_label
 
     snapshot = load_snapshot(args.prices) if args.prices else None
+    saturate = bool(args.assume_saturation)
     revs = args.rev or []
     if len(revs) > 2:
         raise EconError("--rev: give at most two revisions")
@@ -37,12 +38,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
         for rev in revs:
             text = file_at_revision(path, rev)
             sides.append(parse_scenario(text, revision_label(path, rev), snapshot,
-                                        base_dir=path.parent))
+                                        base_dir=path.parent, assume_saturation=saturate))
         if len(revs) == 1:
-            sides.append(load_scenario(path, snapshot))
+            sides.append(load_scenario(path, snapshot, assume_saturation=saturate))
         labels = [revision_label(path, r) for r in revs] + ([] if len(revs) == 2 else [str(path)])
     else:
-        sides = [load_scenario(p, snapshot) for p in args.scenarios]
+        sides = [load_scenario(p, snapshot, assume_saturation=saturate) for p in args.scenarios]
         labels = list(args.scenarios)
     a, b = (evaluate(x.scenario, x.measured) for x in sides)
     d = diff_evaluations(a, b)
@@ -110,6 +111,8 @@ def register(sub: Any) -> None:
     p.add_argument("--rev", action="append", metavar="REV",
                    help="git revision (once: REV → working tree; twice: REV → REV2)")
     p.add_argument("--prices", help="price snapshot JSON")
+    p.add_argument("--assume-saturation", action="store_true",
+                   help="price self-hosted models at saturation on both sides (see evaluate)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_diff)
 
