@@ -81,9 +81,12 @@ def test_default_plus_is_measured_against_its_routed_plan_with_the_mini(capsys):
     assert pro["gross_savings_usd_month"] == 0 and pro["cash_payback_months"] is None
     assert "serves no distilled model" in pro["cash_payback_never_because"]
     total = out["payback"]
-    # about 4.4 months net of loss and about 56 months on cash: months, not days
+    # about 4 months net of loss and 2 to 5 years on cash: months, not days. The cash figure
+    # rests on free's gross savings, the 8B against the mini at ~0.32¢ a conversation each: a
+    # 1% move of the 8B's GPU cost (issue 22: 0.3192 → 0.3160¢, memory read in GiB) moved it
+    # from 56 to 24 months
     assert 3.5 < total["net_of_loss_payback_months"] < 5.5
-    assert 45 < total["cash_payback_months"] < 70
+    assert 20 < total["cash_payback_months"] < 70
 
 
 def test_text_report_shows_both_paybacks_and_never_with_a_reason(capsys):

@@ -186,8 +186,8 @@ def _fit_benchmarks(scenario: Scenario, base: Path, time_models: dict[str, Any],
         if more:  # a borrower's donor reports its own bad files
             problems += [] if donor_id else more
             continue
-        if not shapes and replica is None:
-            continue
+        if not shapes and (replica is None or m.measured_conversations):
+            continue  # nothing to fit, or measured conversations cost it
         where = ("models", mid, "benchmarks_from" if donor_id else "benchmarks")
         try:
             points = operating_points(shapes, m.slo, saturate or m.assume_saturation) \
