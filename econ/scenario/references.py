@@ -1,19 +1,29 @@
 """Checks that relate one part of a scenario to another: a plan naming an unknown model,
 traffic shares summing over 1, a self-hosted model with nothing to cost it by or borrowing runs
 it cannot. Each is a :class:`Problem` at its own path, so a loader reports each at its line.
-Called by :func:`econ.scenario.schema.reference_problems`; imports only ``econ.base`` and the
-schema's models.
+Called by :func:`econ.scenario.schema.reference_problems` on a validated scenario; it reads the
+scenario's models by their ``serving`` word rather than importing the schema (which imports
+this module). Imports only ``econ.base``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from econ.base.errors import Problem
-from econ.scenario.schema import ApiModel, Scenario, SelfHostedModel
 
 __all__ = ["scenario_reference_problems"]
 
 
-def scenario_reference_problems(s: Scenario) -> list[Problem]:
+def _api(m: Any) -> bool:
+    return getattr(m, "serving", None) == "api"
+
+
+def _hosted(m: Any) -> bool:
+    return getattr(m, "serving", None) == "self_hosted"
+
+
+def scenario_reference_problems(s: Any) -> list[Problem]:
     """Problems that relate one part of a scenario to another."""
     out: list[Problem] = []
     for role in ("teacher", "student"):
@@ -42,10 +52,10 @@ def scenario_reference_problems(s: Scenario) -> list[Problem]:
                 out.append(_unknown(("capabilities", i, "reasoning_tokens_per_turn", mid),
                                     "model", mid, models))
     for mid, m in s.models.items():
-        if isinstance(m, ApiModel) and m.price_key is None and not _full_prices(m):
+        if _api(m) and m.price_key is None and not _full_prices(m):
             out.append(Problem(("models", mid, "price_key"),
                                "an API model needs a price_key or input and output prices"))
-        if isinstance(m, SelfHostedModel):
+        if _hosted(m):
             out += _self_hosted_problems(s, mid, m)
     if s.distillation is not None and s.distillation.model is not None \
             and s.distillation.model not in models:
@@ -85,14 +95,13 @@ def scenario_reference_problems(s: Scenario) -> list[Problem]:
     return out
 
 
-def _self_hosted_problems(s: Scenario, mid: str, m: SelfHostedModel) -> list[Problem]:
+def _self_hosted_problems(s: Any, mid: str, m: Any) -> list[Problem]:
     if m.benchmarks_from is not None:
         donor = s.models.get(m.benchmarks_from)
-        hosted = {k for k, v in s.models.items() if isinstance(v, SelfHostedModel) and k != mid}
+        hosted = {k for k, v in s.models.items() if _hosted(v) and k != mid}
         if m.benchmarks_from not in hosted:
             return [_unknown(("models", mid, "benchmarks_from"), "self-hosted model",
                              m.benchmarks_from, hosted)]
-        assert isinstance(donor, SelfHostedModel)
         if donor.benchmarks_from is not None or not (donor.benchmarks or donor.throughput):
             return [Problem(("models", mid, "benchmarks_from"), "borrows runs from a model "
                             "with no runs of its own (benchmarks or throughput)",
@@ -111,7 +120,7 @@ def _self_hosted_problems(s: Scenario, mid: str, m: SelfHostedModel) -> list[Pro
     return []
 
 
-def _full_prices(m: ApiModel) -> bool:
+def _full_prices(m: Any) -> bool:
     p = m.prices
     return p is not None and p.input_usd_per_mtok is not None and p.output_usd_per_mtok is not None
 
