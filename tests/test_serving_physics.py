@@ -207,3 +207,34 @@ def test_the_tensor_parallel_term_by_hand() -> None:
     one = serving_by_hand.hand_of({"architecture": "llama-3.1-8b", "gpu": "H100-SXM",
                                    "gpus_per_replica": 1})
     assert one.terms(1000, 600, 400, 64)[3] == 0.0  # one GPU: nothing to all-reduce
+
+
+def test_a_32k_prompt_fits_the_kv_cache_of_two_80_gib_h100s(tmp_path, capsys) -> None:
+    # Llama 3.1 70B in BF16 on 2× H100 (tp=2), gpu_memory_utilization 0.9: 2 × 0.9 × 81,559 MiB
+    # less 2 × 70.6e9 B of weights leaves (153.94e9 − 141.2e9) ÷ 327,680 B ≈ 38,900 tokens of KV
+    # cache, room for one 32,000 + 256 token request. Read as 10^9 bytes per GB (the bug of issue
+    # 22) the same replica held (144e9 − 141.2e9) ÷ 327,680 ≈ 8,500 tokens, and a 32k-prompt run
+    # it served was "beyond what one replica's KV cache holds". A synthetic run at concurrency 1,
+    # 20 s a request (slower than the roofline: ≈ 2.3 s of prefill at the tensor peak and 256
+    # decode steps of ≈ 21 ms reading the weights from HBM)
+    hand = serving_by_hand.hand_of({"architecture": "llama-3.1-70b", "gpu": "H100-SXM",
+                                    "gpus_per_replica": 2})
+    capacity = (2 * 0.9 * 81_559 * 2 ** 20 - 2 * 70.6e9) / (2 * 80 * 8 * 128 * 2)
+    assert hand.kv_capacity == pytest.approx(capacity, rel=1e-12)
+    assert capacity > 32_256 > (2 * 0.9 * 80e9 - 2 * 70.6e9) / (2 * 80 * 8 * 128 * 2)
+    run = tmp_path / "long.json"
+    run.write_text(json.dumps({"completed": 10, "total_input_tokens": 320_000,
+                               "total_output_tokens": 2_560, "max_concurrency": 1,
+                               "request_throughput": 1 / 20.0}))
+    path = scenario(tmp_path, [run])
+    path.write_text(path.read_text()
+                    .replace("    architecture: qwen3-8b\n", "    architecture: llama-3.1-70b\n")
+                    .replace("    weight_bytes_per_parameter: 1\n",
+                             "    weight_bytes_per_parameter: 2\n")
+                    .replace("    gpus_per_replica: 1\n", "    gpus_per_replica: 2\n"))
+    code, out, err = run_cli(capsys, "fit", str(path), "--model", "student", "--json")
+    assert code == 0, err
+    fit = json.loads(out)
+    assert fit["replica"]["kv_capacity_tokens"] == pytest.approx(capacity, rel=1e-9)
+    assert not [f for f in fit["physics_flags"] if "KV cache" in f]
+    assert not [w for w in fit["warnings"] if "KV cache" in w]
