@@ -1,7 +1,9 @@
 """The tier-pricing table and its export formats (CSV, XLSX, Markdown, JSON) as bytes.
 
 A free tier has no price floor: its floor cell is blank in CSV and XLSX, "—" in Markdown and
-null in JSON; its cost per user and subsidy are there.
+null in JSON; its cost per user and subsidy are there. Each tier's row also carries its coverage,
+its headline (its teacher alone against its plan) and its payback against its best plan without
+distillation: the same figures, from the same functions, as ``econ evaluate``.
 
 Every format carries the same rounded numbers (:func:`display_table`): money per month in cents,
 cost per conversation to a ten-thousandth of a cent, shares as fractions to one decimal of a
@@ -27,8 +29,10 @@ import pandas as pd
 
 from econ.base.formatting import MISSING, UNIT_COST_DIGITS, Kind, cell
 from econ.decisions.candidates import candidates_table
+from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation
 from econ.outputs.cells import markdown_cell, spreadsheet_cell
+from econ.outputs.headline import headline
 from econ.outputs.provenance import Provenance
 from econ.outputs.report import plan_text
 
@@ -65,6 +69,19 @@ COLUMNS: Columns = {
     "unmeasured_traffic_share": ("Unmeasured traffic", "share"),
     "underpowered_traffic_share": ("Underpowered traffic", "share"),
     "uncategorised_traffic_share": ("Uncategorised traffic", "share"),
+    # the tier's headline: its teacher alone against its plan (cost_per_conversation_usd)
+    "teacher_cost_per_conversation_usd": ("Teacher alone: cost per conversation (USD)",
+                                          "unit_cost"),
+    "teacher_to_plan_cost_ratio": ("Teacher ÷ plan cost", "count"),
+    # payback against the tier's best plan without distillation, as if the tier alone carried
+    # the one-off cost; blank when the scenario has no distillation costs or it never pays back
+    "payback_baseline": ("Payback baseline (best plan without distillation)", "text"),
+    "gross_savings_usd_month": ("Gross savings (USD/month)", "money"),
+    "added_loss_usd_month": ("Added capability loss (USD/month)", "money"),
+    "net_of_loss_savings_usd_month": ("Savings net of loss (USD/month)", "money"),
+    "cash_payback_months": ("Cash payback, tier alone (months; blank: never)", "count"),
+    "net_of_loss_payback_months": ("Net-of-loss payback, tier alone (months; blank: never)",
+                                   "count"),
 }
 _DIGITS: dict[Kind, int] = {"money": 2, "unit_cost": UNIT_COST_DIGITS, "count": 2, "share": 3}
 _XLSX_FORMAT: dict[Kind, str] = {"money": "#,##0.00", "unit_cost": "0.000000",
@@ -72,10 +89,15 @@ _XLSX_FORMAT: dict[Kind, str] = {"money": "#,##0.00", "unit_cost": "0.000000",
 
 
 def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
-    """One row per tier, units in the column names, full precision."""
+    """One row per tier, units in the column names, full precision: the tier's economics, its
+    coverage, its headline and its payback (the same functions as the text report's)."""
+    pb = payback(ev)
+    paybacks = {r.tier: r for r in pb.tiers} if pb is not None else {}
     rows = []
     for t in ev.tiers:
         e = t.economics
+        h = headline(ev, e.tier)
+        r = paybacks.get(e.tier)
         rows.append({
             "tier": e.tier,
             "price_usd_month": e.price_usd_month,
@@ -96,6 +118,14 @@ def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
             "unmeasured_traffic_share": t.unmeasured_traffic_share,
             "underpowered_traffic_share": t.underpowered_traffic_share,
             "uncategorised_traffic_share": t.uncategorised_traffic_share,
+            "teacher_cost_per_conversation_usd": h.teacher_cost_per_conversation_usd,
+            "teacher_to_plan_cost_ratio": h.teacher_to_plan_cost_ratio,
+            "payback_baseline": plan_text(r.baseline_assignment) if r else None,
+            "gross_savings_usd_month": r.gross_savings_usd_month if r else None,
+            "added_loss_usd_month": r.added_loss_usd_month if r else None,
+            "net_of_loss_savings_usd_month": r.net_of_loss_savings_usd_month if r else None,
+            "cash_payback_months": r.cash_payback_months if r else None,
+            "net_of_loss_payback_months": r.net_of_loss_payback_months if r else None,
         })
     return pd.DataFrame(rows)
 

@@ -24,7 +24,7 @@ from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
 from econ.decisions.uncertainty import TierUncertainty, simulate
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.model.tiers import tier_measure
-from econ.outputs.headline import share_percent
+from econ.outputs.headline import Headline, headline_line, headlines, share_percent
 from econ.outputs.payback_view import distillations_text, loss_change_text
 from econ.outputs.provenance import Provenance, tier_consent
 from econ.outputs.record_charts import chart_pngs
@@ -82,6 +82,7 @@ class DecisionRecord:
     frontiers: dict[str, Frontier]
     current_points: dict[str, tuple[float, float]]  # tier → (floor or cost per user, loss)
     tornados: dict[str, tuple[SensitivityRow, ...]]
+    headlines: tuple[Headline, ...] = ()  # per tier, as the text report prints them
 
 
 def priced_below_floor(price_usd_month: float, floor_usd_month: float | None) -> bool:
@@ -143,7 +144,8 @@ def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
         underpowered_traffic_share=cov.underpowered_traffic_share,
         uncategorised_traffic_share=cov.uncategorised_traffic_share,
         payback=payback(ev), frontiers=fronts, current_points=current,
-        tornados={tid: tuple(tornado(rows, tid)[:TORNADO_ROWS]) for tid in fronts})
+        tornados={tid: tuple(tornado(rows, tid)[:TORNADO_ROWS]) for tid in fronts},
+        headlines=headlines(ev))
 
 
 def _usd(x: float | None) -> str:
@@ -233,6 +235,10 @@ def _coverage_lines(rec: DecisionRecord) -> list[str]:
     return out
 
 
+HEADLINE_INTRO = ("Each tier's teacher alone against the plan it serves (USD per conversation, "
+                  "traffic-weighted), and the traffic its evals cannot speak for:")
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -247,6 +253,8 @@ def record_markdown(rec: DecisionRecord, images: dict[str, str] | None = None) -
            + ("yes" if p.unsaved_edits else "no") + ".", "",
            "## Coverage", ""]
     out += [f"- {line}" for line in _coverage_lines(rec)]
+    out += ["", "## Headline per tier", "", HEADLINE_INTRO, ""]
+    out += [f"- {headline_line(h)}" for h in rec.headlines]
     out += ["", "## Plan, price floor and consent per tier", "",
             f"Floors P5 – P95 and P(margin ≥ target) from a Monte Carlo of {rec.draws:,} draws "
             f"(seed {rec.seed}).", "",
@@ -284,6 +292,9 @@ def record_html(rec: DecisionRecord, pngs: dict[str, bytes] | None = None,
             f", {e(p.date)}, econ {e(p.econ_version)}; unsaved edits: "
             f"{'yes' if p.unsaved_edits else 'no'}.</p>",
             "<h2>Coverage</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in _coverage_lines(rec))
+            + "</ul>",
+            "<h2>Headline per tier</h2>", f"<p>{e(HEADLINE_INTRO)}</p>",
+            "<ul>" + "".join(f"<li>{e(headline_line(h))}</li>" for h in rec.headlines)
             + "</ul>",
             "<h2>Plan, price floor and consent per tier</h2>",
             f"<p>Floors P5 – P95 and P(margin ≥ target) from a Monte Carlo of {rec.draws:,} "
