@@ -146,8 +146,9 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
                  f"/month or below; the lowest is {number(lowest, 2, 'USD')}/month.")
     else:
         i = front.points.index(best)
-        st.success(f"Least loss at a {what} ≤ {number(target, 2, 'USD')}/month: consent to lose "
-                   f"{', '.join(best.consent) or 'nothing'} → {what} "
+        short = "cost per user" if free else "floor"
+        st.success(f"Least loss at a {short} ≤ {number(target, 2, 'USD')}/month: consent to "
+                   f"lose {', '.join(best.consent) or 'nothing'} → {short} "
                    f"{number(best.measure_usd_month, 2, 'USD')}/month, loss "
                    f"{number(best.loss_usd_month, 0, 'USD')}/month; "
                    + (f"plan changes: {changes[i]}." if changes[i] else "same model and route."))
