@@ -54,7 +54,11 @@ def test_formula_cells_are_neutralised_in_csv_xlsx_and_markdown(evil_scenario):
     # id did not split a cell
     pipes = [len(re.findall(r"(?<!\\)\|", line)) for line in lines]
     assert len(set(pipes)) == 1, pipes
-    assert EVIL.replace("|", "\\|") in md
+    # the id is shown literally: its pipe, brackets and link syntax escaped
+    from econ.outputs.cells import markdown_cell
+
+    assert markdown_cell(EVIL) in md
+    assert "\\|@x" in markdown_cell(EVIL) and "\\(" in markdown_cell(EVIL)
 
 
 def _is_number(text: str) -> bool:

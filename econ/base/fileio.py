@@ -73,7 +73,8 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, exclusive: bool = False
 
     Only a regular file or a new path is replaced. A symlink is followed and its target
     written (the link stays a link); a character device or FIFO (``/dev/stdout``, a pipe) is
-    written directly, never replaced; any other kind of file is refused.
+    written directly, never replaced; any other kind of file is refused, and so is a read-only
+    file (no write permission bit, or none for us): a rename would replace it silently.
     """
     target, stream = _target(path)
     if stream:
@@ -130,6 +131,10 @@ def _target(path: str | Path) -> tuple[Path, bool]:
         raise UnsafeFileError(errno.EINVAL, f"cannot write: not a regular file "
                               f"({_kind(mode) if not stat.S_ISDIR(mode) else 'a directory'})",
                               str(target))
+    if mode is not None and not exclusive and (not mode & 0o222 or
+                                               not os.access(target, os.W_OK)):
+        raise OSError(errno.EACCES, "cannot write: the file is read-only (make it writable "
+                      "first if it is meant to be replaced)", str(target))
     if target.is_symlink():
         target = Path(os.path.realpath(target))
     return target, False

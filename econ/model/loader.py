@@ -309,6 +309,9 @@ def _pydantic_problems(exc: ValidationError, data: Any, lines: Lines) -> list[Pr
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
             msg = msg[:1].lower() + msg[1:]
+            if path and path[-1] == "api_key_env":  # a key pasted where its variable's name goes
+                msg, found = ("the name of an environment variable (letters, digits and _), "
+                              "never the key itself (the value is not shown)"), False
             problem = Problem(path, msg, value=err.get("input"), has_value=found)
         if (path, problem.message) in seen:
             continue

@@ -4,33 +4,54 @@ In: a table of values. Out: the same table with text cells neutralised for the t
 A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be run
 as a formula by Excel, LibreOffice or Google Sheets (CSV and XLSX alike), so it gets a leading
 apostrophe, as OWASP advises; numbers stay numbers. In Markdown, ``|`` would end a cell and a
-newline a row, so they are escaped. JSON needs nothing.
+newline a row, and ``![x](url)``, ``<img>``, ``**bold**`` or a link would be live, so
+:func:`markdown_text` backslash-escapes every character that can start Markdown (the app's
+renderer, the record and the Markdown export use it alike). Every text cell is redacted
+(:func:`econ.base.secrets.redact`) first. JSON needs nothing else.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["FORMULA_PREFIXES", "markdown_cell", "safe_cells", "spreadsheet_cell"]
+from econ.base.secrets import redact
+
+__all__ = ["FORMULA_PREFIXES", "markdown_cell", "markdown_text", "safe_cells", "spreadsheet_cell"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# what can start Markdown anywhere in a line (CommonMark, GFM, Streamlit's :color[...] and $math$)
+_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+!|~:$])")
+# a list item, rule or heading underline at the start ("- x", "1. x", "---", "==="); "-3.5" stays
+_LINE_START = re.compile(r"^(\s*\d*)([-=.)])(?=[\s\-=]|$)")
+_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 
 
 def spreadsheet_cell(value: Any) -> Any:
-    """A text value that a spreadsheet would read as a formula, prefixed with ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """A text value (redacted) that a spreadsheet would read as a formula, prefixed with
+    ``'``."""
+    if not isinstance(value, str):
+        return value
+    value = redact(value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def markdown_text(value: Any, breaks: str = " ") -> str:
+    """Any value as Markdown that shows it literally: redacted, every character that could start
+    Markdown backslash-escaped, line breaks replaced by ``breaks`` (a space; ``"  \\n"`` keeps
+    them as hard breaks; ``"<br>"`` in a table cell)."""
+    lines = _BREAK.split(redact(str(value)))
+    out = [_LINE_START.sub(r"\1\\\2", _MARKUP.sub(r"\\\1", line)) for line in lines]
+    return breaks.join(out)
 
 
 def markdown_cell(value: Any) -> Any:
-    """A text value with ``|`` escaped and line breaks turned into ``<br>``."""
+    """A text value as a Markdown table cell: :func:`markdown_text`, line breaks as ``<br>``."""
     if not isinstance(value, str):
         return value
-    text = value.replace("\\", "\\\\").replace("|", "\\|")
-    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+    return markdown_text(value, "<br>")
 
 
 def safe_cells(df: pd.DataFrame, fmt: str) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from econ.base.formatting import MISSING, UNIT_COST_DIGITS, Kind, cell
+from econ.base.secrets import redact
 from econ.decisions.candidates import candidates_table
 from econ.decisions.payback import payback
 from econ.model.evaluate import Evaluation
@@ -222,7 +223,7 @@ def sidecar_bytes(prov: Provenance) -> bytes:
     out["unsaved_edits"] = prov.unsaved_edits
     out["consent"] = {tier: list(caps) for tier, caps in prov.consent}
     out["warnings"] = list(prov.warnings)
-    return (json.dumps(out, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return _redacted((json.dumps(out, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def export_zip(ev: Evaluation, prov: Provenance, stem: str) -> bytes:
@@ -337,17 +338,22 @@ def export_bytes(ev: Evaluation, fmt: ExportFormat, provenance: Provenance | Non
     table and ``provenance`` when given (CSV and JSON: see :func:`sidecar_bytes`)."""
     rows = display_table(ev)
     if fmt == "csv":
-        return _csv(rows)
+        return _redacted(_csv(rows))
     if fmt == "json":
-        return _json(rows)
+        return _redacted(_json(rows))
     columns = candidate_columns(ev)
     tables: list[Table] = [("tier pricing", rows, COLUMNS),
                            ("candidates", _rounded_rows(candidates_frame(ev), columns), columns)]
     if fmt == "md":
-        return _markdown(tables, provenance)
-    if fmt == "xlsx":
+        return _redacted(_markdown(tables, provenance))
+    if fmt == "xlsx":  # every text cell is redacted in _cell_text
         return _xlsx(tables, provenance)
     raise ValueError(f"unknown export format {fmt!r}")
+
+
+def _redacted(data: bytes) -> bytes:
+    """A text export with every credential-shaped string hidden (the one redaction function)."""
+    return redact(data.decode("utf-8")).encode("utf-8")
 
 
 _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")

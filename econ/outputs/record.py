@@ -14,16 +14,19 @@ import base64
 import html
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.base.formatting import number, percent
+from econ.base.secrets import redact
 from econ.decisions.frontier import Frontier, tier_frontier
 from econ.decisions.payback import Payback, payback
 from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
 from econ.decisions.uncertainty import TierUncertainty, simulate
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.model.tiers import tier_measure
+from econ.outputs.cells import markdown_cell, markdown_text
 from econ.outputs.headline import Headline, headline_line, headlines, share_percent
 from econ.outputs.payback_view import distillations_text, loss_change_text
 from econ.outputs.provenance import Provenance, tier_consent
@@ -152,19 +155,21 @@ def _usd(x: float | None) -> str:
     return number(x, 2, "USD")
 
 
-def _tier_rows(rec: DecisionRecord) -> list[list[str]]:
+def _tier_rows(rec: DecisionRecord, d: Callable[[str], str] = str) -> list[list[str]]:
+    """The tier table's cells; ``d`` makes a string of the scenario safe for the format."""
     out = []
     for t in rec.tiers:
         flag = " ⚠ below floor" if t.below_floor else ""
         spread = f"{number(t.p5_usd_month, 2)} – {number(t.p95_usd_month, 2)}"
         out.append([
-            t.tier, t.plan, number(t.price_usd_month, 2) + flag, number(t.floor_usd_month, 2),
+            d(t.tier), d(t.plan), number(t.price_usd_month, 2) + flag,
+            number(t.floor_usd_month, 2),
             number(t.cost_per_user_month_usd, 2), number(t.subsidy_usd_month, 2),
             spread + (" (cost per user)" if t.floor_usd_month is None else ""),
             percent(t.gross_margin_at_price), percent(t.target_gross_margin),
             percent(t.p_margin_meets_target),
-            ", ".join(f"{c} ({v})" for c, v in t.consent) or "nothing",
-            ", ".join(t.at_risk) or "—", number(t.loss_usd_month, 2)])
+            ", ".join(f"{d(c)} ({v})" for c, v in t.consent) or "nothing",
+            ", ".join(d(c) for c in t.at_risk) or "—", number(t.loss_usd_month, 2)])
     return out
 
 
@@ -179,14 +184,15 @@ PAYBACK_NUMERIC = (2, 3, 4)
 
 def _td(text: str, numeric: bool) -> str:
     """A cell of the record's HTML tables: numbers right-aligned."""
-    return f'<td class="num">{html.escape(text)}</td>' if numeric else \
-        f"<td>{html.escape(text)}</td>"
+    return f'<td class="num">{html.escape(redact(text))}</td>' if numeric else \
+        f"<td>{html.escape(redact(text))}</td>"
 
 
-def _payback_line(p: Payback | None) -> str:
+def _payback_line(p: Payback | None, t: Callable[[str], str] = str) -> str:
+    """The payback sentence; ``t`` makes an id safe for the target format."""
     if p is None:
         return "The scenario has no distillation costs; payback is not computed."
-    return (f"One-off cost of distilling {', '.join(p.distilled_models)}: {_usd(p.one_off_usd)} "
+    return (f"One-off cost of distilling {t(', '.join(p.distilled_models))}: {_usd(p.one_off_usd)} "
             f"({distillations_text(p)}). Against each tier's best plan "
             f"without it (same consent set and routing, every undistilled model tried, by cost "
             f"plus capability loss) the plans save {_usd(p.gross_savings_usd_month)}/month "
@@ -203,28 +209,30 @@ PAYBACK_HEADERS = ["Tier", "Baseline (best plan without distillation)", "Gross s
                    "Cash payback", "Net-of-loss payback"]
 
 
-def _payback_rows(p: Payback | None) -> list[list[str]]:
-    """Per tier: paybacks as if the tier alone carried the one-off cost."""
+def _payback_rows(p: Payback | None, d: Callable[[str], str] = str) -> list[list[str]]:
+    """Per tier: paybacks as if the tier alone carried the one-off cost; ``d`` makes a string
+    of the scenario safe for the format."""
     if p is None:
         return []
-    return [[r.tier, plan_text(r.baseline_assignment), _usd(r.gross_savings_usd_month),
+    return [[d(r.tier), d(plan_text(r.baseline_assignment)), _usd(r.gross_savings_usd_month),
              _usd(r.added_loss_usd_month), _usd(r.net_of_loss_savings_usd_month),
              payback_text(r.cash_payback_months, r.cash_payback_never_because),
              payback_text(r.net_of_loss_payback_months, r.net_of_loss_payback_never_because)]
             for r in p.tiers]
 
 
-def _coverage_lines(rec: DecisionRecord) -> list[str]:
+def _coverage_lines(rec: DecisionRecord, d: Callable[[str], str] = str) -> list[str]:
     """Each tier's share of its conversations a model other than its teacher serves without an
-    eval that can speak for it, then their traffic-weighted blend."""
+    eval that can speak for it, then their traffic-weighted blend; ``d`` makes a string of the
+    scenario safe for the format."""
     out = []
     for t in rec.tiers:
-        out.append(f"Tier {t.tier}: unmeasured {share_percent(t.unmeasured_traffic_share)}"
-                   + (f" ({', '.join(t.unmeasured_capabilities)}: no eval results; their loss "
+        out.append(f"Tier {d(t.tier)}: unmeasured {share_percent(t.unmeasured_traffic_share)}"
+                   + (f" ({d(', '.join(t.unmeasured_capabilities))}: no eval results; their loss "
                       "is counted at the pessimistic end of the prior)"
                       if t.unmeasured_capabilities else "")
                    + f", underpowered {share_percent(t.underpowered_traffic_share)}"
-                   + (f" ({', '.join(t.underpowered_capabilities)})"
+                   + (f" ({d(', '.join(t.underpowered_capabilities))})"
                       if t.underpowered_capabilities else "")
                    + f", uncategorised {share_percent(t.uncategorised_traffic_share)} of its "
                    "conversations, on models other than its teacher")
@@ -239,40 +247,37 @@ HEADLINE_INTRO = ("Each tier's teacher alone against the plan it serves (USD per
                   "traffic-weighted), and the traffic its evals cannot speak for:")
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def record_markdown(rec: DecisionRecord, images: dict[str, str] | None = None) -> str:
     """The record as Markdown; ``images`` maps a PNG file name to its alt text."""
     p = rec.provenance
-    out = [f"# Decision record: {rec.scenario}", "", rec.description, "",
-           f"Scenario `{p.scenario_file}` at git revision `{p.git_revision}`"
+    m = markdown_text  # every string from the scenario or the file system is text, not Markdown
+    out = [f"# Decision record: {m(rec.scenario)}", "", m(rec.description, "  \n"), "",
+           f"Scenario {m(p.scenario_file)} at git revision {m(p.git_revision)}"
            + (" (file modified since)" if p.git_dirty else "")
-           + f", {p.date}, econ {p.econ_version}; unsaved edits: "
+           + f", {p.date}, econ {m(p.econ_version)}; unsaved edits: "
            + ("yes" if p.unsaved_edits else "no") + ".", "",
            "## Coverage", ""]
-    out += [f"- {line}" for line in _coverage_lines(rec)]
+    out += [f"- {line}" for line in _coverage_lines(rec, m)]
     out += ["", "## Headline per tier", "", HEADLINE_INTRO, ""]
-    out += [f"- {headline_line(h)}" for h in rec.headlines]
+    out += [f"- {m(headline_line(h))}" for h in rec.headlines]
     out += ["", "## Plan, price floor and consent per tier", "",
             f"Floors P5 – P95 and P(margin ≥ target) from a Monte Carlo of {rec.draws:,} draws "
             f"(seed {rec.seed}).", "",
             "| " + " | ".join(TIER_HEADERS) + " |",
             "| " + " | ".join("---:" if i in NUMERIC_COLUMNS else "---"
                               for i in range(len(TIER_HEADERS))) + " |"]
-    out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in _tier_rows(rec)]
+    out += ["| " + " | ".join(row) + " |" for row in _tier_rows(rec, markdown_cell)]
     below = [t.tier for t in rec.tiers if t.below_floor]
     if below:
-        out += ["", f"**Priced below the floor:** {', '.join(below)}."]
-    out += ["", "## Payback", "", _payback_line(rec.payback)]
-    rows = _payback_rows(rec.payback)
+        out += ["", f"**Priced below the floor:** {m(', '.join(below))}."]
+    out += ["", "## Payback", "", _payback_line(rec.payback, m)]
+    rows = _payback_rows(rec.payback, markdown_cell)
     if rows:
         out += ["", "Per tier, as if the tier alone carried the one-off cost:", "",
                 "| " + " | ".join(PAYBACK_HEADERS) + " |",
                 "| " + " | ".join("---" if i < 2 else "---:"
                                   for i in range(len(PAYBACK_HEADERS))) + " |"]
-        out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+        out += ["| " + " | ".join(row) + " |" for row in rows]
     if images:
         out += ["", "## Charts", ""]
         out += [f"![{alt}]({name})" for name, alt in images.items()]
@@ -282,7 +287,9 @@ def record_markdown(rec: DecisionRecord, images: dict[str, str] | None = None) -
 def record_html(rec: DecisionRecord, pngs: dict[str, bytes] | None = None,
                 images: dict[str, str] | None = None) -> str:
     """The record as one self-contained HTML page (the PNGs inlined)."""
-    e = html.escape
+    def e(text: str) -> str:
+        return html.escape(redact(text))
+
     p = rec.provenance
     rows = "".join("<tr>" + "".join(_td(c, i in NUMERIC_COLUMNS) for i, c in enumerate(row))
                    + "</tr>" for row in _tier_rows(rec))

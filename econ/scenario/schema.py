@@ -113,7 +113,8 @@ class Endpoint(Strict):
     litellm_model: str = Field(description="litellm model name, e.g. openai/llama-8b for an "
                                "OpenAI-compatible server such as vLLM")
     api_base: str | None = None
-    api_key_env: str | None = Field(
+    api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                      max_length=200)] | None = Field(
         None, description="Name of the environment variable holding the API key (never the key)")
 
 

@@ -5,6 +5,11 @@ tag, such as ``!!python/object``, is reported as a problem and never constructed
 are refused with their line before they cost memory: nesting deeper than ``MAX_DEPTH`` (found in
 the event stream, without recursion), and aliases that would expand to more than
 ``MAX_ALIAS_NODES`` nodes (the "billion laughs" bomb).
+
+Text is checked at the door too: a string that looks like a credential (a key, a token, a
+password in a URL: :func:`econ.base.secrets.looks_secret`) is refused without being echoed, and
+so is a lone surrogate or a control character (a tab or line break is allowed in a value,
+never in a key: keys are ids).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from typing import Any
 import yaml
 
 from econ.base.errors import Problem, ScenarioError
+from econ.base.secrets import redactor
 
-__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "Lines", "parse_yaml"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "SECRET_MESSAGE", "Lines", "bad_character",
+           "parse_yaml"]
 
 MAX_DEPTH = 64  # mappings and lists nested in each other
 MAX_ALIAS_NODES = 100_000  # nodes built again because an alias points at them
@@ -34,6 +41,9 @@ _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+SECRET_MESSAGE = ("looks like a credential (an API key, a token, or a password in a URL); a "
+                  "scenario never holds one: keep it in the environment and name the variable "
+                  "in endpoint.api_key_env (the value is not shown)")
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -58,7 +68,7 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[Any, Lines]:
     lines: Lines = {}
     problems: list[Problem] = []
     try:
-        data = _build(root, (), lines, problems, _Budget())
+        data = _build(root, (), lines, problems, _Budget(redactor()))
     except _TooManyAliasNodes as exc:
         raise ScenarioError([Problem((), f"aliases expand to more than {MAX_ALIAS_NODES:,} "
                                      "nodes; write the values out or use fewer aliases",
@@ -90,22 +100,28 @@ class _TooManyAliasNodes(Exception):
 class _Budget:
     """Counts nodes built more than once (reached through an alias)."""
 
-    def __init__(self) -> None:
+    def __init__(self, redact: Any) -> None:
         self.seen: set[int] = set()
         self.again = 0
+        self.redact = redact  # the door's check for credentials, with the environment read once
 
-    def enter(self, node: yaml.Node) -> None:
+    def enter(self, node: yaml.Node) -> bool:
+        """Count the node; whether it is built for the first time."""
         if id(node) in self.seen:
             self.again += 1
             if self.again > MAX_ALIAS_NODES:
                 raise _TooManyAliasNodes(node.start_mark.line + 1)
-        else:
-            self.seen.add(id(node))
+            return False
+        self.seen.add(id(node))
+        return True
+
+
+_REFUSED = object()  # a key refused for its characters (the problem is reported already)
 
 
 def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
-           problems: list[Problem], budget: _Budget) -> Any:
-    budget.enter(node)
+           problems: list[Problem], budget: _Budget, in_key: bool = False) -> Any:
+    first = budget.enter(node)
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         if node.tag != _MAP:
@@ -117,7 +133,9 @@ def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
                 problems.append(Problem(path, "merge keys (<<) are not supported",
                                         line=key_node.start_mark.line + 1))
                 continue
-            key = _build(key_node, path, {}, problems, budget)
+            key = _build(key_node, path, {}, problems, budget, in_key=True)
+            if key is _REFUSED:
+                continue
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(Problem(path, "mapping keys must be plain scalars",
                                         line=key_node.start_mark.line + 1))
@@ -143,11 +161,39 @@ def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
         problems.append(_bad_tag(node, path))
         return None
     try:
-        return _CONSTRUCTOR.construct_object(node)
+        value = _CONSTRUCTOR.construct_object(node)
     except ValueError:  # an integer of more than 4,300 digits
         problems.append(Problem(path, "number too long", line=node.start_mark.line + 1,
                                 value=f"{len(node.value):,} characters", has_value=True))
         return None
+    if isinstance(value, str) and (first or in_key):  # an alias's text was checked once
+        bad = _text_problem(value, budget, in_key)
+        if bad:
+            problems.append(Problem(path, f"a key {bad}" if in_key else bad,
+                                    line=node.start_mark.line + 1))
+            return _REFUSED if in_key else None
+    return value
+
+
+def bad_character(text: str, in_key: bool = True) -> str | None:
+    """What is wrong with a string's characters: a lone surrogate (it cannot be written as
+    UTF-8) or a control character (a tab or line break is allowed in a value, not in an id);
+    None when it is clean."""
+    for ch in text:
+        code = ord(ch)
+        if 0xD800 <= code <= 0xDFFF:
+            return f"holds a lone surrogate (U+{code:04X}), which is not text"
+        if (code < 32 and (in_key or ch not in "\t\n\r")) or 0x7F <= code <= 0x9F \
+                or code in (0x2028, 0x2029):
+            return f"holds a control character (U+{code:04X})"
+    return None
+
+
+def _text_problem(text: str, budget: _Budget, in_key: bool) -> str | None:
+    bad = bad_character(text, in_key)
+    if bad:
+        return bad
+    return SECRET_MESSAGE if budget.redact(text) != text else None
 
 
 def _bad_tag(node: yaml.Node, path: tuple[str | int, ...]) -> Problem:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from econ.base.errors import EconError
+from econ.base.secrets import cut
 from econ.base.stats import wilson_interval
 from econ.evidence.traffic.spend import SpendEstimate, check_spend, litellm_module
 from econ.evidence.traffic.spend import prices_usd_per_mtok as prices_usd_per_mtok_of
@@ -145,9 +146,7 @@ def classify(texts: Sequence[str], capabilities: Capabilities, model: str, *,
                                       max_tokens=max_tokens, temperature=0, timeout=timeout_s,
                                       num_retries=0)
         except Exception as exc:
-            msg = " ".join(str(exc).split())[:200]
-            if api_key:
-                msg = msg.replace(api_key, "***")
+            msg = cut(" ".join(str(exc).split()), 200, [api_key])  # redacted, then cut
             raise EconError(f"classifier {model}: conversation {i + 1} of {len(texts)}: "
                             f"{type(exc).__name__}: {msg}") from None
         usage = getattr(resp, "usage", None)

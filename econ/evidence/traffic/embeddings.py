@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from econ.base.errors import EconError
+from econ.base.secrets import cut
 from econ.evidence.traffic.coverage import (
     DEFAULT_QUANTILE,
     TrafficCoverage,
@@ -49,9 +50,7 @@ def estimate_embedding_cost(texts: Sequence[str], model: str, *, batch_size: int
 
 
 def _describe(exc: Exception, secret: str | None) -> str:
-    msg = " ".join(str(exc).split())[:200]
-    if secret:
-        msg = msg.replace(secret, "***")
+    msg = cut(" ".join(str(exc).split()), 200, [secret])  # redacted, then cut
     return f"{type(exc).__name__}: {msg}"
 
 
