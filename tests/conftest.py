@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,11 @@ BASIC = Path(__file__).parent / "data" / "basic-scenario.yaml"
 V1 = Path(__file__).parent / "data" / "v1"
 SNAPSHOT = ROOT / "data" / "litellm_prices.json"
 FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+def unescaped(markdown: str) -> str:
+    """What a reader sees of Markdown the app escaped: the backslash escapes removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def raw_yaml(path: Path) -> dict:

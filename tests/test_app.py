@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from econ.decisions.frontier import tier_frontier
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, unescaped
 
 APP = str(ROOT / "app.py")
 
@@ -290,7 +290,7 @@ def test_compare_with_revision(folder):
     assert rel["tiers.plus.gross_margin_at_price"] == "—"
     assert not any("[" in str(v) for v in inputs[["Before", "After"]].to_numpy().ravel())
     at.text_input(key=f"w|{name}|rev").set_value("no-such-rev").run()
-    assert any("no-such-rev: unknown revision" in e.value for e in at.error)
+    assert any("no-such-rev: unknown revision" in unescaped(e.value) for e in at.error)
 
 
 def test_sources_expander_shows_the_cited_sections(folder):

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
-from tests.conftest import ROOT
+from tests.conftest import ROOT, unescaped
 
 APP = str(ROOT / "app.py")
 NAME = "self-hosted-llama.yaml"  # not the default: the link must pick it
@@ -126,7 +126,7 @@ def test_ab_plans_side_by_side(folder):
     pa = a.tier("plus").economics.gross_margin_at_price
     pb = b.tier("plus").economics.gross_margin_at_price
     assert change.margin_change_points == 100 * (pb - pa)
-    shown = " ".join(m.value for m in at.markdown)
+    shown = " ".join(unescaped(m.value) for m in at.markdown)
     assert f"**plus**: floor {change.floor_change_usd_month:+,.2f} USD/mo" in shown
     assert f"margin {100 * (pb - pa):+.1f} pp" in shown
     # with the Monte Carlo: P(margin ≥ target) of each plan, as econ's simulate gives it

@@ -10,6 +10,7 @@ import streamlit as st
 
 from econ.app.grid import Spec, show_table
 from econ.app.state import wkey
+from econ.app.text import markdown
 from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.base.errors import EconError
 from econ.decisions.ab import compare_plans
@@ -92,7 +93,8 @@ def ab_tab(source: str, ev: Evaluation, loaded: Loaded, edits: Edits) -> None:
         moved = (f"cost per user {r.cost_per_user_change_usd_month:+,.2f} USD/mo (free)"
                  if r.floor_change_usd_month is None
                  else f"floor {r.floor_change_usd_month:+,.2f} USD/mo")
-        changes.append(f"**{r.tier}**: {moved}, loss {r.loss_change_usd_month:+,.2f} USD/mo"
-                       + ("" if r.margin_change_points is None
-                          else f", margin {r.margin_change_points:+.1f} pp"))
+        changes.append(markdown("**{tier}**: {moved}, loss {loss} USD/mo{margin}", tier=r.tier,
+                                moved=moved, loss=f"{r.loss_change_usd_month:+,.2f}",
+                                margin="" if r.margin_change_points is None
+                                else f", margin {r.margin_change_points:+.1f} pp"))
     st.markdown("B − A: " + "; ".join(changes))

@@ -12,6 +12,8 @@ from typing import Any
 import streamlit as st
 
 from econ.app.state import LOADED_PREFIX, scenarios_folder, wkey
+from econ.app.text import Markdown, markdown, say
+from econ.app.text import lines as code_lines
 from econ.base.errors import EconError, ScenarioError
 from econ.model.loader import Loaded, parse_scenario
 from econ.scenario.authoring import add_item, from_template, removal_summary, remove_item
@@ -34,8 +36,8 @@ def _validated_save(name: str, text: str, base: str | None) -> bool:
         parse_scenario(text, path.name, base_dir=folder)
         save_scenario_text(folder, path.name, text, base)
     except ScenarioError as exc:
-        ss[_RESULT] = ("error", "Not saved; the result would not validate:\n\n"
-                       + "\n".join(f"- `{line}`" for line in str(exc).splitlines()))
+        ss[_RESULT] = ("error", markdown("Not saved; the result would not validate:\n\n"
+                                         "{problems}", problems=code_lines(str(exc).splitlines())))
         return False
     except EconError as exc:
         ss[_RESULT] = ("error", str(exc))
@@ -140,7 +142,7 @@ def author_tab(source: str, loaded: Loaded, from_folder: bool) -> None:
     ss = st.session_state
     result = ss.pop(_RESULT, None)
     if result is not None:
-        (st.success if result[0] == "success" else st.error)(result[1])
+        say(st.success if result[0] == "success" else st.error, "{text}", text=result[1])
     st.subheader("A new scenario from this one")
     cols = st.columns([3, 1], vertical_alignment="bottom")
     cols[0].text_input("New file name in scenarios/", key=wkey(source, "new_name"),
@@ -151,7 +153,7 @@ def author_tab(source: str, loaded: Loaded, from_folder: bool) -> None:
         st.info("Adding or removing items edits a file of the scenarios folder: create one "
                 "from this upload first.")
         return
-    st.subheader(f"Add or remove in scenarios/{source}")
+    st.subheader(markdown("Add or remove in scenarios/{source}", source=source))
     s = loaded.scenario
     section = st.radio("What", ["capabilities", "tiers", "models"], horizontal=True,
                        key=wkey(source, "author", "section"))
@@ -176,12 +178,14 @@ def author_tab(source: str, loaded: Loaded, from_folder: bool) -> None:
             st.selectbox("role", ["student", "teacher"], key=_k(source, section, "role"))
             st.text_input("price_key (API model in the price snapshot)",
                           key=_k(source, section, "price_key"))
-        st.button(f"Add to {section} and save", key=_k(source, section, "add"), on_click=_add,
+        st.button(markdown("Add to {section} and save", section=section),
+                  key=_k(source, section, "add"), on_click=_add,
                   args=(source, loaded.text, section))
     with remove:
         st.selectbox("Remove", ids, index=None, placeholder="pick what to remove",
                      key=_picker(source, section))
-        st.button(f"Remove from {section}…", key=wkey(source, "author", section, "rm"),
+        st.button(markdown("Remove from {section}…", section=section),
+                  key=wkey(source, "author", section, "rm"),
                   on_click=_ask, args=(source, section),
                   disabled=not ss.get(_picker(source, section)))
     pending = ss.get(_PENDING + source)
@@ -189,7 +193,8 @@ def author_tab(source: str, loaded: Loaded, from_folder: bool) -> None:
         _confirm(source, loaded, *pending)
     stack = ss.get(_UNDO + source) or []
     if stack:
-        st.button(f"Undo: put the {stack[-1][0]} back", key=wkey(source, "author", "undo"),
+        st.button(markdown("Undo: put the {what} back", what=stack[-1][0]),
+                  key=wkey(source, "author", "undo"),
                   on_click=_undo, args=(source,),
                   help="Saves the file as it was before that removal (this session's removals "
                   "can be undone one by one, last first).")
@@ -199,15 +204,17 @@ def author_tab(source: str, loaded: Loaded, from_folder: bool) -> None:
 
 def _confirm(source: str, loaded: Loaded, section: str, item: str) -> None:
     try:
-        lines = removal_summary(loaded.scenario, section, item)
+        summary = removal_summary(loaded.scenario, section, item)
     except EconError as exc:
-        st.error(str(exc))
+        say(st.error, "{exc}", exc=exc)
         return
     with st.container(border=True):
-        st.warning(f"Remove {item} from {section} and save scenarios/{source}?\n\n"
-                   + "\n".join(f"- {line}" for line in lines))
+        say(st.warning, "Remove {item} from {section} and save scenarios/{source}?\n\n{summary}",
+            item=item, section=section, source=source,
+            summary=Markdown("\n".join(markdown("- {line}", line=line) for line in summary)))
         yes, no = st.columns(2)
-        yes.button(f"Yes, remove {item} and save", key=wkey(source, "author", "confirm"),
+        yes.button(markdown("Yes, remove {item} and save", item=item),
+                   key=wkey(source, "author", "confirm"),
                    type="primary", on_click=_remove, args=(source, loaded.text, section, item))
         no.button("Cancel", key=wkey(source, "author", "cancel"), on_click=_cancel,
                   args=(source,))

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from econ.app.state import scenarios_folder, wkey
+from econ.app.text import code, say
 from econ.base.errors import EconError
 from econ.decisions.scenario_diff import diff_against, headline_outputs
 from econ.model.evaluate import Evaluation, evaluate
@@ -40,16 +41,16 @@ def compare_tab(source: str, ev: Evaluation, from_folder: bool) -> None:
                         key=wkey(source, "rev"))
     old = _at_revision(str(scenarios_folder() / source), rev, str(scenarios_folder()))
     if isinstance(old, NotARepository):
-        st.info(f"{old} — there is no history to compare with.")
+        say(st.info, "{old} — there is no history to compare with.", old=old)
         return
     if isinstance(old, EconError):
-        st.error(str(old))
+        say(st.error, "{old}", old=old)
         return
     d = diff_against(*old, ev)
-    st.markdown(f"**Inputs changed since `{rev}`: {len(d.inputs)}**")
+    say(st.markdown, "**Inputs changed since {rev}: {n}**", rev=code(rev), n=len(d.inputs))
     if d.inputs:
         st.dataframe(pd.DataFrame(input_rows(d)), hide_index=True, width="stretch")
-    st.markdown(f"**Headline outputs moved: {len(d.outputs)}**")
+    say(st.markdown, "**Headline outputs moved: {n}**", n=len(d.outputs))
     if d.outputs:
         st.dataframe(pd.DataFrame(output_rows(d)), hide_index=True, width="stretch")
         st.caption("Margins and traffic shares change in percentage points (pp); the relative "

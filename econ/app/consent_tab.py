@@ -6,6 +6,7 @@ import streamlit as st
 
 from econ.app.grid import Spec, columns_of, show_table
 from econ.app.state import NO_ROUTE, show_tier_consent, wkey
+from econ.app.text import code, say
 from econ.base.formatting import ci_percent, money, number, percent, unit_cost
 from econ.decisions.consent_effect import idle_consents
 from econ.decisions.payback import payback
@@ -28,8 +29,9 @@ def headline_metrics(source: str, ev: Evaluation) -> None:
     if tier not in {t.economics.tier for t in ev.tiers}:
         tier = ev.tiers[min(1, len(ev.tiers) - 1)].economics.tier
     h = headline(ev, tier)
-    st.markdown(f"**Tier `{h.tier}`**: teacher `{h.teacher}`; plan `{h.served_text}` "
-                "(pick the tier under *Consent set of tier*)")
+    say(st.markdown, "**Tier {tier}**: teacher {teacher}; plan {plan} (pick the tier under "
+        "*Consent set of tier*)", tier=code(h.tier), teacher=code(h.teacher),
+        plan=code(h.served_text))
     cols = [c for _ in range(2) for c in st.columns(3)]  # two rows: values never truncated
     cols[0].metric("Teacher (USD/conv.)", unit_cost(h.teacher_cost_per_conversation_usd),
                    help=f"`{h.teacher}` alone, traffic-weighted over capabilities")
@@ -73,11 +75,11 @@ def _notes(h: Headline, ev: Evaluation) -> list[str]:
 def _alerts(h: Headline, ev: Evaluation) -> None:
     """Each note on the tier's figures in full."""
     if h.unmeasured_traffic_share > 0:
-        caps = ", ".join(h.unmeasured_capabilities)
-        st.warning(f"**{share_percent(h.unmeasured_traffic_share)} of tier {h.tier}'s "
-                   f"conversations are unmeasured**: served by `{h.served_text}` with no eval "
-                   f"results against `{h.teacher}` on {caps}. Their loss is counted at the "
-                   "pessimistic end of the prior.")
+        say(st.warning, "**{share} of tier {tier}'s conversations are unmeasured**: served by "
+            "{plan} with no eval results against {teacher} on {caps}. Their loss is counted at "
+            "the pessimistic end of the prior.", share=share_percent(h.unmeasured_traffic_share),
+            tier=h.tier, plan=code(h.served_text), teacher=code(h.teacher),
+            caps=", ".join(h.unmeasured_capabilities))
     for w in ev.warnings:
         model, _, rest = w.partition(": ")
         against = ("misses its own run", "physical bound", "stated replica's KV cache")
@@ -91,11 +93,11 @@ def _alerts(h: Headline, ev: Evaluation) -> None:
                       "the runs cover).")
         st.warning(f"**GPU cost of `{model}` is extrapolated**: {rest}. {advice}")
     if h.uncategorised_traffic_share > 0:
-        st.info(f"**{share_percent(h.uncategorised_traffic_share)} of tier {h.tier}'s "
-                "conversations are uncategorised** and served by a model other than its "
-                "teacher: the capabilities' traffic shares sum to less than 100%, so this "
-                "traffic is costed with the conversation shape but no capability, and no eval "
-                "speaks for it.")
+        say(st.info, "**{share} of tier {tier}'s conversations are uncategorised** and served "
+            "by a model other than its teacher: the capabilities' traffic shares sum to less "
+            "than 100%, so this traffic is costed with the conversation shape but no "
+            "capability, and no eval speaks for it.",
+            share=share_percent(h.uncategorised_traffic_share), tier=h.tier)
     if h.underpowered_traffic_share > 0:
         st.info(f"{share_percent(h.underpowered_traffic_share)} of tier {h.tier}'s conversations "
                 "are served by a model other than its teacher on capabilities whose eval slice "
@@ -121,7 +123,8 @@ def consent_table(source: str, ev: Evaluation) -> None:
     student = next((m for m in res.assignment.models if m != res.teacher),
                    ev.scenario.student_id)
     rets = {r.capability: r for r in ev.retention_against(res.teacher, student)}
-    st.caption(f"Tier `{tier}`: student `{student}` against its teacher `{res.teacher}`.")
+    say(st.caption, "Tier {tier}: student {student} against its teacher {teacher}.",
+        tier=code(tier), student=code(student), teacher=code(res.teacher))
     head = st.columns(_GRID, gap="xsmall")
     helps = [None, None, None, MDD_HELP, VERDICT_HELP,
              "Tick to consent to losing the capability on this tier: its plan may then serve it "
@@ -298,8 +301,9 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     with st.expander("Verdicts per capability (and tokens per conversation) of each candidate"):
         show_table(cands, {"model": columns["model"]} | {c: columns[c] for c in detail})
     b = ev.blend
-    st.caption(f"Blended gross margin {percent(b.blended_gross_margin)}; each paying user's gross "
-               f"profit carries {b.free_users_carried_per_paying_user or 0:,.1f} free users.")
+    say(st.caption, "Blended gross margin {margin}; each paying user's gross profit carries "
+        "{carried} free users.", margin=percent(b.blended_gross_margin),
+        carried=f"{b.free_users_carried_per_paying_user or 0:,.1f}")
     pb = payback(ev)
     if pb is not None:
         cash = payback_text(pb.cash_payback_months, pb.cash_payback_never_because)

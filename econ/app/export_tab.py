@@ -9,6 +9,7 @@ import streamlit as st
 
 from econ.app.reload import CONFLICT_PREFIX, conflict_view, forget_reload
 from econ.app.state import LOADED_PREFIX, scenarios_folder, wkey
+from econ.app.text import markdown, say
 from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.base.errors import EconError
 from econ.model.evaluate import Evaluation
@@ -113,9 +114,10 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
         data=partial(record_download, source, ev, loaded, edits, from_folder, settings),
         file_name=f"{stem}-decision-record.zip", mime="application/zip",
         key=wkey(source, "dl", "record"), on_click="ignore",
-        help=f"What `econ record` writes: each tier's plan, floor with P5–P95 ({draws:,} draws, "
-        f"seed {seed}), consent and verdicts, coverage, payback, and the frontier and tornado "
-        f"(±{100 * swing:g}%) charts.")
+        help=markdown("What `econ record` writes: each tier's plan, floor with P5–P95 ({draws} "
+                      "draws, seed {seed}), consent and verdicts, coverage, payback, and the "
+                      "frontier and tornado (±{swing}%) charts.", draws=f"{draws:,}", seed=seed,
+                      swing=f"{100 * swing:g}"))
     st.subheader("Save the scenario")
     st.caption("Writes the consent set, tier prices and plans back into the YAML file, keeping "
                "its comments and layout (a comment on an edited value says it was edited); "
@@ -129,12 +131,14 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
     preview = buttons[0].button("Preview changes", key=wkey(source, "preview"))
     # the save runs in the button's callback, before this script: everything drawn after it,
     # the downloads' provenance included, already sees the saved file
-    buttons[1].button(f"Save to scenarios/{name}", key=wkey(source, "save"), type="primary",
-                      on_click=_save, args=(source, loaded.text, new_text, from_folder))
+    buttons[1].button(markdown("Save to scenarios/{name}", name=name), key=wkey(source, "save"),
+                      type="primary", on_click=_save,
+                      args=(source, loaded.text, new_text, from_folder))
     result = st.session_state.pop(_SAVED + source, None)
     if result is not None:
         kind, message, diff = result
-        (st.success if kind == "success" else st.error if kind == "error" else st.info)(message)
+        say(st.success if kind == "success" else st.error if kind == "error" else st.info,
+            "{message}", message=message)
         if diff is not None:
             st.code(diff, language="diff")
     in_conflict = from_folder and CONFLICT_PREFIX + name in st.session_state

@@ -8,6 +8,7 @@ from functools import partial
 import streamlit as st
 
 from econ.app.state import NO_ROUTE, set_consent, wkey
+from econ.app.text import code, say
 from econ.base.formatting import number
 from econ.decisions.adoption import plan_change
 from econ.decisions.frontier import (
@@ -102,18 +103,18 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
     st.vega_lite_chart(spec, width="stretch", key=chart_key,
                        on_select=partial(_adopt_clicked, source, caps, tier, chart_key),
                        selection_mode="pick")
-    st.caption(f"{len(front.points)} Pareto-optimal plans (student × consent set) for tier "
-               f"{tier}, teacher `{front.teacher}`; router: {front.router}. Orange "
-               f"diamond: the current consent set ({'cost per user' if free else 'floor'} "
-               f"{number(here.measure_usd_month, 2, 'USD')}/month, loss "
-               f"{number(here.loss_usd_month, 0, 'USD')}/month). "
-               + (f"Tier {tier} charges nothing: no floor, no card fees; the dashed rule is "
-                  "the target cost per user below (the subsidy it needs per user). " if free else
-                  f"Dashed rules: the tier's price ({number(price, 2, 'USD')}/month) and the "
-                  "target price below. ")
-               + "Red points "
-               "consent to lose an unmeasured capability. Click a point to adopt its plan and "
-               "consent set into this tier only.")
+    say(st.caption, "{n} Pareto-optimal plans (student × consent set) for tier {tier}, "
+        "teacher {teacher}; router: {router}. Orange diamond: the current consent set ({what} "
+        "{value}/month, loss {loss}/month). {rules}Red points consent to lose an unmeasured "
+        "capability. Click a point to adopt its plan and consent set into this tier only.",
+        n=len(front.points), tier=tier, teacher=code(front.teacher), router=front.router,
+        what="cost per user" if free else "floor",
+        value=number(here.measure_usd_month, 2, "USD"),
+        loss=number(here.loss_usd_month, 0, "USD"),
+        rules=(f"Tier {tier} charges nothing: no floor, no card fees; the dashed rule is the "
+               "target cost per user below (the subsidy it needs per user). " if free else
+               f"Dashed rules: the tier's price ({number(price, 2, 'USD')}/month) and the "
+               "target price below. "))
     labels = [f"{p.measure_usd_month:,.2f} USD/mo {'per user' if free else 'floor'} · "
               f"{p.loss_usd_month:,.0f} USD/mo "
               f"loss · {p.student or front.teacher}"
@@ -122,7 +123,7 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
     pick_key = wkey(source, "fpick", tier)
     adopted = ss.pop(wkey(source, "fadopted", tier), None)
     if adopted is not None:  # the point just adopted, wherever it now sits in the list
-        st.success(_adopted_message(tier, adopted[2], adopted[1]))
+        say(st.success, "{text}", text=_adopted_message(tier, adopted[2], adopted[1]))
         found = [i for i, p in enumerate(front.points) if _identity(p) == adopted[0]]
         ss[pick_key] = found[0] if found else None
     current = [i for i, p in enumerate(front.points) if _identity(p) == _identity(here)]
@@ -136,21 +137,23 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
                    on_click=_adopt, disabled=chosen is None,
                    args=(source, caps, tier, -1 if chosen is None else chosen))
     if chosen is not None and changes[chosen]:
-        st.caption(f"Adopting it changes the plan: {changes[chosen]}.")
+        say(st.caption, "Adopting it changes the plan: {change}.", change=changes[chosen])
     target = st.number_input(f"Target {what} (USD/month): least loss that reaches it",
                              min_value=0.0, step=0.01 if free else 1.0, key=target_key)
     best = front.least_loss_within(target)
     if best is None:
         lowest = front.points[0].measure_usd_month
-        st.error(f"No consent set brings tier {tier}'s {what} to {number(target, 2, 'USD')}"
-                 f"/month or below; the lowest is {number(lowest, 2, 'USD')}/month.")
+        say(st.error, "No consent set brings tier {tier}'s {what} to {target}/month or below; "
+            "the lowest is {lowest}/month.", tier=tier, what=what,
+            target=number(target, 2, "USD"), lowest=number(lowest, 2, "USD"))
     else:
         i = front.points.index(best)
         short = "cost per user" if free else "floor"
-        st.success(f"Least loss at a {short} ≤ {number(target, 2, 'USD')}/month: consent to "
-                   f"lose {', '.join(best.consent) or 'nothing'} → {short} "
-                   f"{number(best.measure_usd_month, 2, 'USD')}/month, loss "
-                   f"{number(best.loss_usd_month, 0, 'USD')}/month; "
-                   + (f"plan changes: {changes[i]}." if changes[i] else "same model and route."))
+        say(st.success, "Least loss at a {short} ≤ {target}/month: consent to lose {consent} → "
+            "{short} {value}/month, loss {loss}/month; {plan}", short=short,
+            target=number(target, 2, "USD"), consent=", ".join(best.consent) or "nothing",
+            value=number(best.measure_usd_month, 2, "USD"),
+            loss=number(best.loss_usd_month, 0, "USD"),
+            plan=f"plan changes: {changes[i]}." if changes[i] else "same model and route.")
         st.button("Adopt it", key=wkey(source, "tadopt", tier), on_click=_adopt,
                   args=(source, caps, tier, i))

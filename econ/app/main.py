@@ -18,6 +18,7 @@ from econ.app.share import link_notice, link_scenario, open_link, write_link
 from econ.app.source import select_source
 from econ.app.sources_panel import sources_expander
 from econ.app.state import edits_from_widgets, init_widgets, scenarios_folder
+from econ.app.text import code, lines, say
 from econ.app.uncertainty_tab import uncertainty_tab
 from econ.model.evaluate import evaluate
 from econ.model.loader import Loaded
@@ -57,7 +58,7 @@ def main() -> None:
     source, text, from_folder = select_source()
     loaded = parse_cached(text, source, str(scenarios_folder()), confined=not from_folder)
     if not isinstance(loaded, Loaded):
-        st.error("This scenario has problems:\n\n" + "\n".join(f"- `{p}`" for p in loaded))
+        say(st.error, "This scenario has problems:\n\n{problems}", problems=lines(loaded))
         return
     keep_hidden_widgets()
     open_link(source, loaded)
@@ -67,11 +68,12 @@ def main() -> None:
     try:
         working = apply_to_scenario(loaded.scenario, edits)
     except (ValidationError, ValueError) as exc:
-        st.error(f"These edits make the scenario invalid: {exc}")
+        say(st.error, "These edits make the scenario invalid: {exc}", exc=exc)
         return
     write_link(source, working, from_folder)
     ev = evaluate(working, loaded.measured)
-    st.caption(f"`{source}` · {working.description}")
+    say(st.caption, "{source} · {description}", source=code(source),
+        description=working.description)
     if from_folder:
         reload_changes(source)
     headline_metrics(source, ev)

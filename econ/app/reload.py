@@ -14,6 +14,7 @@ import streamlit as st
 
 from econ.app.parsing import parse_cached
 from econ.app.state import LOADED_PREFIX, scenarios_folder, widget_defaults, wkey
+from econ.app.text import Markdown, code, markdown, say
 from econ.base.errors import EconError
 from econ.decisions.scenario_diff import input_changes
 from econ.model.loader import Loaded
@@ -91,17 +92,19 @@ def reload_changes(name: str) -> None:
     if changes is None:
         return
     if isinstance(changes, str):
-        st.error(changes)
+        say(st.error, "{changes}", changes=changes)
         return
     if not changes:
-        st.info(f"Reloaded {name}: nothing changed on disk.")
+        say(st.info, "Reloaded {name}: nothing changed on disk.", name=name)
         ss.pop(RELOADED_PREFIX + name, None)
         return
-    lines = "\n".join(f"- `{p}`: {_short(a)} → {_short(b)}" for p, a, b in changes)
-    note = (f"\n\nYour edits kept over the file: {', '.join(kept)}." if kept else
-            "\n\nYou had no edits of your own; every widget follows the file.")
-    st.warning(f"**{name} changed on disk** since you loaded it; the page now shows the file's "
-               f"values wherever you had not edited:\n\n{lines}{note}")
+    moved = "\n".join(markdown("- {path}: {old} → {new}", path=code(p), old=_short(a),
+                                new=_short(b)) for p, a, b in changes)
+    note = (markdown("\n\nYour edits kept over the file: {kept}.", kept=", ".join(kept))
+            if kept else "\n\nYou had no edits of your own; every widget follows the file.")
+    say(st.warning, "**{name} changed on disk** since you loaded it; the page now shows the "
+        "file's values wherever you had not edited:\n\n{moved}{note}", name=name,
+        moved=Markdown(moved), note=Markdown(note))
 
 
 def forget_reload(name: str) -> None:
@@ -132,11 +135,11 @@ def conflict_view(name: str, base: str, mine: str) -> None:
     ss = st.session_state
     if ss.pop(CONFLICT_PREFIX + name + "|saved", False):
         ss.pop(CONFLICT_PREFIX + name, None)
-        st.success(f"Saved your version over theirs in scenarios/{name}.")
+        say(st.success, "Saved your version over theirs in scenarios/{name}.", name=name)
         return
     error = ss.pop(CONFLICT_PREFIX + name + "|error", None)
     if error:
-        st.error(error)
+        say(st.error, "{error}", error=error)
     try:
         theirs = (scenarios_folder() / name).read_text(encoding="utf-8")
     except OSError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import streamlit as st
 
 from econ.app.state import NO_ROUTE, scenarios_folder, wkey
+from econ.base.secrets import redact
 from econ.model.loader import Loaded
 from econ.scenario.link import link_params, read_link
 from econ.scenario.schema import Scenario
@@ -89,5 +90,6 @@ def write_link(source: str, working: Scenario, from_folder: bool) -> None:
                if ss.get(wkey(source, "target", t.id)) is not None}
     params = link_params(working, source if from_folder else None,
                          str(ss.get(wkey(source, "ctier"), "")), targets)
+    params = {k: redact(v) for k, v in params.items()}  # a link never carries a credential
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)

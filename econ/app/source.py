@@ -7,6 +7,7 @@ import streamlit as st
 
 from econ.app.reload import reload_scenario
 from econ.app.state import DEFAULT_SCENARIO, LOADED_PREFIX, scenarios_folder
+from econ.app.text import say
 from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
 from econ.scenario.store import list_scenarios
 
@@ -34,21 +35,21 @@ def select_source() -> tuple[str, str, bool]:
                                   type=["yaml", "yml"], key="upload", on_change=_chose,
                                   args=("upload",), max_upload_size=MAX_UPLOAD_MB)
         if upload is not None and ss.get(LAST_CHOICE) == "pick":
-            st.caption(f"Showing {name}; the uploaded {upload.name} waits (upload again, or "
-                       "remove it, to switch).")
+            say(st.caption, "Showing {name}; the uploaded {upload} waits (upload again, or "
+                "remove it, to switch).", name=name, upload=upload.name)
         st.button("Reload from disk", on_click=reload_scenario, args=(name,), key="reload",
                   help="Read the file again: what you did not edit takes the file's new "
                   "values, your edits are kept, and the page lists what changed on disk.")
     if upload is not None and ss.get(LAST_CHOICE, "upload") == "upload":
         data = upload.getvalue()
         if len(data) > MAX_UPLOAD_BYTES:
-            st.sidebar.error(f"{upload.name}: {len(data):,} bytes; the limit is "
-                             f"{MAX_UPLOAD_BYTES:,} bytes")
+            say(st.sidebar.error, "{upload}: {size} bytes; the limit is {limit} bytes",
+                upload=upload.name, size=f"{len(data):,}", limit=f"{MAX_UPLOAD_BYTES:,}")
         else:
             try:
                 return upload.name, data.decode("utf-8"), False
             except UnicodeDecodeError:
-                st.sidebar.error(f"{upload.name}: not UTF-8 text")
+                say(st.sidebar.error, "{upload}: not UTF-8 text", upload=upload.name)
     key = LOADED_PREFIX + name
     if key not in ss:
         try:  # a FIFO or device named *.yaml in the folder must not hang the server
@@ -56,7 +57,7 @@ def select_source() -> tuple[str, str, bool]:
         except (OSError, UnicodeDecodeError) as exc:
             reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
                 exc.strerror or str(exc))
-            st.error(f"scenarios/{name}: cannot read: {reason}")
+            say(st.error, "scenarios/{name}: cannot read: {reason}", name=name, reason=reason)
             st.stop()
     return name, ss[key], True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from econ.app.text import say
 from econ.scenario.sources import SOURCES_FILE, cited_sections, source_sections
 
 __all__ = ["sources_expander"]
@@ -26,5 +27,6 @@ def sources_expander(scenario_text: str) -> None:
                    "(`§N`) in a comment, or is marked `[assumption]`. This scenario cites "
                    + (", ".join(f"§{n}" for n in cited) or "no section") + ".")
         for n, (title, body) in sections.items():
-            st.markdown(f"#### §{n} {title}" + ("  · cited here" if n in cited else ""))
-            st.markdown(body)
+            say(st.markdown, "#### §{n} {title}{cited}", n=n, title=title,
+                cited="  · cited here" if n in cited else "")
+            st.markdown(body)  # data/SOURCES.md is the project's own Markdown, with its links
