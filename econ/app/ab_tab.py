@@ -10,7 +10,7 @@ import streamlit as st
 
 from econ.app.grid import Spec, show_table
 from econ.app.state import wkey
-from econ.app.text import markdown
+from econ.app.text import Markdown, markdown, say
 from econ.base.draw_limits import DEFAULT_DRAWS
 from econ.base.errors import EconError
 from econ.decisions.ab import compare_plans
@@ -97,4 +97,4 @@ def ab_tab(source: str, ev: Evaluation, loaded: Loaded, edits: Edits) -> None:
                                 moved=moved, loss=f"{r.loss_change_usd_month:+,.2f}",
                                 margin="" if r.margin_change_points is None
                                 else f", margin {r.margin_change_points:+.1f} pp"))
-    st.markdown("B − A: " + "; ".join(changes))
+    say(st.markdown, "B − A: {changes}", changes=Markdown("; ".join(changes)))

@@ -93,7 +93,7 @@ def export_and_save(source: str, ev: Evaluation, loaded: Loaded, edits: Edits,
     stem = Path(source).stem
     for col, fmt in zip(cols, EXPORT_FORMATS, strict=True):
         data = partial(_download, source, ev, loaded, edits, from_folder, fmt)
-        col.download_button(f"Download {fmt.upper()}", data=data,
+        col.download_button(markdown("Download {fmt}", fmt=fmt.upper()), data=data,
                             file_name=f"{stem}-tiers.{fmt}", mime=MIME[fmt],
                             key=wkey(source, "dl", fmt), on_click="ignore")
     side, zipped = st.columns(2)

@@ -23,9 +23,9 @@ def sources_expander(scenario_text: str) -> None:
             return
         sections = source_sections(_sources_text(SOURCES_FILE.stat().st_mtime_ns))
         cited = cited_sections(scenario_text)
-        st.caption("Each figure in the scenario file cites a section of `data/SOURCES.md` "
-                   "(`§N`) in a comment, or is marked `[assumption]`. This scenario cites "
-                   + (", ".join(f"§{n}" for n in cited) or "no section") + ".")
+        say(st.caption, "Each figure in the scenario file cites a section of `data/SOURCES.md` "
+            "(`§N`) in a comment, or is marked `[assumption]`. This scenario cites {cited}.",
+            cited=", ".join(f"§{n}" for n in cited) or "no section")
         for n, (title, body) in sections.items():
             say(st.markdown, "#### §{n} {title}{cited}", n=n, title=title,
                 cited="  · cited here" if n in cited else "")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from econ.app.grid import Spec, show_table
 from econ.app.state import wkey
+from econ.app.text import markdown
 from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
 from econ.base.errors import EconError
 from econ.decisions.sensitivity import sensitivity, tornado
@@ -66,7 +67,7 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     seed = int(cols[1].number_input("seed", 0, 2**31 - 1, key=wkey(source, "seed")))
     swing = float(cols[2].number_input("sensitivity swing (±, fraction)", 0.01, 0.9, step=0.05,
                                        key=wkey(source, "swing")))
-    with st.spinner(f"Monte Carlo ({draws:,} draws)…"):
+    with st.spinner(markdown("Monte Carlo ({draws} draws)…", draws=f"{draws:,}")):
         # each tier's result is cached under a hash of what it reads (econ.decisions)
         try:
             mc = pd.DataFrame(floor_intervals(simulate(ev, loaded.measured, draws, seed), ev))

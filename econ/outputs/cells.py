@@ -26,6 +26,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+!|~:$])")
 # a list item, rule or heading underline at the start ("- x", "1. x", "---", "==="); "-3.5" stays
 _LINE_START = re.compile(r"^(\s*\d*)([-=.)])(?=[\s\-=]|$)")
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)")
 _BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 
 
@@ -41,8 +42,10 @@ def spreadsheet_cell(value: Any) -> Any:
 def markdown_text(value: Any, breaks: str = " ") -> str:
     """Any value as Markdown that shows it literally: redacted, every character that could start
     Markdown backslash-escaped, line breaks replaced by ``breaks`` (a space; ``"  \\n"`` keeps
-    them as hard breaks; ``"<br>"`` in a table cell)."""
-    lines = _BREAK.split(redact(str(value)))
+    them as hard breaks; ``"<br>"`` in a table cell). GitHub-flavoured Markdown turns a bare
+    ``http://…``, ``www.…`` or ``a@b.c`` into a live link after escapes are undone, so an
+    invisible word joiner (U+2060) is put after ``:``, ``www`` and ``@`` there."""
+    lines = _BREAK.split(_AUTOLINK.sub("\u2060", redact(str(value))))
     out = [_LINE_START.sub(r"\1\\\2", _MARKUP.sub(r"\\\1", line)) for line in lines]
     return breaks.join(out)
 
