@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from econ.base.errors import EconError, ScenarioError
 from econ.model.loader import load_scenario, parse_scenario
 from econ.scenario.authoring import add_item, from_template, removal_summary, remove_item
-from tests.conftest import DEFAULT, ROOT, SCENARIOS
+from tests.conftest import DEFAULT, ROOT, SCENARIOS, unescaped
 
 APP = str(ROOT / "app.py")
 NAME = DEFAULT.name
@@ -136,11 +136,12 @@ def test_a_removal_asks_first_picks_nothing_and_can_be_undone(folder):
     at.button(key=f"w|{NAME}|author|capabilities|rm").click().run()
     # asked, not done: the question names the share and the consent sets it leaves
     assert (folder / NAME).read_text() == before
-    question = next(w.value for w in at.warning if "Remove clarifying_questions" in w.value)
+    question = next(unescaped(w.value) for w in at.warning
+                    if "Remove clarifying_questions" in unescaped(w.value))
     assert "2.5% of the traffic" in question and "consent sets of free" in question
     # cancel: nothing happens
     at.button(key=f"w|{NAME}|author|cancel").click().run()
-    assert not any("Remove clarifying_questions" in w.value for w in at.warning)
+    assert not any("Remove clarifying_questions" in unescaped(w.value) for w in at.warning)
     assert (folder / NAME).read_text() == before
     # confirm: removed and saved, the picker does not move on to the next capability
     remove(at, "capabilities", "clarifying_questions")
