@@ -137,20 +137,37 @@ def consent_differs(loaded: Any, consent: dict[str, tuple[str, ...]] | None) -> 
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from econ.base.fileio import atomic_write_text
+    """Rewrite a version-1 file as version 2: in place through the locked compare-and-swap
+    rewrite every writer of a scenario uses, or into ``-o`` (compared with what it held)."""
+    from econ.base.fileio import MAX_SCENARIO_BYTES, read_text_limited
     from econ.model.loader import parse_scenario
     from econ.scenario.migrate import migrate_text
+    from econ.scenario.store import rewrite_scenario, save_scenario_file
 
     path = Path(args.scenario)
     load(args)  # a file that does not load is not rewritten
-    text = path.read_text(encoding="utf-8")
-    new, changed = migrate_text(text)
+
+    def edit(text: str) -> tuple[str, bool]:
+        new, changed = migrate_text(text)
+        if changed:
+            parse_scenario(new, str(path), base_dir=path.parent)  # the result must load too
+        return new, changed
+
+    if args.output:
+        out = Path(args.output)
+        new, changed = edit(read_text_limited(path, MAX_SCENARIO_BYTES))
+        try:
+            before: str | None = read_text_limited(out, MAX_SCENARIO_BYTES)
+        except FileNotFoundError:
+            before = None
+        if changed:
+            save_scenario_file(out, new, before)
+    else:
+        out = path
+        changed = rewrite_scenario(path, edit)[1]
     if not changed:
         print(f"{path}: already schema version 2; nothing written", file=sys.stderr)
         return EXIT_OK
-    parse_scenario(new, str(path), base_dir=path.parent)  # the result must load too
-    out = Path(args.output) if args.output else path
-    atomic_write_text(out, new)
     print(f"wrote {out} (schema version 2)", file=sys.stderr)
     return EXIT_OK
 

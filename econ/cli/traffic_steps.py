@@ -193,18 +193,16 @@ def render_map(found: Any, args: argparse.Namespace) -> str:
 def write_back(args: argparse.Namespace,
                payload: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Write the measured figures into ``--write``'s scenario; only a scenario that still
-    validates is written (atomically). The changes, as ``econ diff`` names them, and notes on
-    the shares left as they were (unmeasured is not 0)."""
-    from econ.base.fileio import MAX_SCENARIO_BYTES, atomic_write_text, read_text_limited
+    validates is written, through the locked compare-and-swap save every writer of a scenario
+    uses (:func:`econ.scenario.store.rewrite_scenario`). The changes, as ``econ diff`` names
+    them, and notes on the shares left as they were (unmeasured is not 0)."""
     from econ.model.loader import parse_scenario
+    from econ.scenario.store import rewrite_scenario
     from econ.scenario.traffic_write import TrafficProvenance, write_traffic
 
     target = Path(args.write)
-    try:
-        text = read_text_limited(target, MAX_SCENARIO_BYTES)
-    except FileNotFoundError:
-        raise EconError(f"--write {target}: scenario not found") from None
-    parse_scenario(text, str(target))  # the scenario must be valid before it is touched
+    if not target.exists():
+        raise EconError(f"--write {target}: scenario not found")
     cov = payload.get("coverage") or {}
     if args.add_unseen and cov.get("indicative"):
         raise EconError(f"--add-unseen: the unseen share rests on {cov.get('evals')} eval "
@@ -213,13 +211,16 @@ def write_back(args: argparse.Namespace,
                         "indicative only and is not written; add eval examples")
     when = dt.datetime.now(dt.UTC).date().isoformat()
     files = tuple(Path(p).name for p in args.logs) or (str(args.table),)
-    result = write_traffic(text, payload, TrafficProvenance(files, when,
-                                                            int(payload["conversations"])),
-                           add_unseen=args.add_unseen)
-    parse_scenario(result.text, str(target))  # refused (exit 1) before anything is written
-    if result.text != text:
-        atomic_write_text(target, result.text)
-    return [f"{c.path}: {c.old} → {c.new}" for c in result.changes], list(result.notes)
+    prov = TrafficProvenance(files, when, int(payload["conversations"]))
+
+    def edit(text: str) -> tuple[str, tuple[list[str], list[str]]]:
+        parse_scenario(text, str(target))  # the scenario must be valid before it is touched
+        result = write_traffic(text, payload, prov, add_unseen=args.add_unseen)
+        parse_scenario(result.text, str(target))  # refused (exit 1) before anything is written
+        return result.text, ([f"{c.path}: {c.old} → {c.new}" for c in result.changes],
+                             list(result.notes))
+
+    return rewrite_scenario(target, edit)[1]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

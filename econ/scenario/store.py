@@ -1,4 +1,14 @@
-"""The scenarios folder: listing, safe paths inside it, and saving without losing anyone's edit."""
+"""The scenarios folder: listing, safe paths inside it, and saving without losing anyone's edit.
+
+Every writer of a scenario goes through one locked compare-and-swap save,
+:func:`save_scenario_file`: it takes an exclusive lock on the file's folder, re-reads the file
+under it, and writes only if the file still holds the text the writer started from (else
+:class:`SaveConflict`, nothing written). The app's saves and authoring call it through
+:func:`save_scenario_text` (a name inside the scenarios folder); ``econ traffic --write`` and
+``econ migrate``, whose edit is a function of the file's text, call :func:`rewrite_scenario`,
+which reads, edits and writes under the same lock. So an edit that reported success is never
+overwritten by one that did not see it.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +16,18 @@ import contextlib
 import difflib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from econ.base.errors import EconError
-from econ.base.fileio import atomic_write_text
+from econ.base.fileio import MAX_SCENARIO_BYTES, atomic_write_text, read_text_limited
 
 __all__ = ["MAX_NAME_BYTES", "SaveConflict", "list_scenarios",
-           "safe_scenario_path", "save_scenario_text", "unified_diff"]
+           "rewrite_scenario", "safe_scenario_path", "save_scenario_file", "save_scenario_text",
+           "unified_diff"]
+
+T = TypeVar("T")
 
 MAX_NAME_BYTES = 200  # file systems allow 255; the temporary file beside it needs a little more
 
@@ -45,29 +59,62 @@ def safe_scenario_path(folder: Path, name: str) -> Path:
 
 
 def save_scenario_text(folder: Path, name: str, text: str, loaded_text: str | None) -> Path:
-    """Write ``text`` atomically to ``folder/name``.
+    """Write ``text`` to ``folder/name`` (a plain file name inside the scenarios folder) through
+    :func:`save_scenario_file`."""
+    return save_scenario_file(safe_scenario_path(folder, name), text, loaded_text)
 
-    ``loaded_text`` is what the file held when it was loaded (None for a new file); if the file
-    now holds anything else, nothing is written and :class:`SaveConflict` says so.
+
+def save_scenario_file(path: Path, text: str, loaded_text: str | None) -> Path:
+    """Write ``text`` atomically to the scenario file ``path``, under the folder's lock.
+
+    ``loaded_text`` is what the file held when the writer read it (None for a new file); if the
+    file now holds anything else, nothing is written and :class:`SaveConflict` says so.
     """
-    path = safe_scenario_path(folder, name)
-    with _folder_lock(path.parent):
-        try:
-            current: str | None = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise EconError(f"{path}: cannot read the file to compare before saving: "
-                            f"{exc}") from None
-        if current != loaded_text:
-            raise _conflict(path, loaded_text)
-        try:
-            atomic_write_text(path, text, exclusive=loaded_text is None)
-        except FileExistsError:  # created by a writer that does not take the lock
-            raise _conflict(path, None) from None
-        except OSError as exc:
-            raise EconError(f"{path}: cannot save: {exc.strerror or exc}") from None
+    with _folder_lock(_folder_of(path)):
+        _compare_and_write(path, text, loaded_text)
     return path
+
+
+def rewrite_scenario(path: Path, edit: Callable[[str], tuple[str, T]]) -> tuple[bool, T]:
+    """Apply ``edit`` (the file's text -> the new text and what to report) to the scenario at
+    ``path``: read, edit and write all under the folder's lock, so no save can come in between
+    (app saves wait for it). Returns whether anything was written, and the edit's report."""
+    with _folder_lock(_folder_of(path)):
+        text = _read(path)
+        if text is None:
+            raise EconError(f"{path}: scenario not found")
+        new, report = edit(text)
+        if new == text:
+            return False, report
+        _compare_and_write(path, new, text)
+    return True, report
+
+
+def _folder_of(path: Path) -> Path:
+    return Path(os.path.realpath(path)).parent
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return read_text_limited(path, MAX_SCENARIO_BYTES)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
+            exc.strerror or str(exc))
+        raise EconError(f"{path}: cannot read the scenario: {reason}") from None
+
+
+def _compare_and_write(path: Path, text: str, loaded_text: str | None) -> None:
+    """Under the lock: write ``text`` if the file still holds ``loaded_text``."""
+    if _read(path) != loaded_text:
+        raise _conflict(path, loaded_text)
+    try:
+        atomic_write_text(path, text, exclusive=loaded_text is None)
+    except FileExistsError:  # created by a writer that does not take the lock
+        raise _conflict(path, None) from None
+    except OSError as exc:
+        raise EconError(f"{path}: cannot save: {exc.strerror or exc}") from None
 
 
 def _conflict(path: Path, loaded_text: str | None) -> SaveConflict:

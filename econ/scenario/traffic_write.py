@@ -42,6 +42,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -53,7 +54,7 @@ from ruamel.yaml.tokens import CommentToken
 from econ.base.errors import EconError
 from econ.scenario.edits import round_trip_yaml
 
-__all__ = ["Change", "TrafficProvenance", "TrafficWrite", "write_traffic"]
+__all__ = ["Change", "TrafficProvenance", "TrafficWrite", "comment_text", "write_traffic"]
 
 Z95 = 1.959963984540054
 SHARE_STEP = 1e-4
@@ -141,7 +142,16 @@ def _columns(node: CommentedMap) -> int | None:
     return max((t.column for k in node if (t := _token(node, k)) is not None), default=None)
 
 
+def comment_text(text: str) -> str:
+    """``text`` fit for one YAML comment: every line break, control or format character (a file
+    name may hold a newline that would start a YAML line) becomes a space."""
+    return "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch
+                   for ch in text)
+
+
 def _set_eol(node: CommentedMap, key: str, text: str, column: int | None = None) -> None:
+    """Set the end-of-line comment of ``key``: one line, whatever ``text`` holds."""
+    text = comment_text(text)
     tok = _token(node, key)
     if tok is not None:
         head, sep, rest = tok.value.partition("\n")
