@@ -85,7 +85,7 @@ def ab_tab(source: str, ev: Evaluation, loaded: Loaded, edits: Edits) -> None:
     try:
         table = pd.DataFrame(_rows(a, ev, with_mc, loaded, draws, seed))
     except EconError as exc:
-        st.error(str(exc))
+        say(st.error, "{exc}", exc=exc)
         return
     show_table(table, COLUMNS, key=wkey(source, "ab_table"))
     changes = []

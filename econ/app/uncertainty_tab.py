@@ -72,7 +72,7 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
         try:
             mc = pd.DataFrame(floor_intervals(simulate(ev, loaded.measured, draws, seed), ev))
         except EconError as exc:
-            st.error(str(exc))
+            say(st.error, "{exc}", exc=exc)
             return
     with st.spinner("Sensitivity…"):
         tornados = _tornados(ev.scenario.model_dump_json() + loaded.text, ev, loaded, swing)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["MAX_INPUT_BYTES", "MAX_SCENARIO_BYTES", "UnsafeFileError", "atomic_write_all",
-           "atomic_write_bytes", "atomic_write_text", "read_limited", "read_text_limited"]
+           "atomic_write_bytes", "atomic_write_folder", "atomic_write_text", "read_limited",
+           "read_text_limited"]
 
 MAX_SCENARIO_BYTES = 4 * 2**20  # a scenario, a capability map, a price snapshot, probes
 MAX_INPUT_BYTES = 64 * 2**20  # one eval log, benchmark or results file (JSON parses ~5x)
@@ -197,6 +199,55 @@ def _write_stream(target: Path, data: bytes) -> None:
         raise
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(target)) from None
+
+
+def atomic_write_folder(folder: str | Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (name -> bytes) into ``folder``, all or nothing.
+
+    They are written into a temporary folder beside ``folder`` first. A new ``folder`` is that
+    temporary folder renamed into place; into an existing one each file is renamed over its
+    target, after every target was checked (a regular file we may replace, or absent). On any
+    failure the temporary folder is removed and ``folder`` is as it was.
+    """
+    out = Path(folder)
+    exists = out.exists()
+    if exists and not out.is_dir():
+        raise UnsafeFileError(errno.ENOTDIR, "cannot write: not a folder", str(out))
+    for name in files:
+        if name != Path(name).name or name.startswith("."):
+            raise ValueError(f"{name!r}: not a plain file name")
+        target = out / name
+        if exists and (target.exists() or target.is_symlink()):
+            mode = os.stat(target, follow_symlinks=False).st_mode
+            if not stat.S_ISREG(mode):
+                raise UnsafeFileError(errno.EINVAL, "cannot write: in the way of the output "
+                                      f"(not a regular file: {_kind(mode)})", str(target))
+            if not mode & 0o222 or not os.access(target, os.W_OK):
+                raise OSError(errno.EACCES, "cannot write: the file is read-only", str(target))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(out)) from None
+    try:
+        for name, data in files.items():
+            with open(tmp / name, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if exists:
+            for name in files:
+                os.replace(tmp / name, out / name)
+            tmp.rmdir()
+        else:
+            os.chmod(tmp, 0o755)
+            os.rename(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        where = exc.filename if exc.filename else str(out)
+        raise OSError(exc.errno, f"cannot write: {exc.strerror}", where) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def atomic_write_text(path: str | Path, text: str, *, exclusive: bool = False) -> None:

@@ -94,7 +94,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from econ.base.fileio import atomic_write_bytes
+    """Write the decision record, all or nothing: every file is built first, then written into
+    a temporary folder that is moved into place only when complete."""
+    from econ.base.fileio import atomic_write_folder
     from econ.outputs.record import build_record, record_files
 
     out = Path(args.output)
@@ -105,9 +107,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     loaded, ev, prov = evaluated_with_provenance(args)
     files = record_files(build_record(ev, loaded.measured, prov, draws=args.draws,
                                       seed=args.seed, swing=args.swing))
-    out.mkdir(exist_ok=True)
-    for name, data in files.items():
-        atomic_write_bytes(out / name, data)
+    atomic_write_folder(out, files)
     print(f"wrote {', '.join(files)} to {out}", file=sys.stderr)
     return EXIT_OK
 

@@ -7,6 +7,9 @@
 - ``pyspark://`` (``?spark.master=local[2]&spark.driver.memory=2g``…): the active Spark session
   when there is one (left running), else a local one econ starts and stops, whose warehouse,
   scratch space and logs live in the private temporary directory, never the current one.
+A database file a ``duckdb://`` or ``sqlite://`` URL names that did not exist before econ
+connected (the engine created it) is removed on close, with its write-ahead log: econ leaves
+no file behind, whether the run succeeded or failed.
 In: a URL. Out: an open ``Engine`` (the Ibis backend, its kind, and ``close``).
 """
 
@@ -41,6 +44,7 @@ class Engine:
     session: Any = None  # a Spark session econ started (stopped on close)
     embedded: bool = False
     borrowed: bool = False  # a session that was running already: left running
+    created: tuple[Path, ...] = ()  # database files the connection created: removed on close
 
     def close(self) -> None:
         try:
@@ -51,6 +55,22 @@ class Engine:
         except Exception:  # a backend without a connection to close
             pass
         self.workdir.cleanup()
+        _remove(self.created)
+
+
+def _database_file(url: str) -> Path | None:
+    """The file a ``duckdb://`` or ``sqlite://`` URL names (None: in memory or not a file)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("duckdb", "sqlite"):
+        return None
+    name = (parts.netloc + parts.path) if parts.netloc not in ("", "localhost") else parts.path
+    return Path(name) if name and name != ":memory:" else None
+
+
+def _remove(files: tuple[Path, ...]) -> None:
+    for f in files:
+        for p in (f, f.with_name(f.name + ".wal"), f.with_name(f.name + "-journal")):
+            p.unlink(missing_ok=True)
 
 
 def _workdir() -> tempfile.TemporaryDirectory[str]:
@@ -82,14 +102,22 @@ def open_engine(url: str, memory_limit: str) -> Engine:
     import ibis
 
     workdir = _workdir()
+    file = _database_file(url)
+    created = (file,) if file is not None and not file.exists() else ()
     try:
         con = ibis.connect(url)
     except Exception as exc:
         workdir.cleanup()
+        _remove(created)
         raise EconError(f"--backend {url}: cannot connect ({_reason(exc)})") from None
+    engine = Engine(con, con.name, workdir, created=created)
     if con.name == "duckdb":
-        _duckdb_settings(con, memory_limit, workdir.name)
-    return Engine(con, con.name, workdir)
+        try:
+            _duckdb_settings(con, memory_limit, workdir.name)
+        except BaseException:
+            engine.close()
+            raise
+    return engine
 
 
 def _reason(exc: BaseException) -> str:
