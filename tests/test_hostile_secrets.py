@@ -205,7 +205,9 @@ def test_a_shared_link_never_echoes_a_key(monkeypatch, folder):
     at.run()
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
-    assert "ignored" in warnings and "CANARY" not in warnings
+    assert "ignored" in warnings.lower() and "CANARY" not in warnings
+    shown = " ".join(t.value for t in at.text)
+    assert "tier '***" in shown and "CANARY" not in shown, shown
     assert all("CANARY" not in str(v) for v in at.query_params.values())
 
 

@@ -253,9 +253,10 @@ def test_adopt_it_shows_the_adopted_point_and_says_the_plan_changed(folder):
     at.selectbox(key=f"w|{DEFAULT_NAME}|ftier").select("pro").run()
     at.number_input(key=f"w|{DEFAULT_NAME}|target|pro").set_value(200.0).run()
     change = "pro: model o1 → llama-8b-distilled, routed to o1"
-    assert change in " ".join(s.value for s in at.success)  # before adopting: what it changes
+    # before adopting: what it changes
+    assert change in " ".join(unescaped(s.value) for s in at.success)
     at.button(key=f"w|{DEFAULT_NAME}|tadopt|pro").click().run()
-    shown = " ".join(s.value for s in at.success)
+    shown = " ".join(unescaped(s.value) for s in at.success)
     assert f"Adopted into tier pro: consent to lose {', '.join(best.consent)}" in shown, shown
     assert f"plan changes: {change}" in shown, shown
     pick = at.selectbox(key=f"w|{DEFAULT_NAME}|fpick|pro")
@@ -263,7 +264,7 @@ def test_adopt_it_shows_the_adopted_point_and_says_the_plan_changed(folder):
         f"{best.price_floor_usd_month:,.2f} USD/mo floor · ") and "llama-8b-distilled routed" \
         in pick.options[pick.index]
     at.button(key=f"w|{DEFAULT_NAME}|fadopt|pro").click().run()  # adopts the same again
-    assert "same model and route" in " ".join(s.value for s in at.success)
+    assert "same model and route" in " ".join(unescaped(s.value) for s in at.success)
     at.session_state["tab"] = "Consent & tiers"
     at.run()
     assert floors(at)["pro"] == pytest.approx(best.price_floor_usd_month, rel=1e-12)

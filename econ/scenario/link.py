@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 
 from pydantic import ValidationError
 
+from econ.base.secrets import cut
 from econ.scenario.edits import Edits, TierEdit, apply_to_scenario
 from econ.scenario.schema import Scenario
 
@@ -94,7 +95,8 @@ class LinkPlan:
 
 
 def _shown(text: str) -> str:
-    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "…")
+    """A linked value quoted in a report: credentials redacted first, then cut."""
+    return repr(cut(text, _SHOWN))
 
 
 def _non_negative(value: str) -> float | None:
