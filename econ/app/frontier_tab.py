@@ -115,6 +115,8 @@ def frontier_tab(source: str, ev: Evaluation) -> None:
                "target cost per user below (the subsidy it needs per user). " if free else
                f"Dashed rules: the tier's price ({number(price, 2, 'USD')}/month) and the "
                "target price below. "))
+    if front.thinning.note():
+        say(st.warning, "Frontier {note}.", note=front.thinning.note())
     labels = [f"{p.measure_usd_month:,.2f} USD/mo {'per user' if free else 'floor'} · "
               f"{p.loss_usd_month:,.0f} USD/mo "
               f"loss · {p.student or front.teacher}"

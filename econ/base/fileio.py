@@ -78,7 +78,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, exclusive: bool = False
     written directly, never replaced; any other kind of file is refused, and so is a read-only
     file (no write permission bit, or none for us): a rename would replace it silently.
     """
-    target, stream = _target(path)
+    target, stream = _target(path, exclusive)
     if stream:
         _write_stream(target, data)
         return
@@ -117,9 +117,10 @@ def atomic_write_all(files: Sequence[tuple[str | Path, bytes]]) -> None:
             raise
 
 
-def _target(path: str | Path) -> tuple[Path, bool]:
+def _target(path: str | Path, exclusive: bool = False) -> tuple[Path, bool]:
     """The file a write of ``path`` replaces (a symlink followed), and whether it is a device
-    or pipe to write into directly; any other kind of existing file is refused."""
+    or pipe to write into directly; any other kind of existing file is refused, and so is a
+    read-only one (unless ``exclusive``: it then fails as existing)."""
     target = Path(path)
     try:
         mode: int | None = os.stat(target).st_mode

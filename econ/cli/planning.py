@@ -50,6 +50,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         print_json({"tier": front.tier, "teacher": front.teacher,
                     "students": list(front.students), "router": front.router,
                     "points": [p.to_json() for p in front.points],
+                    # dropped_points 0: the exact frontier; else what thinning left out
+                    "thinning": front.thinning.to_json(),
                     "retained": list(front.retained),
                     "current": front.current.to_json() if front.current else None,
                     "no_consent": front.no_consent.to_json() if front.no_consent else None,
@@ -66,6 +68,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     print(f"Consent frontier of tier {front.tier}: {len(front.points)} Pareto-optimal plans over "
           f"students {', '.join(front.students) or 'none'} × consent sets, teacher "
           f"{front.teacher}; router: {front.router}")
+    if front.thinning.note():
+        print(f"!! {front.thinning.note()}")
 
     def row(p: Any, mark: str = "") -> list[str]:
         plan = (p.student or front.teacher) + ("" if p.routed or p.student is None else " alone")

@@ -14,6 +14,9 @@ Pareto sets one capability at a time (no 2^k enumeration, no greedy step), and t
 is the Pareto set of the union over students, plus the plans that need no router: each student
 alone, and the teacher alone (the point that consents to nothing).
 
+A student's Pareto set is kept to :data:`MAX_FRONTIER_POINTS` with a stated bound on what is
+left out (``Frontier.thinning``, see :mod:`econ.decisions.pareto`).
+
 The router is the tier's own; a tier without one borrows the first router another tier states,
 and a scenario with none assumes a free, perfect router and says so (``Frontier.router``).
 """
@@ -21,41 +24,40 @@ and a scenario with none assumes a free, perfect router and says so (``Frontier.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from econ.decisions.pareto import (
+    MAX_FRONTIER_POINTS,
+    Choice,
+    Thinning,
+    pareto_merge,
+    pareto_merge_thinned,
+)
 from econ.model.evaluate import Evaluation
 from econ.model.loss import loss_drop
 from econ.model.tiers import price_floor_usd_month, tier_measure
 from econ.scenario.schema import Plan, Route, Scenario, Tier
 
 __all__ = [
+    "MAX_FRONTIER_POINTS",
     "Candidate",
     "Choice",
     "Frontier",
     "FrontierPoint",
+    "Thinning",
     "consent_point",
     "merge_candidates",
+    "merge_candidates_thinned",
     "pareto_merge",
+    "pareto_merge_thinned",
     "point_plan",
     "tier_choices",
     "tier_frontier",
     "tier_router",
 ]
-
-
-@dataclass(frozen=True)
-class Choice:
-    """What one capability adds to (cost per conversation, loss per month) for each choice."""
-
-    capability: str
-    consent_cost: float
-    consent_loss: float
-    keep_cost: float
-    keep_loss: float
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -109,6 +111,7 @@ class Frontier:
     no_consent: FrontierPoint | None = None  # the tier's teacher alone
     router: str = ""
     measure: str = "price floor"  # what the points trade loss against (tiers.tier_measure)
+    thinning: Thinning = field(default_factory=Thinning)  # dropped == 0: the exact frontier
 
     def least_loss_within(self, target_usd_month: float) -> FrontierPoint | None:
         """The point with the least loss whose floor (a free tier: cost per user) is at or
@@ -172,43 +175,29 @@ def tier_choices(ev: Evaluation, tier: Tier, student: str | None = None) -> Cand
     return Candidate(student, float(base_cost), float(base_loss), tuple(choices))
 
 
-def pareto_merge(choices: Sequence[Choice]) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Exact Pareto set of (cost, loss) sums over all consent sets; masks mark consented choices.
-
-    Returns costs (ascending), losses (descending) and the bit mask of each point.
-    """
-    cost = np.zeros(1)
-    loss = np.zeros(1)
-    masks = np.array([0], dtype=object)
-    for i, ch in enumerate(choices):
-        cost = np.concatenate([cost + ch.keep_cost, cost + ch.consent_cost])
-        loss = np.concatenate([loss + ch.keep_loss, loss + ch.consent_loss])
-        masks = np.concatenate([masks, masks | (1 << i)])
-        cost, loss, masks = _pareto(cost, loss, masks)
-    return cost, loss, list(masks)
-
-
-def _pareto(cost: np.ndarray, loss: np.ndarray,
-            masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep points no other point matches or beats on both objectives (one of equal twins)."""
-    order = np.lexsort((loss, cost))
-    cost, loss, masks = cost[order], loss[order], masks[order]
-    best_before = np.minimum.accumulate(np.concatenate([[np.inf], loss[:-1]]))
-    keep = loss < best_before
-    return cost[keep], loss[keep], masks[keep]
-
-
 def merge_candidates(candidates: Sequence[Candidate],
-                     extra: Sequence[tuple[float, float]] = ()
+                     extra: Sequence[tuple[float, float]] = (),
+                     max_points: int = MAX_FRONTIER_POINTS,
                      ) -> list[tuple[float, float, int, int]]:
-    """Exact Pareto set over (candidate × consent set) and ``extra`` fixed points.
+    """Pareto set over (candidate × consent set) and ``extra`` fixed points (exact while each
+    candidate's set stays within ``max_points``).
 
     Returns (cost, loss, candidate index, mask) with cost ascending and loss descending; an
     extra point has candidate index ``len(candidates) + j`` and mask 0.
     """
+    return merge_candidates_thinned(candidates, extra, max_points)[0]
+
+
+def merge_candidates_thinned(candidates: Sequence[Candidate],
+                             extra: Sequence[tuple[float, float]] = (),
+                             max_points: int = MAX_FRONTIER_POINTS,
+                             ) -> tuple[list[tuple[float, float, int, int]], Thinning]:
+    """:func:`merge_candidates` with what thinning left out over every candidate."""
     cost_parts, loss_parts, who, mask_parts = [], [], [], []
+    thinning = Thinning(max_points=max_points)
     for i, cand in enumerate(candidates):
-        c, lo, m = pareto_merge(cand.choices)
+        c, lo, m, thin = pareto_merge_thinned(cand.choices, max_points)
+        thinning = thinning.merged(thin)
         cost_parts.append(c + cand.base_cost)
         loss_parts.append(lo + cand.base_loss)
         who.append(np.full(len(c), i))
@@ -219,7 +208,7 @@ def merge_candidates(candidates: Sequence[Candidate],
         who.append(np.array([len(candidates) + j]))
         mask_parts.append(np.array([0], dtype=object))
     if not cost_parts:
-        return []
+        return [], thinning
     cost = np.concatenate(cost_parts)
     loss = np.concatenate(loss_parts)
     ids = np.concatenate(who)
@@ -229,7 +218,7 @@ def merge_candidates(candidates: Sequence[Candidate],
     best_before = np.minimum.accumulate(np.concatenate([[np.inf], loss[:-1]]))
     keep = loss < best_before
     return [(float(c), float(lo), int(i), int(m)) for c, lo, i, m in
-            zip(cost[keep], loss[keep], ids[keep], masks[keep], strict=True)]
+            zip(cost[keep], loss[keep], ids[keep], masks[keep], strict=True)], thinning
 
 
 def _plan_student(ev: Evaluation, tier: Tier) -> str | None:
@@ -278,7 +267,8 @@ def tier_frontier(ev: Evaluation, tier_id: str) -> Frontier:
     candidates = [tier_choices(ev, tier, st) for st in students]
     extra = [_alone(ev, tier, st) for st in students] + [_alone(ev, tier, teacher)]
     points = []
-    for cost, loss, i, mask in merge_candidates(candidates, extra):
+    merged, thinning = merge_candidates_thinned(candidates, extra)
+    for cost, loss, i, mask in merged:
         if i < len(candidates):
             cand = candidates[i]
             consent = tuple(ch.capability for j, ch in enumerate(cand.choices) if mask >> j & 1)
@@ -303,7 +293,7 @@ def tier_frontier(ev: Evaluation, tier_id: str) -> Frontier:
     _, router = tier_router(s, tier)
     return Frontier(tier_id, tuple(points), _retained(ev, teacher, base.student),
                     base.base_cost, base.base_loss, teacher, students, current, no_consent,
-                    router, tier_measure(tier.price_usd_month))
+                    router, tier_measure(tier.price_usd_month), thinning)
 
 
 def consent_point(ev: Evaluation, tier_id: str, consent: Sequence[str],
@@ -320,8 +310,6 @@ def consent_point(ev: Evaluation, tier_id: str, consent: Sequence[str],
         loss += ch.consent_loss if on else ch.keep_loss
     picked = tuple(ch.capability for ch in cand.choices if ch.capability in chosen)
     return _point(ev, tier, cost, loss, picked, cand.student, True)
-
-
 
 
 def point_plan(ev: Evaluation, tier_id: str, point: FrontierPoint) -> Plan:

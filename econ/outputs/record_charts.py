@@ -83,9 +83,11 @@ def chart_pngs(rec: ChartedRecord) -> tuple[dict[str, bytes], dict[str, str]]:
                          prices=price_rules(t.price_usd_month, None, free))
         name = f"frontier-{t.tier}.png"
         pngs[name] = png(spec)
+        note = rec.frontiers[t.tier].thinning.note()
         captions[name] = (f"Consent frontier of tier {t.tier}: {t.measure} against capability "
                           "loss; the diamond is the chosen consent set"
-                          + ("" if free else ", the dashed rule the tier's price"))
+                          + ("" if free else ", the dashed rule the tier's price")
+                          + (f" ({note})" if note else ""))
         rows = tornado_records(rec.tornados[t.tier], t.tier, t.measure_usd_month, rec.swing,
                                t.measure)
         if rows:
