@@ -320,7 +320,9 @@ class Scenario(Strict):
         None, description="The teacher every student's retention is measured against where a "
         "tier has no teacher of its own (default: the first teacher).")
     fees: Fees = Fees()
-    tiers: list[Tier]
+    # at least one: every screen, table and figure is per tier (none left the app with
+    # "list index out of range")
+    tiers: list[Tier] = Field(min_length=1)
     distillation: Distillation | None = None
 
     @model_validator(mode="after")
