@@ -88,7 +88,7 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
     data = tornados[tier]
     measure = tier_measure(ev.tier(tier).economics.price_usd_month)
     if data.empty:
-        st.info(f"No input moves this tier's {measure}.")
+        say(st.info, "No input moves this tier's {measure}.", measure=measure)
         return
     st.vega_lite_chart(with_data(tornado_spec(measure), tornado=_records(data)), width="stretch",
                        height=100 + 30 * data["input"].nunique(), key=wkey(source, "tornado", tier))
