@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from econ.app.text import say
 from econ.decisions.breakeven import ON_DEMAND, Breakeven, breakeven
 from econ.model.evaluate import Evaluation
 from econ.outputs.charts import breakeven_spec, with_data
@@ -43,10 +44,11 @@ def breakeven_panel(source: str, ev: Evaluation) -> None:
         return
     b = breakeven(ev, ev.measured)
     with box:
-        st.caption("Each model serves every conversation of the scenario alone. A self-hosted "
-                   "fleet is whole replicas (min_replicas, then steps of replica_granularity), "
-                   "so at low volume its cost per conversation is far above the exact sizing; "
-                   f"the dashed rule is today's {b.volume_today:,.0f} conversations a month.")
+        say(st.caption, "Each model serves every conversation of the scenario alone. A "
+            "self-hosted fleet is whole replicas (min_replicas, then steps of "
+            "replica_granularity), so at low volume its cost per conversation is far above the "
+            "exact sizing; the dashed rule is today's {volume} conversations a month.",
+            volume=f"{b.volume_today:,.0f}")
         top = max(1e8, 10 * b.volume_today)
         volumes = np.geomspace(1e3, top, POINTS)
         rows = [{"option": _label(o.model, o.price_label), "conversations_month": float(v),
