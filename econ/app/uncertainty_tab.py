@@ -9,7 +9,7 @@ import streamlit as st
 
 from econ.app.grid import Spec, show_table
 from econ.app.state import wkey
-from econ.app.text import markdown
+from econ.app.text import markdown, say
 from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
 from econ.base.errors import EconError
 from econ.decisions.sensitivity import sensitivity, tornado
@@ -92,6 +92,7 @@ def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:
         return
     st.vega_lite_chart(with_data(tornado_spec(measure), tornado=_records(data)), width="stretch",
                        height=100 + 30 * data["input"].nunique(), key=wkey(source, "tornado", tier))
-    st.caption(f"Tier {tier}'s {measure} with each input moved by −{100 * swing:g}% (blue) and "
-               f"+{100 * swing:g}% (orange), largest swing on top; the rule is the tier's "
-               f"{measure}. Hover a bar for the input's place in the scenario file.")
+    say(st.caption, "Tier {tier}'s {measure} with each input moved by −{swing}% (blue) and "
+        "+{swing}% (orange), largest swing on top; the rule is the tier's {measure}. Hover a "
+        "bar for the input's place in the scenario file.", tier=tier, measure=measure,
+        swing=f"{100 * swing:g}")
