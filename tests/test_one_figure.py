@@ -314,8 +314,9 @@ def test_record_carries_the_same_figures(tmp_path, capsys, path):
             assert cell == (f"never pays back ({why})" if m is None
                             else f"pays back in {duration_words(m)}")
     hand = by_hand(raw_yaml(path), out)
+    plain = re.sub(r"\\(.)", r"\1", md)  # the record escapes Markdown in its prose
     for tid, want in hand.items():  # the headline section: one line per tier
-        line = next(x for x in md.splitlines() if x.startswith(f"- {tid}: teacher "))
+        line = next(x for x in plain.splitlines() if x.startswith(f"- {tid}: teacher "))
         assert headline_numbers(line) == headline_want(want), tid
 
 
