@@ -9,7 +9,6 @@ conversation skipped under skip_bad.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from econ.base.errors import EconError
+from econ.evidence.traffic.capped import capped_gzip, lines, read_array, read_gzipped_parquet
 from econ.evidence.traffic.readers import Row, Skipped, iter_records, rows_or_skip
 from econ.evidence.traffic.tabular import iter_tabular
 
@@ -37,7 +37,7 @@ def detect_format(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"["):
         return "json"
-    if text.startswith(b"{"):
+    if text.startswith(b"{") or not text:  # blank lines first: JSON Lines skips them
         return "jsonl"
     return "csv"
 
@@ -54,19 +54,19 @@ def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
     with raw:
         stream: Any = raw
         if _peek(raw)[:2] == b"\x1f\x8b":
-            stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            stream = capped_gzip(raw, source)
             try:
                 head = stream.read(4096)
             except (EOFError, OSError) as exc:
                 raise EconError(f"{source}:1: truncated or corrupt gzip ({exc})") from None
-            stream = gzip.GzipFile(fileobj=_rewound(raw), mode="rb")
+            stream = capped_gzip(_rewound(raw), source)
         else:
             head = _peek(raw)
         kind = detect_format(head)
         tick = 0
         if kind in ("parquet", "csv"):
             if kind == "parquet" and stream is not raw:
-                stream = io.BytesIO(stream.read())  # Parquet needs seeks: a gzipped one in memory
+                stream = io.BytesIO(read_gzipped_parquet(stream, source))  # seeks: in memory
             for rows in iter_tabular(stream, kind, source, skip_bad=skip_bad):
                 tick += 1
                 if progress is not None and tick % 4096 == 0:
@@ -74,7 +74,7 @@ def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
                 yield rows
         elif kind == "json":
             try:
-                records = json.loads(stream.read().decode("utf-8"))
+                records = json.loads(read_array(stream, source).decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise EconError(f"{source}: not valid JSON ({exc})") from None
             except (EOFError, OSError) as exc:
@@ -84,7 +84,7 @@ def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
             for i, rec in enumerate(records, start=1):
                 yield rows_or_skip(rec, f"{source}:{i}", str(i), skip_bad=skip_bad)
         else:
-            for item in iter_records(stream, source, skip_bad=skip_bad):
+            for item in iter_records(lines(stream, source), source, skip_bad=skip_bad):
                 if isinstance(item, Skipped):
                     yield item
                     continue
