@@ -6,7 +6,7 @@ import streamlit as st
 
 from econ.app.grid import Spec, columns_of, show_table
 from econ.app.state import NO_ROUTE, show_tier_consent, wkey
-from econ.app.text import code, say
+from econ.app.text import code, markdown, say, word
 from econ.base.formatting import ci_percent, money, number, percent, unit_cost
 from econ.decisions.consent_effect import idle_consents
 from econ.decisions.payback import payback
@@ -34,29 +34,34 @@ def headline_metrics(source: str, ev: Evaluation) -> None:
         plan=code(h.served_text))
     cols = [c for _ in range(2) for c in st.columns(3)]  # two rows: values never truncated
     cols[0].metric("Teacher (USD/conv.)", unit_cost(h.teacher_cost_per_conversation_usd),
-                   help=f"`{h.teacher}` alone, traffic-weighted over capabilities")
+                   help=markdown("{teacher} alone, traffic-weighted over capabilities",
+                                 teacher=code(h.teacher)))
     cols[1].metric("Tier's plan (USD/conv.)", unit_cost(h.plan_cost_per_conversation_usd),
-                   help=f"`{h.served_text}`, traffic-weighted, router included")
+                   help=markdown("{plan}, traffic-weighted, router included",
+                                 plan=code(h.served_text)))
     cols[2].metric("Teacher ÷ plan cost", "—" if h.teacher_to_plan_cost_ratio is None
                    else f"{h.teacher_to_plan_cost_ratio:,.1f}×")
     cols[3].metric("Tier's serving cost (USD/month)", money(h.cost_usd_month),
-                   help=f"{h.conversations_month:,.0f} conversations a month in tier {h.tier}")
+                   help=markdown("{n} conversations a month in tier {tier}",
+                                 n=f"{h.conversations_month:,.0f}", tier=h.tier))
     cols[4].metric("Unmeasured traffic", share_percent(h.unmeasured_traffic_share),
                    help="share of the tier's conversations a model other than its teacher "
                    "serves on capabilities with no eval results")
     cols[5].metric("Underpowered traffic", share_percent(h.underpowered_traffic_share),
-                   help=UNDERPOWERED_HELP)
+                   help=markdown(UNDERPOWERED_HELP))
     notes = _notes(h, ev)
     if notes:
         # one line, the details folded: the tabs stay on the first screen
-        with st.expander(f":orange[**{len(notes)} note{'s' if len(notes) > 1 else ''} on tier "
-                         f"{h.tier}'s figures**]: " + " · ".join(notes)):
+        with st.expander(markdown(":orange[**{n} note{s} on tier {tier}'s figures**]: {notes}",
+                                  n=len(notes), s="s" if len(notes) > 1 else "", tier=h.tier,
+                                  notes=" · ".join(notes))):
             _alerts(h, ev)
     cov = ev.coverage
-    st.caption(f"All tiers ({BLEND}): {share_percent(cov.unmeasured_traffic_share)} "
-               f"unmeasured, {share_percent(cov.underpowered_traffic_share)} underpowered, "
-               f"{share_percent(cov.uncategorised_traffic_share)} uncategorised traffic on "
-               "models other than the tier's teacher.")
+    say(st.caption, "All tiers ({blend}): {unmeasured} unmeasured, {underpowered} underpowered, "
+        "{uncategorised} uncategorised traffic on models other than the tier's teacher.",
+        blend=BLEND, unmeasured=share_percent(cov.unmeasured_traffic_share),
+        underpowered=share_percent(cov.underpowered_traffic_share),
+        uncategorised=share_percent(cov.uncategorised_traffic_share))
 
 
 def _notes(h: Headline, ev: Evaluation) -> list[str]:
@@ -91,7 +96,8 @@ def _alerts(h: Headline, ev: Evaluation) -> None:
         else:
             advice = ("Add a benchmark run where the conversations go (econ fit shows what "
                       "the runs cover).")
-        st.warning(f"**GPU cost of `{model}` is extrapolated**: {rest}. {advice}")
+        say(st.warning, "**GPU cost of {model} is extrapolated**: {rest}. {advice}",
+            model=code(model), rest=rest, advice=advice)
     if h.uncategorised_traffic_share > 0:
         say(st.info, "**{share} of tier {tier}'s conversations are uncategorised** and served "
             "by a model other than its teacher: the capabilities' traffic shares sum to less "
@@ -99,10 +105,10 @@ def _alerts(h: Headline, ev: Evaluation) -> None:
             "capability, and no eval speaks for it.",
             share=share_percent(h.uncategorised_traffic_share), tier=h.tier)
     if h.underpowered_traffic_share > 0:
-        st.info(f"{share_percent(h.underpowered_traffic_share)} of tier {h.tier}'s conversations "
-                "are served by a model other than its teacher on capabilities whose eval slice "
-                "cannot detect a drop as large as its tolerance: "
-                f"{', '.join(h.underpowered_capabilities)}.")
+        say(st.info, "{share} of tier {tier}'s conversations are served by a model other than "
+            "its teacher on capabilities whose eval slice cannot detect a drop as large as its "
+            "tolerance: {caps}.", share=share_percent(h.underpowered_traffic_share), tier=h.tier,
+            caps=", ".join(h.underpowered_capabilities))
 
 
 _GRID = [2.1, 1.45, 1.45, 1.5, 1.6, 0.55]
@@ -133,42 +139,47 @@ def consent_table(source: str, ev: Evaluation) -> None:
                                            "teacher pass rate", "student pass rate",
                                            "drop · smallest detectable", "verdict", "lose?"],
                                     helps, strict=True):
-        col.markdown(f":small[**{text}**]", help=help_text)
+        col.markdown(markdown(":small[**{text}**]", text=text),
+                     help=None if help_text is None else markdown(help_text))
     for c in ev.scenario.capabilities:
         r = rets[c.id]
         row = st.columns(_GRID, gap="xsmall")
-        row[0].markdown(f"`{breakable(c.id)}`" + (" · load-bearing" if c.load_bearing else "")
-                        + f"  \n:small[{percent(c.traffic_share)} of traffic · "
-                        f"{money(c.severity_usd)} USD per failure]")
-        row[1].markdown(f":small[{percent(r.teacher_pass_rate)} {ci_percent(r.teacher_ci)} · "
-                        f"n={r.n_teacher}]")
-        row[2].markdown(f":small[{percent(r.student_pass_rate)} {ci_percent(r.student_ci)} · "
-                        f"n={r.n_student}]")
+        row[0].markdown(markdown("{id}{load}  \n:small[{share} of traffic · {severity} USD per "
+                                 "failure]", id=code(breakable(c.id)),
+                                 load=" · load-bearing" if c.load_bearing else "",
+                                 share=percent(c.traffic_share), severity=money(c.severity_usd)))
+        row[1].markdown(markdown(":small[{rate} {ci} · n={n}]", rate=percent(r.teacher_pass_rate),
+                                 ci=ci_percent(r.teacher_ci), n=r.n_teacher))
+        row[2].markdown(markdown(":small[{rate} {ci} · n={n}]", rate=percent(r.student_pass_rate),
+                                 ci=ci_percent(r.student_ci), n=r.n_student))
         mdd = detectable_text(r.min_detectable_drop, r.verdict)
-        row[3].markdown(f":small[{percent(r.drop)} {ci_percent(r.drop_ci)}"
-                        + (f" · {r.pairing}" if r.pairing else "")
-                        + (f", decided {r.decided_by}" if r.decided_by else "")
-                        + f" · {mdd}]")
-        row[4].markdown(f":small[**{r.verdict}**" + (f" (n≈{r.n_to_settle:,} would settle it)"
-                                                     if r.n_to_settle else "") + "]")
-        row[5].checkbox(f"consent to lose {c.id}", key=wkey(source, "consent", c.id),
-                        label_visibility="collapsed")
+        row[3].markdown(markdown(":small[{drop} {ci}{pairing}{decided} · {mdd}]",
+                                 drop=percent(r.drop), ci=ci_percent(r.drop_ci),
+                                 pairing=f" · {r.pairing}" if r.pairing else "",
+                                 decided=f", decided {r.decided_by}" if r.decided_by else "",
+                                 mdd=mdd))
+        row[4].markdown(markdown(":small[**{verdict}**{settle}]", verdict=r.verdict,
+                                 settle=f" (n≈{r.n_to_settle:,} would settle it)"
+                                 if r.n_to_settle else ""))
+        # the label is the checkbox's accessible name too: an ordinary id reads as itself
+        row[5].checkbox(markdown("consent to lose {cap}", cap=word(c.id)),
+                        key=wkey(source, "consent", c.id), label_visibility="collapsed")
     st.caption("Pass rates and drops with 95% intervals (Wilson; Newcombe for the drop, paired "
                "when example ids match). Tick 'lose?' to consent to losing a capability.",
-               help=MDD_HELP)
+               help=markdown(MDD_HELP))
     consent = res.consent
     idle = idle_consents(ev.scenario.tiers[[t.id for t in ev.scenario.tiers].index(tier)],
                          consent, res.retained)
     if idle:
         reasons = sorted(set(idle.values()))
-        st.info(f"**Ticking {', '.join(idle)} changes no figure on this tier**: "
-                + "; ".join(reasons) + ".")
+        say(st.info, "**Ticking {caps} changes no figure on this tier**: {reasons}.",
+            caps=", ".join(idle), reasons="; ".join(reasons))
     rows = retention_records([rets[c.id] for c in ev.scenario.capabilities], consent)
     st.vega_lite_chart(with_data(retention_spec(), retention=rows), width="stretch",
                        height=60 + 30 * len(rows), key=wkey(source, "retention_chart", tier))
-    st.caption(f"Tier `{tier}`: each capability's drop with its 95% interval against its "
-               "tolerance (black tick), coloured by verdict; a diamond marks a capability the "
-               "tier consents to lose.")
+    say(st.caption, "Tier {tier}: each capability's drop with its 95% interval against its "
+        "tolerance (black tick), coloured by verdict; a diamond marks a capability the tier "
+        "consents to lose.", tier=code(tier))
 
 
 def _tier_col(col: str, title: str, help_text: str | None = None) -> tuple[str, Spec]:
@@ -258,19 +269,22 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
             below = priced_below_floor(e.price_usd_month, e.price_floor_usd_month)
             if e.price_floor_usd_month is None:  # free: no floor, no card fees
                 label = "" if "free" in t.id.lower() else " (free tier)"
-                st.markdown(f"**{t.id}**{label} · cost per user **"
-                            f"{money(e.cost_per_user_month_usd)} USD/month**  \n"
-                            f"subsidy it needs from the paid tiers "
-                            f"{number(res.subsidy_usd_month, 0, 'USD')}/month")
+                say(st.markdown, "**{tier}**{label} · cost per user **{cost} USD/month**  \n"
+                    "subsidy it needs from the paid tiers {subsidy}/month", tier=t.id,
+                    label=label, cost=money(e.cost_per_user_month_usd),
+                    subsidy=number(res.subsidy_usd_month, 0, "USD"))
             else:
                 carrying = res.price_floor_carrying_free_users_usd_month
                 st.markdown(
-                    f"**{t.id}** · price floor **{money(e.price_floor_usd_month)} USD/month** "
-                    f"standalone, {number(carrying, 2, 'USD')}/month carrying free users  \n"
-                    f"margin at price {percent(e.gross_margin_at_price)} (target "
-                    f"{percent(e.target_gross_margin)})"
-                    + (f"  \n:red[**price {money(e.price_usd_month)} is below the floor** by "
-                       f"{money(e.price_floor_usd_month - e.price_usd_month)} USD/month]"
+                    markdown("**{tier}** · price floor **{floor} USD/month** standalone, "
+                             "{carrying}/month carrying free users  \nmargin at price {margin} "
+                             "(target {target})", tier=t.id, floor=money(e.price_floor_usd_month),
+                             carrying=number(carrying, 2, "USD"),
+                             margin=percent(e.gross_margin_at_price),
+                             target=percent(e.target_gross_margin))
+                    + (markdown("  \n:red[**price {price} is below the floor** by {gap} "
+                                "USD/month]", price=money(e.price_usd_month),
+                                gap=money(e.price_floor_usd_month - e.price_usd_month))
                        if below else ""))
         cols[1].number_input("price (USD/month)", min_value=0.0, step=1.0,
                              key=wkey(source, "price", t.id))
@@ -286,8 +300,8 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     matrix = consent_matrix(ev)
     show_table(matrix, {c: ("Capability" if c == "capability" else str(c), "text", None)
                         for c in matrix.columns})
-    st.markdown(f"**Candidates** (verdicts against the reference teacher "
-                f"`{ev.scenario.teacher_id}`; floors if a tier were served by the model alone)")
+    say(st.markdown, "**Candidates** (verdicts against the reference teacher {teacher}; floors "
+        "if a tier were served by the model alone)", teacher=code(ev.scenario.teacher_id))
     cands, columns = candidates_frame(ev), columns_of(candidate_columns(ev))
     detail = [c for c in columns if c.startswith("verdict_") or c.endswith("_per_conversation")
               or c == "retention_against"]
@@ -295,8 +309,8 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     main["cost_per_conversation_usd"] = ("Cost/conv. (USD)", "unit_cost",
                                          "cost per conversation in USD")
     for t in ev.scenario.tiers:  # short titles, the long ones as help: the table fits 1280 px
-        main[f"floor_{t.id}_usd_month"] = (f"Floor: {t.id}", "money", f"USD/month: the price "
-                                           f"floor if tier {t.id} ran on this model alone")
+        main[f"floor_{t.id}_usd_month"] = (f"Floor: {t.id}", "money", markdown(
+            "USD/month: the price floor if tier {tier} ran on this model alone", tier=t.id))
     show_table(cands, main)
     with st.expander("Verdicts per capability (and tokens per conversation) of each candidate"):
         show_table(cands, {"model": columns["model"]} | {c: columns[c] for c in detail})
@@ -309,19 +323,21 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
         cash = payback_text(pb.cash_payback_months, pb.cash_payback_never_because)
         net = payback_text(pb.net_of_loss_payback_months, pb.net_of_loss_payback_never_because)
         with st.container(key="payback"):
-            st.markdown(
-                f"**Distillation of {', '.join(pb.distilled_models)}**: one-off "
-                f"{number(pb.one_off_usd, 0, 'USD')} ({distillations_text(pb)}). "
-                "Against each tier's best plan without it (same consent set and routing, every "
-                "undistilled model tried, by cost plus capability loss) the plans save "
-                f"{number(pb.gross_savings_usd_month, 0, 'USD')}/month gross, "
-                f"{loss_change_text(pb.added_loss_usd_month)}, net of "
-                f"loss {number(pb.net_of_loss_savings_usd_month, 0, 'USD')}/month.  \n"
-                f"**Cash** (one-off ÷ gross savings): {cash}; "
-                f"12-month cash {number(pb.cash_12_months_usd, 0, 'USD')}.  \n"
-                f"**Net of capability loss**: {net}; 12-month net of loss "
-                f"{number(pb.net_of_loss_12_months_usd, 0, 'USD')}.")
+            say(st.markdown,
+                "**Distillation of {models}**: one-off {one_off} ({distillations}). Against each "
+                "tier's best plan without it (same consent set and routing, every undistilled "
+                "model tried, by cost plus capability loss) the plans save {gross}/month gross, "
+                "{loss_change}, net of loss {net_savings}/month.  \n**Cash** (one-off ÷ gross "
+                "savings): {cash}; 12-month cash {cash_12}.  \n**Net of capability loss**: "
+                "{net}; 12-month net of loss {net_12}.",
+                models=", ".join(pb.distilled_models), one_off=number(pb.one_off_usd, 0, "USD"),
+                distillations=distillations_text(pb),
+                gross=number(pb.gross_savings_usd_month, 0, "USD"),
+                loss_change=loss_change_text(pb.added_loss_usd_month),
+                net_savings=number(pb.net_of_loss_savings_usd_month, 0, "USD"), cash=cash,
+                cash_12=number(pb.cash_12_months_usd, 0, "USD"), net=net,
+                net_12=number(pb.net_of_loss_12_months_usd, 0, "USD"))
             show_table(payback_frame(pb), PAYBACK_TABLE, widths={"baseline": "medium"})
             for line in payback_reasons(pb):
-                st.caption(line)
+                say(st.caption, "{line}", line=line)
             st.caption("Per tier, paybacks as if the tier alone carried the one-off cost.")

@@ -20,7 +20,7 @@ from typing import Any
 from econ.base.secrets import redact
 from econ.outputs.cells import markdown_text
 
-__all__ = ["Markdown", "code", "escape", "lines", "markdown", "say"]
+__all__ = ["Markdown", "code", "escape", "lines", "markdown", "say", "word"]
 
 
 class Markdown(str):
@@ -42,6 +42,13 @@ def code(value: Any) -> Markdown:
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return Markdown(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def word(value: Any) -> Markdown:
+    """``value`` escaped like :func:`escape`, but an underscore between two letters or digits
+    left as it is (it never starts emphasis): for a widget label that is also its accessible
+    name, where ``code_help`` must read ``code_help``, not ``code\\_help``."""
+    return Markdown(re.sub(r"(?<=[A-Za-z0-9])\\_(?=[A-Za-z0-9])", "_", escape(value)))
 
 
 def markdown(template: str, /, **values: Any) -> Markdown:
