@@ -14,6 +14,7 @@ from econ.decisions.payback import Payback, payback
 from econ.decisions.scenario_diff import ScenarioDiff, diff_evaluations
 from econ.decisions.sensitivity import SensitivityRow, sensitivity
 from econ.decisions.uncertainty import TierUncertainty, simulate
+from econ.evidence.family import judge_family, verdict_statement
 from econ.evidence.retention import Retention, SliceResults, compare_slices
 from econ.model.cost import CostTable, TokenTimeModel, cost_table
 from econ.model.evaluate import Coverage, Evaluation, Measured, TierResult, evaluate
@@ -57,6 +58,7 @@ __all__ = [
     "evaluate",
     "evaluation_json",
     "export_bytes",
+    "judge_family",
     "load_scenario",
     "load_snapshot",
     "parse_scenario",
@@ -66,4 +68,5 @@ __all__ = [
     "text_report",
     "tier_frontier",
     "tier_pricing_table",
+    "verdict_statement",
 ]

@@ -132,7 +132,13 @@ def test_export_formats(tmp_path, capsys, fmt):
         assert lines[0].startswith("| Tier | Price (USD/month)")
         assert lines[5] == ""
         assert lines[6] == "## candidates"
-        assert len(lines) == 2 + 3 + 2 + 1 + 2 + len(ev["candidates"])
+        # the candidates table, then the line saying how its verdicts were reached
+        assert lines[10 + len(ev["candidates"])] == ""
+        assert lines[11 + len(ev["candidates"])] == ev["candidates_verdict_statement"]
+        at = lines.index("## capabilities")
+        caps = lines[at + 2:]
+        assert len(caps) == 2 + len(ev["capabilities"]) + 2
+        assert caps[-1] == ev["verdict_statement"]
         return
     assert list(df["tier"]) == ["free", "plus", "pro"]
     for _, row in df.iterrows():

@@ -6,10 +6,11 @@ import json
 import random
 
 import pytest
-from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from econ.cli import main
+from tests import verdicts_by_hand as hand
 
 SLICES = {  # capability: (teacher pass rate, student pass rate, examples)
     "chat": (0.9, 0.89, 400),
@@ -50,25 +51,56 @@ def test_compare_matches_statsmodels(tmp_path, capsys, fmt):
     result = json.loads(out.out)
     by_cap = {c["capability"]: c for c in result["capabilities"]}
     assert set(by_cap) == set(SLICES)
+    designs = {}
     for cap in SLICES:
         t = {e: v for m, e, c, v in rows if m == "teacher-x" and c == cap}
         s = {e: v for m, e, c, v in rows if m == "student-y" and c == cap}
+        a = sum(1 for e in t if t[e] and s[e])
         b = sum(1 for e in t if t[e] and not s[e])
         c_ = sum(1 for e in t if s[e] and not t[e])
+        n = len(t)
+        designs[cap] = hand.Binary(a + b, n, a + c_, n, (a, b, c_, n - a - b - c_))
         got = by_cap[cap]
-        assert got["n_paired"] == len(t)
-        ref = mcnemar([[0, b], [c_, 0]], exact=b + c_ < 25, correction=True)
-        assert got["p_value"] == pytest.approx(ref.pvalue, abs=1e-8)
-        lo, hi = proportion_confint(sum(t.values()), len(t), method="wilson")
+        assert got["n_paired"] == n and got["design"] == "paired"
+        lo, hi = proportion_confint(sum(t.values()), n, method="wilson")
         assert got["teacher_ci"] == pytest.approx([lo, hi], abs=1e-8)
-        lo, hi = proportion_confint(sum(s.values()), len(s), method="wilson")
+        lo, hi = proportion_confint(sum(s.values()), n, method="wilson")
         assert got["student_ci"] == pytest.approx([lo, hi], abs=1e-8)
-        assert got["drop"] == pytest.approx((b - c_) / len(t), abs=1e-12)
+        assert got["drop"] == pytest.approx((b - c_) / n, abs=1e-12)
+        assert got["drop_ci"] == pytest.approx(list(designs[cap].bounds(0.025)), abs=1e-9)
+        above = got["claim"] == "lost"
+        assert got["p_value"] == pytest.approx(designs[cap].p(0.02, above), rel=1e-6, abs=1e-12)
+        assert got["p_zero"] == pytest.approx(designs[cap].p(0.0, True), rel=1e-6, abs=1e-12)
+    caps = sorted(SLICES)
+    want = multipletests([by_cap[c]["p_value"] for c in caps], method="holm")[1]
+    assert [by_cap[c]["p_adjusted"] for c in caps] == pytest.approx(list(want), abs=1e-15)
+    verdicts = hand.verdicts(designs, dict.fromkeys(SLICES, 0.02), "holm")
+    assert {c: by_cap[c]["verdict"] for c in SLICES} == verdicts
     assert by_cap["clarify"]["verdict"] == "lost"
-    assert by_cap["perfect"]["p_value"] == 1.0
     assert result["lost"] == ["clarify"]
     assert "legacy_csv" in result["underpowered_capabilities"]
+    assert result["multiplicity"] == "holm"
+    assert result["verdict_statement"].startswith("Verdicts: one-sided tests at each tolerance")
     assert code == 3
+
+
+@pytest.mark.parametrize("method", ["holm", "bh", "none"])
+def test_each_correction_matches_a_recomputation(tmp_path, capsys, method):
+    path, rows = build(tmp_path, seed=11)
+    _, out = run(capsys, "compare", str(path), "--teacher", "teacher-x", "--student",
+                 "student-y", "--json", "--multiplicity", method)
+    result = json.loads(out.out)
+    designs = {}
+    for cap in SLICES:
+        t = {e: v for m, e, c, v in rows if m == "teacher-x" and c == cap}
+        s = {e: v for m, e, c, v in rows if m == "student-y" and c == cap}
+        a = sum(t[e] and s[e] for e in t)
+        b = sum(t[e] and not s[e] for e in t)
+        c_ = sum(s[e] and not t[e] for e in t)
+        designs[cap] = hand.Binary(a + b, len(t), a + c_, len(t), (a, b, c_, len(t) - a - b - c_))
+    got = {c["capability"]: c["verdict"] for c in result["capabilities"]}
+    assert got == hand.verdicts(designs, dict.fromkeys(SLICES, 0.02), method)
+    assert result["multiplicity"] == method
 
 
 def test_compare_unpaired_when_ids_differ(tmp_path, capsys):
@@ -76,7 +108,8 @@ def test_compare_unpaired_when_ids_differ(tmp_path, capsys):
     _, out = run(capsys, "compare", str(path), "--teacher", "teacher-x", "--student",
                  "student-y", "--json")
     for c in json.loads(out.out)["capabilities"]:
-        assert c["n_paired"] == 0 and c["test"] == "two_proportion_z"
+        assert c["n_paired"] == 0 and c["design"] == "unpaired"
+        assert c["interval_method"] == "mover_clopper_pearson"
 
 
 def test_exit_zero_when_nothing_lost(tmp_path, capsys):
@@ -93,7 +126,15 @@ def test_text_output_names_methods_and_units(tmp_path, capsys):
     _, out = run(capsys, "compare", str(path), "--teacher", "teacher-x", "--student",
                  "student-y")
     assert "95% intervals" in out.out and "drop (pts)" in out.out
-    assert "mcnemar_exact" in out.out and "LOST: clarify" in out.out
+    assert "p at tol" in out.out and "p adj." in out.out and "LOST: clarify" in out.out
+    lines = out.out.splitlines()
+    # the line under the table says how the verdicts were reached
+    statement = next(i for i, line in enumerate(lines) if line.startswith("Verdicts: "))
+    assert lines[statement - 1].startswith("legacy_csv") or lines[statement - 1].startswith(
+        "perfect")
+    assert "Holm-adjusted (family-wise error) over 4 measured capabilities" in lines[statement]
+    assert "MOVER with Clopper–Pearson limits" in lines[statement]
+    assert "paired: chat, clarify, legacy_csv, perfect" in lines[statement]
 
 
 def bad(capsys, tmp_path, text, name="r.csv", teacher="a", student="b"):

@@ -156,7 +156,8 @@ def test_every_format_carries_the_same_numbers(tmp_path, fixed_date):
 
 def test_xlsx_number_formats_widths_frozen_header_and_provenance(tmp_path, fixed_date):
     wb = openpyxl.load_workbook(export(tmp_path, "xlsx", "--consent", "plus=analysis"))
-    assert wb.sheetnames == ["tier pricing", "candidates", "provenance"]
+    assert wb.sheetnames == ["tier pricing", "candidates", "capabilities", "verdict notes",
+                             "provenance"]
     ws = wb["tier pricing"]
     assert ws.freeze_panes == "A2"
     header = [c.value for c in ws[1]]

@@ -97,7 +97,7 @@ def test_inspect_logs_pair_on_ids(fixtures_dir, tmp_path, capsys):
     # 3 of the 5 ids are shared: analysed paired on the 3 and unpaired on all 5 + 3; the
     # narrower interval decides (the "paired on k of n", nothing silently dropped)
     assert cap["pairing"] == "paired on 3 of 5" and cap["n_teacher"] == 5
-    from econ.base import stats
+    from econ.base import mover
 
     teacher = {r.example_id: r.passed for r in rows if r.model == "anthropic/claude-sonnet-4-0"}
     shared = sorted(set(teacher) & {f"inspect_evals/arc_easy:{i}" for i in (1, 2, 3)})
@@ -105,10 +105,13 @@ def test_inspect_logs_pair_on_ids(fixtures_dir, tmp_path, capsys):
     a = sum(teacher[i] and q[i] for i in shared)
     b = sum(teacher[i] and not q[i] for i in shared)
     c = sum(not teacher[i] and q[i] for i in shared)
-    paired = stats.newcombe_paired(a, b, c, len(shared) - a - b - c)
-    unpaired = stats.newcombe_unpaired(sum(teacher.values()), 5, sum(qwen.values()), 3)
+    n = len(shared)
+    phi = float(mover.newcombe_phi(a, b, c, n - a - b - c))
+    paired = mover.mover_interval(a + b, n, a + c, n, phi)
+    unpaired = mover.mover_interval(sum(teacher.values()), 5, sum(qwen.values()), 3)
     if paired[1] - paired[0] <= unpaired[1] - unpaired[0]:
-        assert cap["decided_by"] == "paired overlap" and cap["test"] == "mcnemar_exact"
+        assert cap["decided_by"] == "paired overlap"
+        assert cap["interval_method"] == "mover_clopper_pearson_paired"
         assert cap["drop_ci"] == pytest.approx(list(paired)) and cap["n_paired"] == 3
     else:
         assert cap["decided_by"] == "unpaired, all examples"

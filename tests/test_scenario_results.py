@@ -31,7 +31,8 @@ def test_results_file_gives_paired_statistics(tmp_path, capsys):
     assert main(["evaluate", str(p), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     cap = next(c for c in out["capabilities"] if c["id"] == "clarifying_questions")
-    assert cap["n_paired"] == 30 and cap["test"] == "mcnemar_exact"
+    assert cap["n_paired"] == 30 and cap["design"] == "paired"
+    assert cap["interval_method"] == "mover_clopper_pearson_paired"
     assert cap["drop"] == 20 / 30
     assert out["coverage"]["eval_only_capabilities"] == ["voice_input"]
     assert main(["evaluate", str(p)]) == 0

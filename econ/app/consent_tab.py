@@ -18,6 +18,7 @@ from econ.outputs.headline import Headline, share_percent
 from econ.outputs.payback_view import distillations_text, loss_change_text, payback_reasons
 from econ.outputs.record import priced_below_floor
 from econ.outputs.report import BLEND, headline, payback_frame, payback_text
+from econ.outputs.verdicts import changes_line, design_text, p_text, verdict_statement
 
 __all__ = ["consent_table", "detectable_text", "headline_metrics", "tiers_panel"]
 
@@ -148,24 +149,34 @@ def consent_table(source: str, ev: Evaluation) -> None:
                                  "failure]", id=code(breakable(c.id)),
                                  load=" · load-bearing" if c.load_bearing else "",
                                  share=percent(c.traffic_share), severity=money(c.severity_usd)))
-        row[1].markdown(markdown(":small[{rate} {ci} · n={n}]", rate=percent(r.teacher_pass_rate),
-                                 ci=ci_percent(r.teacher_ci), n=r.n_teacher))
-        row[2].markdown(markdown(":small[{rate} {ci} · n={n}]", rate=percent(r.student_pass_rate),
-                                 ci=ci_percent(r.student_ci), n=r.n_student))
+        for col, side, n in ((row[1], "teacher", r.n_teacher), (row[2], "student", r.n_student)):
+            if r.outcome == "mean_score":
+                score = r.teacher_mean_score if side == "teacher" else r.student_mean_score
+                col.markdown(markdown(":small[{score} mean score · n={n}]", score=percent(score),
+                                      n=n))
+            else:
+                rate = r.teacher_pass_rate if side == "teacher" else r.student_pass_rate
+                ci = r.teacher_ci if side == "teacher" else r.student_ci
+                col.markdown(markdown(":small[{rate} {ci} · n={n}]", rate=percent(rate),
+                                      ci=ci_percent(ci), n=n))
         mdd = detectable_text(r.min_detectable_drop, r.verdict)
-        row[3].markdown(markdown(":small[{drop} {ci}{pairing}{decided} · {mdd}]",
-                                 drop=percent(r.drop), ci=ci_percent(r.drop_ci),
-                                 pairing=f" · {r.pairing}" if r.pairing else "",
-                                 decided=f", decided {r.decided_by}" if r.decided_by else "",
-                                 mdd=mdd))
-        row[4].markdown(markdown(":small[**{verdict}**{settle}]", verdict=r.verdict,
-                                 settle=f" (n≈{r.n_to_settle:,} would settle it)"
-                                 if r.n_to_settle else ""))
+        row[3].markdown(markdown(":small[{drop} {ci}{design} · {mdd}]", drop=percent(r.drop),
+                                 ci=ci_percent(r.drop_ci),
+                                 design=f" · {design_text(r)}" if r.design else "", mdd=mdd))
+        row[4].markdown(markdown(":small[**{verdict}**{rest}]", verdict=r.verdict, rest=(
+            f" · p at tolerance {p_text(r.p_value)}, adjusted {p_text(r.p_adjusted)}"
+            if r.p_value is not None else "") + (
+            f" · {r.verdict_unadjusted} before the correction" if r.changed_by_correction
+            else "") + (f" · {r.held_back}" if r.held_back else "") + (
+            f" · ≈{r.n_to_settle:,} {r.settle_unit} would settle it" if r.n_to_settle else "")))
         # the label is the checkbox's accessible name too: an ordinary id reads as itself
         row[5].checkbox(markdown("consent to lose {cap}", cap=word(c.id)),
                         key=wkey(source, "consent", c.id), label_visibility="collapsed")
-    st.caption("Pass rates and drops with 95% intervals (Wilson; Newcombe for the drop, paired "
-               "when example ids match). Tick 'lose?' to consent to losing a capability.",
+    table = [rets[c.id] for c in ev.scenario.capabilities]
+    change = changes_line(table)
+    st.caption(markdown("{statement}{change} Pass rates with Wilson 95% intervals. Tick 'lose?' "
+                        "to consent to losing a capability.", statement=verdict_statement(table),
+                        change=f" {change}." if change else ""),
                help=markdown(MDD_HELP))
     consent = res.consent
     idle = idle_consents(ev.scenario.tiers[[t.id for t in ev.scenario.tiers].index(tier)],

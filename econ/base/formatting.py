@@ -20,7 +20,7 @@ __all__ = ["DAYS_PER_MONTH", "MISSING", "UNIT_COST_DIGITS", "Kind", "cell", "ci_
 DAYS_PER_MONTH = 365.25 / 12
 MISSING = "—"
 UNIT_COST_DIGITS = 6  # cost per conversation: a ten-thousandth of a cent
-Kind = Literal["text", "money", "unit_cost", "count", "share"]
+Kind = Literal["text", "money", "unit_cost", "count", "share", "p"]  # p: a p-value
 
 
 def _absent(x: Any) -> bool:

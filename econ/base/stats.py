@@ -1,14 +1,14 @@
-"""Statistics of pass rates: intervals, tests of a drop, and what a sample can detect.
+"""Statistics of pass rates: intervals, and what a sample can detect.
 
 Methods (all at 95% unless told otherwise):
 - pass rate: Wilson score interval;
-- drop between two independent samples: Newcombe's hybrid score interval (1998, method 10) and
-  the pooled two-proportion z-test;
-- drop on paired examples: Newcombe's paired hybrid score interval (1998, method 10) and McNemar's
-  test, exact binomial on the discordant pairs when there are fewer than 25 of them, otherwise
-  chi-square with continuity correction;
+- Newcombe's hybrid score intervals of a drop (1998, method 10), unpaired and paired: econ's
+  drop interval until issue 21, kept as the reference :mod:`econ.base.mover` was chosen against
+  (``tests/test_coverage.py``: it covers 90% at 12 examples);
 - minimum detectable drop at two-sided α and power: the normal approximation for two independent
   proportions, and Connor's (1987) formula for paired proportions.
+The drop interval and the tests econ uses are in :mod:`econ.base.mover` (pass/fail) and
+:mod:`econ.base.clustered` (means: graded scores, clustered examples).
 """
 
 from __future__ import annotations
@@ -21,22 +21,16 @@ import numpy as np
 from scipy import optimize, stats
 
 __all__ = [
-    "EXACT_MCNEMAR_BELOW",
-    "mcnemar_p",
     "min_detectable_drop_paired",
     "min_detectable_drop_unpaired",
     "newcombe_paired",
     "newcombe_paired_arrays",
     "newcombe_unpaired",
     "newcombe_unpaired_arrays",
-    "two_proportion_p",
     "wilson_interval",
     "wilson_interval_arrays",
     "z_value",
 ]
-
-EXACT_MCNEMAR_BELOW = 25
-
 
 @lru_cache(maxsize=64)
 def _normal_quantile(p: float) -> float:
@@ -102,26 +96,6 @@ def _newcombe_phi(a: int, b: int, c: int, d: int) -> float:
     if cross >= 0:
         return 0.0
     return cross / math.sqrt(margins)
-
-
-def two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test; 1 when the pooled rate is 0 or 1."""
-    pooled = (k1 + k2) / (n1 + n2)
-    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
-    if var <= 0:
-        return 1.0
-    z = (k1 / n1 - k2 / n2) / math.sqrt(var)
-    return float(2 * stats.norm.sf(abs(z)))
-
-
-def mcnemar_p(first_only: int, second_only: int) -> tuple[float, str]:
-    """McNemar's test on the discordant pairs: (p-value, name of the variant used)."""
-    b, c = first_only, second_only
-    if b + c < EXACT_MCNEMAR_BELOW:
-        p = min(1.0, 2 * float(stats.binom.cdf(min(b, c), b + c, 0.5)))
-        return p, "mcnemar_exact"
-    stat = (abs(b - c) - 1) ** 2 / (b + c)
-    return float(stats.chi2.sf(stat, 1)), "mcnemar_chi2_cc"
 
 
 def min_detectable_drop_unpaired(p_teacher: float, n_teacher: int, n_student: int,

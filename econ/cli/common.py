@@ -12,10 +12,10 @@ from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
 from econ.base.errors import EconError
 
 __all__ = [
-    "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_draws", "add_scenario",
-    "banner", "consent_overrides", "coverage_json", "draws_arg", "finite_float", "fmt_number",
-    "load", "non_negative_int", "positive_float", "positive_int", "print_json", "progress_bar",
-    "share_arg", "short", "tier_id", "token_count",
+    "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOST", "EXIT_OK", "add_draws", "add_multiplicity",
+    "add_scenario", "banner", "consent_overrides", "coverage_json", "draws_arg", "finite_float",
+    "fmt_number", "load", "non_negative_int", "positive_float", "positive_int", "print_json",
+    "progress_bar", "share_arg", "short", "tier_id", "token_count",
 ]
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_LOST = 0, 1, 2, 3
@@ -33,6 +33,12 @@ def load(args: argparse.Namespace) -> Any:
                            assume_saturation=bool(getattr(args, "assume_saturation", False)))
     for notice in loaded.notices:
         print(f"notice: {notice}", file=sys.stderr)
+    method = getattr(args, "multiplicity", None)
+    if method is not None and method != loaded.scenario.multiplicity:
+        from dataclasses import replace
+
+        loaded = replace(loaded, scenario=loaded.scenario.model_copy(
+            update={"multiplicity": method}))
     return loaded
 
 
@@ -43,6 +49,15 @@ def add_scenario(p: argparse.ArgumentParser) -> None:
                    help="price self-hosted models at the batch the KV cache allows, beyond the "
                    "highest concurrency their runs reached (a physics extrapolation, with a "
                    "wider interval)")
+
+
+def add_multiplicity(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    from econ.base.multiplicity import MULTIPLICITY
+
+    p.add_argument("--multiplicity", choices=MULTIPLICITY, default=default,
+                   help="correction of the verdicts for testing many capabilities at once: "
+                   "holm (family-wise error), bh (false discovery rate) or none (default: "
+                   + (f"{default})" if default else "the scenario's multiplicity, holm)"))
 
 
 def share_arg(text: str) -> float:

@@ -11,6 +11,7 @@ from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_LOST,
     EXIT_OK,
+    add_multiplicity,
     add_scenario,
     load,
     positive_int,
@@ -29,7 +30,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows = []
     for f in args.results:
         rows += read_results(f)
-    results = compare_results(rows, args.teacher, args.student, args.tolerance)
+    results = compare_results(rows, args.teacher, args.student, args.tolerance,
+                              multiplicity=args.multiplicity)
     if args.json:
         print_json(compare_json(results, args.teacher, args.student))
     else:
@@ -106,7 +108,7 @@ def cmd_import_evals(args: argparse.Namespace) -> int:
     cmap = load_capability_map(args.capability_map) if args.capability_map else CapabilityMap()
     options = ImportOptions(model=args.model, capability_map=cmap, task=args.task,
                             filter=args.filter, metric=args.metric, scorer=args.scorer,
-                            pass_threshold=args.pass_threshold)
+                            pass_threshold=args.pass_threshold, cluster_key=args.cluster_key)
     rows = []
     seen: dict[tuple[str, str], str] = {}
     for f in args.files:
@@ -191,7 +193,9 @@ def register(sub: Any) -> None:
     p.add_argument("--teacher", required=True, help="model id of the teacher in the files")
     p.add_argument("--student", required=True, help="model id of the student in the files")
     p.add_argument("--tolerance", type=share_arg, default=0.02,
-                   help="largest accepted drop in pass rate (default 0.02 = 2 points)")
+                   help="largest accepted drop in pass rate, or in mean score where the scores "
+                   "are graded (default 0.02 = 2 points)")
+    add_multiplicity(p, "holm")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare)
 
@@ -220,6 +224,11 @@ def register(sub: Any) -> None:
     q.add_argument("--scorer", help="Inspect: the scorer (default: the first)")
     q.add_argument("--pass-threshold", type=share_arg, default=0.5,
                    help="a numeric score at or above this passes (default 0.5)")
+    q.add_argument("--cluster-key", metavar="FIELD",
+                   help="a metadata field (Inspect sample metadata, the lm-eval doc, promptfoo "
+                   "vars or metadata) naming each example's cluster: a source document or "
+                   "template id (default: Inspect epochs cluster by sample, promptfoo prompts "
+                   "by test)")
     q.set_defaults(func=cmd_import_evals)
 
     p = sub.add_parser("fit", help="GPU time per prefill/decode token fitted to benchmarks")

@@ -10,6 +10,7 @@ from econ.base.formatting import number
 from econ.cli.common import (
     EXIT_OK,
     add_draws,
+    add_multiplicity,
     add_scenario,
     banner,
     coverage_json,
@@ -179,6 +180,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("frontier", help="Pareto frontier of consent sets: floor against loss")
     add_scenario(p)
+    add_multiplicity(p)
     p.add_argument("--tier", required=True)
     p.add_argument("--target-floor", type=finite_float, metavar="USD",
                    help="least-loss consent set whose floor is at or under this price")
@@ -192,12 +194,14 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("uncertainty", help="Monte Carlo P5/P50/P95 of floors and margins")
     add_scenario(p)
+    add_multiplicity(p)
     add_draws(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_uncertainty)
 
     p = sub.add_parser("sensitivity", help="one-at-a-time swings of every input (tornado)")
     add_scenario(p)
+    add_multiplicity(p)
     p.add_argument("--swing", type=share_arg, default=0.2, help="relative swing (default 0.2)")
     p.add_argument("--top", type=positive_int, default=15, help="rows per tier in the text")
     p.add_argument("--json", action="store_true")

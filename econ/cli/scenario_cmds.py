@@ -11,6 +11,7 @@ from econ.base.errors import EconError
 from econ.cli.common import (
     EXIT_OK,
     add_draws,
+    add_multiplicity,
     add_scenario,
     consent_overrides,
     load,
@@ -175,6 +176,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="cost per conversation, retention, tiers and floors")
     add_scenario(p)
+    add_multiplicity(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
                    help="the consent set of one tier instead of the scenario's (repeatable; "
@@ -195,6 +197,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("export", help="write the tier-pricing table")
     add_scenario(p)
+    add_multiplicity(p)
     p.add_argument("--format", choices=["csv", "xlsx", "md", "json"])
     p.add_argument("-o", "--output", required=True, help="output file")
     p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
@@ -204,6 +207,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("record", help="write the decision record: decision.md, decision.html "
                        "and the frontier and tornado PNGs")
     add_scenario(p)
+    add_multiplicity(p)
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     p.add_argument("--consent", action="append", metavar="TIER=CAP,CAP",
                    help="the consent set of one tier instead of the scenario's (repeatable)")

@@ -1,9 +1,10 @@
 """The plain per-example results format, CSV or JSONL: read, validate, write.
 
 One row per (model, example): ``model, example_id, capability, passed`` (0/1 or true/false),
-optional ``score`` in [0, 1]. An aggregate row (from a tool that logged no samples) carries ``n``,
-the number of examples, with ``passed`` the number that passed; aggregate rows count towards pass
-rates but cannot be paired.
+optional ``score`` in [0, 1] and ``cluster`` (examples that share a source document, a prompt
+template, a conversation or a sample drawn several times: their outcomes are correlated). An
+aggregate row (from a tool that logged no samples) carries ``n``, the number of examples, with
+``passed`` the number that passed; aggregate rows count towards pass rates but cannot be paired.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("model", "example_id", "capability", "passed")
-OPTIONAL_COLUMNS = ("score", "n")
+OPTIONAL_COLUMNS = ("score", "n", "cluster")
 _TRUE = {"1", "true", "True", "TRUE", "1.0"}
 _FALSE = {"0", "false", "False", "FALSE", "0.0"}
 
@@ -42,6 +43,7 @@ class ResultRow:
     passed: int
     score: float | None = None
     n: int | None = None  # set on aggregate rows only
+    cluster: str | None = None  # examples sharing a cluster are correlated
 
 
 def read_results(path: str | Path) -> list[ResultRow]:
@@ -139,7 +141,8 @@ def _validate(raw: list[tuple[int, dict[str, Any]]], problems: list[Problem]) ->
                                     line=line, value=f"{model}, {ex}", has_value=True))
             continue
         seen[key] = line
-        out.append(ResultRow(model, ex, cap, passed, score, n))
+        cluster = str(rec["cluster"]) if "cluster" in rec else None
+        out.append(ResultRow(model, ex, cap, passed, score, n, cluster))
     return out
 
 
@@ -170,13 +173,20 @@ def _passed(v: Any, aggregate: bool) -> int | None:
 
 
 def results_to_eval_data(rows: Iterable[ResultRow]) -> dict[str, dict[str, SliceResults]]:
-    """Group rows by capability and model; aggregate rows add counts without outcomes."""
+    """Group rows by capability and model; aggregate rows add counts without outcomes. Scores
+    and clusters of per-example rows go along (a slice uses them when every example has one)."""
     outcomes: dict[tuple[str, str], dict[str, bool]] = {}
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    clusters: dict[tuple[str, str], dict[str, str]] = {}
     extra: dict[tuple[str, str], tuple[int, int]] = {}
     for r in rows:
         key = (r.capability, r.model)
         if r.n is None:
             outcomes.setdefault(key, {})[r.example_id] = bool(r.passed)
+            if r.score is not None:
+                scores.setdefault(key, {})[r.example_id] = r.score
+            if r.cluster is not None:
+                clusters.setdefault(key, {})[r.example_id] = r.cluster
         else:
             n0, k0 = extra.get(key, (0, 0))
             extra[key] = (n0 + r.n, k0 + r.passed)
@@ -186,7 +196,8 @@ def results_to_eval_data(rows: Iterable[ResultRow]) -> dict[str, dict[str, Slice
         o = outcomes.get(key, {})
         n_extra, k_extra = extra.get(key, (0, 0))
         out.setdefault(cap, {})[model] = SliceResults(
-            len(o) + n_extra, sum(o.values()) + k_extra, o or None)
+            len(o) + n_extra, sum(o.values()) + k_extra, o or None, scores.get(key),
+            clusters.get(key))
     return out
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from econ.evidence.family import judge_family
 from econ.evidence.retention import Retention, SliceResults, compare_slices
 from econ.model.cost import CostTable, TimeModel, cost_table
 from econ.model.cost_interval import ModelInterval, cost_intervals
@@ -37,6 +38,7 @@ __all__ = [
     "Measured",
     "TierResult",
     "coverage",
+    "discordant_pairs",
     "evaluate",
     "inline_eval_data",
     "model_tokens_per_conversation",
@@ -64,7 +66,8 @@ class Measured:
 
 
 def inline_eval_data(scenario: Scenario) -> dict[str, dict[str, SliceResults]]:
-    return {c.id: {mid: SliceResults(e.examples, e.passed) for mid, e in c.evals.items()}
+    return {c.id: {mid: SliceResults(e.examples, e.passed, paired_with=dict(e.paired_with) or None)
+                   for mid, e in c.evals.items()}
             for c in scenario.capabilities}
 
 
@@ -166,13 +169,24 @@ class Evaluation:
 def retention_table(scenario: Scenario, evals: EvalData, model: str | None = None,
                     teacher: str | None = None) -> tuple[Retention, ...]:
     """Retention of every scenario capability of ``model`` (default: the first student) against
-    ``teacher`` (default: the reference teacher)."""
+    ``teacher`` (default: the reference teacher), judged as one family with the scenario's
+    multiplicity correction."""
     teacher, student = teacher or scenario.teacher_id, model or scenario.student_id
-    return tuple(
-        compare_slices(c.id, evals.get(c.id, {}).get(teacher), evals.get(c.id, {}).get(student),
-                       c.tolerance)
-        for c in scenario.capabilities
-    )
+    rets = []
+    for c in scenario.capabilities:
+        t, s = evals.get(c.id, {}).get(teacher), evals.get(c.id, {}).get(student)
+        rets.append(compare_slices(c.id, t, s, c.tolerance,
+                                   discordant_pairs(t, s, teacher, student), settle=False))
+    return judge_family(rets, scenario.multiplicity)
+
+
+def discordant_pairs(t: SliceResults | None, s: SliceResults | None, teacher: str,
+                     student: str) -> int | None:
+    """The discordant items inline counts state for the two models (either side may say)."""
+    for sl, other in ((s, teacher), (t, student)):
+        if sl is not None and sl.paired_with and other in sl.paired_with:
+            return sl.paired_with[other]
+    return None
 
 
 def retention_pairs(scenario: Scenario,

@@ -36,6 +36,12 @@ from econ.outputs.cells import markdown_cell, spreadsheet_cell
 from econ.outputs.headline import headline
 from econ.outputs.provenance import Provenance
 from econ.outputs.report import plan_text
+from econ.outputs.verdicts import (
+    candidates_statement,
+    capability_records,
+    p_text,
+    verdict_statement,
+)
 
 __all__ = ["COLUMNS", "EXPORT_FORMATS", "SIDECAR_FORMATS", "ExportFormat", "candidates_frame",
            "display_table", "export_bytes", "export_zip", "sidecar_bytes", "sidecar_path",
@@ -47,7 +53,8 @@ EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "md", "json")
 SIDECAR_FORMATS: tuple[ExportFormat, ...] = ("csv", "json")
 
 Columns = dict[str, tuple[str, "Kind"]]
-Table = tuple[str, list[dict[str, Any]], Columns]  # sheet/section title, rounded rows, columns
+# sheet/section title, rounded rows, columns, the line under the table (verdict tables)
+Table = tuple[str, list[dict[str, Any]], Columns, str | None]
 # column → (title in plain words, kind); the kind decides rounding and the XLSX number format
 COLUMNS: Columns = {
     "tier": ("Tier", "text"),
@@ -86,7 +93,22 @@ COLUMNS: Columns = {
 }
 _DIGITS: dict[Kind, int] = {"money": 2, "unit_cost": UNIT_COST_DIGITS, "count": 2, "share": 3}
 _XLSX_FORMAT: dict[Kind, str] = {"money": "#,##0.00", "unit_cost": "0.000000",
-                                 "count": "#,##0", "share": "0.0%", "text": "@"}
+                                 "count": "#,##0", "share": "0.0%", "text": "@",
+                                 "p": "General"}
+# the capability table of the reference comparison: raw and adjusted p-values with the verdicts
+CAPABILITY_EXPORT: Columns = {
+    "capability": ("Capability", "text"), "n_teacher": ("Teacher examples", "count"),
+    "n_student": ("Student examples", "count"), "design": ("Design", "text"),
+    "design_effect": ("Design effect", "count"), "outcome": ("Outcome", "text"),
+    "drop": ("Drop", "share"), "drop_ci_low": ("Drop, 95% low", "share"),
+    "drop_ci_high": ("Drop, 95% high", "share"), "tolerance": ("Tolerance", "share"),
+    "claim": ("Claim tested", "text"), "p_value": ("p at tolerance (raw)", "p"),
+    "p_adjusted": ("p at tolerance (adjusted)", "p"), "p_zero": ("p drop > 0 (raw)", "p"),
+    "p_zero_adjusted": ("p drop > 0 (adjusted)", "p"),
+    "min_detectable_drop": ("Minimum detectable drop", "share"),
+    "verdict": ("Verdict", "text"), "verdict_unadjusted": ("Verdict without correction", "text"),
+    "n_to_settle": ("Sample to settle", "count"), "settle_unit": ("counted in", "text"),
+}
 
 
 def tier_pricing_table(ev: Evaluation) -> pd.DataFrame:
@@ -136,6 +158,8 @@ def _rounded(value: Any, kind: Kind) -> Any:
         return value
     if value is None or not math.isfinite(float(value)):
         return None
+    if kind == "p":
+        return float(f"{float(value):.3g}")
     out = round(float(value), _DIGITS[kind]) + 0.0  # + 0.0 turns -0.0 into 0.0
     return int(out) if kind == "count" and out.is_integer() else out
 
@@ -201,6 +225,8 @@ def _csv_value(value: Any, kind: Kind) -> str:
 
 def _md_value(value: Any, kind: Kind) -> str:
     """A Markdown cell: the figure as the app shows it (:func:`econ.base.formatting.cell`)."""
+    if kind == "p":
+        return MISSING if value is None else p_text(value)
     if kind == "text" and value is not None:
         return str(markdown_cell(str(value))) or MISSING
     return cell(value, kind)
@@ -257,10 +283,12 @@ def _markdown(tables: list[Table], prov: Provenance | None) -> bytes:
     if prov:
         out += ["---"] + [f"{key}: {json.dumps(value, ensure_ascii=False)}"
                           for key, _, value in prov.items()] + ["---", ""]
-    for i, (title, rows, columns) in enumerate(tables):
+    for i, (title, rows, columns, note) in enumerate(tables):
         if i:
             out += ["", f"## {title}", ""]
         out += _md_table(rows, columns)
+        if note:
+            out += ["", str(markdown_cell(note))]
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
@@ -276,7 +304,7 @@ def _xlsx(tables: list[Table], prov: Provenance | None) -> bytes:
     first = wb.active
     assert first is not None
     wb.remove(first)
-    for title, rows, columns in tables:
+    for title, rows, columns, _ in tables:
         ws = wb.create_sheet(title)
         ws.append([t for t, _ in columns.values()])
         for r in rows:
@@ -293,6 +321,16 @@ def _xlsx(tables: list[Table], prov: Provenance | None) -> bytes:
             for i in range(2, len(rows) + 2):
                 ws.cell(i, j).number_format = number_format
         ws.freeze_panes = "A2"
+    notes = [(title, note) for title, _, _, note in tables if note]
+    if notes:  # the line under each verdict table, on a sheet of its own (tables stay tidy)
+        ns = wb.create_sheet("verdict notes")
+        ns.append(["Table", "How its verdicts were reached"])
+        for title, note in notes:
+            ns.append([title, _cell_text(note)])
+        ns.cell(1, 1).font = ns.cell(1, 2).font = Font(bold=True)
+        ns.column_dimensions["A"].width = 14
+        ns.column_dimensions["B"].width = 120
+        ns.freeze_panes = "A2"
     if prov:
         ps = wb.create_sheet("provenance")
         ps.append(["What", "Value"])
@@ -335,15 +373,22 @@ def candidates_frame(ev: Evaluation) -> pd.DataFrame:
 
 def export_bytes(ev: Evaluation, fmt: ExportFormat, provenance: Provenance | None = None) -> bytes:
     """The tier-pricing table of ``ev`` in ``fmt``; XLSX and Markdown also carry the candidates
-    table and ``provenance`` when given (CSV and JSON: see :func:`sidecar_bytes`)."""
+    table, the capability table of the reference comparison (verdicts with raw and adjusted
+    p-values), each with its verdict statement, and ``provenance`` when given (CSV and JSON: see
+    :func:`sidecar_bytes`)."""
     rows = display_table(ev)
     if fmt == "csv":
         return _redacted(_csv(rows))
     if fmt == "json":
         return _redacted(_json(rows))
     columns = candidate_columns(ev)
-    tables: list[Table] = [("tier pricing", rows, COLUMNS),
-                           ("candidates", _rounded_rows(candidates_frame(ev), columns), columns)]
+    tables: list[Table] = [
+        ("tier pricing", rows, COLUMNS, None),
+        ("candidates", _rounded_rows(candidates_frame(ev), columns), columns,
+         candidates_statement(ev)),
+        ("capabilities", [{c: _rounded(rec[c], k) for c, (_, k) in CAPABILITY_EXPORT.items()}
+                          for rec in capability_records(ev.retention)], CAPABILITY_EXPORT,
+         verdict_statement(ev.retention))]
     if fmt == "md":
         return _redacted(_markdown(tables, provenance))
     if fmt == "xlsx":  # every text cell is redacted in _cell_text

@@ -24,6 +24,7 @@ from econ.decisions.frontier import Frontier, tier_frontier
 from econ.decisions.payback import Payback, payback
 from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
 from econ.decisions.uncertainty import TierUncertainty, simulate
+from econ.evidence.family import CORRECTION_WORDS
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.model.tiers import tier_measure
 from econ.outputs.cells import markdown_cell, markdown_text
@@ -32,6 +33,12 @@ from econ.outputs.payback_view import distillations_text, loss_change_text
 from econ.outputs.provenance import Provenance, tier_consent
 from econ.outputs.record_charts import chart_pngs
 from econ.outputs.report import BLEND, payback_text, plan_text
+from econ.outputs.verdicts import (
+    CAPABILITY_COLUMNS,
+    capability_cells,
+    changes_line,
+    verdict_statement,
+)
 
 __all__ = ["DecisionRecord", "TierDecision", "build_record", "priced_below_floor", "record_files",
            "record_html", "record_markdown", "record_zip"]
@@ -86,6 +93,13 @@ class DecisionRecord:
     current_points: dict[str, tuple[float, float]]  # tier → (floor or cost per user, loss)
     tornados: dict[str, tuple[SensitivityRow, ...]]
     headlines: tuple[Headline, ...] = ()  # per tier, as the text report prints them
+    # the capability table of the reference comparison (teacher vs first student), as the text
+    # report shows it: raw and adjusted p-values, the verdicts, the statement under them
+    comparison: str = ""
+    verdict_rows: tuple[tuple[str, ...], ...] = ()
+    verdict_statement: str = ""
+    verdict_changes: str | None = None
+    multiplicity: str = "holm"
 
 
 def priced_below_floor(price_usd_month: float, floor_usd_month: float | None) -> bool:
@@ -148,7 +162,21 @@ def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
         uncategorised_traffic_share=cov.uncategorised_traffic_share,
         payback=payback(ev), frontiers=fronts, current_points=current,
         tornados={tid: tuple(tornado(rows, tid)[:TORNADO_ROWS]) for tid in fronts},
-        headlines=headlines(ev))
+        headlines=headlines(ev),
+        comparison=f"teacher {ev.scenario.teacher_id} vs student {ev.scenario.student_id}",
+        verdict_rows=tuple(tuple(capability_cells(r)) for r in ev.retention),
+        verdict_statement=verdict_statement(ev.retention),
+        verdict_changes=changes_line(ev.retention), multiplicity=ev.scenario.multiplicity)
+
+
+def _tier_verdicts_line(rec: DecisionRecord) -> str:
+    return ("Verdicts in the consent column: the serving model against the tier's teacher, each "
+            f"comparison's capabilities one family, {CORRECTION_WORDS.get(rec.multiplicity, '')}"
+            "; methods as under Capability verdicts.")
+
+
+def _verdict_lines(rec: DecisionRecord) -> list[str]:
+    return [rec.verdict_statement] + ([rec.verdict_changes] if rec.verdict_changes else [])
 
 
 def _usd(x: float | None) -> str:
@@ -267,9 +295,18 @@ def record_markdown(rec: DecisionRecord, images: dict[str, str] | None = None) -
             "| " + " | ".join("---:" if i in NUMERIC_COLUMNS else "---"
                               for i in range(len(TIER_HEADERS))) + " |"]
     out += ["| " + " | ".join(row) + " |" for row in _tier_rows(rec, markdown_cell)]
+    out += ["", m(_tier_verdicts_line(rec))]
     below = [t.tier for t in rec.tiers if t.below_floor]
     if below:
         out += ["", f"**Priced below the floor:** {m(', '.join(below))}."]
+    heads = [h for h, _ in CAPABILITY_COLUMNS]
+    out += ["", "## Capability verdicts", "", m(f"{rec.comparison}; pass rates and drops in %, "
+                                                 "95% intervals; p-values one-sided."), "",
+            "| " + " | ".join(heads) + " |",
+            "| " + " | ".join("---:" if a else "---" for _, a in CAPABILITY_COLUMNS) + " |"]
+    out += ["| " + " | ".join(str(markdown_cell(c)) for c in row) + " |"
+            for row in rec.verdict_rows]
+    out += [""] + [m(x) for x in _verdict_lines(rec)]
     out += ["", "## Payback", "", _payback_line(rec.payback, m)]
     rows = _payback_rows(rec.payback, markdown_cell)
     if rows:
@@ -308,6 +345,15 @@ def record_html(rec: DecisionRecord, pngs: dict[str, bytes] | None = None,
             f"draws (seed {rec.seed}).</p>",
             "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in TIER_HEADERS)
             + f"</tr></thead><tbody>{rows}</tbody></table>",
+            f"<p>{e(_tier_verdicts_line(rec))}</p>",
+            "<h2>Capability verdicts</h2>",
+            f"<p>{e(rec.comparison)}; pass rates and drops in %, 95% intervals; p-values "
+            "one-sided.</p>",
+            "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h, _ in CAPABILITY_COLUMNS)
+            + "</tr></thead><tbody>" + "".join(
+                "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                for row in rec.verdict_rows) + "</tbody></table>",
+            *[f"<p>{e(x)}</p>" for x in _verdict_lines(rec)],
             "<h2>Payback</h2>", f"<p>{e(_payback_line(rec.payback))}</p>"]
     pay_rows = _payback_rows(rec.payback)
     if pay_rows:

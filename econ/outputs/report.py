@@ -8,10 +8,17 @@ from typing import Any
 from econ.base.formatting import ci_points, number, points
 from econ.decisions.candidates import candidates_table
 from econ.decisions.payback import payback
+from econ.evidence.family import correction_changes, verdict_statement
 from econ.model.evaluate import Evaluation, TierResult
 from econ.outputs.headline import Headline, headline, headline_line, headlines, share_percent
 from econ.outputs.payback_view import payback_frame, payback_json, payback_lines, payback_text
 from econ.outputs.tables import format_table, plan_json, plan_text
+from econ.outputs.verdicts import (
+    CAPABILITY_COLUMNS,
+    candidates_statement,
+    capability_cells,
+    changes_line,
+)
 from econ.scenario.schema import Tier
 
 __all__ = [
@@ -114,7 +121,11 @@ def evaluation_json(ev: Evaluation) -> dict[str, Any]:
         "reference": s.teacher_id,
         "consent": list(ev.consent),
         "candidates": {r.model: r.to_json() for r in candidates_table(ev)},
+        "candidates_verdict_statement": candidates_statement(ev),
         "capabilities": caps,
+        "multiplicity": s.multiplicity,
+        "verdict_statement": verdict_statement(ev.retention),
+        "changed_by_correction": correction_changes(ev.retention),
         "unmeasured_traffic_share": cov.unmeasured_traffic_share,
         "underpowered_traffic_share": cov.underpowered_traffic_share,
         "uncategorised_traffic_share": cov.uncategorised_traffic_share,
@@ -282,29 +293,26 @@ def text_report(ev: Evaluation) -> str:
          *[f"{t.id} cost/user (USD/mo)" if free(t) else f"{t.id} floor (USD/mo)"
            for t in s.tiers]],
         rows, [False, False, False, True, True, False, *[True] * len(tier_ids)]))
+    out.append(candidates_statement(ev))
     out += _measured_lines(ev)
     out += _fleet_lines(ev)
     out += ["", f"Capabilities (teacher {s.teacher_id} vs student {s.student_id}; pass rates and "
-            "drop in %, 95% intervals)"]
+            "drop in %, 95% intervals; p-values one-sided)"]
     rows = []
     for c in s.capabilities:
         r = ev.retention_of(c.id)
-        rows.append([
-            c.id, points(c.traffic_share), number(c.severity_usd, 2),
-            f"{r.n_teacher}/{r.n_student}",
-            f"{points(r.teacher_pass_rate)} {ci_points(r.teacher_ci)}",
-            f"{points(r.student_pass_rate)} {ci_points(r.student_ci)}",
-            f"{points(r.drop)} {ci_points(r.drop_ci)}",
-            points(r.min_detectable_drop) if r.min_detectable_drop is not None else "none",
-            r.verdict + (f" (need n≈{r.n_to_settle})" if r.n_to_settle else "")
-            + (f"; {r.pairing}" if r.pairing else "")
-            + (f", decided {r.decided_by}" if r.decided_by else ""),
-            ", ".join(t.economics.tier for t in ev.tiers if c.id in t.consent),
-        ])
+        cells = capability_cells(r)
+        rows.append([cells[0], points(c.traffic_share), number(c.severity_usd, 2), *cells[1:],
+                     ", ".join(t.economics.tier for t in ev.tiers if c.id in t.consent)])
+    heads = [h for h, _ in CAPABILITY_COLUMNS]
+    right = [a for _, a in CAPABILITY_COLUMNS]
     out.append(format_table(
-        ["capability", "share (%)", "severity (USD)", "n (T/S)", "teacher (%)", "student (%)",
-         "drop (pts)", "MDD (pts)", "verdict", "consented by tiers"],
-        rows, [False, True, True, True, True, True, True, True, False, False]))
+        [heads[0], "share (%)", "severity (USD)", *heads[1:], "consented by tiers"],
+        rows, [right[0], True, True, *right[1:], False]))
+    out.append(verdict_statement(ev.retention))
+    change = changes_line(ev.retention)
+    if change:
+        out.append(change)
     out += ["", f"Tiers (monthly conversations: {ev.conversations_month:,.0f})"]
     rows = []
     for t in ev.tiers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from econ.base.errors import Problem
+from econ.scenario.eval_spec import paired_problems
 
 __all__ = ["scenario_reference_problems"]
 
@@ -47,6 +48,7 @@ def scenario_reference_problems(s: Any) -> list[Problem]:
         for mid in c.evals:
             if mid not in models:
                 out.append(_unknown(("capabilities", i, "evals", mid), "model", mid, models))
+        out += paired_problems(("capabilities", i, "evals"), c.evals)
         for mid in c.reasoning_tokens_per_turn:
             if mid not in models:
                 out.append(_unknown(("capabilities", i, "reasoning_tokens_per_turn", mid),

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from econ.base.errors import Problem, ScenarioError
+from econ.base.multiplicity import Multiplicity
+from econ.scenario.eval_spec import EvalCounts
 from econ.scenario.serving_spec import (
     Architecture,
     GpuSpec,
@@ -214,17 +216,6 @@ class SelfHostedModel(_Reasoning):
 ModelSpec = Annotated[ApiModel | SelfHostedModel, Field(discriminator="serving")]
 
 
-class EvalCounts(Strict):
-    examples: Annotated[int, Field(ge=0)]
-    passed: Annotated[int, Field(ge=0)]
-
-    @model_validator(mode="after")
-    def _passed_within_examples(self) -> EvalCounts:
-        if self.passed > self.examples:
-            raise ValueError(f"passed ({self.passed}) exceeds examples ({self.examples})")
-        return self
-
-
 class Capability(Strict):
     id: Identifier
     label: str | None = None
@@ -232,7 +223,8 @@ class Capability(Strict):
     traffic_share_sd: NonNegative = 0.0
     severity_usd: NonNegative = Field(description="Business cost of one failed conversation, USD.")
     load_bearing: bool = False
-    tolerance: Share = Field(0.02, description="Largest accepted drop in pass rate (0.02 = 2 pts).")
+    tolerance: Share = Field(0.02, description="Largest accepted drop in pass rate (0.02 = 2 pts), "
+                             "or in mean score where the scores are graded.")
     conversation: ConversationOverride | None = None
     evals: dict[str, EvalCounts] = Field(default_factory=dict)
     reasoning_tokens_per_turn: dict[str, NonNegative] = Field(
@@ -319,6 +311,10 @@ class Scenario(Strict):
     reference: str | None = Field(
         None, description="The teacher every student's retention is measured against where a "
         "tier has no teacher of its own (default: the first teacher).")
+    multiplicity: Multiplicity = Field(
+        "holm", description="Correction of each comparison's verdicts for testing many "
+        "capabilities at once: holm (family-wise error), bh (Benjamini-Hochberg, false "
+        "discovery rate) or none.")
     fees: Fees = Fees()
     # at least one: every screen, table and figure is per tier (none left the app with
     # "list index out of range")

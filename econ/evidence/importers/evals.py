@@ -12,6 +12,11 @@ Formats (detected from content):
   components other than latency and cost assertions;
 - ``plain``: the plain CSV/JSONL format itself.
 An example passes when its metric is at least ``pass_threshold`` (default 0.5).
+
+Clusters (correlated examples, judged with cluster-robust errors): an Inspect log with several
+epochs clusters each sample's epochs by the sample id; a promptfoo test run under several prompts
+clusters its rows by the test; ``cluster_key`` names a metadata field (Inspect sample metadata,
+the lm-eval ``doc``, promptfoo vars or metadata) holding a document or template id instead.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class ImportOptions:
     metric: str | None = None  # lm-eval: which metric (default: the first listed)
     scorer: str | None = None  # inspect: which scorer (default: the first)
     pass_threshold: float = 0.5
+    cluster_key: str | None = None  # a metadata field naming each example's cluster
 
 
 def _passed(value: Any, threshold: float) -> tuple[int, float | None] | None:
@@ -114,8 +120,17 @@ def _lmeval_samples(docs: list[Any], path: Path, o: ImportOptions) -> list[Resul
         meta = _flat_meta(doc.get("doc"))
         rows.append(ResultRow(o.model, f"{task}:{doc_id}",
                               o.capability_map.capability(task, (), meta), verdict[0],
-                              verdict[1]))
+                              verdict[1], cluster=_cluster(meta, o, None, task)))
     return rows
+
+
+def _cluster(meta: dict[str, Any], o: ImportOptions, default: str | None,
+             task: str) -> str | None:
+    """The example's cluster: the ``cluster_key`` field of its metadata when asked for (and
+    present), else ``default``; prefixed with the task so clusters of two tasks never merge."""
+    if o.cluster_key is not None and o.cluster_key in meta:
+        return f"{task}:{o.cluster_key}={meta[o.cluster_key]}"
+    return default
 
 
 def _lmeval_model(doc: dict[str, Any]) -> str | None:
@@ -185,13 +200,15 @@ def _inspect_samples(header: dict[str, Any], samples: Iterable[dict[str, Any]], 
                                 "a finite number")
             continue  # a dict-valued or missing score is not a pass/fail
         sid = str(s.get("id"))
+        # several epochs of one sample are correlated draws: one cluster, the sample
+        cluster = f"{task}:{sid}" if len(epochs) > 1 else None
         if len(epochs) > 1:
             sid = f"{sid}@{s.get('epoch', 1)}"
         meta = _flat_meta(s.get("metadata"))
         tags = [str(t) for t in meta.get("tags", [])] if isinstance(meta.get("tags"), list) else []
         rows.append(ResultRow(str(model), f"{task}:{sid}",
                               o.capability_map.capability(task, tags, meta), verdict[0],
-                              verdict[1]))
+                              verdict[1], cluster=_cluster(meta, o, cluster, task)))
     return rows
 
 
@@ -283,10 +300,13 @@ def _promptfoo(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[Result
         example = test.get("description") or f"test{r.get('testIdx')}"
         if score is not None and not 0.0 <= score <= 1.0:
             score = None
+        several = _prompts(doc) > 1  # one test under several prompts: its rows are a cluster
         rows.append(ResultRow(str(model), f"{example}#p{r.get('promptIdx', 0)}"
-                              if _prompts(doc) > 1 else str(example),
+                              if several else str(example),
                               o.capability_map.capability(task, [str(t) for t in tags], meta),
-                              passed, None if score is None else float(score)))
+                              passed, None if score is None else float(score),
+                              cluster=_cluster(meta, o, f"{task}:{example}" if several else None,
+                                               task)))
     return rows
 
 
@@ -356,4 +376,5 @@ def _plain(p: Path, o: ImportOptions) -> list[ResultRow]:
         raise EconError(str(exc)) from None
     if o.model is None:
         return rows
-    return [ResultRow(o.model, r.example_id, r.capability, r.passed, r.score, r.n) for r in rows]
+    return [ResultRow(o.model, r.example_id, r.capability, r.passed, r.score, r.n, r.cluster)
+            for r in rows]
