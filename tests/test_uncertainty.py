@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 import yaml
 from scipy.stats import norm
-from statsmodels.stats.proportion import confint_proportions_2indep
 
 from econ.base.draw_limits import MAX_DRAWS
 from econ.base.errors import EconError
@@ -20,6 +19,7 @@ from econ.decisions.sensitivity import sensitivity
 from econ.decisions.uncertainty import FIGURES, simulate, tier_key
 from econ.model.evaluate import evaluate
 from econ.model.loader import Loaded, load_scenario, parse_scenario
+from tests import verdicts_by_hand as hand
 from tests.conftest import DEFAULT, SELF_HOSTED, raw_yaml
 
 
@@ -226,11 +226,12 @@ def one_capability(tmp_path, student: dict | None) -> Loaded:
 
 def test_loss_draws_centre_on_the_point_drop(tmp_path):
     """A measured drop is drawn around the point the evaluation uses: the median of the loss
-    is the point loss, and P5 / P95 follow the drop's Newcombe interval (statsmodels)."""
+    is the point loss, and P5 / P95 follow the drop's 95% interval (MOVER over Clopper–Pearson
+    limits, written out over statsmodels' limits in tests/verdicts_by_hand.py)."""
     loaded = one_capability(tmp_path, {"examples": 200, "passed": 160})
     ev = evaluate(loaded.scenario, loaded.measured)
     assert ev.tiers[0].loss_usd_month == pytest.approx(10_000 * (0.9 - 0.8), rel=1e-12)
-    lo, hi = confint_proportions_2indep(180, 200, 160, 200, method="newcomb", compare="diff")
+    lo, hi = hand.Binary(180, 200, 160, 200).bounds(0.025)
     z95, z90 = norm.ppf(0.975), norm.ppf(0.95)
     p5 = 10_000 * (0.1 - z90 * (0.1 - lo) / z95)
     p95 = 10_000 * (0.1 + z90 * (hi - 0.1) / z95)

@@ -36,6 +36,7 @@ __all__ = [
     "newcombe_phi",
     "p_above",
     "p_below",
+    "phi_at",
 ]
 
 MIN_P = 1e-100  # p-values below this are reported as it (the limits stay exact down to it)
@@ -62,6 +63,19 @@ def newcombe_phi(both: Any, first_only: Any, second_only: Any, neither: Any) -> 
     return np.where(margins <= 0, 0.0,
                     np.where(cross > n / 2, (cross - n / 2) / root,
                              np.where(cross >= 0, 0.0, cross / root)))
+
+
+def phi_at(both: float, first_only: float, second_only: float, neither: float) -> float:
+    """:func:`newcombe_phi` of one table (scalars, without numpy's overhead)."""
+    a, b, c, d = both, first_only, second_only, neither
+    n = a + b + c + d
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    if margins <= 0:
+        return 0.0
+    cross = a * d - b * c
+    if cross > n / 2:
+        return (cross - n / 2) / math.sqrt(margins)
+    return 0.0 if cross >= 0 else cross / math.sqrt(margins)
 
 
 def mover_bounds(k1: Any, n1: Any, k2: Any, n2: Any, phi: Any, gamma: Any) -> tuple[Any, Any]:

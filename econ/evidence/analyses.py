@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from scipy import special
 from scipy import stats as sp
@@ -51,9 +52,9 @@ class BinaryAnalysis:
     def paired(self) -> bool:
         return self.cells is not None
 
-    @property
+    @cached_property
     def phi(self) -> float:
-        return 0.0 if self.cells is None else float(mover.newcombe_phi(*self.cells))
+        return 0.0 if self.cells is None else mover.phi_at(*self.cells)
 
     @property
     def drop(self) -> float:
@@ -99,7 +100,7 @@ class BinaryAnalysis:
         p1, p2 = self.k1 / self.n1, self.k2 / self.n2
         if self.cells is not None:
             cells = [x * m / self.n1 for x in self.cells]
-            phi = float(mover.newcombe_phi(*cells))
+            phi = mover.phi_at(*cells)
             unit_var = self._discordance() - self.drop ** 2
         else:
             phi, unit_var = 0.0, p1 * (1 - p1) + p2 * (1 - p2)

@@ -165,11 +165,12 @@ def _choose(t: SliceResults, s: SliceResults,
     if discordant is not None and t.outcomes is None and s.outcomes is None:
         return _from_discordant(t, s, discordant), {
             "pairing": f"paired on {t.examples} of {t.examples} (discordant pairs given)"}
-    common = sorted(set(t.outcomes or {}) & set(s.outcomes or {}))
+    t_ids, s_ids = (t.outcomes or {}).keys(), (s.outcomes or {}).keys()
+    common = sorted(t_ids & s_ids)
     unpaired = BinaryAnalysis(t.passed, t.examples, s.passed, s.examples)
     if not common:
         return unpaired, {}
-    n_all = len(set(t.outcomes or {}) | set(s.outcomes or {}))
+    n_all = len(t_ids) + len(s_ids) - len(common)
     note = f"paired on {len(common)} of {n_all}"
     paired = _cells(t, s, common)
     if len(common) == n_all and t.examples == s.examples == n_all:
