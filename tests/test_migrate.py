@@ -79,8 +79,11 @@ def test_version_1_evaluates_to_the_same_figures_where_nothing_changed(v1_copy, 
     paying = sum(t["users"] for t in y["tiers"] if t["price_usd_month"] > 0)
     assert free / paying == pytest.approx(2.45, abs=0.005)
     # and free's underpowered share (the student alone against the teacher) is the undecided
-    # traffic only, about 65% (was 93.8%); pro on the teacher has none
-    assert out["tiers"]["free"]["underpowered_traffic_share"] == pytest.approx(0.586 + 0.063)
+    # traffic only, about 67% (was 93.8%): creative_assist, factual_qa and clarifying_questions
+    # (since issue 21, 9/12 against 4/12 is not lost on 12 examples, and factual_qa's drop from
+    # zero does not survive Holm's correction: both inconclusive); pro on the teacher has none
+    assert out["tiers"]["free"]["underpowered_traffic_share"] == pytest.approx(
+        0.586 + 0.063 + 0.025)
     assert out["tiers"]["pro"]["underpowered_traffic_share"] == 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from econ.base.formatting import ci_points, number, points
+from econ.base.formatting import number, points
 from econ.decisions.candidates import candidates_table
 from econ.decisions.payback import payback
 from econ.evidence.family import correction_changes, verdict_statement
