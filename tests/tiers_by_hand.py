@@ -4,9 +4,11 @@ coverage and payback code.
 Inputs: the raw scenario YAML and what ``econ evaluate --json`` reports per model and capability
 (the cost of one conversation, checked by hand in test_golden.py). Retention verdicts (which
 capabilities a model keeps, for an ``unconsented`` route) come from
-``econ.evidence.retention.compare_slices``, whose statistics test_retention.py checks against
-statsmodels; everything else (routing, cost per user, floor, loss, coverage, baseline choice,
-payback) is computed here from the rules as DESIGN.md states them.
+``econ.evidence.retention.compare_slices`` judged as one family per comparison by
+``econ.evidence.family.judge_family`` (the scenario's multiplicity correction, inline
+``paired_with`` counts paired), which test_verdicts.py checks against statsmodels; everything
+else (routing, cost per user, floor, loss, coverage, baseline choice, payback) is computed here
+from the rules as DESIGN.md states them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from econ.evidence.retention import SliceResults, compare_slices
+from econ.evidence.family import judge_family
+from econ.evidence.retention import Retention, SliceResults, compare_slices
 
 PESSIMISTIC_STUDENT_PASS_RATE = 0.025  # the uniform prior's 2.5% quantile
 
@@ -26,6 +29,23 @@ class Hand:
         self.y, self.out = y, out
         self.caps = y["capabilities"]
         self.rest = max(0.0, 1.0 - sum(c["traffic_share"] for c in self.caps))
+        self._family: dict[tuple[str, str], dict[str, Retention]] = {}
+
+    def family(self, teacher: str, model: str) -> dict[str, Retention]:
+        """The comparison's verdicts: every capability of ``model`` against ``teacher``."""
+        if (teacher, model) not in self._family:
+            rets = []
+            for c in self.caps:
+                ev = c.get("evals", {})
+                disc = (ev.get(model, {}).get("paired_with") or {}).get(teacher)
+                if disc is None:
+                    disc = (ev.get(teacher, {}).get("paired_with") or {}).get(model)
+                (nt, pt), (ns, ps) = self.counts(c, teacher), self.counts(c, model)
+                rets.append(compare_slices(c["id"], SliceResults(nt, pt), SliceResults(ns, ps),
+                                           c.get("tolerance", 0.02), disc, settle=False))
+            self._family[(teacher, model)] = {
+                r.capability: r for r in judge_family(rets, self.y.get("multiplicity", "holm"))}
+        return self._family[(teacher, model)]
 
     # --- who is who -------------------------------------------------------------------------
     def tier(self, tier_id: str) -> dict[str, Any]:
@@ -68,9 +88,7 @@ class Hand:
         return max(0.0, t - ps / ns)
 
     def verdict(self, cap: dict[str, Any], teacher: str, model: str) -> str:
-        (nt, pt), (ns, ps) = self.counts(cap, teacher), self.counts(cap, model)
-        return compare_slices(cap["id"], SliceResults(nt, pt), SliceResults(ns, ps),
-                              cap.get("tolerance", 0.02)).verdict
+        return self.family(teacher, model)[cap["id"]].verdict
 
     # --- money ------------------------------------------------------------------------------
     def unit_cost(self, model: str, cap: dict[str, Any] | None) -> float:
@@ -134,13 +152,12 @@ class Hand:
             for m, w in self.served(plan, tier, c).items():
                 if m == teacher or w == 0:
                     continue
-                (nt, pt), (ns, ps) = self.counts(c, teacher), self.counts(c, m)
+                nt, ns = self.counts(c, teacher)[0], self.counts(c, m)[0]
                 if not nt or not ns:
                     out["unmeasured"] += c["traffic_share"] * w
                     out["unmeasured_caps"].append(c["id"])
                     continue
-                r = compare_slices(c["id"], SliceResults(nt, pt), SliceResults(ns, ps),
-                                   c.get("tolerance", 0.02))
+                r = self.family(teacher, m)[c["id"]]
                 if r.verdict == "inconclusive" and r.underpowered:
                     out["underpowered"] += c["traffic_share"] * w
                     out["underpowered_caps"].append(c["id"])

@@ -18,7 +18,14 @@ from econ.outputs.headline import Headline, share_percent
 from econ.outputs.payback_view import distillations_text, loss_change_text, payback_reasons
 from econ.outputs.record import priced_below_floor
 from econ.outputs.report import BLEND, headline, payback_frame, payback_text
-from econ.outputs.verdicts import changes_line, design_text, p_text, verdict_statement
+from econ.outputs.verdicts import (
+    candidates_statement,
+    changes_line,
+    design_text,
+    p_text,
+    tier_verdicts_statement,
+    verdict_statement,
+)
 
 __all__ = ["consent_table", "detectable_text", "headline_metrics", "tiers_panel"]
 
@@ -311,6 +318,7 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     matrix = consent_matrix(ev)
     show_table(matrix, {c: ("Capability" if c == "capability" else str(c), "text", None)
                         for c in matrix.columns})
+    st.caption(markdown("{statement}", statement=tier_verdicts_statement(ev.scenario.multiplicity)))
     say(st.markdown, "**Candidates** (verdicts against the reference teacher {teacher}; floors "
         "if a tier were served by the model alone)", teacher=code(ev.scenario.teacher_id))
     cands, columns = candidates_frame(ev), columns_of(candidate_columns(ev))
@@ -325,6 +333,7 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     show_table(cands, main)
     with st.expander("Verdicts per capability (and tokens per conversation) of each candidate"):
         show_table(cands, {"model": columns["model"]} | {c: columns[c] for c in detail})
+    st.caption(candidates_statement(ev))
     b = ev.blend
     say(st.caption, "Blended gross margin {margin}; each paying user's gross profit carries "
         "{carried} free users.", margin=percent(b.blended_gross_margin),

@@ -24,7 +24,6 @@ from econ.decisions.frontier import Frontier, tier_frontier
 from econ.decisions.payback import Payback, payback
 from econ.decisions.sensitivity import SensitivityRow, sensitivity, tornado
 from econ.decisions.uncertainty import TierUncertainty, simulate
-from econ.evidence.family import CORRECTION_WORDS
 from econ.model.evaluate import Evaluation, Measured, TierResult
 from econ.model.tiers import tier_measure
 from econ.outputs.cells import markdown_cell, markdown_text
@@ -37,6 +36,7 @@ from econ.outputs.verdicts import (
     CAPABILITY_COLUMNS,
     capability_cells,
     changes_line,
+    tier_verdicts_statement,
     verdict_statement,
 )
 
@@ -170,9 +170,7 @@ def build_record(ev: Evaluation, measured: Measured, provenance: Provenance, *,
 
 
 def _tier_verdicts_line(rec: DecisionRecord) -> str:
-    return ("Verdicts in the consent column: the serving model against the tier's teacher, each "
-            f"comparison's capabilities one family, {CORRECTION_WORDS.get(rec.multiplicity, '')}"
-            "; methods as under Capability verdicts.")
+    return tier_verdicts_statement(rec.multiplicity)
 
 
 def _verdict_lines(rec: DecisionRecord) -> list[str]:

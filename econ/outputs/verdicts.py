@@ -131,3 +131,10 @@ def candidates_statement(ev: Any) -> str:
             "at α = 0.025 a side; intervals as in the capability table; paired (example ids "
             "match or discordant pairs given) for " + (", ".join(paired) or "no model")
             + ("; clustered where examples share a cluster" if clustered else "") + ".")
+
+
+def tier_verdicts_statement(multiplicity: str) -> str:
+    """The line under a table of each tier's verdicts (the consent matrix, the record's tiers)."""
+    return ("Verdicts: the serving model against the tier's teacher, each comparison's "
+            f"capabilities one family, {CORRECTION_WORDS.get(multiplicity, multiplicity)}; "
+            "one-sided at α = 0.025 a side; methods as under the capability table.")
