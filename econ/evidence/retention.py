@@ -24,7 +24,7 @@ May import: econ.base, econ.evidence.analyses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -166,7 +166,7 @@ def _choose(t: SliceResults, s: SliceResults,
         return _from_discordant(t, s, discordant), {
             "pairing": f"paired on {t.examples} of {t.examples} (discordant pairs given)"}
     t_ids, s_ids = (t.outcomes or {}).keys(), (s.outcomes or {}).keys()
-    common = sorted(t_ids & s_ids)
+    common = t_ids & s_ids  # counts of a 2×2 table: the order does not matter
     unpaired = BinaryAnalysis(t.passed, t.examples, s.passed, s.examples)
     if not common:
         return unpaired, {}
@@ -246,7 +246,7 @@ def _from_discordant(t: SliceResults, s: SliceResults, discordant: int) -> Binar
     return BinaryAnalysis(t.passed, n, s.passed, n, (a, b, c, n - a - b - c))
 
 
-def _cells(t: SliceResults, s: SliceResults, ids: list[str]) -> BinaryAnalysis:
+def _cells(t: SliceResults, s: SliceResults, ids: Iterable[str]) -> BinaryAnalysis:
     assert t.outcomes is not None and s.outcomes is not None
     a = b = c = d = 0
     for i in ids:
@@ -259,7 +259,7 @@ def _cells(t: SliceResults, s: SliceResults, ids: list[str]) -> BinaryAnalysis:
             c += 1
         else:
             d += 1
-    n = len(ids)
+    n = a + b + c + d
     return BinaryAnalysis(a + b, n, a + c, n, (a, b, c, d))
 
 
