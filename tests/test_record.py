@@ -29,10 +29,17 @@ def cli_json(capsys, *args):
 
 
 def tier_rows(md: str) -> dict[str, list[str]]:
-    rows = {}
+    """The rows of the tier table (the record's other tables, capabilities and candidates,
+    are told apart by their header)."""
+    rows, header = {}, None
     for line in md.splitlines():
+        if not line.startswith("| "):
+            header = None
+            continue
         cells = [c.strip() for c in line.strip("|").split(" | ")]
-        if line.startswith("| ") and len(cells) == 13 and cells[0] not in ("Tier", "---"):
+        if header is None:
+            header = cells[0]
+        elif header == "Tier" and len(cells) == 13 and cells[0] != "---":
             rows[cells[0]] = cells
     return rows
 
