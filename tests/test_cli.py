@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from econ.cli import main
+from econ.outputs.cells import markdown_text
 from econ.outputs.export import COLUMNS
 from tests.conftest import DEFAULT
 
@@ -134,11 +135,12 @@ def test_export_formats(tmp_path, capsys, fmt):
         assert lines[6] == "## candidates"
         # the candidates table, then the line saying how its verdicts were reached
         assert lines[10 + len(ev["candidates"])] == ""
-        assert lines[11 + len(ev["candidates"])] == ev["candidates_verdict_statement"]
+        statement = markdown_text(ev["candidates_verdict_statement"])  # shown literally
+        assert lines[11 + len(ev["candidates"])] == statement
         at = lines.index("## capabilities")
         caps = lines[at + 2:]
         assert len(caps) == 2 + len(ev["capabilities"]) + 2
-        assert caps[-1] == ev["verdict_statement"]
+        assert caps[-1] == markdown_text(ev["verdict_statement"])
         return
     assert list(df["tier"]) == ["free", "plus", "pro"]
     for _, row in df.iterrows():

@@ -13,6 +13,7 @@ from econ.cli import main
 from econ.evidence.family import verdict_statement
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
+from econ.outputs.cells import markdown_cell, markdown_text
 from econ.outputs.verdicts import p_text
 from tests.conftest import DEFAULT
 
@@ -54,9 +55,10 @@ def test_exports_carry_raw_and_adjusted_p_values(tmp_path, truth):
             if line.startswith("| ")}
     for r in truth.retention:
         if r.p_value is not None:
-            assert f"| {p_text(float(f'{r.p_value:.3g}'))} |" in rows[r.capability]
-            assert f"| {p_text(float(f'{r.p_adjusted:.3g}'))} |" in rows[r.capability]
-    assert lines[-1] == verdict_statement(truth.retention)
+            row = rows[markdown_cell(r.capability)]  # ids are escaped in Markdown (issue 23)
+            assert f"| {p_text(float(f'{r.p_value:.3g}'))} |" in row
+            assert f"| {p_text(float(f'{r.p_adjusted:.3g}'))} |" in row
+    assert lines[-1] == markdown_text(verdict_statement(truth.retention))  # shown literally
     xl = tmp_path / "t.xlsx"
     assert main(["export", str(DEFAULT), "-o", str(xl)]) == 0
     book = openpyxl.load_workbook(xl)
@@ -77,10 +79,11 @@ def test_decision_record_carries_the_capability_table(tmp_path, truth):
     assert main(["record", str(DEFAULT), "-o", str(tmp_path), "--draws", "1000"]) == 0
     md = (tmp_path / "decision.md").read_text()
     assert "## Capability verdicts" in md
-    assert verdict_statement(truth.retention) in md
+    assert markdown_text(verdict_statement(truth.retention)) in md
     for r in truth.retention:
         if r.p_value is not None:
-            row = next(line for line in md.splitlines() if line.startswith(f"| {r.capability} |"))
+            start = f"| {markdown_cell(r.capability)} |"
+            row = next(line for line in md.splitlines() if line.startswith(start))
             assert f"| {p_text(r.p_value)} | {p_text(r.p_adjusted)} |" in row
     html = (tmp_path / "decision.html").read_text()
     assert "Capability verdicts" in html and "Holm-adjusted" in html
