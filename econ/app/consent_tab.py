@@ -333,7 +333,7 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     show_table(cands, main)
     with st.expander("Verdicts per capability (and tokens per conversation) of each candidate"):
         show_table(cands, {"model": columns["model"]} | {c: columns[c] for c in detail})
-    st.caption(candidates_statement(ev))
+    st.caption(markdown("{statement}", statement=candidates_statement(ev)))
     b = ev.blend
     say(st.caption, "Blended gross margin {margin}; each paying user's gross profit carries "
         "{carried} free users.", margin=percent(b.blended_gross_margin),
