@@ -149,9 +149,12 @@ def test_a_suggested_map_holds_the_logs_words_only_as_data(tmp_path: Path) -> No
     out = render_map(found, args)
     path = tmp_path / "m.yaml"
     path.write_text(out)
-    cmap = load_capability_map(path)
-    assert set(cmap.text) == {"math"} and len(cmap.text["math"]) == 4
-    assert yaml.safe_load(out)["text"]["math"]["keywords"] == ["yes", "null", "a: b", hostile]
+    cmap = load_capability_map(path)  # it loads: nothing of the log became YAML
+    # the keyword with line breaks could never be loaded back (the loader refuses control
+    # characters): it is left out, and a comment says so; the others stay data, as written
+    assert set(cmap.text) == {"math"} and len(cmap.text["math"]) == 3
+    assert yaml.safe_load(out)["text"]["math"]["keywords"] == ["yes", "null", "a: b"]
+    assert '1 suggested keyword(s) of "math" left out' in out
     assert "\u2028" not in out.replace("\\u2028", "")
 
 

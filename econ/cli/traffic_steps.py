@@ -164,6 +164,8 @@ def render_map(found: Any, args: argparse.Namespace) -> str:
     """The suggested map as a capability-map YAML file (``--capability-map``), with what it
     rests on in comments. Keys and keywords are JSON strings (valid YAML), whatever the log
     held."""
+    from econ.scenario.yamlio import bad_character
+
     when = dt.datetime.now(dt.UTC).date().isoformat()
     logs = ", ".join(_comment(Path(p).name) for p in args.logs) or _comment(str(args.table))
     out = [f"# Starter text rules for {_comment(Path(args.scenario).name)}, suggested by econ "
@@ -173,7 +175,15 @@ def render_map(found: Any, args: argparse.Namespace) -> str:
            "# then check the mix with econ traffic LOGS --capability-map THIS_FILE before "
            "--write.",
            "text:"]
-    for cid, words in found.keywords.items():
+    for cid, all_words in found.keywords.items():
+        # a keyword with a control character could never be loaded back (the map's loader
+        # refuses it, as it refuses one in a scenario): it is left out, and the file says so
+        words = [w for w in all_words if bad_character(w, in_key=False) is None]
+        if len(words) < len(all_words):
+            out.append(f"  # {len(all_words) - len(words)} suggested keyword(s) of "
+                       f"{json.dumps(cid)} left out: they hold control characters")
+        if not words:
+            continue
         sources = [f"cluster {k} ({100 * c.share:.1f}%, matched {_comment(', '.join(c.matched))})"
                    for k, c in enumerate(found.clusters, start=1) if c.capability == cid]
         out.append(f"  {_yaml_string(cid)}:")
