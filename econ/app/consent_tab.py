@@ -327,9 +327,18 @@ def tiers_panel(source: str, ev: Evaluation) -> None:
     main = {c: s for c, s in columns.items() if c not in detail}
     main["cost_per_conversation_usd"] = ("Cost/conv. (USD)", "unit_cost",
                                          "cost per conversation in USD")
+    for end, title in (("low_90", "90% low"), ("high_90", "90% high")):
+        if f"cost_per_conversation_usd_{end}" in main:
+            main[f"cost_per_conversation_usd_{end}"] = (
+                title, "unit_cost", f"cost per conversation, 90% interval {end[:-3]} (USD; "
+                "self-hosted GPU time)")
     for t in ev.scenario.tiers:  # short titles, the long ones as help: the table fits 1280 px
         main[f"floor_{t.id}_usd_month"] = (f"Floor: {t.id}", "money", markdown(
             "USD/month: the price floor if tier {tier} ran on this model alone", tier=t.id))
+        if f"cost_per_user_{t.id}_usd_month" in main:
+            main[f"cost_per_user_{t.id}_usd_month"] = (f"Per user: {t.id}", "money", markdown(
+                "USD/month: the cost per user if the free tier {tier} ran on this model alone",
+                tier=t.id))
     show_table(cands, main)
     with st.expander("Verdicts per capability (and tokens per conversation) of each candidate"):
         show_table(cands, {"model": columns["model"]} | {c: columns[c] for c in detail})
