@@ -25,6 +25,7 @@ __all__ = [
     "ConsoleRun",
     "Field",
     "ResultBlock",
+    "concurrency",
     "field_of",
     "latency_ms",
     "log_lines",
@@ -160,3 +161,15 @@ def latency_ms(fields: Sequence[Field], file: str) -> dict[str, float]:
             continue
         out[f"{m['what'].lower()}_{_STATS[m['stat']]}"] = number(f, file)
     return out
+
+
+def concurrency(f: Field | None, file: str, unset: Sequence[str] = ("None",)) -> int | None:
+    """A run's client concurrency from its console field: None when absent or printed as one of
+    ``unset``; a whole number of at least 1 otherwise (file, line and field in the error)."""
+    if f is None or f.value.strip() in unset:
+        return None
+    v = number(f, file, whole=True)
+    if v < 1:
+        raise EconError(f"{file}:{f.line}: {f.label}: {f.value}: a run that served requests "
+                        "had at least one in flight")
+    return int(v)

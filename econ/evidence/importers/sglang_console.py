@@ -22,9 +22,9 @@ from econ.base.errors import EconError
 from econ.evidence.importers.console_text import (
     ConsoleRun,
     ResultBlock,
+    concurrency,
     latency_ms,
     log_lines,
-    number,
     serving_blocks,
 )
 from econ.evidence.importers.vllm_console import check_rate, duration_of, optional, required
@@ -33,14 +33,7 @@ __all__ = ["parse_sglang_console"]
 
 
 def _concurrency(block: ResultBlock, file: str) -> int | None:
-    f = block.get("Max request concurrency")
-    if f is None or f.value.strip() in ("not set", "None"):
-        return None
-    v = number(f, file, whole=True)
-    if v < 1:
-        raise EconError(f"{file}:{f.line}: {f.label}: {f.value}: a run that served requests "
-                        "had at least one in flight")
-    return int(v)
+    return concurrency(block.get("Max request concurrency"), file, ("not set", "None"))
 
 
 def _run(block: ResultBlock, file: str) -> ConsoleRun:

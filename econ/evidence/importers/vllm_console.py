@@ -24,6 +24,7 @@ from econ.base.errors import EconError
 from econ.evidence.importers.console_text import (
     ConsoleRun,
     ResultBlock,
+    concurrency,
     latency_ms,
     log_lines,
     number,
@@ -74,15 +75,8 @@ def duration_of(block: ResultBlock, file: str, completed: float, kind: str) -> f
 
 
 def _concurrency(block: ResultBlock, file: str) -> int | None:
-    f = block.get("Maximum request concurrency") or block.last_before(
-        "Maximum request concurrency")
-    if f is None or f.value.strip() == "None":
-        return None
-    v = number(f, file, whole=True)
-    if v < 1:
-        raise EconError(f"{file}:{f.line}: {f.label}: {f.value}: a run that served requests "
-                        "had at least one in flight")
-    return int(v)
+    return concurrency(block.get("Maximum request concurrency")
+                       or block.last_before("Maximum request concurrency"), file)
 
 
 def _run(block: ResultBlock, file: str) -> ConsoleRun:
