@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from econ.cli.main import main
+from tests.same_figures import assert_same
 
 HH = "hh-rlhf_harmless-base_test.jsonl.gz"
 MAP = {"text": {
@@ -116,14 +117,14 @@ def test_duckdb_in_place_equals_the_default(logs: dict[str, Path], fixtures_dir:
     want_parquet = run(capsys, str(logs["parquet"]), *cmap)
     want_csv = run(capsys, str(logs["csv"]), *cmap)  # the same rows, read by econ
     want_hh = run(capsys, str(fixtures_dir / HH))
-    assert run(capsys, str(logs["jsonl"]), *cmap, "--backend", "polars://") == want
+    assert_same(run(capsys, str(logs["jsonl"]), *cmap, "--backend", "polars://"), want)
     monkeypatch.chdir(tmp_path)
     in_place(monkeypatch)
     url = f"duckdb:///{logs['db']}"
-    assert run(capsys, "--backend", url, "--table", "chat_rows", *cmap) == want_csv
-    assert run(capsys, "--backend", url, str(logs["jsonl"]), *cmap) == want
-    assert run(capsys, "--backend", url, str(logs["parquet"]), *cmap) == want_parquet
-    assert run(capsys, "--backend", url, str(fixtures_dir / HH)) == want_hh
+    assert_same(run(capsys, "--backend", url, "--table", "chat_rows", *cmap), want_csv)
+    assert_same(run(capsys, "--backend", url, str(logs["jsonl"]), *cmap), want)
+    assert_same(run(capsys, "--backend", url, str(logs["parquet"]), *cmap), want_parquet)
+    assert_same(run(capsys, "--backend", url, str(fixtures_dir / HH)), want_hh)
     assert tables(logs["db"]) == ["chat_rows"]  # nothing left behind
     assert list(tmp_path.iterdir()) == []  # nothing written to the current directory
 
@@ -173,9 +174,9 @@ def test_spark_reads_the_files_itself_with_the_same_figures(
     before = sorted(t.name for t in session.catalog.listTables())
     monkeypatch.chdir(tmp_path)
     in_place(monkeypatch)
-    assert run(capsys, str(fixtures_dir / HH), "--backend", "pyspark://") == want_hh
-    assert run(capsys, str(logs["jsonl"]), "--capability-map", str(logs["map"]),
-               "--backend", "pyspark://") == want
+    assert_same(run(capsys, str(fixtures_dir / HH), "--backend", "pyspark://"), want_hh)
+    assert_same(run(capsys, str(logs["jsonl"]), "--capability-map", str(logs["map"]),
+               "--backend", "pyspark://"), want)
     assert sorted(t.name for t in session.catalog.listTables()) == before
     assert list(tmp_path.iterdir()) == []  # no ./spark-warehouse, no metastore
 

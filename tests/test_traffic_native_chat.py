@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from econ.cli.main import main
+from tests.same_figures import assert_same
 
 DATA = Path(__file__).parent / "data" / "traffic_formats"
 WORDS = ["python", "код", "编程", "def f(x):", "hôtel", "[INST] hi", "{not json", "  ", "", "\n",
@@ -192,23 +193,6 @@ def test_a_long_conversation_out_of_step_is_left_to_python(tmp_path: Path) -> No
         {"role": "user" if k % 2 == 0 else "assistant", "content": str(k)} for k in range(6001)]}])
     got = native_rows(alternating)
     assert got is not None and got["turn"].to_pylist() == [k // 2 + 1 for k in range(6001)]
-
-
-def assert_same(got: Any, want: Any, where: str = "") -> None:
-    """Equal, except that floats may differ in the last bits: DuckDB sums in parallel, and the
-    order of a parallel floating-point sum changes from run to run (1 ulp seen in CI)."""
-    if isinstance(want, dict):
-        assert isinstance(got, dict) and got.keys() == want.keys(), where
-        for key in want:
-            assert_same(got[key], want[key], f"{where}.{key}")
-    elif isinstance(want, list):
-        assert isinstance(got, list) and len(got) == len(want), where
-        for i, (g, w) in enumerate(zip(got, want)):
-            assert_same(g, w, f"{where}[{i}]")
-    elif isinstance(want, float):
-        assert got == pytest.approx(want, rel=1e-12, abs=1e-15), where
-    else:
-        assert got == want, where
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
