@@ -270,3 +270,19 @@ def test_benchmarks_from_names_another_self_hosted_model(tmp_path, capsys, donor
     assert code == 1 and out == ""
     assert "models.teacher.benchmarks_from" in err and message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("cv", [0.3, 0.9, 1.5])
+def test_the_by_hand_lognormal_rule_agrees_with_scipy(cv: float) -> None:
+    """The by-hand expectation over a length spread (serving_by_hand.lognormal_rule) against
+    scipy's adaptive quadrature of the lognormal density, on smooth non-polynomial functions."""
+    from scipy import stats
+
+    sigma = math.sqrt(math.log1p(cv * cv))
+    dist = stats.lognorm(s=sigma, scale=math.exp(-sigma * sigma / 2))
+    x, w = serving_by_hand.lognormal_rule(cv)
+    assert float(w @ x) == pytest.approx(1.0, rel=1e-12)
+    assert float(w @ x**2) == pytest.approx(1 + cv * cv, rel=1e-12)
+    for f in (np.sqrt, np.log1p, lambda v: v / (1 + v) + 0.3 * v * v):
+        want = dist.expect(f, epsabs=1e-14, epsrel=1e-12)
+        assert float(w @ f(x)) == pytest.approx(want, rel=1e-9)
