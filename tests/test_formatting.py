@@ -104,3 +104,17 @@ def test_monte_carlo_and_ab_tables_show_no_none():
                         "p_meets_target": None}])
     cells = _shown(ab, AB_COLUMNS)
     assert cells == ["free", "A", "nothing", "0.00", "—", "—", "134,072.00", "12.3%", "—"]
+
+
+def test_the_text_report_says_dash_for_a_detectable_drop_that_does_not_exist(capsys):
+    """An unmeasured capability has no minimum detectable drop: "—", as every other door says,
+    never the word "none" in a numeric column."""
+    from econ.cli.main import main
+
+    assert main(["evaluate", str(DEFAULT)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines()
+               if line.startswith("legacy_csv_input") and "unmeasured" in line)
+    assert " none " not in row
+    cells = row.split()
+    assert cells[cells.index("unmeasured") - 2] == "—"  # MDD, then the tolerance

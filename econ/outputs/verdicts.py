@@ -90,7 +90,7 @@ def capability_cells(r: Retention) -> list[str]:
             level_text(r, "teacher"), level_text(r, "student"),
             f"{points(r.drop)} {ci_points(r.drop_ci)}", r.claim or "—", p_text(r.p_value),
             p_text(r.p_adjusted), p_text(r.p_zero_adjusted),
-            "none" if r.min_detectable_drop is None else points(r.min_detectable_drop),
+            "—" if r.min_detectable_drop is None else points(r.min_detectable_drop),
             points(r.tolerance), verdict_text(r)]
 
 
