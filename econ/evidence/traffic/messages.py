@@ -135,11 +135,30 @@ def _message(m: dict[str, Any], role: str, text_key: str, where: str) -> list[Me
     if isinstance(legacy, dict):
         msgs.append(Message("tool_call", _call_text(legacy.get("name"),
                                                     legacy.get("arguments"))))
-    tokens = m.get("tokens")
+    tokens = logged_count(m.get("tokens"), f"{where}: tokens")
     texts = [x for x in msgs if x.role != "image"]
-    if isinstance(tokens, int | float) and not isinstance(tokens, bool) and len(texts) == 1:
-        texts[0].tokens = float(tokens)
+    if tokens is not None and len(texts) == 1:
+        texts[0].tokens = tokens
     return msgs
+
+
+def logged_count(value: Any, where: str) -> float | None:
+    """A token count the log states: a number of at least 0 (None when it states none, or
+    states it as text or a bool, which are not counts). A negative, NaN or infinite count is
+    refused (:class:`BadRecord`): averaged in, it would make the traffic's shape nonsense."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    count = float(value) if not isinstance(value, int) or abs(value) < 2**1023 else math.inf
+    if not math.isfinite(count) or count < 0:
+        raise BadRecord(f"{where}: a token count is a finite number of at least 0 (got "
+                        f"{_short_number(value)})", "bad token count")
+    return count
+
+
+def _short_number(value: float) -> str:
+    text = str(value) if isinstance(value, float) or abs(value) < 10**30 else \
+        f"an integer of {len(str(abs(value)))} digits"
+    return text
 
 
 def _preamble(record: dict[str, Any]) -> list[Message]:
@@ -193,7 +212,7 @@ def record_messages(record: dict[str, Any], where: str) -> list[Message]:
     paths = media if isinstance(media, list) else [media] if isinstance(media, str) else []
     if paths:
         out[start:] = _placed_images(out[start:], len(paths))
-    _usage(record, out)
+    _usage(record, out, where)
     check_order(out, where)
     return out
 
@@ -215,19 +234,20 @@ def _placed_images(msgs: list[Message], count: int) -> list[Message]:
     return out
 
 
-def _usage(record: dict[str, Any], msgs: list[Message]) -> None:
+def _usage(record: dict[str, Any], msgs: list[Message], where: str) -> None:
     """A logged completion count (OpenAI ``completion_tokens``, Anthropic ``output_tokens``)
     covers the last response: given to its message when that is one message."""
     usage = record.get("usage")
     if not isinstance(usage, dict):
         return
-    count = usage.get("completion_tokens", usage.get("output_tokens"))
-    if not isinstance(count, int | float) or isinstance(count, bool):
+    name = "completion_tokens" if "completion_tokens" in usage else "output_tokens"
+    count = logged_count(usage.get(name), f"{where}: usage.{name}")
+    if count is None:
         return
     last = [m for m in itertools.takewhile(lambda m: m.role in (*_ASSISTANT_SIDE, "image"),
                                            reversed(msgs)) if m.role != "image"]
     if len(last) == 1:
-        last[0].tokens = float(count)
+        last[0].tokens = count
 
 
 def _transcript(text: str, where: str) -> list[Message]:

@@ -41,9 +41,11 @@ _USAGE = "STRUCT(completion_tokens JSON, output_tokens JSON)"
 
 
 def _count(value: str) -> str:
-    """A logged count as the Python readers take it: a JSON number, truncated (not a bool)."""
+    """A logged count as the Python readers take it: a JSON number, truncated (not a bool);
+    a negative one as -1, which leaves the file to the Python readers (they refuse it)."""
     return (f"CASE WHEN json_type({value}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
-            f"THEN trunc({value}::DOUBLE)::BIGINT END")
+            f"THEN CASE WHEN {value}::DOUBLE < 0 THEN -1 ELSE trunc({value}::DOUBLE)::BIGINT END "
+            "END")
 
 
 def _literal(text: str) -> str:
@@ -221,7 +223,8 @@ def append_chat(raw: Any, path: Path, first_conversation: int, first_message: in
                          {first_message} - 1 + row_number() OVER () AS message, turn,
                          {roles} AS role, body, tokens
                   FROM ({flat}))""")
-        row = raw.execute("SELECT count(*) FILTER (WHERE role IS NULL), "
+        # a negative count is refused by the Python readers, with its line: left to them
+        row = raw.execute("SELECT count(*) FILTER (WHERE role IS NULL OR tokens < 0), "
                           f"max(conversation) - {first_conversation} + 1, count(*) "
                           f"FROM traffic_staged WHERE {mine}").fetchone()
     except Exception:  # DuckDB could not read it all: the Python readers say why

@@ -1,0 +1,70 @@
+"""Bad numbers and malformed files refused at the door (issue 23, items 8 and "exit 2 instead
+of 1"): exit 1, one message naming the file (and line and field where known), no traceback,
+nothing half-written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from econ.cli import main
+
+
+def fails(capsys, *argv: str) -> str:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    assert "internal error" not in captured.err and "Traceback" not in captured.err
+    return captured.err.strip()
+
+
+# ---- token counts in traffic logs -----------------------------------------------------------
+
+def _chat(tokens: object = None, usage: object = None) -> str:
+    user: dict[str, object] = {"role": "user", "content": "hi"}
+    if tokens is not None:
+        user["tokens"] = tokens
+    record: dict[str, object] = {"messages": [user, {"role": "assistant", "content": "yo"}]}
+    if usage is not None:
+        record["usage"] = usage
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize(("line", "field", "got"), [
+    (_chat(tokens=-100), "message 0: tokens", "-100"),
+    (_chat(tokens=-0.5), "message 0: tokens", "-0.5"),
+    (_chat(usage={"completion_tokens": -5}), "usage.completion_tokens", "-5"),
+    (_chat(usage={"output_tokens": 10**400}), "usage.output_tokens",
+     "an integer of 401 digits"),
+    (_chat(tokens=float("nan")), "message 0: tokens", "nan"),
+    (_chat(tokens=float("inf")), "message 0: tokens", "inf"),
+])
+def test_bad_token_count_in_a_jsonl_log(capsys, tmp_path, line, field, got):
+    ok = _chat(tokens=3)
+    p = tmp_path / "log.jsonl"
+    p.write_text(ok + "\n" + line + "\n")
+    assert fails(capsys, "traffic", str(p)) == (
+        f"{p}:2: {field}: a token count is a finite number of at least 0 (got {got})")
+
+
+@pytest.mark.parametrize("value", ["-100", "-0.5", "inf"])  # "nan" is a null to pyarrow
+def test_bad_token_count_in_a_csv_log(capsys, tmp_path, value):
+    p = tmp_path / "log.csv"
+    p.write_text("conversation_id,role,content,tokens\n1,user,hi,4\n1,assistant,yo,5\n"
+                 f"2,user,hi,{value}\n2,assistant,yo,5\n")
+    assert fails(capsys, "traffic", str(p)) == (
+        f"{p}:4: message 0: tokens: a token count is a finite number of at least 0 "
+        f"(got {value})")
+
+
+def test_bad_token_counts_are_skipped_with_a_count(capsys, tmp_path):
+    p = tmp_path / "log.jsonl"
+    p.write_text(_chat(tokens=3) + "\n" + _chat(tokens=-1) + "\n")
+    assert main(["traffic", "--skip-bad", "--json", str(p)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["conversations"] == 1
+    assert "bad token count" in json.dumps(out)
