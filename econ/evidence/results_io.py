@@ -76,10 +76,25 @@ def _csv_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem
     if missing:
         return [], [Problem((c,), f"missing column '{c}'; the header needs "
                               f"{', '.join(REQUIRED_COLUMNS)}", line=1) for c in missing]
-    rows = []
-    for rec in reader:
-        rows.append((reader.line_num, {k: v for k, v in rec.items() if v not in (None, "")}))
-    return rows, []
+    rows: list[tuple[int, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    start = reader.line_num + 1  # where the next row begins (a quoted field spans lines)
+    try:
+        for rec in reader:
+            short = [c for c in REQUIRED_COLUMNS if rec.get(c) is None]
+            if short:  # fewer fields than the header: a cut row, or a quote that never closes
+                fields = sum(rec.get(k) is not None for k in header)
+                problems.append(Problem(
+                    (short[0],), f"the row has {fields} fields, the header {len(header)} (a "
+                    "missing comma, or an unbalanced quote that runs on)", line=start))
+                start = reader.line_num + 1
+                continue
+            start = reader.line_num + 1
+            rows.append((reader.line_num, {k: v for k, v in rec.items()
+                                           if v not in (None, "") and k is not None}))
+    except csv.Error as exc:  # a field over the csv module's size limit, a NUL byte
+        problems.append(Problem((), f"not readable as CSV: {exc}", line=start))
+    return rows, problems
 
 
 def _jsonl_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:

@@ -21,22 +21,24 @@ the lm-eval ``doc``, promptfoo vars or metadata) holding a document or template 
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
-import zipfile
-import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError, ScenarioError
-from econ.base.fileio import read_limited
 from econ.evidence.importers.capmap import CapabilityMap
 from econ.evidence.importers.detect import identify
-from econ.evidence.importers.jsonfile import read_json_or_lines
+from econ.evidence.importers.inspect_zip import inspect_zip_docs
+from econ.evidence.importers.jsonfile import (
+    json_list,
+    json_object,
+    json_text,
+    kind_of,
+    read_json_or_lines,
+)
 from econ.evidence.results_io import ResultRow, read_results
 
 __all__ = ["EVAL_FORMATS", "ImportOptions", "inspect_zip_docs", "read_evals"]
@@ -44,8 +46,7 @@ __all__ = ["EVAL_FORMATS", "ImportOptions", "inspect_zip_docs", "read_evals"]
 EVAL_FORMATS = ("lmeval-samples", "lmeval-results", "inspect", "promptfoo", "plain")
 _LETTERS = {"C": (1, 1.0), "I": (0, 0.0), "N": (0, 0.0), "P": (0, 0.5)}
 _NOT_CORRECTNESS = {"latency", "cost", "perplexity", "perplexity-score"}
-MAX_UNZIPPED_MEMBER_BYTES = 64 * 2**20  # one member of an Inspect .eval ZIP, unpacked
-MAX_UNZIPPED_BYTES = 256 * 2**20  # all members together
+MAX_EXAMPLES = 10**9  # an aggregate's sample count above this is no eval anyone ran
 _SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+$")
 
 
@@ -109,7 +110,10 @@ def _lmeval_samples(docs: list[Any], path: Path, o: ImportOptions) -> list[Resul
                         f"{', '.join(by_filter)}")
     rows = []
     for doc_id, doc in by_filter[filt].items():
-        metrics = doc.get("metrics") or [k for k in doc if k in ("acc", "exact_match")]
+        metrics = json_list(doc.get("metrics"), f"{path}: doc {doc_id}: metrics") or [
+            k for k in doc if k in ("acc", "exact_match")]
+        if not all(isinstance(m, str) for m in metrics):
+            raise EconError(f"{path}: doc {doc_id}: metrics: expected a list of metric names")
         metric = o.metric or (metrics[0] if metrics else None)
         if metric is None or metric not in doc:
             raise EconError(f"{path}: doc {doc_id} has no metric {metric!r}; use --metric")
@@ -133,18 +137,19 @@ def _cluster(meta: dict[str, Any], o: ImportOptions, default: str | None,
     return default
 
 
-def _lmeval_model(doc: dict[str, Any]) -> str | None:
-    cfg = doc.get("config") or {}
-    args = str(cfg.get("model_args") or "")
+def _lmeval_model(doc: dict[str, Any], path: Path) -> str | None:
+    cfg = json_object(doc.get("config"), f"{path}: config")
+    args = json_text(cfg.get("model_args"), f"{path}: config.model_args") or ""
     m = re.search(r"(?:pretrained|model)=([^,]+)", args)
-    return m.group(1) if m else (doc.get("model_name") or cfg.get("model"))
+    return m.group(1) if m else (json_text(doc.get("model_name"), f"{path}: model_name")
+                                 or json_text(cfg.get("model"), f"{path}: config.model"))
 
 
 def _lmeval_results(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[ResultRow]:
-    model = o.model or _lmeval_model(doc)
+    model = o.model or _lmeval_model(doc, path)
     if model is None:
         raise EconError(f"{path}: the results do not name the model; give --model")
-    counts = doc.get("n-samples") or {}
+    counts = json_object(doc.get("n-samples"), f"{path}: n-samples")
     rows = []
     for task, res in (doc.get("results") or {}).items():
         if not isinstance(res, dict):
@@ -160,32 +165,49 @@ def _lmeval_results(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[R
         if bad:
             raise EconError(f"{path}: results.{task}.{bad[0][0]}: a pass rate is a number in "
                             f"[0, 1] (got {bad[0][1]})")
-        n_info = counts.get(task) or {}
-        n = n_info.get("effective", n_info.get("original")) if isinstance(n_info, dict) else None
-        if not numeric or not isinstance(n, int | float) or n <= 0:
+        n = _sample_count(counts.get(task), f"{path}: n-samples.{task}")
+        if not numeric or n is None or n == 0:
             continue  # a group row, or a task without a sample count
         _, rate = numeric[0]
         rows.append(ResultRow(model, f"{task}:aggregate",
-                              o.capability_map.capability(task), round(rate * n), None, int(n)))
+                              o.capability_map.capability(task), round(rate * n), None, n))
     if not rows:
         raise EconError(f"{path}: no task with both a metric and n-samples")
     return rows
 
 
+def _sample_count(info: Any, where: str) -> int | None:
+    """A task's ``n-samples`` entry: its effective (else original) count of examples, a whole
+    number from 0 to :data:`MAX_EXAMPLES`; None when the entry gives none."""
+    if not isinstance(info, dict):
+        return None
+    key = "effective" if "effective" in info else "original"
+    n = info.get(key)
+    if n is None or isinstance(n, str):
+        return None
+    if isinstance(n, bool) or not isinstance(n, int | float) or not (
+            0 <= n <= MAX_EXAMPLES and float(n).is_integer()):
+        got = kind_of(n) if not isinstance(n, int | float) else \
+            str(n) if len(str(n)) <= 30 else f"a number of {len(str(n))} digits"
+        raise EconError(f"{where}.{key}: a count of examples is a whole number from 0 to "
+                        f"{MAX_EXAMPLES:,} (got {got})")
+    return int(n)
+
+
 # ---- Inspect AI ------------------------------------------------------------------------------
 
-def _inspect_samples(header: dict[str, Any], samples: Iterable[dict[str, Any]], path: Path,
+def _inspect_samples(header: dict[str, Any], samples: Any, path: Path,
                      o: ImportOptions) -> list[ResultRow]:
-    ev = header.get("eval") or {}
-    model = o.model or ev.get("model")
+    ev = json_object(header.get("eval"), f"{path}: eval")
+    model = o.model or json_text(ev.get("model"), f"{path}: eval.model")
     task = str(ev.get("task") or path.stem)
     if model is None:
         raise EconError(f"{path}: the log does not name the model; give --model")
-    samples = list(samples)
-    epochs = {s.get("epoch", 1) for s in samples}
+    samples = json_list(samples, f"{path}: samples", of_objects=True)
+    epochs = {_epoch(s, f"{path}: samples[{i}].epoch") for i, s in enumerate(samples)}
     rows = []
-    for s in samples:
-        scores = s.get("scores") or {}
+    for i, s in enumerate(samples):
+        scores = json_object(s.get("scores"), f"{path}: samples[{i}].scores")
         if not scores:
             continue  # not scored (a cancelled run's unfinished sample)
         name = o.scorer or next(iter(scores))
@@ -212,80 +234,40 @@ def _inspect_samples(header: dict[str, Any], samples: Iterable[dict[str, Any]], 
     return rows
 
 
+def _epoch(sample: dict[str, Any], where: str) -> int:
+    epoch = sample.get("epoch", 1)
+    if isinstance(epoch, bool) or not isinstance(epoch, int):
+        raise EconError(f"{where}: an epoch is a whole number")
+    return epoch
+
+
 def _inspect_zip(path: Path, o: ImportOptions) -> list[ResultRow]:
     header, samples = inspect_zip_docs(path)
     return _inspect_samples(header, samples, path, o)
 
 
-def inspect_zip_docs(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The header and the samples of an Inspect ``.eval`` ZIP log, unpacked within the caps."""
-    try:
-        data = read_limited(path)
-    except FileNotFoundError:
-        raise EconError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise EconError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    budget = [MAX_UNZIPPED_BYTES]
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = z.namelist()
-            header = _member(z, "header.json", budget) if "header.json" in names else {}
-            if not header and "_journal/start.json" in names:
-                header = _member(z, "_journal/start.json", budget)
-            samples = [_member(z, n, budget) for n in sorted(names)
-                       if n.startswith("samples/") and n.endswith(".json")]
-            if not samples and "summaries.json" in names:
-                samples = _member(z, "summaries.json", budget)
-    except zipfile.BadZipFile:
-        raise EconError(f"{path}: not a ZIP archive (an Inspect .eval log is one)") from None
-    except _ZipTooBig as exc:
-        raise EconError(f"{path}: {exc}; an Inspect log this large is refused") from None
-    except (KeyError, ValueError, zlib.error, EOFError, NotImplementedError,
-            RecursionError) as exc:  # JSON, UTF-8 and deflate errors are ValueErrors
-        raise EconError(f"{path}: damaged Inspect .eval log: {type(exc).__name__}: "
-                        f"{str(exc)[:120]}") from None
-    if not isinstance(header, dict):
-        raise EconError(f"{path}: damaged Inspect .eval log: the header is not a JSON object")
-    if not isinstance(samples, list) or not all(isinstance(s, dict) for s in samples):
-        raise EconError(f"{path}: damaged Inspect .eval log: a sample is not a JSON object")
-    return header, samples
-
-
-class _ZipTooBig(Exception):
-    pass
-
-
-def _member(z: zipfile.ZipFile, name: str, budget: list[int]) -> Any:
-    """One JSON member, decompressed in chunks and refused past the per-member and total caps
-    (the sizes a ZIP declares are not trusted)."""
-    cap = min(MAX_UNZIPPED_MEMBER_BYTES, budget[0])
-    chunks, total = [], 0
-    with z.open(name) as fh:
-        while chunk := fh.read(1 << 20):
-            total += len(chunk)
-            if total > cap:
-                raise _ZipTooBig(f"{name} unpacks to more than the limit (the limits are "
-                                 f"{MAX_UNZIPPED_MEMBER_BYTES // 2**20} MiB a member, "
-                                 f"{MAX_UNZIPPED_BYTES // 2**20} MiB in all)")
-            chunks.append(chunk)
-    budget[0] -= total
-    return json.loads(b"".join(chunks).decode("utf-8"))
-
-
 # ---- promptfoo -------------------------------------------------------------------------------
 
 def _promptfoo(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[ResultRow]:
-    results = doc["results"]["results"]
-    task = str((doc.get("config") or {}).get("description") or "promptfoo")
+    results = json_list(doc["results"]["results"], f"{path}: results", of_objects=True)
+    task = str(json_object(doc.get("config"), f"{path}: config").get("description")
+               or "promptfoo")
+    for i, r in enumerate(results):
+        json_object(r.get("provider"), f"{path}: results[{i}].provider")
+    several = _prompts(results) > 1  # one test under several prompts: its rows are a cluster
     rows: list[ResultRow] = []
     for r in results:
-        provider = r.get("provider") or {}
-        model = o.model or provider.get("label") or provider.get("id")
-        test = r.get("testCase") or {}
-        grading = r.get("gradingResult") or {}
-        parts = [c for c in grading.get("componentResults") or []
-                 if (c.get("assertion") or {}).get("type") not in _NOT_CORRECTNESS]
         where = f"{path}: results[{len(rows)}]"
+        provider = r.get("provider") or {}
+        model = o.model or json_text(provider.get("label"), f"{where}.provider.label") or \
+            json_text(provider.get("id"), f"{where}.provider.id")
+        test = json_object(r.get("testCase"), f"{where}.testCase")
+        grading = json_object(r.get("gradingResult"), f"{where}.gradingResult")
+        components = json_list(grading.get("componentResults"),
+                               f"{where}.gradingResult.componentResults", of_objects=True)
+        parts = [c for c in components
+                 if json_object(c.get("assertion"), f"{where}.gradingResult.componentResults"
+                                ".assertion").get("type") not in _NOT_CORRECTNESS]
         if parts:
             passed = int(all(bool(c.get("pass")) for c in parts))
             score: float | None = sum(_score(c.get("score", c.get("pass", 0)), where) or 0.0
@@ -295,12 +277,11 @@ def _promptfoo(doc: dict[str, Any], path: Path, o: ImportOptions) -> list[Result
         else:
             passed, score = int(bool(r.get("success"))), _score(r.get("score"), where)
         meta = {**_flat_meta(test.get("vars")), **_flat_meta(test.get("metadata"))}
-        tags = test.get("metadata", {}).get("tags", []) if isinstance(test.get("metadata"),
-                                                                      dict) else []
+        tags = json_list(json_object(test.get("metadata"), f"{where}.testCase.metadata")
+                         .get("tags"), f"{where}.testCase.metadata.tags")
         example = test.get("description") or f"test{r.get('testIdx')}"
         if score is not None and not 0.0 <= score <= 1.0:
             score = None
-        several = _prompts(doc) > 1  # one test under several prompts: its rows are a cluster
         rows.append(ResultRow(str(model), f"{example}#p{r.get('promptIdx', 0)}"
                               if several else str(example),
                               o.capability_map.capability(task, [str(t) for t in tags], meta),
@@ -323,10 +304,10 @@ def _score(value: Any, where: str) -> float | None:
     return score
 
 
-def _prompts(doc: dict[str, Any]) -> int:
+def _prompts(results: list[dict[str, Any]]) -> int:
     """Distinct prompts per provider (several prompts make several examples per test)."""
     seen: dict[str, set[Any]] = {}
-    for r in doc["results"]["results"]:
+    for r in results:
         seen.setdefault(str((r.get("provider") or {}).get("id")), set()).add(r.get("promptIdx"))
     return max((len(v) for v in seen.values()), default=1)
 
@@ -335,8 +316,18 @@ def _prompts(doc: dict[str, Any]) -> int:
 
 def read_evals(path: str | Path, options: ImportOptions | None = None,
                fmt: str | None = None) -> list[ResultRow]:
-    """Per-example rows of one eval output file."""
+    """Per-example rows of one eval output file. A file whose structure the readers do not
+    expect (a field of the wrong type they did not check by name) is an EconError naming it,
+    never an internal error: these files come from other tools."""
     p = Path(path)
+    try:
+        return _read_evals(p, options, fmt)
+    except (AttributeError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        raise EconError(f"{p}: not a well-formed eval log: a field has an unexpected type or "
+                        f"is missing ({type(exc).__name__}: {str(exc)[:80]})") from None
+
+
+def _read_evals(p: Path, options: ImportOptions | None, fmt: str | None) -> list[ResultRow]:
     o = options or ImportOptions()
     if fmt is not None and fmt not in EVAL_FORMATS:
         raise EconError(f"{p}: unknown eval format {fmt!r}; supported: {', '.join(EVAL_FORMATS)}")
@@ -359,7 +350,7 @@ def read_evals(path: str | Path, options: ImportOptions | None = None,
     if kind == "lmeval-results":
         return _lmeval_results(docs[0], p, o)
     if kind == "inspect":
-        return _inspect_samples(docs[0], docs[0].get("samples") or [], p, o)
+        return _inspect_samples(docs[0], docs[0].get("samples"), p, o)
     if kind == "promptfoo":
         return _promptfoo(docs[0], p, o)
     if kind == "plain":

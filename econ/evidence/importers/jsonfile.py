@@ -9,7 +9,8 @@ from typing import Any
 from econ.base.errors import EconError
 from econ.base.fileio import read_text_limited
 
-__all__ = ["loads_json_or_lines", "read_json_or_lines", "read_text"]
+__all__ = ["json_list", "json_object", "json_text", "kind_of", "loads_json_or_lines",
+           "read_json_or_lines", "read_text"]
 
 
 def read_text(path: Path) -> str:
@@ -61,3 +62,47 @@ def _loads_lines(path: Path, text: str) -> list[Any]:
                                 "Lines; as one document: line "
                                 f"{whole.lineno} column {whole.colno}: {whole.msg})") from None
         return docs
+
+
+def kind_of(value: Any) -> str:
+    """A JSON value's kind in words, for a message that must not echo the value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def json_object(value: Any, where: str, *, optional: bool = True) -> dict[str, Any]:
+    """``value`` as a JSON object ({} for null or absent when ``optional``); an EconError
+    naming ``where`` (file and field) otherwise."""
+    if value is None and optional:
+        return {}
+    if not isinstance(value, dict):
+        raise EconError(f"{where}: expected a JSON object (got {kind_of(value)})")
+    return value
+
+
+def json_list(value: Any, where: str, *, of_objects: bool = False) -> list[Any]:
+    """``value`` as a JSON list ([] for null or absent), of objects when ``of_objects``."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise EconError(f"{where}: expected a JSON list (got {kind_of(value)})")
+    if of_objects:
+        for i, item in enumerate(value):
+            json_object(item, f"{where}[{i}]", optional=False)
+    return value
+
+
+def json_text(value: Any, where: str) -> str | None:
+    """``value`` as text (None for null or absent); a number is taken as its text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise EconError(f"{where}: expected text (got {kind_of(value)})")

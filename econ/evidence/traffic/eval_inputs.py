@@ -191,9 +191,12 @@ def _plain_csv(p: Path) -> list[EvalInput]:
     reader = csv.DictReader(io.StringIO(text))
     field = _field(list(reader.fieldnames or []), f"{p}:1")
     out = []
-    for rec in reader:
-        value = rec.get(field)
-        if value is None:
-            raise EconError(f"{p}:{reader.line_num}: {field}: missing")
-        out.append(EvalInput(str(rec.get("example_id") or reader.line_num), value))
+    try:
+        for rec in reader:
+            value = rec.get(field)
+            if value is None:
+                raise EconError(f"{p}:{reader.line_num}: {field}: missing")
+            out.append(EvalInput(str(rec.get("example_id") or reader.line_num), value))
+    except csv.Error as exc:  # a field over the csv module's size limit, a NUL byte
+        raise EconError(f"{p}:{reader.line_num + 1}: not readable as CSV: {exc}") from None
     return out
