@@ -68,3 +68,26 @@ def test_bad_token_counts_are_skipped_with_a_count(capsys, tmp_path):
     out = json.loads(capsys.readouterr().out)
     assert out["conversations"] == 1
     assert "bad token count" in json.dumps(out)
+
+
+# ---- serving benchmarks --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("figures", "field", "rule", "got"), [
+    ({"duration": -1.0}, "duration_s", "a measurement is at least 0", "-1.0"),
+    ({"request_throughput": -10}, "request_throughput_per_s", "a measurement is at least 0",
+     "-10.0"),
+    ({"total_output_tokens": -100}, "total_output_tokens", "a measurement is at least 0",
+     "-100.0"),
+    ({"p99_ttft_ms": -5}, "latency_ms.ttft_p99", "a measurement is at least 0", "-5.0"),
+    ({"duration": 0}, "duration_s", "a duration or rate of a run is above 0", "0.0"),
+    ({"output_throughput": 0}, "output_tokens_per_s", "a duration or rate of a run is above 0",
+     "0.0"),
+])
+def test_implausible_benchmark_figures(capsys, tmp_path, figures, field, rule, got):
+    doc = {"completed": 10, "duration": 1.0, "total_input_tokens": 100,
+           "total_output_tokens": 100, "request_throughput": 10, "output_throughput": 100,
+           **figures}
+    p = tmp_path / "bench.json"
+    p.write_text(json.dumps(doc))
+    assert fails(capsys, "import", "bench", str(p)) == (
+        f"{p}: {field}: not a plausible measurement: {rule} (got {got})")

@@ -74,9 +74,43 @@ class BenchRun:
 MAX_MEASURE = 1e15  # no token count, duration or rate of a benchmark run comes near this
 
 
+# a run that completed requests measured time passing and requests served: above 0 if given
+_POSITIVE = ("duration_s", "request_throughput_per_s", "output_tokens_per_s")
+
+
 class _Implausible(Exception):
-    def __init__(self, key: str, value: Any) -> None:
-        self.key, self.value = key, value
+    def __init__(self, key: str, value: Any, rule: str = "") -> None:
+        self.key, self.value, self.rule = key, value, rule
+
+
+def _checked(run: BenchRun, where: str) -> BenchRun:
+    """``run`` when every figure is a measurement: finite, below ``MAX_MEASURE``, none
+    negative, durations and rates above 0 when requests completed; an EconError naming
+    ``where`` and the field."""
+    try:
+        figures = [(k, v) for k, v in run.to_json().items() if k != "latency_ms"]
+        figures += [(f"latency_ms.{k}", v) for k, v in run.latency_ms.items()]
+        for name, value in figures:  # sums of per-request arrays included
+            if not isinstance(value, float | int) or isinstance(value, bool):
+                continue
+            if not abs(value) <= MAX_MEASURE:
+                raise _Implausible(name, value)
+            if value < 0:
+                raise _Implausible(name, value, "a measurement is at least 0")
+            # a run whose requests all failed has zeros here; it is refused where it is used
+            if value == 0 and name in _POSITIVE and run.completed:
+                raise _Implausible(name, value, "a duration or rate of a run is above 0")
+    except _Implausible as exc:
+        raise _refusal(exc, where) from None
+    return run
+
+
+def _refusal(exc: _Implausible, where: str) -> EconError:
+    if exc.rule:
+        return EconError(f"{where}: {exc.key}: not a plausible measurement: {exc.rule} "
+                         f"(got {str(exc.value)[:40]})")
+    return EconError(f"{where}: {exc.key}: not a plausible measurement (got "
+                     f"{str(exc.value)[:40]}); give a finite number below {MAX_MEASURE:g}")
 
 
 def _num(d: dict[str, Any], *keys: str) -> float | None:
@@ -286,7 +320,10 @@ def parse_bench(docs: list[Any], file: str, fmt: str | None = None) -> list[Benc
         raise EconError(f"{file}: unknown benchmark format {fmt!r}; supported: "
                         f"{', '.join(BENCH_FORMATS)}")
     if docs and identify(docs[0]) == "aiperf-records" and fmt in (None, "aiperf-records"):
-        return [_aiperf_records(docs, file)]
+        try:
+            return [_checked(_aiperf_records(docs, file), file)]
+        except _Implausible as exc:
+            raise _refusal(exc, file) from None
     runs = []
     for i, doc in enumerate(docs, start=1):
         kind = identify(doc)
@@ -302,17 +339,11 @@ def parse_bench(docs: list[Any], file: str, fmt: str | None = None) -> list[Benc
             raise EconError(f"{where}: not a serving benchmark result; {hint}; supported: "
                             f"{', '.join(BENCH_FORMATS)}")
         try:
-            run = _PARSERS[kind](doc, file)
-            for name, value in run.to_json().items():  # sums of per-request arrays included
-                if isinstance(value, float | int) and not abs(value) <= MAX_MEASURE:
-                    raise _Implausible(name, value)
-            runs.append(run)
+            runs.append(_checked(_PARSERS[kind](doc, file), where))
         except EconError:  # an importer's own message already names the file and the field
             raise
         except _Implausible as exc:
-            raise EconError(f"{where}: {exc.key}: not a plausible measurement (got "
-                            f"{str(exc.value)[:40]}); give a finite number below "
-                            f"{MAX_MEASURE:g}") from None
+            raise _refusal(exc, where) from None
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             raise EconError(f"{where}: not a valid {kind} result: {type(exc).__name__}: "
                             f"{str(exc)[:80]}") from None
@@ -327,7 +358,7 @@ def parse_console(text: str, file: str, kind: str) -> list[BenchRun]:
 
     parse = {"vllm-console": parse_vllm_console, "sglang-console": parse_sglang_console,
              "trtllm-bench": parse_trtllm_console}[kind]
-    return [BenchRun(**asdict(r)) for r in parse(text, file)]
+    return [_checked(BenchRun(**asdict(r)), file) for r in parse(text, file)]
 
 
 def read_bench(path: str | Path, fmt: str | None = None) -> list[BenchRun]:
