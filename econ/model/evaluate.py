@@ -41,6 +41,7 @@ __all__ = [
     "discordant_pairs",
     "evaluate",
     "inline_eval_data",
+    "measured_retention_pairs",
     "model_tokens_per_conversation",
     "retention_pairs",
     "retention_table",
@@ -63,6 +64,10 @@ class Measured:
     evals: EvalData
     eval_only_capabilities: tuple[str, ...] = ()
     fits: Mapping[str, Any] = field(default_factory=dict)  # model -> econ.model.fit.Fit
+    # the verdicts these eval results give, per set of what else they depend on (see
+    # retention_pairs); not an input: a copy made with dataclasses.replace starts empty
+    _verdicts: dict[Any, Any] = field(default_factory=dict, init=False, repr=False,
+                                      compare=False)
 
 
 def inline_eval_data(scenario: Scenario) -> dict[str, dict[str, SliceResults]]:
@@ -194,6 +199,27 @@ def retention_pairs(scenario: Scenario,
     """Retention of every model against every teacher (the candidates' comparisons)."""
     return {(t, m): retention_table(scenario, evals, m, t)
             for t in scenario.model_ids("teacher") for m in scenario.models if m != t}
+
+
+_VERDICT_SETS = 32  # what one Measured keeps: a session's tolerance and multiplicity edits
+
+
+def measured_retention_pairs(scenario: Scenario, measured: Measured
+                             ) -> dict[tuple[str, str], tuple[Retention, ...]]:
+    """:func:`retention_pairs` of ``measured.evals``, computed once per Measured for what else
+    the verdicts read: each capability's id and tolerance, the multiplicity correction and the
+    models with their roles. Plans, consent, prices and traffic do not change a verdict, so a
+    frontier or a planning session that evaluates many plans tests each comparison once."""
+    key = (tuple((c.id, c.tolerance) for c in scenario.capabilities), scenario.multiplicity,
+           tuple(scenario.model_ids("teacher")), tuple(scenario.models))
+    memo = measured._verdicts
+    pairs = memo.get(key)
+    if pairs is None:
+        pairs = retention_pairs(scenario, measured.evals)
+        memo[key] = pairs
+        while len(memo) > _VERDICT_SETS:
+            memo.pop(next(iter(memo)))
+    return dict(pairs)
 
 
 def tier_consents(scenario: Scenario, consent: ConsentArg = None) -> dict[str, tuple[str, ...]]:
@@ -329,7 +355,7 @@ def evaluate(scenario: Scenario, measured: Measured, consent: ConsentArg = None)
     consents = tier_consents(scenario, consent)
     default_consent = tuple(scenario.consent) if consent is None or isinstance(
         consent, Mapping) else tuple(consent)
-    pairs = retention_pairs(scenario, measured.evals)
+    pairs = measured_retention_pairs(scenario, measured)
     costs = cost_table(scenario, measured.prices, measured.time_models)
     # whole replicas at the scenario's volume: reported, the costs stay at continuous sizing
     fleet = scenario_fleet(scenario, costs, tier_assignments(scenario, consents, pairs))
