@@ -14,9 +14,13 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from econ.model.evaluate import evaluate
+from econ.model.loader import load_scenario
 from tests.conftest import DEFAULT, ROOT
 
 MAX_SECONDS = 5.0
@@ -118,3 +122,45 @@ def test_bomb_is_refused_fast_in_little_memory(bomb_cases, name):
     assert seconds < MAX_SECONDS, f"{name}: {seconds:.2f} s"
     assert rss_mb < MAX_RSS_MB, f"{name}: {rss_mb:.0f} MB"
     print(f"{name}: {seconds:.2f} s, peak RSS {rss_mb:.0f} MB")
+
+
+def many_candidates(tmp_path: Path, extra: int) -> Path:
+    """The worked scenario with ``extra`` more API students that no tier serves."""
+    data = yaml.safe_load(DEFAULT.read_text())
+    for m in data["models"].values():
+        if "benchmarks" in m:
+            m["benchmarks"] = [str((DEFAULT.parent / b).resolve()) for b in m["benchmarks"]]
+    data["probes"] = str((DEFAULT.parent / data["probes"]).resolve())
+    for i in range(extra):
+        data["models"][f"student-{i}"] = {**data["models"]["gpt-4o-mini"], "label": f"s{i}"}
+    path = tmp_path / f"candidates-{extra}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_sensitivity_work_does_not_grow_with_candidates_no_tier_serves(tmp_path, monkeypatch):
+    """1,000 candidates took 212 s CPU: every input of every model moved, and every move costed
+    every model. Only what the tiers serve is moved and costed, with the same rows."""
+    import econ.decisions.sensitivity as sens
+
+    def rows_and_costings(path: Path) -> tuple[list[tuple[Any, ...]], list[int]]:
+        loaded = load_scenario(path)
+        ev = evaluate(loaded.scenario, loaded.measured)
+        sizes: list[int] = []
+        real = sens.cost_table
+
+        def counted(scenario: Any, *args: Any, **kwargs: Any) -> Any:
+            sizes.append(len(scenario.models))
+            return real(scenario, *args, **kwargs)
+
+        monkeypatch.setattr(sens, "cost_table", counted)
+        rows = sens.sensitivity(ev, loaded.measured, 0.2)
+        monkeypatch.setattr(sens, "cost_table", real)
+        return [(r.input, r.floor_at_low, r.floor_at_high, r.cost_per_user_at_low,
+                 r.cost_per_user_at_high) for r in rows], sizes
+
+    few_rows, few = rows_and_costings(many_candidates(tmp_path, 0))
+    many_rows, many = rows_and_costings(many_candidates(tmp_path, 40))
+    assert many_rows == few_rows
+    assert len(many) == len(few)  # as many costings: the unserved models' inputs are not moved
+    assert max(many) == 3  # each costs the served models only: llama-8b, gpt-4o (route), o1

@@ -7,6 +7,10 @@ resolved token prices of API models and the measured (or fitted) throughput of s
 ones. A traffic share moved up takes traffic from the uncategorised remainder and stops where
 the shares reach 1. A side that the schema refuses (a
 utilisation above 1, say) is left out and reported as None.
+
+Only the models some tier serves (a plan's model or its route's) are costed, and only their
+inputs are moved: a model no tier serves moves no figure. So the work grows with the inputs of
+what the tiers serve, not with the square of the models on the table (1,000 candidates).
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from econ.model.prices import TokenPrices
 from econ.model.tiers import price_floor_usd_month
 from econ.scenario.schema import Scenario
 
-__all__ = ["SensitivityRow", "sensitivity", "tier_figures", "tier_floors", "tornado"]
+__all__ = ["SensitivityRow", "sensitivity", "served_models", "tier_figures", "tier_floors",
+           "tornado"]
 
 _SKIP = {"schema_version", "min_replicas", "replica_granularity", "gpu_prices",
          "conversations_per_user_month_cv", "turns_cv", "price_cv",
@@ -66,8 +71,11 @@ def tier_figures(scenario: Scenario, measured: Measured,
                  consent: Mapping[str, tuple[str, ...]],
                  retained: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[float | None, float]]:
     """Every tier's (price floor, cost per user), with each tier's consent and retention held
-    (tier -> set); a free tier's floor is None."""
-    costs = cost_table(scenario, measured.prices, measured.time_models)
+    (tier -> set); a free tier's floor is None. Only the models the tiers serve are costed."""
+    served = served_models(scenario)
+    costs = cost_table(scenario.model_copy(update={"models": {
+        k: v for k, v in scenario.models.items() if k in served}}), measured.prices,
+        measured.time_models)
     caps = [c.id for c in scenario.capabilities]
     out: dict[str, tuple[float | None, float]] = {}
     for t in scenario.tiers:
@@ -78,6 +86,12 @@ def tier_figures(scenario: Scenario, measured: Measured,
             per_user, t.target_gross_margin, scenario.fees))
         out[t.id] = (floor, per_user)
     return out
+
+
+def served_models(scenario: Scenario) -> frozenset[str]:
+    """The models some tier's plan serves: its model and its route's."""
+    return frozenset(m for t in scenario.tiers
+                     for m in (t.plan.model, t.plan.route.to if t.plan.route else t.plan.model))
 
 
 def tier_floors(scenario: Scenario, measured: Measured, consent: Mapping[str, tuple[str, ...]],
@@ -135,8 +149,11 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
     consent = {t.economics.tier: t.consent for t in ev.tiers}
     free = frozenset(t.id for t in s.tiers if t.price_usd_month <= 0)
     base_data = s.model_dump(mode="python")
+    served = served_models(s)
     rows = []
     for path, value in _numeric_leaves(base_data):
+        if path[0] == "models" and path[1] not in served:
+            continue  # no tier's figure reads it
         sides: list[tuple[float | None, Figures]] = []
         for factor in (1 - swing, 1 + swing):
             new = _moved(s, path, value, factor)
@@ -155,6 +172,8 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
             sides.append((new, dict(tier_figures(scen, m, consent, retained))))
         rows.append(_row(_label(s, path), value, sides, free))
     for mid, p in measured.prices.items():
+        if mid not in served:
+            continue
         for name, value in vars(p).items():
             if not value:
                 continue
@@ -165,6 +184,8 @@ def sensitivity(ev: Evaluation, measured: Measured, swing: float = 0.2) -> list[
                 sides.append((value * factor, dict(figures)))
             rows.append(_row(f"prices.{mid}.{name}", value, sides, free))
     for mid, tm in measured.time_models.items():
+        if mid not in served:
+            continue
         sides = []
         for factor in (1 - swing, 1 + swing):
             models = {**measured.time_models, mid: tm.scaled(factor)}
