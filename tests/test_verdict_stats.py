@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from econ.base import clustered, mover, multiplicity
+from tests.multitest_reference import multipletests
 
 
 def cp(k: int, n: int, gamma: float) -> tuple[float, float]:

