@@ -156,7 +156,7 @@ def _fit(hand: Hand, runs: list[tuple], weak: tuple[bool, ...]) -> np.ndarray:
     z = np.log(PRIOR)
     for _ in range(4):  # restarts polish Nelder-Mead's answer
         z = minimize(loss, z, method="Nelder-Mead", bounds=bounds,
-                     options={"xatol": 1e-12, "fatol": 1e-16, "maxiter": 60000,
+                     options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 60000,
                               "maxfev": 60000}).x
     return np.exp(z)
 
