@@ -19,6 +19,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,10 +107,29 @@ def probe_list(prompts: list[str]) -> list[dict]:
 
 
 def run_cli(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return start_cli(args, env_extra, cwd).result()
+
+
+def start_cli(args: list[str], env_extra: dict[str, str], cwd: Path) -> Any:
+    """econ in a child process, started now; ``.result()`` waits for its CompletedProcess.
+    Several run at once: each spends most of its time importing litellm or waiting for a
+    timeout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ECON_"))}
     env.update({"PYTHONPATH": str(ROOT), **env_extra})
-    return subprocess.run([sys.executable, "-m", "econ.cli", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=120)
+    argv = [sys.executable, "-m", "econ.cli", *args]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=cwd)
+
+    class Started:
+        def result(self) -> subprocess.CompletedProcess:
+            try:
+                out, err = proc.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+            return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+    return Started()
 
 
 def leaks(blob: str, key: str) -> list[str]:
@@ -123,17 +143,23 @@ def test_no_key_reaches_any_output_on_any_failure_path(tmp_path, echo):
     path = write_scenario(tmp_path, echo.url, probe_list(prompts))
     env = {"ECON_TEST_KEY": ENDPOINT_KEY, "OPENAI_API_KEY": PROVIDER_KEY,
            "OPENAI_API_BASE": echo.url}
-    out = tmp_path / "out.jsonl"
-    common = ["-o", str(out), "--timeout", "1", "--retries", "0", "--concurrency", "4"]
-    runs = {
+    def common(name: str) -> list[str]:
+        return ["-o", str(tmp_path / f"{name}.jsonl"), "--timeout", "1", "--retries", "0",
+                "--concurrency", "4"]
+
+    started = {
         # the scenario's endpoint and key
-        "endpoint": run_cli(["probe", str(path), "--model", "teacher", *common], env, tmp_path),
+        "endpoint": start_cli(["probe", str(path), "--model", "teacher", *common("endpoint")],
+                              env, tmp_path),
         # no endpoint: litellm reads OPENAI_API_KEY (and the base URL) itself
-        "provider": run_cli(["probe", str(path), "--model", "student", *common], env, tmp_path),
+        "provider": start_cli(["probe", str(path), "--model", "student", *common("provider")],
+                              env, tmp_path),
         # a closed port
-        "closed": run_cli(["probe", str(path), "--model", "teacher", *common, "--base-url",
-                           f"http://127.0.0.1:{closed_port()}/v1"], env, tmp_path),
+        "closed": start_cli(["probe", str(path), "--model", "teacher", *common("closed"),
+                             "--base-url", f"http://127.0.0.1:{closed_port()}/v1"], env,
+                            tmp_path),
     }
+    runs = {name: s.result() for name, s in started.items()}
     for name, r in runs.items():
         assert r.returncode == 1, (name, r.stderr)
         assert "internal error" not in r.stderr
