@@ -138,6 +138,7 @@ def leaks(blob: str, key: str) -> list[str]:
     return [tail[i:i + 8] for i in range(len(tail) - 7) if tail[i:i + 8] in blob]
 
 
+@pytest.mark.slow
 def test_no_key_reaches_any_output_on_any_failure_path(tmp_path, echo):
     prompts = ["E401", "E400", "E500", "SLOW", *(f"LONG{n}" for n in LONG)]
     path = write_scenario(tmp_path, echo.url, probe_list(prompts))

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import yaml
 
 from econ.cli import main
@@ -62,6 +63,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
+@pytest.mark.slow
 def test_writers_of_every_kind_at_once_lose_no_edit_that_reported_success(tmp_path):
     folder = tmp_path / "scenarios"
     folder.mkdir()
