@@ -118,3 +118,19 @@ def test_the_text_report_says_dash_for_a_detectable_drop_that_does_not_exist(cap
     assert " none " not in row
     cells = row.split()
     assert cells[cells.index("unmeasured") - 2] == "—"  # MDD, then the tolerance
+
+
+def test_the_breakeven_table_shows_whole_volumes_and_dashes():
+    """The break-even panel's table through the one formatting module: whole conversations a
+    month with separators, "—" where the fleet is never cheaper (was "None" and 363396.67)."""
+    from econ.app.breakeven_panel import BREAKEVEN_TABLE, breakeven_frame
+    from econ.decisions.breakeven import breakeven
+    from tests.conftest import SELF_HOSTED
+
+    loaded = load_scenario(SELF_HOSTED)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    frame = breakeven_frame(breakeven(ev, loaded.measured))
+    cells = _shown(frame, BREAKEVEN_TABLE)
+    _check_cells(cells, BREAKEVEN_TABLE, frame)
+    volumes = [c for i, c in enumerate(cells) if i % len(BREAKEVEN_TABLE) in (2, 4)]
+    assert volumes and all(re.fullmatch(r"\d{1,3}(,\d{3})*|—", v) for v in volumes), volumes

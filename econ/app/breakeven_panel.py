@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from econ.app.grid import Spec, show_table
 from econ.app.text import say
 from econ.decisions.breakeven import ON_DEMAND, Breakeven, breakeven
 from econ.model.evaluate import Evaluation
 from econ.outputs.charts import breakeven_spec, with_data
 
-__all__ = ["EXPANDER_KEY", "breakeven_frame", "breakeven_panel"]
+__all__ = ["BREAKEVEN_TABLE", "EXPANDER_KEY", "breakeven_frame", "breakeven_panel"]
 
 EXPANDER_KEY = "breakeven_open"
 POINTS = 240  # volumes drawn, log-spaced: enough to show each step of replicas at low volume
@@ -20,6 +21,18 @@ POINTS = 240  # volumes drawn, log-spaced: enough to show each step of replicas 
 
 def _label(model: str, price: str) -> str:
     return model if price == ON_DEMAND else f"{model} @ {price}"
+
+
+BREAKEVEN_TABLE: dict[str, Spec] = {
+    "self_hosted": ("self-hosted", "text", None), "api": ("API", "text", None),
+    "first_breakeven_conversations_month": ("first break-even (conv./month)", "volume",
+                                            "the lowest monthly volume at which the fleet is "
+                                            "cheaper than the API"),
+    "replicas_at_first_breakeven": ("replicas (first)", "count", None),
+    "always_cheaper_from_conversations_month": ("cheaper for good from (conv./month)", "volume",
+                                                "from this monthly volume up, the fleet stays "
+                                                "cheaper"),
+    "replicas_at_always_cheaper": ("replicas (for good)", "count", None)}
 
 
 def breakeven_frame(b: Breakeven) -> pd.DataFrame:
@@ -60,14 +73,7 @@ def breakeven_panel(source: str, ev: Evaluation) -> None:
         st.vega_lite_chart(with_data(breakeven_spec(), curves=rows,
                                      today=[{"conversations_month": b.volume_today}]),
                            width="stretch", key=f"breakeven|{source}")
-        st.dataframe(breakeven_frame(b), hide_index=True, width="stretch", column_config={
-            "self_hosted": "self-hosted", "api": "API",
-            "first_breakeven_conversations_month": st.column_config.NumberColumn(
-                "first break-even (conv./month)", format="%.0f"),
-            "replicas_at_first_breakeven": "replicas (first)",
-            "always_cheaper_from_conversations_month": st.column_config.NumberColumn(
-                "cheaper for good from (conv./month)", format="%.0f"),
-            "replicas_at_always_cheaper": "replicas (for good)"})
-        st.caption("Empty: never cheaper (the API costs less than the fleet sized exactly). "
+        show_table(breakeven_frame(b), BREAKEVEN_TABLE, key=f"breakeven-table|{source}")
+        st.caption("—: never cheaper (the API costs less than the fleet sized exactly). "
                    "`econ breakeven SCENARIO` gives the windows between, utilisation and USD "
                    "per million tokens.")

@@ -20,7 +20,8 @@ __all__ = ["DAYS_PER_MONTH", "MISSING", "UNIT_COST_DIGITS", "Kind", "cell", "ci_
 DAYS_PER_MONTH = 365.25 / 12
 MISSING = "—"
 UNIT_COST_DIGITS = 6  # cost per conversation: a ten-thousandth of a cent
-Kind = Literal["text", "money", "unit_cost", "count", "share", "p"]  # p: a p-value
+# p: a p-value; volume: conversations a month, shown whole
+Kind = Literal["text", "money", "unit_cost", "count", "volume", "share", "p"]
 
 
 def _absent(x: Any) -> bool:
@@ -54,6 +55,8 @@ def cell(x: Any, kind: Kind) -> str:
         return MISSING
     if kind == "share":
         return percent(float(x))
+    if kind == "volume":
+        return f"{float(x):,.0f}"
     return {"money": money, "unit_cost": unit_cost, "count": count}[kind](float(x))
 
 
