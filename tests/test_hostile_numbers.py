@@ -91,3 +91,59 @@ def test_implausible_benchmark_figures(capsys, tmp_path, figures, field, rule, g
     p.write_text(json.dumps(doc))
     assert fails(capsys, "import", "bench", str(p)) == (
         f"{p}: {field}: not a plausible measurement: {rule} (got {got})")
+
+
+# ---- scenarios: numbers out of any sane range -------------------------------------------------
+
+def _line(path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize(("old", "new", "field", "message"), [
+    ("    price_usd_month: 20 ", "    price_usd_month: 1e308 ", "tiers[1].price_usd_month",
+     "a price above the sane range of at most 1,000,000 USD a month; set allow_extreme_prices: "
+     "true in the scenario if it is meant (got 1e+308)"),
+    ("    price_key: gpt-4o-mini ", "    prices: {input_usd_per_mtok: 1, "
+     "output_usd_per_mtok: 20000}  ", "models.student.prices.output_usd_per_mtok",
+     "a price above the sane range of at most 10,000 USD per million tokens; set "
+     "allow_extreme_prices: true in the scenario if it is meant (got 20000.0)"),
+    ("  usd_per_gpu_hour: 2.99 ", "  usd_per_gpu_hour: 5000 ", "distillation.usd_per_gpu_hour",
+     "a price above the sane range of at most 1,000 USD per GPU-hour; set allow_extreme_prices: "
+     "true in the scenario if it is meant (got 5000.0)"),
+    ("    users: 50000 ", "    users: " + "1" + "0" * 400 + " ", "tiers[1].users",
+     "number too large (at most 1,000,000,000,000,000) (got '401 digits')"),
+    ("{examples: 200, passed: 188}", "{examples: " + "1" + "0" * 400 + ", passed: 188}",
+     "capabilities[0].evals.teacher.examples",
+     "number too large (at most 1,000,000,000,000,000) (got '401 digits')"),
+    ("    users: 50000 ", "    users: true ", "tiers[1].users",
+     "input should be a number, not true or false (got True)"),
+])
+def test_absurd_numbers_in_a_scenario(capsys, edited, old, new, field, message):
+    p = edited(old, new)
+    for command in ("validate", "evaluate"):
+        assert fails(capsys, command, str(p)) == (
+            f"{p}:{_line(p, new.strip()[:20])}: {field}: {message}")
+
+
+def test_extreme_prices_allowed_when_the_scenario_says_so(capsys, edited):
+    p = edited("    price_usd_month: 20 ", "    price_usd_month: 2000000 ")
+    assert main(["validate", str(p)]) == 1
+    capsys.readouterr()
+    p.write_text(p.read_text() + "allow_extreme_prices: true\n")
+    assert main(["validate", str(p)]) == 0
+
+
+def test_absurd_price_in_the_snapshot_a_scenario_uses(capsys, tmp_path):
+    from tests.conftest import BASIC, SNAPSHOT
+
+    snap = json.loads(SNAPSHOT.read_text())
+    snap["models"]["gpt-4o-mini"]["output_cost_per_token"] = 1e308
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps(snap))
+    out = tmp_path / "t.md"
+    assert fails(capsys, "export", str(BASIC), "--prices", str(prices), "-o", str(out)) == (
+        f"{BASIC}:{_line(BASIC, 'price_key: gpt-4o-mini')}: models.student.price_key: the price "
+        "snapshot's gpt-4o-mini.output_cost_per_token is a price above the sane range of at most "
+        "0.01 USD per token; set allow_extreme_prices: true in the scenario if it is meant (got "
+        "1e+308)")
+    assert not out.exists()

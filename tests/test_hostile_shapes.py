@@ -130,3 +130,42 @@ def test_eval_inputs_csv_a_csv_reader_cannot_read(capsys, tmp_path):
     evals.write_text("example_id,text\n1,hello\n2," + "x" * 200_000 + "\n")
     assert fails(capsys, "traffic", str(log), "--evals", str(evals)) == (
         f"{evals}:3: not readable as CSV: field larger than field limit (131072)")
+
+
+# ---- ids with characters that are not text ---------------------------------------------------
+
+@pytest.mark.parametrize(("model", "shown", "problem"), [
+    ("m\udc80", r"'m\udc80'", "holds a lone surrogate (U+DC80), which is not text"),
+    ("m\x01", r"'m\x01'", "holds a control character (U+0001)"),
+    ("m\x85", r"'m\x85'", "holds a control character (U+0085)"),
+    ("m\u202ex", r"'m\u202ex'", "holds a control character (U+202E)"),
+    ("m\nx", r"'m\nx'", "holds a control character (U+000A)"),
+])
+def test_bad_characters_in_an_imported_model_id(capsys, tmp_path, model, shown, problem):
+    p = tmp_path / "log.json"
+    p.write_text(json.dumps({"eval": {"task": "t", "model": model},
+                             "samples": [{"id": 1, "scores": {"s": 1}}]}))
+    out = tmp_path / "o.csv"
+    err = fails(capsys, "import", "evals", str(p), "-o", str(out))
+    assert err == f"{p}: model {shown}: {problem}"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("suffix", "text", "line", "field", "got"), [
+    (".jsonl", '{"model": "m\\udc80", "example_id": "1", "capability": "c", "passed": 1}\n',
+     1, "model", r"'m\udc80'"),
+    (".csv", "model,example_id,capability,passed\nm,1,c\x1bx,1\n", 2, "capability",
+     r"'c\x1bx'"),
+])
+def test_bad_characters_in_a_results_file(capsys, tmp_path, suffix, text, line, field, got):
+    p = tmp_path / f"r{suffix}"
+    p.write_text(text, errors="surrogatepass")
+    err = fails(capsys, "compare", str(p), "--teacher", "m", "--student", "n")
+    assert err.startswith(f"{p}:{line}: {field}: holds ") and err.endswith(f"(got {got})")
+
+
+def test_bidirectional_override_in_a_scenario_model_key(capsys, edited):
+    p = edited("  student:\n", '  "stu\\u202edent":\n')
+    err = fails(capsys, "validate", str(p))
+    assert err.splitlines()[0] == f"{p}:28: models: a key holds a control character (U+202E)"
+    assert "\u202e" not in err

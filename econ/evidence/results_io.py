@@ -20,10 +20,12 @@ from typing import Any
 from econ.base.errors import Problem, ScenarioError
 from econ.base.fileio import read_text_limited
 from econ.evidence.retention import SliceResults
+from econ.scenario.yamlio import bad_character
 
 __all__ = [
     "REQUIRED_COLUMNS",
     "ResultRow",
+    "bad_id",
     "read_results",
     "results_to_eval_data",
     "results_to_text",
@@ -157,8 +159,26 @@ def _validate(raw: list[tuple[int, dict[str, Any]]], problems: list[Problem]) ->
             continue
         seen[key] = line
         cluster = str(rec["cluster"]) if "cluster" in rec else None
-        out.append(ResultRow(model, ex, cap, passed, score, n, cluster))
+        row = ResultRow(model, ex, cap, passed, score, n, cluster)
+        bad = bad_id(row)
+        if bad is not None:
+            problems.append(Problem((bad[0],), bad[1], line=line, value=getattr(row, bad[0]),
+                                    has_value=True))
+            continue
+        out.append(row)
     return out
+
+
+def bad_id(row: ResultRow) -> tuple[str, str] | None:
+    """(field, what is wrong) for an id of ``row`` (model, example, capability, cluster) that
+    holds a lone surrogate or a control character: it would break the CSV, XLSX or Markdown
+    it is written to, or show a reader something else than it is. None when all are clean."""
+    for name in ("model", "example_id", "capability", "cluster"):
+        value = getattr(row, name)
+        bad = bad_character(value) if value is not None else None
+        if bad is not None:
+            return name, bad
+    return None
 
 
 def _int_or_none(v: Any) -> int | None:

@@ -11,6 +11,7 @@ from difflib import get_close_matches
 from typing import Any
 
 from econ.base.errors import EconError, Problem
+from econ.scenario.price_limits import MAX_USD_PER_MTOK, extreme_price
 from econ.scenario.schema import ApiModel, Scenario
 
 __all__ = [
@@ -108,7 +109,8 @@ def model_prices(snapshot: PriceSnapshot, key: str) -> TokenPrices:
 
 
 def price_problems(scenario: Scenario, snapshot: PriceSnapshot) -> list[Problem]:
-    """API models whose price_key is not in the snapshot, or that ask for a price nobody gives."""
+    """API models whose price_key is not in the snapshot, that borrow a price outside the sane
+    range from it (:mod:`econ.scenario.price_limits`), or that ask for a price nobody gives."""
     out = []
     for mid, m in scenario.models.items():
         if not isinstance(m, ApiModel):
@@ -120,6 +122,8 @@ def price_problems(scenario: Scenario, snapshot: PriceSnapshot) -> list[Problem]
                                f"not in the price snapshot of litellm {snapshot.litellm_version}"
                                f"{hint}", value=m.price_key, has_value=True))
             continue
+        if m.price_key is not None and not scenario.allow_extreme_prices:
+            out += _extreme_snapshot_prices(m, mid, snapshot)
         if m.use_batch:
             p = _merge(m, snapshot)
             if p is not None and (p.batch_input_usd_per_mtok is None
@@ -128,6 +132,25 @@ def price_problems(scenario: Scenario, snapshot: PriceSnapshot) -> list[Problem]
                                    "no batch prices for this model; set prices."
                                    "batch_input_usd_per_mtok and batch_output_usd_per_mtok",
                                    value=True, has_value=True))
+    return out
+
+
+def _extreme_snapshot_prices(m: ApiModel, mid: str, snapshot: PriceSnapshot) -> list[Problem]:
+    """Snapshot prices of ``m`` (those its ``prices`` do not replace) above the sane range, in
+    the snapshot's own unit (USD per token)."""
+    assert m.price_key is not None
+    replaced = {k for k, v in (m.prices.model_dump() if m.prices else {}).items()
+                if v is not None}
+    entry, out = snapshot.models[m.price_key], []
+    for field_name, attr in SNAPSHOT_FIELDS.items():
+        value = entry.get(field_name)
+        if value is None or attr in replaced:
+            continue
+        bad = extreme_price(value, MAX_USD_PER_MTOK / _PER_MTOK, "USD per token")
+        if bad is not None:
+            out.append(Problem(("models", mid, "price_key"), f"the price snapshot's "
+                               f"{m.price_key}.{field_name} is {bad}", value=value,
+                               has_value=True))
     return out
 
 

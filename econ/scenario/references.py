@@ -12,6 +12,7 @@ from typing import Any
 
 from econ.base.errors import Problem
 from econ.scenario.eval_spec import paired_problems
+from econ.scenario.price_limits import extreme_price_problems
 
 __all__ = ["scenario_reference_problems"]
 
@@ -26,7 +27,7 @@ def _hosted(m: Any) -> bool:
 
 def scenario_reference_problems(s: Any) -> list[Problem]:
     """Problems that relate one part of a scenario to another."""
-    out: list[Problem] = []
+    out: list[Problem] = extreme_price_problems(s)
     for role in ("teacher", "student"):
         ids = [mid for mid, m in s.models.items() if m.role == role]
         if not ids:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
 from econ.base.errors import Problem, ScenarioError
 from econ.base.multiplicity import Multiplicity
@@ -20,7 +20,7 @@ from econ.scenario.serving_spec import (
     LatencySlo,
     ThroughputMeasurement,
 )
-from econ.scenario.strict import Strict
+from econ.scenario.strict import Strict, not_a_bool
 
 __all__ = [
     "MAX_TURNS",
@@ -47,8 +47,8 @@ __all__ = [
     "reference_problems",
 ]
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+Share = Annotated[float, Field(ge=0.0, le=1.0), BeforeValidator(not_a_bool)]
+NonNegative = Annotated[float, Field(ge=0.0), BeforeValidator(not_a_bool)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
 Role = Literal["teacher", "student", "other"]
 MAX_TURNS = 1000  # turns of one conversation, at most (Monte Carlo draws are held to it too)
@@ -316,6 +316,9 @@ class Scenario(Strict):
         "capabilities at once: holm (family-wise error), bh (Benjamini-Hochberg, false "
         "discovery rate) or none.")
     fees: Fees = Fees()
+    allow_extreme_prices: bool = Field(
+        False, description="Accept prices outside the sane ranges (econ.scenario.price_limits: "
+        "10,000 USD per million tokens, 1,000 USD per GPU-hour, 1,000,000 USD a tier-month).")
     # at least one: every screen, table and figure is per tier (none left the app with
     # "list index out of range")
     tiers: list[Tier] = Field(min_length=1)

@@ -21,11 +21,12 @@ import yaml
 from econ.base.errors import Problem, ScenarioError
 from econ.base.secrets import redactor
 
-__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "SECRET_MESSAGE", "Lines", "bad_character",
-           "parse_yaml"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "MAX_INTEGER", "SECRET_MESSAGE", "Lines",
+           "bad_character", "parse_yaml"]
 
 MAX_DEPTH = 64  # mappings and lists nested in each other
 MAX_ALIAS_NODES = 100_000  # nodes built again because an alias points at them
+MAX_INTEGER = 10**15  # an integer in a scenario (a count, a price) at most this in magnitude
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -166,6 +167,12 @@ def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
         problems.append(Problem(path, "number too long", line=node.start_mark.line + 1,
                                 value=f"{len(node.value):,} characters", has_value=True))
         return None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+        # no count or price is this large; as a float it would overflow or lose its digits
+        problems.append(Problem(path, f"number too large (at most {MAX_INTEGER:,})",
+                                line=node.start_mark.line + 1,
+                                value=f"{len(str(abs(value))):,} digits", has_value=True))
+        return None
     if isinstance(value, str) and (first or in_key):  # an alias's text was checked once
         bad = _text_problem(value, budget, in_key)
         if bad:
@@ -177,16 +184,21 @@ def _build(node: yaml.Node, path: tuple[str | int, ...], lines: Lines,
 
 def bad_character(text: str, in_key: bool = True) -> str | None:
     """What is wrong with a string's characters: a lone surrogate (it cannot be written as
-    UTF-8) or a control character (a tab or line break is allowed in a value, not in an id);
-    None when it is clean."""
+    UTF-8) or a control character (a tab or line break is allowed in a value, not in an id;
+    a bidirectional override or isolate, which reorders what a reader sees, is refused in an
+    id); None when it is clean."""
     for ch in text:
         code = ord(ch)
         if 0xD800 <= code <= 0xDFFF:
             return f"holds a lone surrogate (U+{code:04X}), which is not text"
         if (code < 32 and (in_key or ch not in "\t\n\r")) or 0x7F <= code <= 0x9F \
-                or code in (0x2028, 0x2029):
+                or code in (0x2028, 0x2029) or (in_key and code in _BIDI):
             return f"holds a control character (U+{code:04X})"
     return None
+
+
+# bidirectional marks, embeddings, overrides and isolates ("Trojan Source", CVE-2021-42574)
+_BIDI = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
 def _text_problem(text: str, budget: _Budget, in_key: bool) -> str | None:

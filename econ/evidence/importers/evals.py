@@ -39,7 +39,7 @@ from econ.evidence.importers.jsonfile import (
     kind_of,
     read_json_or_lines,
 )
-from econ.evidence.results_io import ResultRow, read_results
+from econ.evidence.results_io import ResultRow, bad_id, read_results
 
 __all__ = ["EVAL_FORMATS", "ImportOptions", "inspect_zip_docs", "read_evals"]
 
@@ -321,10 +321,16 @@ def read_evals(path: str | Path, options: ImportOptions | None = None,
     never an internal error: these files come from other tools."""
     p = Path(path)
     try:
-        return _read_evals(p, options, fmt)
+        rows = _read_evals(p, options, fmt)
     except (AttributeError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise EconError(f"{p}: not a well-formed eval log: a field has an unexpected type or "
                         f"is missing ({type(exc).__name__}: {str(exc)[:80]})") from None
+    for row in rows:
+        bad = bad_id(row)
+        if bad is not None:
+            value = ascii(getattr(row, bad[0]))
+            raise EconError(f"{p}: {bad[0]} {value[:60]}: {bad[1]}")
+    return rows
 
 
 def _read_evals(p: Path, options: ImportOptions | None, fmt: str | None) -> list[ResultRow]:
