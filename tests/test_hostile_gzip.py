@@ -113,3 +113,79 @@ def test_truncated_gzip_is_refused(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(EconError, match=r"cut\.jsonl\.gz.*(truncated|corrupt)"):
         list(iter_conversations(path, str(path)))
+
+
+def _real_records(n_bytes: int) -> bytes:
+    """JSON Lines of varied chat records (deflate packs them about 3:1, like a real log)."""
+    import random
+
+    rnd = random.Random(0)
+    out, size = [], 0
+    while size < n_bytes:
+        text = " ".join(f"w{rnd.randrange(100_000)}" for _ in range(40))
+        line = json.dumps({"messages": [{"role": "user", "content": text},
+                                        {"role": "assistant", "content": text[::-1]}]}) + "\n"
+        out.append(line.encode())
+        size += len(line)
+    return b"".join(out)
+
+
+def test_a_bomb_after_the_checked_head_is_refused_while_duckdb_reads(tmp_path, monkeypatch,
+                                                                     capsys):
+    """A real log's head, then blank lines at 1,000:1: over the whole file the ratio stays low
+    (the real part's bytes count), so only a ratio over each window of output sees the bomb; on
+    the default path DuckDB reads the file itself, past the head econ checks first."""
+    from econ.cli.main import main
+
+    monkeypatch.setattr(capped, "GZIP_HEAD_CHECKED_BYTES", 1 << 20)
+    monkeypatch.setattr(capped, "RATIO_WINDOW_BYTES", 4 << 20, raising=False)
+    head = _real_records(3 << 20)
+    blank = _block(b"\n" * (1 << 20))
+    end = zlib.compressobj(9, zlib.DEFLATED, -15)
+    path = tmp_path / "tail.jsonl.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + _block(head) + blank * 64
+                     + end.flush() + struct.pack("<II", 0, (len(head) + (64 << 20)) & 0xFFFFFFFF))
+    assert (len(head) + (64 << 20)) / path.stat().st_size < capped.MAX_COMPRESSION_RATIO
+    assert main(["traffic", str(path), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "MAX_COMPRESSION_RATIO 200:1" in err, err
+    assert "decompression bomb" in err and "Traceback" not in err
+
+
+def _page_bomb(path: Path, rows: int) -> Path:
+    """A chat log in Parquet whose user texts are 1 MiB of zeros each: zstd stores each page in
+    a few dozen bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    zeros = "0" * (1 << 20)
+    messages = [[{"role": "user", "content": zeros}, {"role": "assistant", "content": "ok"}]
+                for _ in range(rows)]
+    pq.write_table(pa.table({"messages": messages}), path, compression="zstd")
+    return path
+
+
+@pytest.mark.parametrize("sample", [None, "5"], ids=["default_path", "python_readers"])
+def test_a_parquet_page_bomb_is_refused_from_its_footer(tmp_path, capsys, sample):
+    from econ.cli.main import main
+
+    path = _page_bomb(tmp_path / "pages.parquet", 8)
+    assert path.stat().st_size < 64 << 10  # 8 MiB of text in a few KiB
+    assert main(["traffic", str(path), *(["--sample", sample] if sample else [])]) == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "Parquet column" in err, err
+    assert "MAX_COMPRESSION_RATIO 200:1" in err and "decompression bomb" in err
+
+
+def test_a_real_parquet_log_is_not_taken_for_a_bomb(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from econ.cli.main import main
+
+    records = [json.loads(line) for line in _real_records(2 << 20).splitlines()]
+    path = tmp_path / "real.parquet"
+    pq.write_table(pa.table({"messages": [r["messages"] for r in records]}), path,
+                   compression="zstd")
+    assert main(["traffic", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["conversations"] == len(records)

@@ -164,3 +164,33 @@ def test_sensitivity_work_does_not_grow_with_candidates_no_tier_serves(tmp_path,
     assert many_rows == few_rows
     assert len(many) == len(few)  # as many costings: the unserved models' inputs are not moved
     assert max(many) == 3  # each costs the served models only: llama-8b, gpt-4o (route), o1
+
+
+def big_map(path: Path, capabilities: int) -> Path:
+    text = {f"cap{i}": {"keywords": [f"kw{i}a", f"kw{i}b", f"kw{i}c"], "regex": [f"zz{i}[0-9]+"]}
+            for i in range(capabilities)}
+    path.write_text(yaml.safe_dump({"text": text}))
+    return path
+
+
+def test_a_capability_map_past_the_rule_limit_is_refused_naming_it(tmp_path, capsys):
+    """3,000 capabilities of four rules ran for minutes past 2 GB: refused before a log is
+    read, in the CLI (--capability-map) and in a scenario's capability_map."""
+    from econ.cli.main import main
+    from econ.evidence.importers.capmap import MAX_TEXT_PATTERNS
+
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"messages": [{"role": "user", "content": "kw1a"}]}) + "\n")
+    cmap = big_map(tmp_path / "map.yaml", 3000)
+    assert main(["traffic", str(log), "--capability-map", str(cmap)]) == 1
+    err = capsys.readouterr().err
+    assert f"{cmap}: text: 12,000 keywords and regexes over 3,000 capabilities; the limit is " \
+           f"{MAX_TEXT_PATTERNS:,} (MAX_TEXT_PATTERNS)" in err, err
+    scenario = yaml.safe_load(DEFAULT.read_text())
+    scenario["capability_map"] = yaml.safe_load(cmap.read_text())
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    assert main(["validate", str(path)]) == 1
+    assert "the limit is" in capsys.readouterr().err
+    at_limit = big_map(tmp_path / "ok.yaml", MAX_TEXT_PATTERNS // 4)
+    assert main(["traffic", str(log), "--capability-map", str(at_limit), "--json"]) == 0

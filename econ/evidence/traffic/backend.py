@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from econ.base.errors import EconError
-from econ.evidence.traffic.capped import check_gzip_head
+from econ.evidence.traffic.capped import check_gzip_head, check_parquet, watch_gzip
 from econ.evidence.traffic.connect import Engine, embedded, open_engine
 from econ.evidence.traffic.engine import Prepared
 from econ.evidence.traffic.native import append_native, estimated_messages
@@ -137,13 +137,15 @@ def _staged(engine: Engine, paths: Sequence[Path], keep_text: bool, skip_bad: bo
         native = None
         if limit is None:  # transcripts, then chat logs, DuckDB reads whole, or Python does
             check_gzip_head(path, str(path))  # DuckDB inflates a gzip itself: a bomb stops here
-            native = append_native(raw, path, conversations, messages,
-                                   text_rate=_text_rate(path, token_sample),
-                                   user_text=keep_text)
-        if native is None and limit is None:
-            native = append_chat(raw, path, conversations, messages,
-                                 text_rate=_text_rate(path, token_sample, chat=True),
-                                 user_text=keep_text)
+            check_parquet(path, str(path))  # or a Parquet page
+            with watch_gzip(path, str(path), raw.interrupt):  # and past the head, while it reads
+                native = append_native(raw, path, conversations, messages,
+                                       text_rate=_text_rate(path, token_sample),
+                                       user_text=keep_text)
+                if native is None:
+                    native = append_chat(raw, path, conversations, messages,
+                                         text_rate=_text_rate(path, token_sample, chat=True),
+                                         user_text=keep_text)
         if native is not None:
             conversations += native[0]
             messages += native[1]

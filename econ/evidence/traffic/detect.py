@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from econ.base.errors import EconError
-from econ.evidence.traffic.capped import capped_gzip, lines, read_array, read_gzipped_parquet
+from econ.evidence.traffic.capped import (
+    capped_gzip,
+    check_parquet,
+    lines,
+    read_array,
+    read_gzipped_parquet,
+)
 from econ.evidence.traffic.readers import Row, Skipped, iter_records, rows_or_skip
 from econ.evidence.traffic.tabular import iter_tabular
 
@@ -67,6 +73,9 @@ def iter_conversations(path: Path, source: str, *, skip_bad: bool = False,
         if kind in ("parquet", "csv"):
             if kind == "parquet" and stream is not raw:
                 stream = io.BytesIO(read_gzipped_parquet(stream, source))  # seeks: in memory
+            if kind == "parquet":
+                check_parquet(path if stream is raw else stream, source)
+                stream.seek(0)
             for rows in iter_tabular(stream, kind, source, skip_bad=skip_bad):
                 tick += 1
                 if progress is not None and tick % 4096 == 0:
