@@ -342,3 +342,84 @@ def test_the_monte_carlo_draws_from_the_prediction_interval():
     assert p50 == pytest.approx(base, rel=0.01)
     assert p5 == pytest.approx(base * math.exp(-z * sigma), rel=0.02)
     assert p95 == pytest.approx(base * math.exp(z * sigma), rel=0.02)
+
+
+def test_a_prefetch_is_waited_for_not_computed_twice(monkeypatch):
+    """The app prefetches the Monte Carlo after a tick while the tab is closed: coming back,
+    simulate takes the prefetch's result (computed once, as a cold computation gives it)."""
+    import threading
+
+    uncertainty.clear_cache()
+    computed = _counting(monkeypatch)
+    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
+    ev = evaluate(loaded.scenario, loaded.measured)
+    simulate(ev, loaded.measured, 3000, 4)
+    ticked = evaluate(loaded.scenario, loaded.measured, consent={"plus": ["creative_assist"]})
+    gate = threading.Event()
+    real = uncertainty._simulate_group
+
+    def held(*args, **kwargs):  # the prefetch runs until the test lets it finish
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uncertainty, "_simulate_group", held)
+    future = uncertainty.prefetch(ticked, loaded.measured, 3000, 4)
+    assert future is not None
+    assert uncertainty.prefetch(ticked, loaded.measured, 3000, 4) is None  # under way already
+    threading.Timer(0.2, gate.set).start()
+    got = simulate(ticked, loaded.measured, 3000, 4)  # waits for the prefetch
+    assert future.done()
+    assert computed == ["free", "plus", "pro", "plus"]  # plus once, by the prefetch
+    assert got == simulate(ticked, loaded.measured, 3000, 4, cache=False)
+    assert uncertainty.prefetch(ticked, loaded.measured, 3000, 4) is None  # all cached
+    uncertainty.clear_cache()
+
+
+def test_a_failed_prefetch_leaves_the_error_to_the_caller(monkeypatch):
+    uncertainty.clear_cache()
+    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
+    ev = evaluate(loaded.scenario, loaded.measured)
+
+    def broken(*args, **kwargs):
+        raise EconError("the Monte Carlo would hold too many arrays")
+
+    monkeypatch.setattr(uncertainty, "_simulate_group", broken)
+    future = uncertainty.prefetch(ev, loaded.measured, 3000, 4)
+    assert future is not None
+    with pytest.raises(EconError, match="too many arrays"):
+        future.result(30)
+    with pytest.raises(EconError, match="too many arrays"):  # computed (and failed) again
+        simulate(ev, loaded.measured, 3000, 4)
+    uncertainty.clear_cache()
+
+
+def test_a_computation_under_way_is_not_started_twice(monkeypatch):
+    """A rerun that starts while another is computing the same state (or a prefetch then) waits
+    for it: the tiers are computed once."""
+    import threading
+
+    uncertainty.clear_cache()
+    computed = _counting(monkeypatch)
+    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
+    ev = evaluate(loaded.scenario, loaded.measured)
+    gate, started = threading.Event(), threading.Event()
+    real = uncertainty._simulate_group
+
+    def held(*args, **kwargs):
+        started.set()
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uncertainty, "_simulate_group", held)
+    results: list = []
+    first = threading.Thread(target=lambda: results.append(simulate(ev, loaded.measured, 3000, 4)))
+    first.start()
+    assert started.wait(30)
+    assert uncertainty.prefetch(ev, loaded.measured, 3000, 4) is None  # under way: no prefetch
+    threading.Timer(0.2, gate.set).start()
+    second = simulate(ev, loaded.measured, 3000, 4)  # waits for the first
+    first.join(30)
+    assert results == [second]
+    assert computed == ["free", "plus", "pro"]
+    assert uncertainty._inflight == {}
+    uncertainty.clear_cache()

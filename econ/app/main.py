@@ -19,7 +19,7 @@ from econ.app.source import select_source
 from econ.app.sources_panel import sources_expander
 from econ.app.state import edits_from_widgets, init_widgets, scenarios_folder
 from econ.app.text import code, lines, say
-from econ.app.uncertainty_tab import uncertainty_tab
+from econ.app.uncertainty_tab import prefetch_uncertainty, uncertainty_tab
 from econ.model.evaluate import evaluate
 from econ.model.loader import Loaded
 from econ.scenario.edits import apply_to_scenario
@@ -92,6 +92,8 @@ def main() -> None:
     if tabs[2].open:
         with tabs[2]:
             uncertainty_tab(source, ev, loaded)
+    else:
+        prefetch_uncertainty(source, ev, loaded)
     if tabs[3].open:
         with tabs[3]:
             export_and_save(source, ev, loaded, edits, from_folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pandas as pd
@@ -13,7 +14,7 @@ from econ.app.text import markdown, say
 from econ.base.draw_limits import DEFAULT_DRAWS, MAX_DRAWS
 from econ.base.errors import EconError
 from econ.decisions.sensitivity import sensitivity, tornado
-from econ.decisions.uncertainty import floor_intervals, simulate
+from econ.decisions.uncertainty import floor_intervals, prefetch, simulate
 from econ.model.evaluate import Evaluation
 from econ.model.loader import Loaded
 from econ.model.tiers import tier_measure
@@ -25,7 +26,7 @@ from econ.outputs.charts import (
     with_prices,
 )
 
-__all__ = ["MC_TABLE", "uncertainty_tab"]
+__all__ = ["MC_TABLE", "prefetch_uncertainty", "uncertainty_tab"]
 
 MC_TABLE: dict[str, Spec] = {
     "tier": ("Tier", "text", None),
@@ -54,6 +55,18 @@ def _tornados(key: str, _ev: Evaluation, _loaded: Loaded, swing: float) -> dict[
     return {t.economics.tier: pd.DataFrame(tornado_records(
         tornado(rows, t.economics.tier)[:15], t.economics.tier, t.economics.measure_usd_month,
         swing, tier_measure(t.economics.price_usd_month))) for t in _ev.tiers}
+
+
+def prefetch_uncertainty(source: str, ev: Evaluation, loaded: Loaded) -> None:
+    """While the tab is closed, once it has been opened: start the Monte Carlo of the current
+    state in the background at the tab's draws and seed, so that coming back after a tick finds
+    the figures computed or under way (not recomputed from the start)."""
+    draws = st.session_state.get(wkey(source, "draws"))
+    if draws is None:
+        return
+    with contextlib.suppress(EconError, ValueError):  # the tab shows the error when opened
+        prefetch(ev, loaded.measured, int(draws), int(st.session_state.get(wkey(source, "seed"),
+                                                                             0)))
 
 
 def uncertainty_tab(source: str, ev: Evaluation, loaded: Loaded) -> None:

@@ -24,18 +24,22 @@ percentiles of the floors themselves.
 computation reads: the scenario's conversation, capabilities and fees, the tier, the models it
 serves with their prices and time models, its resolved plan, the distribution of every input it
 draws, the draws and the seed. A consent tick on one tier recomputes that tier only; the
-Uncertainty tab, the A/B tab and the decision record share the results.
+Uncertainty tab, the A/B tab and the decision record share the results. :func:`prefetch`
+computes what a state will need in a background thread (the app calls it after a tick, while
+the Uncertainty tab is closed); :func:`simulate` then waits for that computation instead of
+starting its own.
 May import: econ.base … econ.model, econ.decisions.draws.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +64,8 @@ from econ.scenario.conversation import capability_shape
 from econ.scenario.schema import Scenario
 
 __all__ = ["CACHE_ENTRIES", "CHUNK_BYTES", "DEFAULT_DRAWS", "KEPT_BYTES", "MAX_CHUNK_BYTES",
-           "MAX_DRAWS", "TierUncertainty", "clear_cache", "floor_intervals", "simulate",
-           "tier_key"]
+           "MAX_DRAWS", "TierUncertainty", "clear_cache", "floor_intervals", "prefetch",
+           "simulate", "tier_key"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
 KEPT_BYTES = 128 * 1024 * 1024  # per-draw figures kept for exact percentiles, at most
@@ -105,6 +109,40 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+_inflight: dict[str, Future[Any]] = {}  # tier key -> the prefetch computing it
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="econ-mc-prefetch")
+
+
+def prefetch(ev: Evaluation, measured: Measured, draws: int = DEFAULT_DRAWS, seed: int = 0,
+             loss_spread: bool = True) -> Future[Any] | None:
+    """Start computing, in a background thread, the tiers of this state that are neither
+    cached nor being computed; None when there is nothing to do. A prefetch queued for an older
+    state and not yet started is dropped (one computation at a time, the newest state's)."""
+    if not 1 <= draws <= MAX_DRAWS:
+        return None
+    keys = [tier_key(ev, measured, t, draws, seed, loss_spread) for t in ev.tiers]
+    with _lock:
+        missing = [k for k in keys if k not in _cache and k not in _inflight]
+        if not missing:
+            return None
+        for k, queued in list(_inflight.items()):
+            if queued.cancel():
+                del _inflight[k]
+        future = _background.submit(_simulate, ev, measured, draws, seed, None, loss_spread,
+                                    True, None, False, frozenset(missing))
+        for k in missing:
+            _inflight[k] = future
+
+    def forget(done: Future[Any]) -> None:
+        with _lock:
+            for k in missing:
+                if _inflight.get(k) is done:
+                    del _inflight[k]
+
+    future.add_done_callback(forget)
+    return future
+
+
 def _sub_scenario(s: Scenario, tiers: Sequence[TierResult]) -> Scenario:
     """The scenario with only the tiers given and the models they serve."""
     models = {m for t in tiers for m in t.assignment.models}
@@ -134,37 +172,79 @@ def simulate(ev: Evaluation, measured: Measured, draws: int = DEFAULT_DRAWS, see
     (with every other spread at zero, the result is then the deterministic one, bit for bit)."""
     if not 1 <= draws <= MAX_DRAWS:
         raise ValueError(f"draws must be 1 to {MAX_DRAWS:,} (got {draws:,})")
+    return _simulate(ev, measured, draws, seed, progress, loss_spread, cache, workers,
+                     wait=cache)
+
+
+def _cached(keys: Sequence[str], tiers: Sequence[TierResult], out: dict[str, TierUncertainty]
+            ) -> set[Future[Any]]:
+    """Fill ``out`` with the cached tiers; the background computations still running for
+    the others."""
+    running = set()
+    with _lock:
+        for k, t in zip(keys, tiers, strict=True):
+            if k in _cache:
+                _cache.move_to_end(k)
+                out[t.economics.tier] = _cache[k]
+            elif k in _inflight:
+                running.add(_inflight[k])
+    return running
+
+
+def _simulate(ev: Evaluation, measured: Measured, draws: int, seed: int,
+              progress: Callable[[float], None] | None, loss_spread: bool, cache: bool,
+              workers: int | None, wait: bool, only: frozenset[str] | None = None
+              ) -> tuple[TierUncertainty, ...]:
+    """:func:`simulate`; ``wait``: take what another computation has under way (a prefetch,
+    another rerun) when it ends; ``only`` (a prefetch): compute the tiers of these keys alone
+    and return nothing. What this call computes is marked under way while it runs."""
     keys = [tier_key(ev, measured, t, draws, seed, loss_spread) for t in ev.tiers]
     out: dict[str, TierUncertainty] = {}
+    mine: Future[Any] = Future()
+    claimed: list[str] = []
     if cache:
+        running = _cached(keys, ev.tiers, out)
+        if wait and running:  # computed elsewhere: that result, not a second run
+            for future in running:
+                with contextlib.suppress(Exception):  # failed or cancelled: computed below
+                    future.result()
+            _cached(keys, ev.tiers, out)
         with _lock:
             for k, t in zip(keys, ev.tiers, strict=True):
-                if k in _cache:
-                    _cache.move_to_end(k)
-                    out[t.economics.tier] = _cache[k]
-    todo = [t for t in ev.tiers if t.economics.tier not in out]
-    per_group = max(1, KEPT_BYTES // (FIGURES * 8 * draws))
-    groups = [todo[i:i + per_group] for i in range(0, len(todo), per_group)]
-    for gi, group in enumerate(groups):
+                if only is None and t.economics.tier not in out and k not in _inflight:
+                    _inflight[k] = mine
+                    claimed.append(k)
+    todo = [t for k, t in zip(keys, ev.tiers, strict=True)
+            if t.economics.tier not in out and (only is None or k in only)]
+    try:
+        per_group = max(1, KEPT_BYTES // (FIGURES * 8 * draws))
+        groups = [todo[i:i + per_group] for i in range(0, len(todo), per_group)]
+        for gi, group in enumerate(groups):
 
-        def step(fraction: float, gi: int = gi) -> None:
-            if progress is not None:
-                progress(min(1.0, (gi + fraction) / len(groups)))
+            def step(fraction: float, gi: int = gi) -> None:
+                if progress is not None:
+                    progress(min(1.0, (gi + fraction) / len(groups)))
 
-        results = _simulate_group(ev, measured, group, draws, seed, loss_spread,
-                                  workers or min(2, os.cpu_count() or 1), step)
-        out.update({r.tier: r for r in results})
-    if cache:
-        computed = {t.economics.tier for t in todo}
+            results = _simulate_group(ev, measured, group, draws, seed, loss_spread,
+                                      workers or min(2, os.cpu_count() or 1), step)
+            out.update({r.tier: r for r in results})
+        if cache:
+            computed = {t.economics.tier for t in todo}
+            with _lock:
+                for k, t in zip(keys, ev.tiers, strict=True):
+                    if t.economics.tier in computed:
+                        _cache[k] = out[t.economics.tier]
+                while len(_cache) > CACHE_ENTRIES:
+                    _cache.popitem(last=False)
+    finally:
         with _lock:
-            for k, t in zip(keys, ev.tiers, strict=True):
-                if t.economics.tier in computed:
-                    _cache[k] = out[t.economics.tier]
-            while len(_cache) > CACHE_ENTRIES:
-                _cache.popitem(last=False)
+            for k in claimed:
+                if _inflight.get(k) is mine:
+                    del _inflight[k]
+        mine.set_result(None)
     if progress is not None:
         progress(1.0)
-    return tuple(out[t.economics.tier] for t in ev.tiers)
+    return () if only is not None else tuple(out[t.economics.tier] for t in ev.tiers)
 
 
 def _simulate_group(ev: Evaluation, measured: Measured, tiers: Sequence[TierResult], draws: int,
