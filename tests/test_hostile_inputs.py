@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from econ.cli import main
+from tests.cli_failures import fails
 from tests.conftest import BASIC as DEFAULT
 from tests.conftest import SNAPSHOT
 
@@ -19,15 +20,6 @@ def line_of(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
-def fails(capsys, *argv: str) -> str:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    captured = capsys.readouterr()
-    assert code == 1, captured.err
-    assert "internal error" not in captured.err and "Traceback" not in captured.err
-    return captured.err.strip()
 
 
 # ---- YAML shapes ------------------------------------------------------------------------------

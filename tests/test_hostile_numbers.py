@@ -9,18 +9,7 @@ import json
 import pytest
 
 from econ.cli import main
-
-
-def fails(capsys, *argv: str) -> str:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    captured = capsys.readouterr()
-    assert code == 1, captured.err
-    assert "internal error" not in captured.err and "Traceback" not in captured.err
-    return captured.err.strip()
-
+from tests.cli_failures import fails
 
 # ---- token counts in traffic logs -----------------------------------------------------------
 

@@ -9,21 +9,12 @@ import zipfile
 
 import pytest
 
-from econ.cli import main
+from tests.cli_failures import fails
 
 HEADER = {"eval": {"task": "t", "model": "m"}}
 SAMPLES = "samples_arc_2024-05-01T10-00-00.jsonl"
 
 
-def fails(capsys, *argv: str) -> str:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    captured = capsys.readouterr()
-    assert code == 1, captured.err
-    assert "internal error" not in captured.err and "Traceback" not in captured.err
-    return captured.err.strip()
 
 
 def _promptfoo(results: object) -> dict:
