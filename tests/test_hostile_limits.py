@@ -194,3 +194,28 @@ def test_a_capability_map_past_the_rule_limit_is_refused_naming_it(tmp_path, cap
     assert "the limit is" in capsys.readouterr().err
     at_limit = big_map(tmp_path / "ok.yaml", MAX_TEXT_PATTERNS // 4)
     assert main(["traffic", str(log), "--capability-map", str(at_limit), "--json"]) == 0
+
+
+def test_monte_carlo_runs_one_chunk_at_a_time_when_two_would_not_fit(monkeypatch):
+    """300 capabilities × 20 tiers: a chunk (one seeding run of every input) outgrows its
+    budget, and two in flight held 605 MB at 1M draws. Past IN_FLIGHT_BYTES the draws run on
+    one thread, with the same figures."""
+    from econ.decisions import uncertainty
+    from econ.decisions.draws import SEED_DRAWS
+
+    loaded = load_scenario(DEFAULT)
+    ev = evaluate(loaded.scenario, loaded.measured)
+    draws = 20 * SEED_DRAWS  # more than one chunk (at most 8 runs)
+    threaded = uncertainty.simulate(ev, loaded.measured, draws, seed=7, cache=False, workers=2)
+    pools: list[int] = []
+    real = uncertainty.ThreadPoolExecutor
+
+    def pool(*args: Any, **kwargs: Any) -> Any:
+        pools.append(kwargs.get("max_workers", 0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uncertainty, "ThreadPoolExecutor", pool)
+    monkeypatch.setattr(uncertainty, "IN_FLIGHT_BYTES", 1, raising=False)
+    serial = uncertainty.simulate(ev, loaded.measured, draws, seed=7, cache=False, workers=2)
+    assert pools == []
+    assert serial == threaded

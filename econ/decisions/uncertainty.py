@@ -13,9 +13,13 @@ nothing of size draws × inputs is ever held. A chunk is a whole number of seedi
 :data:`CHUNK_BYTES` (64 MiB, at most 8 runs); the figures do not depend on the chunk size. What
 is kept for exact percentiles is three float64 figures per draw and tier (cost per
 conversation, cost per user, loss: 24 bytes, 24 MB per tier at 1M draws); tiers are computed in
-groups whose kept figures stay within :data:`KEPT_BYTES` (128 MiB). So memory is bounded by
-KEPT_BYTES plus two chunks in flight, whatever the draws and the tiers; a scenario with so many
-random inputs that one run of each exceeds :data:`MAX_CHUNK_BYTES` is refused with a message.
+groups whose kept figures stay within :data:`KEPT_BYTES` (128 MiB). A chunk is at least one
+run, so with many random inputs it outgrows CHUNK_BYTES; a second thread then runs only while
+two chunks stay within :data:`IN_FLIGHT_BYTES` (256 MiB, estimated). So memory is bounded by
+KEPT_BYTES plus two chunks in flight, or one chunk past IN_FLIGHT_BYTES, whatever the draws and
+the tiers (300 capabilities with a share spread × 20 tiers at 1M draws: 453 MB peak RSS, 605
+MB with two threads, 4.3 GB before chunking); a scenario with so many random inputs that one
+run of each exceeds :data:`MAX_CHUNK_BYTES` is refused with a message.
 The percentiles are exact over the draws (numpy's linear interpolation); the floor's are the
 cost per user's through the floor formula, which is increasing and affine, so they equal the
 percentiles of the floors themselves.
@@ -63,13 +67,15 @@ from econ.model.tiers import gross_margin_at_price, price_floor_usd_month, tier_
 from econ.scenario.conversation import capability_shape
 from econ.scenario.schema import Scenario
 
-__all__ = ["CACHE_ENTRIES", "CHUNK_BYTES", "DEFAULT_DRAWS", "KEPT_BYTES", "MAX_CHUNK_BYTES",
-           "MAX_DRAWS", "TierUncertainty", "clear_cache", "floor_intervals", "prefetch",
+__all__ = ["CACHE_ENTRIES", "CHUNK_BYTES", "DEFAULT_DRAWS", "IN_FLIGHT_BYTES", "KEPT_BYTES",
+           "MAX_CHUNK_BYTES", "MAX_DRAWS", "TierUncertainty", "clear_cache", "floor_intervals",
+           "prefetch",
            "simulate", "tier_key"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
 KEPT_BYTES = 128 * 1024 * 1024  # per-draw figures kept for exact percentiles, at most
 CHUNK_BYTES = 64 * 1024 * 1024  # arrays of one chunk in flight, about (an estimate)
+IN_FLIGHT_BYTES = 256 * 1024 * 1024  # two chunks past this (estimated): one thread
 MAX_CHUNK_BYTES = 512 * 1024 * 1024  # one seeding run of every input beyond this: refused
 MAX_RUNS_PER_CHUNK = 8
 FIGURES = 3  # kept per draw and tier: cost per conversation, cost per user, loss
@@ -253,7 +259,10 @@ def _simulate_group(ev: Evaluation, measured: Measured, tiers: Sequence[TierResu
     sub = _sub_scenario(ev.scenario, tiers)
     sp = spreads(ev, measured, tiers, loss_spread)
     specs = {t.id: t for t in sub.tiers}
-    chunk = SEED_DRAWS * _runs_per_chunk(sub, sp, len(tiers))
+    runs, run_bytes = _runs_per_chunk(sub, sp, len(tiers))
+    chunk = SEED_DRAWS * runs
+    if 2 * runs * run_bytes > IN_FLIGHT_BYTES:
+        workers = 1  # one chunk in memory at a time: the figures do not depend on the threads
     kept = np.empty((len(tiers), FIGURES, draws))
     meets = np.zeros(len(tiers), dtype=np.int64)
     blocks = range(0, draws, chunk)
@@ -302,9 +311,10 @@ def _simulate_group(ev: Evaluation, measured: Measured, tiers: Sequence[TierResu
     return out
 
 
-def _runs_per_chunk(sub: Scenario, sp: Spreads, tiers: int) -> int:
+def _runs_per_chunk(sub: Scenario, sp: Spreads, tiers: int) -> tuple[int, int]:
     """Seeding runs per chunk: as many as keep a chunk's arrays within CHUNK_BYTES (drawn inputs,
-    about 16 temporaries per model and distinct conversation shape, 6 per tier)."""
+    about 16 temporaries per model and distinct conversation shape, 6 per tier); and the
+    estimated bytes of one run."""
     shapes = {capability_shape(sub.conversation, c) for c in sub.capabilities}
     arrays = drawn_arrays(sp) + 16 * len(sub.models) * (len(shapes) + 1) + 6 * tiers
     run_bytes = arrays * SEED_DRAWS * 8
@@ -313,7 +323,7 @@ def _runs_per_chunk(sub: Scenario, sp: Spreads, tiers: int) -> int:
                         f"({run_bytes / 2**20:,.0f} MiB for {SEED_DRAWS:,} draws); the limit is "
                         f"{MAX_CHUNK_BYTES / 2**20:,.0f} MiB: fewer capabilities with a traffic "
                         "share spread, or fewer models, distinct shapes or tiers")
-    return max(1, min(MAX_RUNS_PER_CHUNK, CHUNK_BYTES // run_bytes))
+    return max(1, min(MAX_RUNS_PER_CHUNK, CHUNK_BYTES // run_bytes)), run_bytes
 
 
 def _costs(sub: Scenario, measured: Measured, d: BlockDraws) -> CostTable:

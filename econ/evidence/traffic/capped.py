@@ -193,6 +193,9 @@ def watch_gzip(path: Path, source: str, interrupt: Callable[[], None]) -> Iterat
     thread.start()
     try:
         yield
+    except KeyboardInterrupt:
+        stop.set()
+        raise
     except BaseException:
         thread.join()  # the engine's own error may come from the bomb: the refusal names it
         if watch.error is not None:
