@@ -45,7 +45,7 @@ class EchoServer:
                 last = body["messages"][-1]["content"]
                 auth = self.headers.get("Authorization", "")
                 if last.startswith("SLOW"):
-                    time.sleep(3)
+                    time.sleep(9)  # well past the probes' 3 s timeout
                     return self._send(200, {"error": {"message": auth}})
                 status, pad = 500, 0
                 if last.startswith("E"):
@@ -145,7 +145,7 @@ def test_no_key_reaches_any_output_on_any_failure_path(tmp_path, echo):
     env = {"ECON_TEST_KEY": ENDPOINT_KEY, "OPENAI_API_KEY": PROVIDER_KEY,
            "OPENAI_API_BASE": echo.url}
     def common(name: str) -> list[str]:
-        return ["-o", str(tmp_path / f"{name}.jsonl"), "--timeout", "1", "--retries", "0",
+        return ["-o", str(tmp_path / f"{name}.jsonl"), "--timeout", "3", "--retries", "0",
                 "--concurrency", "4"]
 
     started = {
