@@ -219,3 +219,25 @@ def test_monte_carlo_runs_one_chunk_at_a_time_when_two_would_not_fit(monkeypatch
     serial = uncertainty.simulate(ev, loaded.measured, draws, seed=7, cache=False, workers=2)
     assert pools == []
     assert serial == threaded
+
+
+def test_logs_whose_text_outgrows_the_engine_memory_are_bad_input(tmp_path, capsys):
+    """Text past DuckDB's memory limit (here a Parquet dictionary repeating 1 MiB) is exit 1
+    naming the file and --memory-limit, not an internal error (was exit 2)."""
+    import random
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.cli_failures import fails
+
+    rng = random.Random(1)
+    text = "".join(rng.choice("abcdefghij klmnop") for _ in range(1 << 20))
+    n = 60
+    path = tmp_path / "logs.parquet"
+    pq.write_table(pa.table({"conversation_id": [f"c{i}" for i in range(n)],
+                             "role": ["user"] * n,
+                             "content": pa.array([text] * n).dictionary_encode()}),
+                   path, compression="none")
+    err = fails(capsys, "traffic", str(path), "--memory-limit", "8MB")
+    assert err.startswith(f"{path}: the logs' text does not fit") and "--memory-limit 8MB" in err

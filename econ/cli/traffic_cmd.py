@@ -104,7 +104,21 @@ def encodings_of(tokenizers: list[Any]) -> list[str]:
 def summarise_logs(args: argparse.Namespace,
                    rules_ids: tuple[Any, list[str]] | None = None) -> tuple[Any, Any, Any]:
     """(TrafficSummary, Loaded tables, per-conversation table). Close with ``loaded.close()``.
-    ``rules_ids``: the text rules and capability ids, when the caller has read them."""
+    ``rules_ids``: the text rules and capability ids, when the caller has read them. Logs
+    whose text outgrows DuckDB's memory limit are bad input (exit 1), named."""
+    import duckdb
+
+    try:
+        return _summarise_logs(args, rules_ids)
+    except duckdb.OutOfMemoryException:
+        where = ", ".join(map(str, args.logs)) or f"--table {args.table}"
+        raise EconError(f"{where}: the logs' text does not fit in the traffic engine's memory "
+                        f"limit (--memory-limit {args.memory_limit}): raise it, or read fewer "
+                        "or smaller files (--sample N conversations)") from None
+
+
+def _summarise_logs(args: argparse.Namespace,
+                    rules_ids: tuple[Any, list[str]] | None) -> tuple[Any, Any, Any]:
     from econ.cli.traffic_steps import needs_text
     from econ.evidence.traffic.backend import load
     from econ.evidence.traffic.engine import summarise
