@@ -8,6 +8,10 @@ import pytest
 import yaml
 from hypothesis import settings
 
+from tests.browser_fixtures import close_chromium, new_page, served, shared_app
+
+__all__ = ["new_page", "served", "shared_app"]  # fixtures of the browser tests
+
 # Property tests assert invariants, not speed: hypothesis's default 200 ms deadline per example
 # fails them on a loaded machine (205 ms seen on two busy cores). Speed is measured in
 # benchmarks/, as ratios within one run.
@@ -96,4 +100,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def long(item: pytest.Item) -> bool:
         return any(item.get_closest_marker(m) for m in ("browser", "slow", "xdist_group"))
 
-    items.sort(key=lambda item: not long(item))
+    # the browser tests first of all, side by side: they share a worker's Chromium
+    items.sort(key=lambda item: (not item.get_closest_marker("browser"), not long(item)))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """Stop the worker's Chromium once the browser tests are done: its Playwright session
+    leaves an asyncio loop marked running, which a later test's ``asyncio.run`` refuses."""
+    yield
+    if nextitem is None or not nextitem.get_closest_marker("browser"):
+        close_chromium()

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,62 +12,16 @@ import pytest
 from econ.cli import main as econ_main
 from econ.model.evaluate import evaluate
 from econ.model.loader import load_scenario
-from tests.conftest import ROOT, SCENARIOS
+from tests.browser_fixtures import EPOCH
 
-CHROMIUM = "/usr/bin/chromium"
-EPOCH = "1767225600"  # exports dated 2026-01-01, so a download equals `econ export`
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(served):
+    """The app of this test alone (it saves, uploads or writes): (URL, scenarios folder)."""
     url, folder, _ = served
     return url, folder
-
-
-@pytest.fixture
-def served(tmp_path):
-    """The app on a loopback port: (URL, its scenarios folder, the server process)."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
-    folder = tmp_path / "scenarios"
-    shutil.copytree(SCENARIOS, folder)
-    shutil.copytree(ROOT / "data" / "benchmarks", tmp_path / "data" / "benchmarks")
-    port = _free_port()
-    env = {**os.environ, "ECON_SCENARIOS": str(folder), "SOURCE_DATE_EPOCH": EPOCH}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            pytest.fail(f"streamlit did not start on {url}:\n{out}")
-        time.sleep(0.3)
-    yield url, folder, proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def _settle(page) -> None:
@@ -171,122 +120,115 @@ def _sidecar(page, tmp_path: Path, name: str) -> dict[str, object]:
     return dict(json.loads(target.read_text(encoding="utf-8")))
 
 
-def test_consent_tick_moves_a_floor_and_csv_downloads(server, tmp_path, capsys):
-    from playwright.sync_api import expect, sync_playwright
+def test_consent_tick_moves_a_floor_and_csv_downloads(server, new_page, tmp_path, capsys):
+    from playwright.sync_api import expect
 
     url, folder = server
     shots = Path(os.environ.get("ECON_SCREENSHOTS", tmp_path / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1600},
-                                    accept_downloads=True)
-            page.goto(url)
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            before = _floor(page, "plus")
-            page.screenshot(path=str(shots / "01-loaded.png"), full_page=True)
+    page = new_page(viewport={"width": 1500, "height": 1600}, accept_downloads=True)
+    page.goto(url)
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    before = _floor(page, "plus")
+    page.screenshot(path=str(shots / "01-loaded.png"), full_page=True)
 
-            page.get_by_role("checkbox", name="consent to lose analysis").check(force=True)
+    page.get_by_role("checkbox", name="consent to lose analysis").check(force=True)
+    deadline = time.monotonic() + 30
+    while _floor(page, "plus") == before and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    _settle(page)
+    after = _floor(page, "plus")
+    assert after < before
+
+    loaded = load_scenario(folder / "frontier-vs-distilled.yaml")
+    ev = evaluate(loaded.scenario, loaded.measured,
+                  consent={"plus": ["creative_assist", "analysis", "factual_qa"]})
+    plus = next(t for t in ev.tiers if t.economics.tier == "plus")
+    assert after == round(plus.economics.price_floor_usd_month, 2)
+    page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
+
+    # clicking the frontier's cheapest point adopts its consent set: lose everything
+    from econ.decisions.frontier import tier_frontier
+
+    points = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus").points
+    _open_tab(page, "Frontier")
+    _frontier_symbols(page).first.click(force=True)
+    _wait_current(page, points[0].price_floor_usd_month, "cheapest")
+    page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
+    # click a middle point: adopted, and the point list follows the click; then a
+    # manual tick, and the same point again: adopted again (it did nothing before)
+    # the points as the app now lists them: adopting the cheapest (one model alone) left
+    # plus with no router of its own, so its routed points are priced as the frontier
+    # caption says, and adopting one gives exactly its floor
+    floor, third = "", frozenset[str]()
+    for attempt in ("click", "re-click"):
+        before = _current_floor(page)
+        _frontier_symbols(page).nth(3).click(force=True)
+        if attempt == "click":
             deadline = time.monotonic() + 30
-            while _floor(page, "plus") == before and time.monotonic() < deadline:
+            while _current_floor(page) == before:
+                assert time.monotonic() < deadline, "nothing adopted"
                 page.wait_for_timeout(200)
             _settle(page)
-            after = _floor(page, "plus")
-            assert after < before
-
-            loaded = load_scenario(folder / "frontier-vs-distilled.yaml")
-            ev = evaluate(loaded.scenario, loaded.measured,
-                          consent={"plus": ["creative_assist", "analysis", "factual_qa"]})
-            plus = next(t for t in ev.tiers if t.economics.tier == "plus")
-            assert after == round(plus.economics.price_floor_usd_month, 2)
-            page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
-
-            # clicking the frontier's cheapest point adopts its consent set: lose everything
-            from econ.decisions.frontier import tier_frontier
-
-            points = tier_frontier(evaluate(loaded.scenario, loaded.measured), "plus").points
-            _open_tab(page, "Frontier")
-            _frontier_symbols(page).first.click(force=True)
-            _wait_current(page, points[0].price_floor_usd_month, "cheapest")
-            page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
-            # click a middle point: adopted, and the point list follows the click; then a
-            # manual tick, and the same point again: adopted again (it did nothing before)
-            # the points as the app now lists them: adopting the cheapest (one model alone) left
-            # plus with no router of its own, so its routed points are priced as the frontier
-            # caption says, and adopting one gives exactly its floor
-            floor, third = "", frozenset[str]()
-            for attempt in ("click", "re-click"):
-                before = _current_floor(page)
-                _frontier_symbols(page).nth(3).click(force=True)
-                if attempt == "click":
-                    deadline = time.monotonic() + 30
-                    while _current_floor(page) == before:
-                        assert time.monotonic() < deadline, "nothing adopted"
-                        page.wait_for_timeout(200)
-                    _settle(page)
-                    floor = _current_floor(page)
-                else:
-                    deadline = time.monotonic() + 30
-                    while _current_floor(page) != floor:
-                        assert time.monotonic() < deadline, f"re-click: {_current_floor(page)}"
-                        page.wait_for_timeout(200)
-                    _settle(page)
-                listed = page.evaluate(
-                    """() => [...document.querySelectorAll('[data-testid="stSelectbox"]')]
-                       .filter(e => e.innerText.startsWith('Frontier point'))
-                       .map(e => [...e.querySelectorAll('input')].map(i => i.value + ' '
-                            + (i.getAttribute('aria-label') || '')).join(' ')).join('|')""")
-                # the point list follows the click, and the adopted plan sits at its floor
-                assert listed.startswith(f"{floor} USD/mo floor"), (floor, listed)
-                if attempt == "click":
-                    label = listed.split(" Frontier point")[0]
-                    third = frozenset(label.split(" · ")[-1].split(", "))
-                    _open_tab(page, "Consent & tiers")
-                    assert _ticked_ids(page) == set(third)
-                    box = next(c.id for c in loaded.scenario.capabilities
-                               if c.id not in third)
-                    page.get_by_role("checkbox", name=f"consent to lose {box}").check(force=True)
-                    deadline = time.monotonic() + 30
-                    while _ticked_ids(page) == set(third):
-                        assert time.monotonic() < deadline
-                        page.wait_for_timeout(200)
-                    _settle(page)
-                    _open_tab(page, "Frontier")
-            _open_tab(page, "Export & save")
+            floor = _current_floor(page)
+        else:
+            deadline = time.monotonic() + 30
+            while _current_floor(page) != floor:
+                assert time.monotonic() < deadline, f"re-click: {_current_floor(page)}"
+                page.wait_for_timeout(200)
             _settle(page)
-            with page.expect_download(timeout=30_000) as info:
-                page.get_by_role("button", name="Download CSV").click()
-            target = tmp_path / "download.csv"
-            info.value.save_as(target)
-            assert target.read_bytes().startswith(b"\xef\xbb\xbftier,")  # a plain table
-            assert _sidecar(page, tmp_path, "before.json")["unsaved_edits"] is True
-            # the adopted point changed plus's plan and consent: save, and `econ export` of the
-            # saved file gives the same table as the download
-            page.get_by_role("button", name="Save to scenarios/frontier-vs-distilled.yaml").click()
-            expect(page.get_by_text("Saved scenarios/frontier-vs-distilled.yaml")).to_be_visible(
-                timeout=30_000)
-            saved = _cli_export(folder / "frontier-vs-distilled.yaml", tmp_path, "csv")
-            assert target.read_bytes() == saved
-            # a download right after the save is of the saved file
-            with page.expect_download(timeout=30_000) as info:
-                page.get_by_role("button", name="Download CSV").click()
-            after_save = tmp_path / "after-save.csv"
-            info.value.save_as(after_save)
-            assert after_save.read_bytes() == saved
-            assert _sidecar(page, tmp_path, "after.json")["unsaved_edits"] is False
-            page.screenshot(path=str(shots / "04-export.png"), full_page=True)
-        finally:
-            browser.close()
+        listed = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stSelectbox"]')]
+               .filter(e => e.innerText.startsWith('Frontier point'))
+               .map(e => [...e.querySelectorAll('input')].map(i => i.value + ' '
+                    + (i.getAttribute('aria-label') || '')).join(' ')).join('|')""")
+        # the point list follows the click, and the adopted plan sits at its floor
+        assert listed.startswith(f"{floor} USD/mo floor"), (floor, listed)
+        if attempt == "click":
+            label = listed.split(" Frontier point")[0]
+            third = frozenset(label.split(" · ")[-1].split(", "))
+            _open_tab(page, "Consent & tiers")
+            assert _ticked_ids(page) == set(third)
+            box = next(c.id for c in loaded.scenario.capabilities
+                       if c.id not in third)
+            page.get_by_role("checkbox", name=f"consent to lose {box}").check(force=True)
+            deadline = time.monotonic() + 30
+            while _ticked_ids(page) == set(third):
+                assert time.monotonic() < deadline
+                page.wait_for_timeout(200)
+            _settle(page)
+            _open_tab(page, "Frontier")
+    _open_tab(page, "Export & save")
+    _settle(page)
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="Download CSV").click()
+    target = tmp_path / "download.csv"
+    info.value.save_as(target)
+    assert target.read_bytes().startswith(b"\xef\xbb\xbftier,")  # a plain table
+    assert _sidecar(page, tmp_path, "before.json")["unsaved_edits"] is True
+    # the adopted point changed plus's plan and consent: save, and `econ export` of the
+    # saved file gives the same table as the download
+    page.get_by_role("button", name="Save to scenarios/frontier-vs-distilled.yaml").click()
+    expect(page.get_by_text("Saved scenarios/frontier-vs-distilled.yaml")).to_be_visible(
+        timeout=30_000)
+    saved = _cli_export(folder / "frontier-vs-distilled.yaml", tmp_path, "csv")
+    assert target.read_bytes() == saved
+    # a download right after the save is of the saved file
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="Download CSV").click()
+    after_save = tmp_path / "after-save.csv"
+    info.value.save_as(after_save)
+    assert after_save.read_bytes() == saved
+    assert _sidecar(page, tmp_path, "after.json")["unsaved_edits"] is False
+    page.screenshot(path=str(shots / "04-export.png"), full_page=True)
     with capsys.disabled():
         print(f"\nbrowser screenshots: {shots}")
 
 
-def test_uploaded_scenario_is_validated(server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_uploaded_scenario_is_validated(server, new_page, tmp_path):
+    from playwright.sync_api import expect
 
     url, folder = server
     broken = tmp_path / "upload-broken.yaml"
@@ -295,30 +237,24 @@ def test_uploaded_scenario_is_validated(server, tmp_path):
     line = next(i for i, t in enumerate(broken.read_text().splitlines(), 1) if "turns: five" in t)
     too_big = tmp_path / "upload-big.yaml"
     too_big.write_text("# padding\n" * 120_000)  # 1.2 MB
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1400})
-            page.goto(url)
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            page.locator("input[type=file]").set_input_files(str(broken))
-            expect(page.get_by_text(
-                f"upload-broken.yaml:{line}: conversation.turns: input should be a valid "
-                "integer")).to_be_visible(timeout=30_000)
-            assert page.get_by_text("Traceback").count() == 0
-            # the label states the limit the widget enforces (it said 256 KB against 1 MB)
-            label = page.locator('[data-testid="stFileUploader"]').inner_text()
-            assert "at most 1 MB" in label and "256 KB" not in label, label
-            assert "1MB" in label.replace(" ", ""), label
-            page.locator("input[type=file]").set_input_files(str(too_big))
-            expect(page.get_by_text(re.compile(r"1(\.0)?\s?MB or smaller|exceeds|too large",
-                                               re.I)).first).to_be_visible(timeout=30_000)
-            page.screenshot(path=str(tmp_path / "upload-too-big.png"), full_page=True)
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 1500, "height": 1400})
+    page.goto(url)
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    page.locator("input[type=file]").set_input_files(str(broken))
+    expect(page.get_by_text(
+        f"upload-broken.yaml:{line}: conversation.turns: input should be a valid "
+        "integer")).to_be_visible(timeout=30_000)
+    assert page.get_by_text("Traceback").count() == 0
+    # the label states the limit the widget enforces (it said 256 KB against 1 MB)
+    label = page.locator('[data-testid="stFileUploader"]').inner_text()
+    assert "at most 1 MB" in label and "256 KB" not in label, label
+    assert "1MB" in label.replace(" ", ""), label
+    page.locator("input[type=file]").set_input_files(str(too_big))
+    expect(page.get_by_text(re.compile(r"1(\.0)?\s?MB or smaller|exceeds|too large",
+                                       re.I)).first).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "upload-too-big.png"), full_page=True)
 
 
 def _wait_for_caption(page, start: str) -> None:
@@ -334,32 +270,26 @@ def _wait_for_caption(page, start: str) -> None:
         page.wait_for_timeout(250)
 
 
-def test_a_sidebar_pick_after_an_upload_wins(server, tmp_path):
+def test_a_sidebar_pick_after_an_upload_wins(server, new_page, tmp_path):
     """With a file uploaded, picking another scenario in the sidebar shows that scenario."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, folder = server
     upload = tmp_path / "uploaded-copy.yaml"
     upload.write_text((folder / "frontier-vs-distilled.yaml").read_text()
                       .replace("name: frontier-vs-distilled", "name: uploaded-copy"))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1400})
-            page.goto(url)
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            page.locator("input[type=file]").set_input_files(str(upload))
-            _wait_for_caption(page, "uploaded-copy.yaml")
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
-            page.get_by_role("option", name="self-hosted-llama.yaml").click()
-            _wait_for_caption(page, "self-hosted-llama.yaml")
-            # the caption renders before the tiers panel: wait for the llama tiers to arrive
-            expect(page.locator(".st-key-floor-team")).to_have_count(1, timeout=30_000)
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 1500, "height": 1400})
+    page.goto(url)
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    page.locator("input[type=file]").set_input_files(str(upload))
+    _wait_for_caption(page, "uploaded-copy.yaml")
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+    page.get_by_role("option", name="self-hosted-llama.yaml").click()
+    _wait_for_caption(page, "self-hosted-llama.yaml")
+    # the caption renders before the tiers panel: wait for the llama tiers to arrive
+    expect(page.locator(".st-key-floor-team")).to_have_count(1, timeout=30_000)
 
 
 _TRUNCATED = """() => {
@@ -393,39 +323,34 @@ _TRUNCATED = """() => {
 
 
 @pytest.mark.parametrize("width", [1024, 1280, 1440])
-def test_no_truncated_metric_or_broken_header(server, tmp_path, width):
-    from playwright.sync_api import expect, sync_playwright
+def test_no_truncated_metric_or_broken_header(shared_app, new_page, tmp_path, width):
+    """Reads only: the worker's shared app, in a new session."""
+    from playwright.sync_api import expect
 
-    url, _ = server
+    url, _ = shared_app
     shots = Path(os.environ.get("ECON_SCREENSHOTS", tmp_path / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 2200})
-            page.goto(url)
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            sidebar = page.locator('[data-testid="stSidebar"]')
-            box = sidebar.bounding_box()
-            assert box is not None and box["width"] > 200, box  # the sidebar is open
-            expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(6)
-            problems = []
-            for tab in ("Consent & tiers", "Frontier", "Uncertainty & sensitivity",
-                        "Export & save", "A/B plans", "Author"):
-                _open_tab(page, tab)
-                _settle(page)
-                problems += [(tab, *p) for p in page.evaluate(_TRUNCATED)]
-                page.screenshot(path=str(shots / f"layout-{width}-{tab[:6].strip()}.png"),
-                                full_page=True)
-            assert not problems, problems
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": width, "height": 2200})
+    page.goto(url)
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    box = sidebar.bounding_box()
+    assert box is not None and box["width"] > 200, box  # the sidebar is open
+    expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(6)
+    problems = []
+    for tab in ("Consent & tiers", "Frontier", "Uncertainty & sensitivity",
+                "Export & save", "A/B plans", "Author"):
+        _open_tab(page, tab)
+        _settle(page)
+        problems += [(tab, *p) for p in page.evaluate(_TRUNCATED)]
+        page.screenshot(path=str(shots / f"layout-{width}-{tab[:6].strip()}.png"),
+                        full_page=True)
+    assert not problems, problems
 
 
-def test_a_whole_planning_session(server, tmp_path, capsys):
+def test_a_whole_planning_session(server, new_page, tmp_path, capsys):
     """Open a shared link; tick per tier; adopt a frontier point; pin A; change a price; compare
     A/B; download the XLSX and the decision record; save. The downloads carry provenance, their
     numbers equal `econ export` of the saved file, and the record's PNGs are real images."""
@@ -433,88 +358,81 @@ def test_a_whole_planning_session(server, tmp_path, capsys):
     import zipfile
 
     import openpyxl
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, folder = server
     name = "frontier-vs-distilled.yaml"
     free = "creative_assist,factual_qa,code_help,clarifying_questions,analysis"
     shots = tmp_path / "session"
     shots.mkdir()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1400},
-                                    accept_downloads=True)
-            # 1. the shared link: free consents to lose analysis too, and the ticks show free
-            page.goto(f"{url}/?scenario={name}&tier=free&consent.free={free}")
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            deadline = time.monotonic() + 30
-            while _ticked_ids(page) != set(free.split(",")):
-                assert time.monotonic() < deadline, _ticked_ids(page)
-                page.wait_for_timeout(200)
-            _settle(page)
-            # 2. a tick on plus
-            page.locator('[data-testid="stSelectbox"]').filter(
-                has_text="Consent set of tier").click()
-            page.get_by_role("option", name="plus").click()
-            # plus's own consent set replaces free's (which ticked code_help): wait for it, so
-            # the tick below lands on plus's checkboxes, not on free's before the rerun
-            deadline = time.monotonic() + 30
-            while "code_help" in _ticked_ids(page):
-                assert time.monotonic() < deadline, _ticked_ids(page)
-                page.wait_for_timeout(200)
-            _settle(page)
-            page.get_by_role("checkbox", name="consent to lose code_help").check(force=True)
-            deadline = time.monotonic() + 30
-            while "code_help" not in _ticked_ids(page):
-                assert time.monotonic() < deadline
-                page.wait_for_timeout(200)
-            _settle(page)
-            assert "code_help" in page.url and "consent.plus=" in page.url  # the URL follows
-            # ... adopt a frontier point of plus (the cheapest: the ticks sit elsewhere)
-            _open_tab(page, "Frontier")
-            before = _current_floor(page)
-            _frontier_symbols(page).first.click(force=True)
-            deadline = time.monotonic() + 30
-            while _current_floor(page) == before:
-                assert time.monotonic() < deadline, "nothing adopted"
-                page.wait_for_timeout(200)
-            _settle(page)
-            # 3. pin A, change pro's price
-            _open_tab(page, "A/B plans")
-            page.get_by_role("button", name="Pin the current plan as A").click()
-            _settle(page)
-            _open_tab(page, "Consent & tiers")
-            price = page.get_by_label("price (USD/month)").nth(2)
-            price.fill("250")
-            price.press("Enter")
-            deadline = time.monotonic() + 30
-            while "price.pro=250" not in page.url:
-                assert time.monotonic() < deadline, page.url
-                page.wait_for_timeout(200)
-            _settle(page)
-            # 4. A and B side by side
-            _open_tab(page, "A/B plans")
-            expect(page.get_by_text("B − A:")).to_be_visible(timeout=30_000)
-            assert "**pro**" not in page.inner_text("body")  # rendered as bold, not raw
-            page.screenshot(path=str(shots / "ab.png"), full_page=True)
-            # 5. downloads
-            _open_tab(page, "Export & save")
-            with page.expect_download(timeout=60_000) as info:
-                page.get_by_role("button", name="Download XLSX").click()
-            xlsx = tmp_path / "session.xlsx"
-            info.value.save_as(xlsx)
-            with page.expect_download(timeout=120_000) as info:
-                page.get_by_role("button", name="Download the decision record").click()
-            record = tmp_path / "record.zip"
-            info.value.save_as(record)
-            # 6. save
-            page.get_by_role("button", name=f"Save to scenarios/{name}").click()
-            expect(page.get_by_text(f"Saved scenarios/{name}")).to_be_visible(timeout=30_000)
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 1440, "height": 1400}, accept_downloads=True)
+    # 1. the shared link: free consents to lose analysis too, and the ticks show free
+    page.goto(f"{url}/?scenario={name}&tier=free&consent.free={free}")
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    deadline = time.monotonic() + 30
+    while _ticked_ids(page) != set(free.split(",")):
+        assert time.monotonic() < deadline, _ticked_ids(page)
+        page.wait_for_timeout(200)
+    _settle(page)
+    # 2. a tick on plus
+    page.locator('[data-testid="stSelectbox"]').filter(
+        has_text="Consent set of tier").click()
+    page.get_by_role("option", name="plus").click()
+    # plus's own consent set replaces free's (which ticked code_help): wait for it, so
+    # the tick below lands on plus's checkboxes, not on free's before the rerun
+    deadline = time.monotonic() + 30
+    while "code_help" in _ticked_ids(page):
+        assert time.monotonic() < deadline, _ticked_ids(page)
+        page.wait_for_timeout(200)
+    _settle(page)
+    page.get_by_role("checkbox", name="consent to lose code_help").check(force=True)
+    deadline = time.monotonic() + 30
+    while "code_help" not in _ticked_ids(page):
+        assert time.monotonic() < deadline
+        page.wait_for_timeout(200)
+    _settle(page)
+    assert "code_help" in page.url and "consent.plus=" in page.url  # the URL follows
+    # ... adopt a frontier point of plus (the cheapest: the ticks sit elsewhere)
+    _open_tab(page, "Frontier")
+    before = _current_floor(page)
+    _frontier_symbols(page).first.click(force=True)
+    deadline = time.monotonic() + 30
+    while _current_floor(page) == before:
+        assert time.monotonic() < deadline, "nothing adopted"
+        page.wait_for_timeout(200)
+    _settle(page)
+    # 3. pin A, change pro's price
+    _open_tab(page, "A/B plans")
+    page.get_by_role("button", name="Pin the current plan as A").click()
+    _settle(page)
+    _open_tab(page, "Consent & tiers")
+    price = page.get_by_label("price (USD/month)").nth(2)
+    price.fill("250")
+    price.press("Enter")
+    deadline = time.monotonic() + 30
+    while "price.pro=250" not in page.url:
+        assert time.monotonic() < deadline, page.url
+        page.wait_for_timeout(200)
+    _settle(page)
+    # 4. A and B side by side
+    _open_tab(page, "A/B plans")
+    expect(page.get_by_text("B − A:")).to_be_visible(timeout=30_000)
+    assert "**pro**" not in page.inner_text("body")  # rendered as bold, not raw
+    page.screenshot(path=str(shots / "ab.png"), full_page=True)
+    # 5. downloads
+    _open_tab(page, "Export & save")
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download XLSX").click()
+    xlsx = tmp_path / "session.xlsx"
+    info.value.save_as(xlsx)
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="Download the decision record").click()
+    record = tmp_path / "record.zip"
+    info.value.save_as(record)
+    # 6. save
+    page.get_by_role("button", name=f"Save to scenarios/{name}").click()
+    expect(page.get_by_text(f"Saved scenarios/{name}")).to_be_visible(timeout=30_000)
     book = openpyxl.load_workbook(xlsx)
     prov = dict(list(book["provenance"].values)[1:])
     assert prov["Unsaved edits"] == "yes" and prov["Scenario file"]
@@ -545,13 +463,13 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 @pytest.mark.slow
-def test_monte_carlo_at_a_million_draws(served, tmp_path):
+def test_monte_carlo_at_a_million_draws(served, new_page, tmp_path):
     """Issue 24: at 1M draws, a tick on the consent tab, the return to the Uncertainty tab and
     a change of the sensitivity swing each settle (their times are printed; the figures a
     change is judged by are benchmarks/run.py's app_mc_1m_*, ratios against an empty rerun in
     the same run, not a wall-clock bound here), and the server's peak memory stays under
     600 MB."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, _, proc = served
     timings: dict[str, float] = {}
@@ -566,113 +484,98 @@ def test_monte_carlo_at_a_million_draws(served, tmp_path):
         _settle(page)
         timings[what] = time.monotonic() - t0
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1400})
-            page.goto(url)
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            _open_tab(page, "Uncertainty & sensitivity")
-            draws = page.get_by_role("spinbutton", name="Monte Carlo draws")
-            draws.fill("1000000")
-            draws.press("Enter")
-            expect(page.get_by_text("Monte Carlo (1,000,000 draws)")).to_be_hidden(
-                timeout=120_000)
-            _settle(page)
-            _open_tab(page, "Consent & tiers")
-            before = _floor(page, "plus")
-            timed("tick", lambda: page.get_by_role(
-                "checkbox", name="consent to lose factual_qa").uncheck(force=True),
-                lambda: _floor(page, "plus") != before)
-            timed("return", lambda: page.get_by_role(
-                "tab", name="Uncertainty & sensitivity").click(),
-                lambda: page.get_by_text("Tornado for tier").count() > 0)
-            swing = page.get_by_role("spinbutton", name="sensitivity swing (±, fraction)")
-            timed("swing", lambda: (swing.fill("0.3"), swing.press("Enter")),
-                  lambda: page.get_by_text("moved by −30%").count() > 0)
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 1440, "height": 1400})
+    page.goto(url)
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    _open_tab(page, "Uncertainty & sensitivity")
+    draws = page.get_by_role("spinbutton", name="Monte Carlo draws")
+    draws.fill("1000000")
+    draws.press("Enter")
+    expect(page.get_by_text("Monte Carlo (1,000,000 draws)")).to_be_hidden(
+        timeout=120_000)
+    _settle(page)
+    _open_tab(page, "Consent & tiers")
+    before = _floor(page, "plus")
+    timed("tick", lambda: page.get_by_role(
+        "checkbox", name="consent to lose factual_qa").uncheck(force=True),
+        lambda: _floor(page, "plus") != before)
+    timed("return", lambda: page.get_by_role(
+        "tab", name="Uncertainty & sensitivity").click(),
+        lambda: page.get_by_text("Tornado for tier").count() > 0)
+    swing = page.get_by_role("spinbutton", name="sensitivity swing (±, fraction)")
+    timed("swing", lambda: (swing.fill("0.3"), swing.press("Enter")),
+          lambda: page.get_by_text("moved by −30%").count() > 0)
     peak = _peak_rss_mb(proc.pid)
     print(f"\n1M draws: {timings}, server peak RSS {peak:.0f} MB")
     assert set(timings) == {"tick", "return", "swing"}
     assert peak < 600, f"server peak RSS {peak:.0f} MB"
 
 
-def test_a_link_copied_after_adopting_a_new_model_reopens_in_a_fresh_browser(server, tmp_path):
+def test_a_link_copied_after_adopting_a_new_model_reopens_in_a_fresh_browser(shared_app,
+                                                                             new_page):
     """Adopt, on the frontier tab, the point that moves pro from o1 alone to llama-8b-distilled
     routed to o1; the URL then holds that plan, and a fresh browser opening it shows the same
     floors (the link used to hold consent sets and prices only: pro reopened on o1, 869.47)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from econ.decisions.frontier import tier_frontier
 
-    url, folder = server
+    url, folder = shared_app  # adopts but never saves: the worker's shared app, new sessions
     name = "frontier-vs-distilled.yaml"
     loaded = load_scenario(folder / name)
     best = tier_frontier(evaluate(loaded.scenario, loaded.measured),
                          "pro").least_loss_within(200.0)
     assert best is not None and best.student == "llama-8b-distilled"
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
     tiers = [t.id for t in loaded.scenario.tiers]
 
     def panels(page) -> dict[str, str]:
         return {t: page.locator(f".st-key-floor-{t}").inner_text() for t in tiers}
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1400})
-            page.goto(f"{url}/?scenario={name}")
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            before = panels(page)
-            _open_tab(page, "Frontier")
-            page.locator('[data-testid="stSelectbox"]').filter(
-                has_text=re.compile(r"^Tier")).click()
-            page.get_by_role("option", name="pro", exact=True).click()
-            expect(page.get_by_text("Pareto-optimal plans (student × consent set) for tier pro")
-                   ).to_be_visible(timeout=60_000)
-            _settle(page)
-            target = page.get_by_label("Target price floor (USD/month): least loss that "
-                                       "reaches it")
-            target.fill("200")
-            target.press("Enter")
-            expect(page.get_by_text("Least loss at a floor ≤ 200.00 USD/month")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            page.get_by_role("button", name="Adopt it").click()
-            expect(page.get_by_text("plan changes: pro: model o1 → llama-8b-distilled, routed "
-                                    "to o1").first).to_be_visible(timeout=60_000)
-            _settle(page)
-            deadline = time.monotonic() + 30
-            while "model.pro=llama-8b-distilled" not in page.url:
-                assert time.monotonic() < deadline, page.url
-                page.wait_for_timeout(200)
-            link = page.url
-            _open_tab(page, "Consent & tiers")
-            adopted = panels(page)
-            assert _floor(page, "pro") == round(best.price_floor_usd_month, 2)
-            assert adopted["pro"] != before["pro"]
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 1440, "height": 1400})
+    page.goto(f"{url}/?scenario={name}")
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    before = panels(page)
+    _open_tab(page, "Frontier")
+    page.locator('[data-testid="stSelectbox"]').filter(
+        has_text=re.compile(r"^Tier")).click()
+    page.get_by_role("option", name="pro", exact=True).click()
+    expect(page.get_by_text("Pareto-optimal plans (student × consent set) for tier pro")
+           ).to_be_visible(timeout=60_000)
+    _settle(page)
+    target = page.get_by_label("Target price floor (USD/month): least loss that "
+                               "reaches it")
+    target.fill("200")
+    target.press("Enter")
+    expect(page.get_by_text("Least loss at a floor ≤ 200.00 USD/month")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    page.get_by_role("button", name="Adopt it").click()
+    expect(page.get_by_text("plan changes: pro: model o1 → llama-8b-distilled, routed "
+                            "to o1").first).to_be_visible(timeout=60_000)
+    _settle(page)
+    deadline = time.monotonic() + 30
+    while "model.pro=llama-8b-distilled" not in page.url:
+        assert time.monotonic() < deadline, page.url
+        page.wait_for_timeout(200)
+    link = page.url
+    _open_tab(page, "Consent & tiers")
+    adopted = panels(page)
+    assert _floor(page, "pro") == round(best.price_floor_usd_month, 2)
+    assert adopted["pro"] != before["pro"]
     assert "route.pro=o1" in link and "router.pro=" in link and "routed.pro=unconsented" in link
-    with sync_playwright() as p:  # a fresh browser: nothing but the link
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1400})
-            page.goto(link)
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            deadline = time.monotonic() + 30
-            while panels(page) != adopted:
-                assert time.monotonic() < deadline, (panels(page), adopted)
-                page.wait_for_timeout(200)
-            assert _floor(page, "pro") == round(best.price_floor_usd_month, 2)
-            assert not page.get_by_text("The link named what this scenario does not have").count()
-        finally:
-            browser.close()
+    # a fresh browser context (a new Streamlit session): nothing but the link
+    page = new_page(viewport={"width": 1440, "height": 1400})
+    page.goto(link)
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    deadline = time.monotonic() + 30
+    while panels(page) != adopted:
+        assert time.monotonic() < deadline, (panels(page), adopted)
+        page.wait_for_timeout(200)
+    assert _floor(page, "pro") == round(best.price_floor_usd_month, 2)
+    assert not page.get_by_text("The link named what this scenario does not have").count()

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BASIC, ROOT
-from tests.test_browser import served  # noqa: F401 - the app on a loopback port
 
 # calls that render their first argument (or a label) as Markdown
 MARKDOWN_CALLS = {"markdown", "warning", "error", "info", "success", "caption", "subheader",
@@ -113,10 +112,9 @@ def hostile_scenarios(folder: Path, base: str) -> tuple[str, str]:
 
 
 @pytest.mark.browser
-def test_no_markdown_from_data_reaches_the_browser(served, listener):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser import CHROMIUM, _settle
+def test_no_markdown_from_data_reaches_the_browser(served, new_page, listener):
+    """Writes hostile scenario files into its folder: an app of its own."""
+    from tests.test_browser import _settle
 
     url, folder, _ = served
     good, broken = hostile_scenarios(folder, listener.base)
@@ -124,31 +122,25 @@ def test_no_markdown_from_data_reaches_the_browser(served, listener):  # noqa: F
             f" ![t]({listener.base}/tier.png)",
             "consent.free": f"![c]({listener.base}/consent.png)",
             "price.plus": f"![p]({listener.base}/price.png)"}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1400})
-            page.goto(f"{url}/?{urllib.parse.urlencode(link)}")
-            page.wait_for_selector('[data-testid="stTab"]', timeout=60_000)
-            _settle(page)
-            shown = page.inner_text("body").replace("\u2060", "")  # the word joiner of URLs
-            assert f"![d]({listener.base}/description.png)" in shown  # as text
-            assert "Sign in again" in shown and "ignored" in shown.lower()
-            assert not page.locator(f'a[href^="{listener.base}"]').count()  # no live link
-            tabs = page.get_by_role("tab")
-            for i in range(tabs.count()):
-                tabs.nth(i).click()
-                _settle(page)
-                page.wait_for_timeout(500)
-            page.goto(f"{url}/?scenario={broken}")
-            page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
-            _settle(page)
-            assert f"![e]({listener.base}/error.png)" in \
-                page.inner_text("body").replace("\u2060", "")
-            page.wait_for_timeout(1000)
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 1500, "height": 1400})
+    page.goto(f"{url}/?{urllib.parse.urlencode(link)}")
+    page.wait_for_selector('[data-testid="stTab"]', timeout=60_000)
+    _settle(page)
+    shown = page.inner_text("body").replace("\u2060", "")  # the word joiner of URLs
+    assert f"![d]({listener.base}/description.png)" in shown  # as text
+    assert "Sign in again" in shown and "ignored" in shown.lower()
+    assert not page.locator(f'a[href^="{listener.base}"]').count()  # no live link
+    tabs = page.get_by_role("tab")
+    for i in range(tabs.count()):
+        tabs.nth(i).click()
+        _settle(page)
+        page.wait_for_timeout(500)
+    page.goto(f"{url}/?scenario={broken}")
+    page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
+    _settle(page)
+    assert f"![e]({listener.base}/error.png)" in \
+        page.inner_text("body").replace("\u2060", "")
+    page.wait_for_timeout(1000)
     assert listener.hits == [], listener.hits
 
 

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests import test_browser
-from tests.test_browser import CHROMIUM, _settle
-
-served = test_browser.served  # the app on a loopback port (a fixture)
+from tests.test_browser import _settle
 
 
 @pytest.fixture
-def app_url(served) -> str:
-    return str(served[0])
+def app_url(shared_app) -> str:
+    """The worker's shared app (these tests only read), each test in a new session."""
+    return str(shared_app[0])
 
 pytestmark = pytest.mark.browser
 
@@ -41,39 +39,33 @@ _MEASURE = """() => {
 
 
 @pytest.mark.parametrize("width", [1024, 1280, 1440])
-def test_tabs_fit_and_tables_do_not_scroll_sideways(app_url, width):
-    from playwright.sync_api import expect, sync_playwright
+def test_tabs_fit_and_tables_do_not_scroll_sideways(app_url, new_page, width):
+    from playwright.sync_api import expect
 
     url = app_url
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 900})
-            page.goto(url)
-            expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
-                timeout=60_000)
-            _settle(page)
-            expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(
-                timeout=60_000)
-            page.wait_for_function("() => [...document.querySelectorAll("
-                                   "'[data-testid=\"stDataFrame\"] .dvn-scroller')]"
-                                   ".length >= 3", timeout=60_000)
-            m = page.evaluate(_MEASURE)
-            print(f"\n{width} px: tab bar {m['list']['scroll']} / {m['list']['client']} px, "
-                  f"tabs' top {min(t['top'] for t in m['tabs']):.0f} px; tables (content / "
-                  f"shown px): " + "; ".join(f"{t['content']}/{t['shown']}"
-                                             for t in m["tables"]))
-            # every tab whole inside the tab bar and the window: nothing clipped or scrolled
-            assert m["list"]["scroll"] <= m["list"]["client"] + 1, m["list"]
-            for tab in m["tabs"]:
-                assert m["list"]["left"] - 1 <= tab["left"] and \
-                    tab["right"] <= min(m["list"]["right"], width) + 1, tab
-                assert tab["bottom"] <= 900, tab  # on the first screen, no scrolling
-            assert len(m["tabs"]) == 7
-            assert m["pageScroll"] <= width  # the page itself never scrolls sideways
-            if width >= 1280:
-                wide = [t for t in m["tables"] if t["content"] > t["shown"] + 2]
-                assert not wide, wide
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": width, "height": 900})
+    page.goto(url)
+    expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
+        timeout=60_000)
+    _settle(page)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(
+        timeout=60_000)
+    page.wait_for_function("() => [...document.querySelectorAll("
+                           "'[data-testid=\"stDataFrame\"] .dvn-scroller')]"
+                           ".length >= 3", timeout=60_000)
+    m = page.evaluate(_MEASURE)
+    print(f"\n{width} px: tab bar {m['list']['scroll']} / {m['list']['client']} px, "
+          f"tabs' top {min(t['top'] for t in m['tabs']):.0f} px; tables (content / "
+          f"shown px): " + "; ".join(f"{t['content']}/{t['shown']}"
+                                     for t in m["tables"]))
+    # every tab whole inside the tab bar and the window: nothing clipped or scrolled
+    assert m["list"]["scroll"] <= m["list"]["client"] + 1, m["list"]
+    for tab in m["tabs"]:
+        assert m["list"]["left"] - 1 <= tab["left"] and \
+            tab["right"] <= min(m["list"]["right"], width) + 1, tab
+        assert tab["bottom"] <= 900, tab  # on the first screen, no scrolling
+    assert len(m["tabs"]) == 7
+    assert m["pageScroll"] <= width  # the page itself never scrolls sideways
+    if width >= 1280:
+        wide = [t for t in m["tables"] if t["content"] > t["shown"] + 2]
+        assert not wide, wide
