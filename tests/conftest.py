@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -84,10 +85,20 @@ def spark_backend():
     from econ.base.errors import EconError
     from econ.evidence.traffic.connect import open_engine
 
+    # the tests' Spark reads a few thousand rows: a JVM with the quick compiler only and the
+    # serial collector spends 40% less CPU on them (50 -> 30 s measured); econ itself leaves
+    # the JVM's defaults alone for real data
+    previous = os.environ.get("JAVA_TOOL_OPTIONS")
+    os.environ["JAVA_TOOL_OPTIONS"] = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
     try:
         engine = open_engine("pyspark://?spark.master=local[2]", "512MB")
     except EconError as exc:
         pytest.skip(str(exc))
+    finally:
+        if previous is None:
+            del os.environ["JAVA_TOOL_OPTIONS"]
+        else:
+            os.environ["JAVA_TOOL_OPTIONS"] = previous
     yield engine.backend
     engine.close()
 
