@@ -423,3 +423,44 @@ def test_a_computation_under_way_is_not_started_twice(monkeypatch):
     assert computed == ["free", "plus", "pro"]
     assert uncertainty._inflight == {}
     uncertainty.clear_cache()
+
+
+def test_a_prefetch_for_a_newer_state_does_not_cancel_a_computation_under_way(monkeypatch):
+    """A tick during a rerun's Monte Carlo: the new state's prefetch drops queued prefetches
+    only, never the running computation (which then ends normally, its tiers cached)."""
+    import threading
+
+    uncertainty.clear_cache()
+    computed = _counting(monkeypatch)
+    loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
+    ev = evaluate(loaded.scenario, loaded.measured)
+    ticked = evaluate(loaded.scenario, loaded.measured, consent={"plus": ["creative_assist"]})
+    gate, started = threading.Event(), threading.Event()
+    real = uncertainty._simulate_group
+
+    def held(*args, **kwargs):
+        started.set()
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uncertainty, "_simulate_group", held)
+    errors: list[BaseException] = []
+
+    def foreground() -> None:
+        try:
+            simulate(ev, loaded.measured, 3000, 4)
+        except BaseException as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=foreground)
+    first.start()
+    assert started.wait(30)
+    future = uncertainty.prefetch(ticked, loaded.measured, 3000, 4)  # plus only is new
+    gate.set()
+    first.join(30)
+    assert future is not None
+    future.result(30)
+    assert errors == []
+    # the two ran at once: each tier once, plus once per state, in either order
+    assert sorted(computed) == ["free", "plus", "plus", "pro"]
+    uncertainty.clear_cache()

@@ -69,8 +69,7 @@ from econ.scenario.schema import Scenario
 
 __all__ = ["CACHE_ENTRIES", "CHUNK_BYTES", "DEFAULT_DRAWS", "IN_FLIGHT_BYTES", "KEPT_BYTES",
            "MAX_CHUNK_BYTES", "MAX_DRAWS", "TierUncertainty", "clear_cache", "floor_intervals",
-           "prefetch",
-           "simulate", "tier_key"]
+           "prefetch", "simulate", "tier_key"]
 
 PERCENTILES = (5.0, 50.0, 95.0)
 KEPT_BYTES = 128 * 1024 * 1024  # per-draw figures kept for exact percentiles, at most
@@ -207,6 +206,7 @@ def _simulate(ev: Evaluation, measured: Measured, draws: int, seed: int,
     keys = [tier_key(ev, measured, t, draws, seed, loss_spread) for t in ev.tiers]
     out: dict[str, TierUncertainty] = {}
     mine: Future[Any] = Future()
+    mine.set_running_or_notify_cancel()  # running: a newer prefetch cannot cancel it
     claimed: list[str] = []
     if cache:
         running = _cached(keys, ev.tiers, out)
