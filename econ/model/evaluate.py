@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -202,6 +203,7 @@ def retention_pairs(scenario: Scenario,
 
 
 _VERDICT_SETS = 32  # what one Measured keeps: a session's tolerance and multiplicity edits
+_VERDICTS_LOCK = threading.Lock()
 
 
 def measured_retention_pairs(scenario: Scenario, measured: Measured
@@ -216,9 +218,10 @@ def measured_retention_pairs(scenario: Scenario, measured: Measured
     pairs = memo.get(key)
     if pairs is None:
         pairs = retention_pairs(scenario, measured.evals)
-        memo[key] = pairs
-        while len(memo) > _VERDICT_SETS:
-            memo.pop(next(iter(memo)))
+        with _VERDICTS_LOCK:  # app sessions share a Measured: one writer at a time
+            memo[key] = pairs
+            while len(memo) > _VERDICT_SETS:
+                memo.pop(next(iter(memo)))
     return dict(pairs)
 
 
