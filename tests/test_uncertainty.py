@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import tracemalloc
 from dataclasses import replace
 
@@ -344,25 +345,31 @@ def test_the_monte_carlo_draws_from_the_prediction_interval():
     assert p95 == pytest.approx(base * math.exp(z * sigma), rel=0.02)
 
 
+def _held(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Hold every Monte Carlo computation until ``gate`` is set; ``started`` is set when one
+    reaches it (the spy of :func:`_counting`, if installed, still records it)."""
+    gate, started = threading.Event(), threading.Event()
+    real = uncertainty._simulate_group
+
+    def held(*args, **kwargs):
+        started.set()
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uncertainty, "_simulate_group", held)
+    return gate, started
+
+
 def test_a_prefetch_is_waited_for_not_computed_twice(monkeypatch):
     """The app prefetches the Monte Carlo after a tick while the tab is closed: coming back,
     simulate takes the prefetch's result (computed once, as a cold computation gives it)."""
-    import threading
-
     uncertainty.clear_cache()
     computed = _counting(monkeypatch)
     loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
     ev = evaluate(loaded.scenario, loaded.measured)
     simulate(ev, loaded.measured, 3000, 4)
     ticked = evaluate(loaded.scenario, loaded.measured, consent={"plus": ["creative_assist"]})
-    gate = threading.Event()
-    real = uncertainty._simulate_group
-
-    def held(*args, **kwargs):  # the prefetch runs until the test lets it finish
-        gate.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(uncertainty, "_simulate_group", held)
+    gate, _ = _held(monkeypatch)  # the prefetch runs until the test lets it finish
     future = uncertainty.prefetch(ticked, loaded.measured, 3000, 4)
     assert future is not None
     assert uncertainty.prefetch(ticked, loaded.measured, 3000, 4) is None  # under way already
@@ -396,21 +403,11 @@ def test_a_failed_prefetch_leaves_the_error_to_the_caller(monkeypatch):
 def test_a_computation_under_way_is_not_started_twice(monkeypatch):
     """A rerun that starts while another is computing the same state (or a prefetch then) waits
     for it: the tiers are computed once."""
-    import threading
-
     uncertainty.clear_cache()
     computed = _counting(monkeypatch)
     loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
     ev = evaluate(loaded.scenario, loaded.measured)
-    gate, started = threading.Event(), threading.Event()
-    real = uncertainty._simulate_group
-
-    def held(*args, **kwargs):
-        started.set()
-        gate.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(uncertainty, "_simulate_group", held)
+    gate, started = _held(monkeypatch)
     results: list = []
     first = threading.Thread(target=lambda: results.append(simulate(ev, loaded.measured, 3000, 4)))
     first.start()
@@ -428,22 +425,12 @@ def test_a_computation_under_way_is_not_started_twice(monkeypatch):
 def test_a_prefetch_for_a_newer_state_does_not_cancel_a_computation_under_way(monkeypatch):
     """A tick during a rerun's Monte Carlo: the new state's prefetch drops queued prefetches
     only, never the running computation (which then ends normally, its tiers cached)."""
-    import threading
-
     uncertainty.clear_cache()
     computed = _counting(monkeypatch)
     loaded = parse_scenario(DEFAULT.read_text(), str(DEFAULT))
     ev = evaluate(loaded.scenario, loaded.measured)
     ticked = evaluate(loaded.scenario, loaded.measured, consent={"plus": ["creative_assist"]})
-    gate, started = threading.Event(), threading.Event()
-    real = uncertainty._simulate_group
-
-    def held(*args, **kwargs):
-        started.set()
-        gate.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(uncertainty, "_simulate_group", held)
+    gate, started = _held(monkeypatch)
     errors: list[BaseException] = []
 
     def foreground() -> None:
