@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import _settle
+from tests.test_browser import _settle, resize
 
 
 @pytest.fixture
@@ -38,13 +38,13 @@ _MEASURE = """() => {
 }"""
 
 
-@pytest.mark.parametrize("width", [1024, 1280, 1440])
-def test_tabs_fit_and_tables_do_not_scroll_sideways(app_url, new_page, width):
+def test_tabs_fit_and_tables_do_not_scroll_sideways(app_url, new_page):
+    """One page opened at 1440 px wide, then narrowed to 1280 and 1024 px (a resized window;
+    tests/test_browser.py opens its page at 1024 px and widens it)."""
     from playwright.sync_api import expect
 
-    url = app_url
-    page = new_page(viewport={"width": width, "height": 900})
-    page.goto(url)
+    page = new_page(viewport={"width": 1440, "height": 900})
+    page.goto(app_url)
     expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
         timeout=60_000)
     _settle(page)
@@ -53,19 +53,25 @@ def test_tabs_fit_and_tables_do_not_scroll_sideways(app_url, new_page, width):
     page.wait_for_function("() => [...document.querySelectorAll("
                            "'[data-testid=\"stDataFrame\"] .dvn-scroller')]"
                            ".length >= 3", timeout=60_000)
-    m = page.evaluate(_MEASURE)
+    for width in (1440, 1280, 1024):
+        resize(page, width, 900)
+        _check_width(page.evaluate(_MEASURE), width)
+
+
+def _check_width(m: dict, width: int) -> None:
     print(f"\n{width} px: tab bar {m['list']['scroll']} / {m['list']['client']} px, "
           f"tabs' top {min(t['top'] for t in m['tabs']):.0f} px; tables (content / "
           f"shown px): " + "; ".join(f"{t['content']}/{t['shown']}"
                                      for t in m["tables"]))
+    assert m["viewport"] == width, m["viewport"]
     # every tab whole inside the tab bar and the window: nothing clipped or scrolled
-    assert m["list"]["scroll"] <= m["list"]["client"] + 1, m["list"]
+    assert m["list"]["scroll"] <= m["list"]["client"] + 1, (width, m["list"])
     for tab in m["tabs"]:
         assert m["list"]["left"] - 1 <= tab["left"] and \
-            tab["right"] <= min(m["list"]["right"], width) + 1, tab
-        assert tab["bottom"] <= 900, tab  # on the first screen, no scrolling
+            tab["right"] <= min(m["list"]["right"], width) + 1, (width, tab)
+        assert tab["bottom"] <= 900, (width, tab)  # on the first screen, no scrolling
     assert len(m["tabs"]) == 7
-    assert m["pageScroll"] <= width  # the page itself never scrolls sideways
+    assert m["pageScroll"] <= width, width  # the page itself never scrolls sideways
     if width >= 1280:
         wide = [t for t in m["tables"] if t["content"] > t["shown"] + 2]
-        assert not wide, wide
+        assert not wide, (width, wide)
