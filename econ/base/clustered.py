@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["MeanDiff", "paired_mean_diff", "unpaired_mean_diff"]
 
@@ -44,6 +43,8 @@ class MeanDiff:
 
     def bounds(self, gamma: float) -> tuple[float, float]:
         """Lower and upper bound, each at one-sided level ``gamma``, within [−1, 1]."""
+        from scipy import stats
+
         half = float(stats.t.isf(gamma, self.df)) * self.se if self.se > 0 else 0.0
         return max(-1.0, self.estimate - half), min(1.0, self.estimate + half)
 
@@ -52,12 +53,16 @@ class MeanDiff:
 
     def p_above(self, delta0: float) -> float:
         """One-sided p of "difference > δ0"."""
+        from scipy import stats
+
         if self.se <= 0:
             return 0.0 if self.estimate > delta0 else 1.0 if self.estimate < delta0 else 0.5
         return float(stats.t.sf((self.estimate - delta0) / self.se, self.df))
 
     def p_below(self, delta0: float) -> float:
         """One-sided p of "difference < δ0"."""
+        from scipy import stats
+
         if self.se <= 0:
             return 0.0 if self.estimate < delta0 else 1.0 if self.estimate > delta0 else 0.5
         return float(stats.t.cdf((self.estimate - delta0) / self.se, self.df))

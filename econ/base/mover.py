@@ -24,7 +24,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special
 
 __all__ = [
     "MIN_P",
@@ -46,6 +45,8 @@ def cp_limits(k: Any, n: Any, gamma: Any) -> tuple[Any, Any]:
     """One-sided Clopper–Pearson limits of k/n at level ``gamma`` each (two-sided 1 − 2γ).
 
     ``k`` may be fractional (a scaled count for power); arrays broadcast."""
+    from scipy import special
+
     k, n, g = (np.asarray(x, dtype=float) for x in (k, n, gamma))
     with np.errstate(invalid="ignore", divide="ignore"):
         lo = np.where(k <= 0, 0.0, special.betaincinv(np.maximum(k, 1e-300), n - k + 1, g))
@@ -119,6 +120,8 @@ def bounds_at(k1: float, n1: float, k2: float, n2: float, phi: float,
 
 
 def _cp(k: float, n: float, gamma: float) -> tuple[float, float]:
+    from scipy import special
+
     lo = 0.0 if k <= 0 else float(special.betaincinv(k, n - k + 1, gamma))
     hi = 1.0 if k >= n else float(special.betainccinv(k + 1, n - k, gamma))
     return lo, hi
@@ -127,6 +130,8 @@ def _cp(k: float, n: float, gamma: float) -> tuple[float, float]:
 def _level_where(bound: Any, target: float, rising: bool) -> float:
     """The one-sided level γ ≤ 0.5 at which ``bound(γ)`` reaches ``target``; ``rising`` says the
     bound grows with γ (a lower bound). MIN_P when even γ = MIN_P is past the target."""
+    from scipy import optimize
+
     def gap(log_gamma: float) -> float:
         v = float(bound(math.exp(log_gamma))) - target
         return v if rising else -v

@@ -22,9 +22,6 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
-from scipy import special
-from scipy import stats as sp
-
 from econ.base import mover, stats
 from econ.base.clustered import MeanDiff
 
@@ -149,6 +146,8 @@ class MeanAnalysis:
         return d.se * math.sqrt(scale), max(d.df / scale, 1.0)
 
     def mdd(self, m: float | None = None) -> float | None:
+        from scipy import stats as sp
+
         se, df = (self.diff.se, self.diff.df) if m is None else self._at(m)
         if not math.isfinite(se):
             return None
@@ -156,6 +155,8 @@ class MeanAnalysis:
         return value if value <= 1.0 else None
 
     def power(self, m: float, gamma: float, tolerance: float) -> float:
+        from scipy import stats as sp
+
         se, df = self._at(m)
         if not math.isfinite(se):
             return 0.0
@@ -169,6 +170,8 @@ Analysis = BinaryAnalysis | MeanAnalysis
 def _power(drop: float, lo: float, hi: float, tolerance: float, se: float) -> float:
     """Probability that the interval clears the tolerance on the side of the observed drop,
     the estimate normal around the drop with standard error ``se``."""
+    from scipy import special
+
     margin = drop - tolerance - (drop - lo) if drop > tolerance else tolerance - drop - (hi - drop)
     return float(special.ndtr(margin / se))
 

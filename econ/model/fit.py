@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import nnls
 
 from econ.base.errors import EconError
 from econ.evidence.importers.bench import BenchRun
@@ -136,6 +135,8 @@ def shape_of_measurement(m: ThroughputMeasurement, label: str) -> RunShape:
 def fit_time_model(runs: Sequence[RunShape], prefill_cost_ratio: float | None) -> Fit:
     """``prefill_cost_ratio`` None: the scenario states none, so runs of one input/output ratio
     are refused rather than split by a default."""
+    from scipy.optimize import nnls
+
     if not runs:
         raise EconError("no runs to fit")
     a = np.array([[r.input_tokens_per_request, r.output_tokens_per_request] for r in runs])

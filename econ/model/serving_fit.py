@@ -32,7 +32,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from econ.base.errors import EconError
 from econ.model.fit import LeaveOneOut, RunShape
@@ -146,6 +145,8 @@ def _assumed_scale(terms: np.ndarray, measured: np.ndarray, prior: Efficiencies)
 
 def _efficiencies(replica: Replica, runs: Sequence[RunShape],
                   prior: Efficiencies) -> Efficiencies:
+    from scipy.optimize import least_squares
+
     if not runs:
         return prior
     terms = _terms(replica, runs)

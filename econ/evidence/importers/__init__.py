@@ -3,7 +3,36 @@
 One source format per module; :mod:`econ.evidence.importers.detect` tells them apart by content.
 """
 
-from econ.evidence.importers.bench import BENCH_FORMATS, BenchRun, read_bench
-from econ.evidence.importers.evals import EVAL_FORMATS, read_evals
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from econ.evidence.importers.bench import BENCH_FORMATS, BenchRun, read_bench
+    from econ.evidence.importers.evals import EVAL_FORMATS, read_evals
 
 __all__ = ["BENCH_FORMATS", "EVAL_FORMATS", "BenchRun", "read_bench", "read_evals"]
+
+# Imported on first use (PEP 562): `econ traffic` reads the capability map of this package
+# (importers.capmap) and needs neither importer; the eval importers pull in scipy through
+# the statistics (0.8 s of CPU at every start of `econ traffic` before).
+_LAZY = {
+    "BENCH_FORMATS": "econ.evidence.importers.bench",
+    "BenchRun": "econ.evidence.importers.bench",
+    "read_bench": "econ.evidence.importers.bench",
+    "EVAL_FORMATS": "econ.evidence.importers.evals",
+    "read_evals": "econ.evidence.importers.evals",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
