@@ -1,31 +1,35 @@
 """econ probe against hostile servers and options: no key anywhere, no silent pass, no double spend.
 
-The canary keys run through every failure path in a separate process (litellm's own loggers
-write to the process's real stderr), and stdout, stderr and every file written are searched
-for any 8-character piece of them.
+The canary keys run through every failure path in this process, one run after another (litellm
+is imported once), with the real file descriptors 1 and 2 captured (``capfd``: litellm's own
+loggers and anything else writing to the process's stderr are caught too), and stdout, stderr
+and every file written are searched for any 8-character piece of them. litellm's module
+settings, callbacks, client cache and loggers are put back after each run, so nothing one run
+leaves there reaches the next run or a later test.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
+import inspect
 import json
+import logging
 import os
 import secrets
 import socket
-import subprocess
-import sys
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from econ.cli import main
 from tests.conftest import BASIC as DEFAULT
-from tests.conftest import ROOT
 
 ENDPOINT_KEY = "sk-CANARY" + secrets.token_hex(12)  # named by the scenario's api_key_env
 PROVIDER_KEY = "sk-proj-CANARY" + secrets.token_hex(12)  # read by litellm itself
@@ -106,30 +110,64 @@ def probe_list(prompts: list[str]) -> list[dict]:
              "grader": {"type": "contains", "value": "42"}} for i, t in enumerate(prompts)]
 
 
-def run_cli(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return start_cli(args, env_extra, cwd).result()
+@dataclass
+class Run:
+    code: object
+    stdout: str
+    stderr: str
 
 
-def start_cli(args: list[str], env_extra: dict[str, str], cwd: Path) -> Any:
-    """econ in a child process, started now; ``.result()`` waits for its CompletedProcess.
-    Several run at once: each spends most of its time importing litellm or waiting for a
-    timeout."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ECON_"))}
-    env.update({"PYTHONPATH": str(ROOT), **env_extra})
-    argv = [sys.executable, "-m", "econ.cli", *args]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=cwd)
+def run_in_process(args: list[str], capfd: pytest.CaptureFixture[str]) -> Run:
+    """``econ ARGS`` here, with what it wrote to the real stdout and stderr (file descriptors 1
+    and 2, litellm's loggers included)."""
+    with litellm_restored():
+        # no handler on the root logger, as in a fresh process (pytest adds its own): a record
+        # no handler takes goes to stderr through logging.lastResort
+        logging.getLogger().handlers.clear()
+        try:
+            code: object = main(args)
+        except SystemExit as exc:
+            code = exc.code
+    out, err = capfd.readouterr()
+    return Run(code, out, err)
 
-    class Started:
-        def result(self) -> subprocess.CompletedProcess:
-            try:
-                out, err = proc.communicate(timeout=120)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise
-            return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
-    return Started()
+@contextlib.contextmanager
+def litellm_restored() -> Iterator[None]:
+    """Put litellm's module-level settings (``api_base``, keys, ``suppress_debug_info``…) and
+    lists (callbacks), its loggers and its client cache back as they were before the block."""
+    import litellm
+
+    module = vars(litellm)
+    kinds = (str, bytes, int, float, bool, type(None), list, dict, set)
+    saved = {k: (v, copy.copy(v)) for k, v in module.items() if isinstance(v, kinds)}
+    loggers = {lg: (lg.handlers[:], lg.filters[:], lg.level, lg.propagate, lg.disabled)
+               for lg in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+               if isinstance(lg, logging.Logger)}
+    try:
+        yield
+    finally:
+        for k in [k for k, v in module.items() if k not in saved and isinstance(v, kinds)]:
+            del module[k]  # set during the block (litellm.telemetry)
+        for k, (obj, value) in saved.items():
+            if module.get(k) is not obj:
+                module[k] = obj
+            if isinstance(obj, list):
+                obj[:] = value
+            elif isinstance(obj, (dict, set)):
+                obj.clear()
+                obj.update(value)
+        for lg, (handlers, filters, level, propagate, disabled) in loggers.items():
+            lg.handlers[:], lg.filters[:] = handlers, filters
+            lg.level, lg.propagate, lg.disabled = level, propagate, disabled
+        cache = litellm.in_memory_llm_clients_cache  # clients built with the canary keys
+        clients = list(cache.cache_dict.values())
+        cache.flush_cache()
+        for client in clients:
+            close = getattr(client, "close", None)
+            if callable(close) and not inspect.iscoroutinefunction(close):
+                with contextlib.suppress(Exception):
+                    close()
 
 
 def leaks(blob: str, key: str) -> list[str]:
@@ -139,30 +177,40 @@ def leaks(blob: str, key: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_no_key_reaches_any_output_on_any_failure_path(tmp_path, echo):
+def test_no_key_reaches_any_output_on_any_failure_path(tmp_path, echo, capfd, monkeypatch):
     prompts = ["E401", "E400", "E500", "SLOW", *(f"LONG{n}" for n in LONG)]
     path = write_scenario(tmp_path, echo.url, probe_list(prompts))
-    env = {"ECON_TEST_KEY": ENDPOINT_KEY, "OPENAI_API_KEY": PROVIDER_KEY,
-           "OPENAI_API_BASE": echo.url}
+    for name in list(os.environ):
+        if name.startswith(("OPENAI", "ECON_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ECON_TEST_KEY", ENDPOINT_KEY)
+    monkeypatch.setenv("OPENAI_API_KEY", PROVIDER_KEY)
+    monkeypatch.setenv("OPENAI_API_BASE", echo.url)
+    # what econ probe sets before importing litellm (offline price map), undone afterwards
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    monkeypatch.chdir(tmp_path)
+
     def common(name: str) -> list[str]:
         return ["-o", str(tmp_path / f"{name}.jsonl"), "--timeout", "3", "--retries", "0",
                 "--concurrency", "4"]
 
-    started = {
+    runs = {
         # the scenario's endpoint and key
-        "endpoint": start_cli(["probe", str(path), "--model", "teacher", *common("endpoint")],
-                              env, tmp_path),
+        "endpoint": run_in_process(["probe", str(path), "--model", "teacher",
+                                    *common("endpoint")], capfd),
         # no endpoint: litellm reads OPENAI_API_KEY (and the base URL) itself
-        "provider": start_cli(["probe", str(path), "--model", "student", *common("provider")],
-                              env, tmp_path),
+        "provider": run_in_process(["probe", str(path), "--model", "student",
+                                    *common("provider")], capfd),
         # a closed port
-        "closed": start_cli(["probe", str(path), "--model", "teacher", *common("closed"),
-                             "--base-url", f"http://127.0.0.1:{closed_port()}/v1"], env,
-                            tmp_path),
+        "closed": run_in_process(["probe", str(path), "--model", "teacher", *common("closed"),
+                                  "--base-url", f"http://127.0.0.1:{closed_port()}/v1"], capfd),
     }
-    runs = {name: s.result() for name, s in started.items()}
+    late = capfd.readouterr()  # anything written once the runs had returned
+    assert "Give Feedback" not in late.out + late.err
+    for key in (ENDPOINT_KEY, PROVIDER_KEY):
+        assert leaks(late.out + late.err, key) == []
     for name, r in runs.items():
-        assert r.returncode == 1, (name, r.stderr)
+        assert r.code == 1, (name, r.stderr)
         assert "internal error" not in r.stderr
         assert "Give Feedback" not in r.stdout + r.stderr  # litellm's banner is silenced
         for key in (ENDPOINT_KEY, PROVIDER_KEY):
