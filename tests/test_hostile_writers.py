@@ -26,18 +26,21 @@ LOG_LINE = json.dumps({"messages": [{"role": "user", "content": "hello there"},
                                     {"role": "assistant", "content": "why did the chicken"}]})
 
 # one writer process: app saves (a comment line per save) or authoring (a capability per save)
-# until the stop file appears; each success is recorded, a conflict is retried on fresh text
+# until the stop file appears; each success is recorded, a conflict is retried on fresh text.
+# An app writer imports only what the Save button's function needs (the authoring and scenario
+# modules cost ~1.5 CPU-s to import); ``out``.ready says the writer is in its loop.
 WRITER = r"""
 import json, sys, time
 from pathlib import Path
-from econ.base.errors import EconError
 from econ.scenario.store import SaveConflict, save_scenario_text
-from econ.scenario.authoring import add_item
-from econ.model.loader import parse_scenario
 
 folder, name, kind, tag, stop, out = sys.argv[1:]
+if kind != "app":
+    from econ.scenario.authoring import add_item
+    from econ.model.loader import parse_scenario
 folder, stop = Path(folder), Path(stop)
 done, conflicts, i = [], 0, 0
+Path(out + ".ready").write_text("")
 while not stop.exists() or len(done) < 3:
     text = (folder / name).read_text()
     marker = f"{kind}-{tag}-{i}"
@@ -51,6 +54,7 @@ while not stop.exists() or len(done) < 3:
         save_scenario_text(folder, name, new, text)
     except SaveConflict:
         conflicts += 1
+        time.sleep(0.0 if kind == "app" else 0.05)  # an author's retry parses again
         continue
     done.append(marker if kind == "app" else marker.replace("-", "_"))
     i += 1
@@ -73,7 +77,13 @@ def test_writers_of_every_kind_at_once_lose_no_edit_that_reported_success(tmp_pa
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(folder), name, kind, tag,
                                  str(stop), str(tmp_path / f"{kind}-{tag}.json")], env=_env())
                for kind, tag in (("app", "a"), ("app", "b"), ("author", "c"))]
-    time.sleep(2)  # the savers are saving when the commands read the file
+    # the savers are saving when the commands read the file: all three are in their loop
+    ready = [tmp_path / f"{kind}-{tag}.json.ready" for kind, tag in
+             (("app", "a"), ("app", "b"), ("author", "c"))]
+    deadline = time.monotonic() + 120
+    while not all(r.exists() for r in ready):
+        assert time.monotonic() < deadline and all(w.poll() is None for w in writers)
+        time.sleep(0.02)
     logs = []
     for k in range(2):
         log = tmp_path / f"log-{k}.jsonl"
