@@ -24,6 +24,15 @@ def server(served):
     return url, folder
 
 
+def _screenshot(page, name: str) -> None:
+    """A full-page screenshot into $ECON_SCREENSHOTS, when set (for a person to look at; no
+    test reads them, and each costs Chromium about 0.2 s of CPU)."""
+    folder = os.environ.get("ECON_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
 def _settle(page) -> None:
     """Wait until the app's script run has finished (Streamlit marks the app element)."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
@@ -120,19 +129,17 @@ def _sidecar(page, tmp_path: Path, name: str) -> dict[str, object]:
     return dict(json.loads(target.read_text(encoding="utf-8")))
 
 
-def test_consent_tick_moves_a_floor_and_csv_downloads(server, new_page, tmp_path, capsys):
+def test_consent_tick_moves_a_floor_and_csv_downloads(server, new_page, tmp_path):
     from playwright.sync_api import expect
 
     url, folder = server
-    shots = Path(os.environ.get("ECON_SCREENSHOTS", tmp_path / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
     page = new_page(viewport={"width": 1500, "height": 1600}, accept_downloads=True)
     page.goto(url)
     expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
         timeout=60_000)
     _settle(page)
     before = _floor(page, "plus")
-    page.screenshot(path=str(shots / "01-loaded.png"), full_page=True)
+    _screenshot(page, "01-loaded.png")
 
     page.get_by_role("checkbox", name="consent to lose analysis").check(force=True)
     deadline = time.monotonic() + 30
@@ -147,7 +154,7 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, new_page, tmp_path
                   consent={"plus": ["creative_assist", "analysis", "factual_qa"]})
     plus = next(t for t in ev.tiers if t.economics.tier == "plus")
     assert after == round(plus.economics.price_floor_usd_month, 2)
-    page.screenshot(path=str(shots / "02-ticked.png"), full_page=True)
+    _screenshot(page, "02-ticked.png")
 
     # clicking the frontier's cheapest point adopts its consent set: lose everything
     from econ.decisions.frontier import tier_frontier
@@ -156,7 +163,7 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, new_page, tmp_path
     _open_tab(page, "Frontier")
     _frontier_symbols(page).first.click(force=True)
     _wait_current(page, points[0].price_floor_usd_month, "cheapest")
-    page.screenshot(path=str(shots / "03-frontier-adopted.png"), full_page=True)
+    _screenshot(page, "03-frontier-adopted.png")
     # click a middle point: adopted, and the point list follows the click; then a
     # manual tick, and the same point again: adopted again (it did nothing before)
     # the points as the app now lists them: adopting the cheapest (one model alone) left
@@ -222,15 +229,13 @@ def test_consent_tick_moves_a_floor_and_csv_downloads(server, new_page, tmp_path
     info.value.save_as(after_save)
     assert after_save.read_bytes() == saved
     assert _sidecar(page, tmp_path, "after.json")["unsaved_edits"] is False
-    page.screenshot(path=str(shots / "04-export.png"), full_page=True)
-    with capsys.disabled():
-        print(f"\nbrowser screenshots: {shots}")
+    _screenshot(page, "04-export.png")
 
 
-def test_uploaded_scenario_is_validated(server, new_page, tmp_path):
+def test_uploaded_scenario_is_validated(shared_app, new_page, tmp_path):
     from playwright.sync_api import expect
 
-    url, folder = server
+    url, folder = shared_app  # uploads live in the session, never in the folder
     broken = tmp_path / "upload-broken.yaml"
     broken.write_text((folder / "frontier-vs-distilled.yaml").read_text()
                       .replace("  turns: 5 ", "  turns: five "))
@@ -254,7 +259,7 @@ def test_uploaded_scenario_is_validated(server, new_page, tmp_path):
     page.locator("input[type=file]").set_input_files(str(too_big))
     expect(page.get_by_text(re.compile(r"1(\.0)?\s?MB or smaller|exceeds|too large",
                                        re.I)).first).to_be_visible(timeout=30_000)
-    page.screenshot(path=str(tmp_path / "upload-too-big.png"), full_page=True)
+    _screenshot(page, "upload-too-big.png")
 
 
 def _wait_for_caption(page, start: str) -> None:
@@ -270,11 +275,11 @@ def _wait_for_caption(page, start: str) -> None:
         page.wait_for_timeout(250)
 
 
-def test_a_sidebar_pick_after_an_upload_wins(server, new_page, tmp_path):
+def test_a_sidebar_pick_after_an_upload_wins(shared_app, new_page, tmp_path):
     """With a file uploaded, picking another scenario in the sidebar shows that scenario."""
     from playwright.sync_api import expect
 
-    url, folder = server
+    url, folder = shared_app  # uploads live in the session, never in the folder
     upload = tmp_path / "uploaded-copy.yaml"
     upload.write_text((folder / "frontier-vs-distilled.yaml").read_text()
                       .replace("name: frontier-vs-distilled", "name: uploaded-copy"))
@@ -341,8 +346,6 @@ def test_no_truncated_metric_or_broken_header(shared_app, new_page, tmp_path):
     from playwright.sync_api import expect
 
     url, _ = shared_app
-    shots = Path(os.environ.get("ECON_SCREENSHOTS", tmp_path / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
     page = new_page(viewport={"width": WIDTHS_PX[0], "height": 2200})
     page.goto(url)
     expect(page.get_by_text("Capabilities: what the student keeps")).to_be_visible(
@@ -359,12 +362,11 @@ def test_no_truncated_metric_or_broken_header(shared_app, new_page, tmp_path):
             box = page.locator('[data-testid="stSidebar"]').bounding_box()
             assert box is not None and box["width"] > 200, (width, box)  # the sidebar is open
             problems += [(width, tab, *p) for p in page.evaluate(_TRUNCATED)]
-            page.screenshot(path=str(shots / f"layout-{width}-{tab[:6].strip()}.png"),
-                            full_page=True)
+            _screenshot(page, f"layout-{width}-{tab[:6].strip()}.png")
     assert not problems, problems
 
 
-def test_a_whole_planning_session(server, new_page, tmp_path, capsys):
+def test_a_whole_planning_session(server, new_page, tmp_path):
     """Open a shared link; tick per tier; adopt a frontier point; pin A; change a price; compare
     A/B; download the XLSX and the decision record; save. The downloads carry provenance, their
     numbers equal `econ export` of the saved file, and the record's PNGs are real images."""
@@ -377,8 +379,6 @@ def test_a_whole_planning_session(server, new_page, tmp_path, capsys):
     url, folder = server
     name = "frontier-vs-distilled.yaml"
     free = "creative_assist,factual_qa,code_help,clarifying_questions,analysis"
-    shots = tmp_path / "session"
-    shots.mkdir()
     page = new_page(viewport={"width": 1440, "height": 1400}, accept_downloads=True)
     # 1. the shared link: free consents to lose analysis too, and the ticks show free
     page.goto(f"{url}/?scenario={name}&tier=free&consent.free={free}")
@@ -433,7 +433,7 @@ def test_a_whole_planning_session(server, new_page, tmp_path, capsys):
     _open_tab(page, "A/B plans")
     expect(page.get_by_text("B − A:")).to_be_visible(timeout=30_000)
     assert "**pro**" not in page.inner_text("body")  # rendered as bold, not raw
-    page.screenshot(path=str(shots / "ab.png"), full_page=True)
+    _screenshot(page, "ab.png")
     # 5. downloads
     _open_tab(page, "Export & save")
     with page.expect_download(timeout=60_000) as info:
@@ -464,8 +464,6 @@ def test_a_whole_planning_session(server, new_page, tmp_path, capsys):
             data = z.read(n)
             assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000, n
         assert "unsaved edits: yes" in z.read(base["decision.md"]).decode()
-    with capsys.disabled():
-        print(f"\nsession screenshots: {shots}")
 
 
 def _peak_rss_mb(pid: int) -> float:
