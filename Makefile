@@ -54,12 +54,15 @@ java:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless; \
 	  else echo "java missing: sudo apt-get install -y default-jre-headless (the Spark tests skip)"; fi; }
 
-# mypy runs beside the tests (its ~40 s of CPU on a fresh clone fill the time the browser and
+# mypy runs beside the tests (its CPU on a fresh clone fills the time the browser and
 # subprocess tests wait); the target fails if either fails, and prints both.
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE=1 on some
+# machines and containers): each `econ` child process and app server the suite starts
+# would otherwise compile econ anew (0.3 s of CPU each), and every run rewrite every test.
 test: $(VENV)/.installed chromium java
 	$(PY) -m ruff check .
 	@$(PY) -m mypy > .mypy.out 2>&1 & mypy=$$!; \
-	  $(PY) -m pytest; tests=$$?; \
+	  env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest; tests=$$?; \
 	  wait $$mypy; types=$$?; cat .mypy.out; rm -f .mypy.out; \
 	  test $$tests -eq 0 -a $$types -eq 0
 
