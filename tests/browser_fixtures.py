@@ -158,7 +158,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]
 @pytest.fixture(scope="session")
 def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The app shared by the tests of this worker that only read: (URL, scenarios folder).
-    A test using it must not save, upload or write files, nor depend on a fresh server."""
+    A test using it must not save or write files, nor depend on a fresh server; an upload is
+    fine (it lives in the test's session, never in the folder)."""
     need_chromium()
     with serve(tmp_path_factory.mktemp("shared-app")) as (url, folder, _):
         yield url, folder

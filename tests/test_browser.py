@@ -331,9 +331,11 @@ WIDTHS_PX = (1024, 1280, 1440)
 
 
 def resize(page, width: int, height: int) -> None:
-    """Set the window's size and wait until the page has laid itself out again: two animation
-    frames (the charts and tables redraw from their resize observers in the first)."""
+    """Set the window's size and wait until the page has laid itself out again. Streamlit's
+    resize observers are throttled to one call per 100 ms and each defers its work by a frame:
+    past that throttle, then two frames, the charts and tables have their new widths."""
     page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_timeout(250)
     page.evaluate("() => new Promise(done => requestAnimationFrame("
                   "() => requestAnimationFrame(() => done(null))))")
 

@@ -21,6 +21,7 @@ import secrets
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,16 +121,23 @@ class Run:
 def run_in_process(args: list[str], capfd: pytest.CaptureFixture[str]) -> Run:
     """``econ ARGS`` here, with what it wrote to the real stdout and stderr (file descriptors 1
     and 2, litellm's loggers included)."""
-    with litellm_restored():
-        # no handler on the root logger, as in a fresh process (pytest adds its own): a record
-        # no handler takes goes to stderr through logging.lastResort
+    hook = threading.excepthook
+    with litellm_restored(), warnings.catch_warnings(record=True) as caught:
+        # as in a fresh process: no handler on the root logger (pytest adds its own), so a
+        # record no handler takes goes to stderr through logging.lastResort; warnings and a
+        # thread's uncaught exception printed, not kept for pytest's summary
         logging.getLogger().handlers.clear()
+        warnings.simplefilter("always")
+        threading.excepthook = threading.__excepthook__
         try:
             code: object = main(args)
         except SystemExit as exc:
             code = exc.code
+        finally:
+            threading.excepthook = hook
     out, err = capfd.readouterr()
-    return Run(code, out, err)
+    return Run(code, out, err + "".join(f"{w.category.__name__}: {w.message}\n"
+                                        for w in caught))
 
 
 @contextlib.contextmanager
