@@ -10,8 +10,9 @@ and the price floor of every tier::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from econ.base.lazy import lazy_names
 
 if TYPE_CHECKING:
     from econ.base.errors import EconError, Problem, ScenarioError
@@ -127,17 +128,4 @@ _LAZY = {
 _SUBPACKAGES = frozenset({"app", "base", "cli", "decisions", "evidence", "model", "outputs",
                           "scenario"})
 
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"econ.{name}")
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'econ' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__, _SUBPACKAGES)

@@ -5,8 +5,9 @@ One source format per module; :mod:`econ.evidence.importers.detect` tells them a
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from econ.base.lazy import lazy_names
 
 if TYPE_CHECKING:
     from econ.evidence.importers.bench import BENCH_FORMATS, BenchRun, read_bench
@@ -25,14 +26,4 @@ _LAZY = {
     "read_evals": "econ.evidence.importers.evals",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__)
